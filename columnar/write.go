@@ -1,0 +1,114 @@
+package columnar
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// Column names every winnow table agrees on.
+const (
+	SampleIDColumn  = "sample_id"
+	EmbeddingColumn = "embedding"
+	LabelColumn     = "label"
+)
+
+// UUIDType is the Arrow type of sample_id as winnow writes it: the UUID
+// extension type, stored in Parquet as FIXED_LEN_BYTE_ARRAY(16) with the
+// UUID logical type.
+func UUIDType() arrow.DataType { return extensions.NewUUIDType() }
+
+// EmbeddingType is the Arrow type of an embedding column of dimension dim
+// as winnow writes it.
+func EmbeddingType(dim int) arrow.DataType {
+	return arrow.FixedSizeListOfNonNullable(int32(dim), arrow.PrimitiveTypes.Float32)
+}
+
+// EmbeddingSchema is the schema of an embeddings/MODEL table.
+func EmbeddingSchema(dim int) *arrow.Schema {
+	return arrow.NewSchema([]arrow.Field{
+		{Name: SampleIDColumn, Type: UUIDType()},
+		{Name: EmbeddingColumn, Type: EmbeddingType(dim)},
+	}, nil)
+}
+
+// WriterOptions tune how a table is written. The zero value writes zstd,
+// 64 Ki rows per row group, with statistics.
+type WriterOptions struct {
+	Compression  compress.Compression // default zstd
+	RowGroupRows int64                // default 65536
+	Uncompressed bool                 // write without compression
+	// Metadata is stored in the file's key-value metadata.
+	Metadata map[string]string
+}
+
+// Writer writes one Parquet table in winnow's conventions. Unlike
+// pqarrow.FileWriter, Close does not close the underlying io.Writer, so
+// callers can fsync a file before closing it.
+type Writer struct {
+	fw *pqarrow.FileWriter
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// NewWriter starts a Parquet table with the given schema on w.
+func NewWriter(w io.Writer, schema *arrow.Schema, opts WriterOptions) (*Writer, error) {
+	codec := compress.Codecs.Zstd
+	if opts.Compression != 0 {
+		codec = opts.Compression
+	}
+	if opts.Uncompressed {
+		codec = compress.Codecs.Uncompressed
+	}
+	rows := opts.RowGroupRows
+	if rows <= 0 {
+		rows = 64 * 1024
+	}
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(codec),
+		parquet.WithMaxRowGroupLength(rows),
+		parquet.WithStats(true),
+		parquet.WithCreatedBy("winnow"),
+	)
+	if len(opts.Metadata) > 0 {
+		keys := make([]string, 0, len(opts.Metadata))
+		vals := make([]string, 0, len(opts.Metadata))
+		for k, v := range opts.Metadata {
+			keys = append(keys, k)
+			vals = append(vals, v)
+		}
+		md := arrow.NewMetadata(keys, vals)
+		schema = arrow.NewSchema(schema.Fields(), &md)
+	}
+	fw, err := pqarrow.NewFileWriter(schema, nopCloser{w}, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		return nil, fmt.Errorf("start parquet writer: %w", err)
+	}
+	return &Writer{fw: fw}, nil
+}
+
+// Write appends a record batch, starting new row groups as needed.
+func (w *Writer) Write(rec arrow.RecordBatch) error {
+	if err := w.fw.WriteBuffered(rec); err != nil {
+		return fmt.Errorf("write parquet rows: %w", err)
+	}
+	return nil
+}
+
+// NewRowGroup ends the current row group; the next Write starts another.
+func (w *Writer) NewRowGroup() error { return w.fw.NewBufferedRowGroupChecked() }
+
+// Close writes the footer. It does not close the underlying writer.
+func (w *Writer) Close() error {
+	if err := w.fw.Close(); err != nil {
+		return fmt.Errorf("finish parquet file: %w", err)
+	}
+	return nil
+}
