@@ -3,6 +3,8 @@ package columnar
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
@@ -78,11 +80,10 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts WriterOptions) (*Writer, 
 		parquet.WithCreatedBy("winnow"),
 	)
 	if len(opts.Metadata) > 0 {
-		keys := make([]string, 0, len(opts.Metadata))
-		vals := make([]string, 0, len(opts.Metadata))
-		for k, v := range opts.Metadata {
-			keys = append(keys, k)
-			vals = append(vals, v)
+		keys := slices.Sorted(maps.Keys(opts.Metadata)) // sorted: identical inputs give identical bytes
+		vals := make([]string, len(keys))
+		for i, k := range keys {
+			vals[i] = opts.Metadata[k]
 		}
 		md := arrow.NewMetadata(keys, vals)
 		schema = arrow.NewSchema(schema.Fields(), &md)
