@@ -1,0 +1,68 @@
+package strategies
+
+import "math"
+
+// sqDist returns the squared Euclidean distance between a and b
+// (len(b) >= len(a)), accumulating in float64. Every distance the engine
+// compares goes through this one function, so the straightforward and the
+// fast paths see bit-identical values; the float64 accumulator keeps the
+// rounding error (about len(a)·2^-53 relative) far below the tie tolerance.
+func sqDist(a, b []float32) float64 {
+	return sqDistImpl(a, b)
+}
+
+// dist returns the Euclidean distance between a and b.
+func dist(a, b []float32) float64 {
+	return math.Sqrt(sqDist(a, b))
+}
+
+// sqDistGo is the portable kernel: four independent accumulators so the
+// adds pipeline instead of waiting on one another.
+func sqDistGo(a, b []float32) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		d0 := float64(a[i]) - float64(b[i])
+		d1 := float64(a[i+1]) - float64(b[i+1])
+		d2 := float64(a[i+2]) - float64(b[i+2])
+		d3 := float64(a[i+3]) - float64(b[i+3])
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(a); i++ {
+		d := float64(a[i]) - float64(b[i])
+		s0 += d * d
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sqDist32Go is the float32 kernel used where only an exact neighbour search
+// over one precision is needed (typicality), trading precision for speed.
+func sqDist32Go(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		d0 := a[i] - b[i]
+		d1 := a[i+1] - b[i+1]
+		d2 := a[i+2] - b[i+2]
+		d3 := a[i+3] - b[i+3]
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(a); i++ {
+		d := a[i] - b[i]
+		s0 += d * d
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+var (
+	sqDistImpl   = sqDistGo
+	sqDist32Impl = sqDist32Go
+)

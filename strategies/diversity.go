@@ -1,0 +1,289 @@
+package strategies
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Diversity is the diversity strategy of spec §3 (greedy k-center over the
+// raw vectors of one embedding model) and, built by NewDeduplication, the
+// deduplication strategy of spec §4.
+type Diversity struct {
+	vectors  []float32
+	dim      int
+	strength float64
+	dedup    bool
+	minDist  float64
+}
+
+// NewDiversity returns a diversity strategy over vectors, a row-major
+// matrix of rows×dim values (row i is the embedding of row i of the problem).
+// Vectors must be finite; a *ValueError names the first bad row.
+func NewDiversity(vectors []float32, dim int, strength float64) (*Diversity, error) {
+	if dim <= 0 {
+		return nil, fmt.Errorf("diversity: dimension %d must be positive", dim)
+	}
+	if len(vectors)%dim != 0 {
+		return nil, fmt.Errorf("diversity: %d values are not a whole number of %d-dimensional vectors", len(vectors), dim)
+	}
+	if err := checkStrength(strength); err != nil {
+		return nil, fmt.Errorf("diversity: %w", err)
+	}
+	if err := checkVectors(vectors, dim); err != nil {
+		return nil, fmt.Errorf("diversity: %w", err)
+	}
+	return &Diversity{vectors: vectors, dim: dim, strength: strength}, nil
+}
+
+// NewDeduplication returns a diversity strategy that also makes a
+// candidate ineligible once S is non-empty and its distance to S is below
+// minDistance (spec §4).
+func NewDeduplication(vectors []float32, dim int, minDistance, strength float64) (*Diversity, error) {
+	if math.IsNaN(minDistance) || math.IsInf(minDistance, 0) || minDistance < 0 {
+		return nil, fmt.Errorf("deduplication: min_distance %v must be finite and >= 0", minDistance)
+	}
+	d, err := NewDiversity(vectors, dim, strength)
+	if err != nil {
+		return nil, fmt.Errorf("deduplication: %w", errors.Unwrap(err))
+	}
+	d.dedup = true
+	d.minDist = minDistance
+	return d, nil
+}
+
+// checkVectors returns a *ValueError for the rows holding NaN or ±Inf.
+func checkVectors(v []float32, dim int) error {
+	var e *ValueError
+	for i, x := range v {
+		r := badValue(float64(x), true)
+		if r == "" {
+			continue
+		}
+		row := i / dim
+		if e == nil {
+			e = &ValueError{Input: "vectors", Row: row, Reason: r, lastRow: -1}
+		}
+		if e.lastRow != row {
+			e.Count++
+			e.lastRow = row
+		}
+	}
+	if e == nil {
+		return nil
+	}
+	return e
+}
+
+// Strength returns the strategy's exponent.
+func (d *Diversity) Strength() float64 { return d.strength }
+
+// Rows returns the number of vectors.
+func (d *Diversity) Rows() int { return len(d.vectors) / d.dim }
+
+// Start returns fresh state; it needs a vector for every row of the problem.
+func (d *Diversity) Start(rows, candidates int) (State, error) {
+	if d.Rows() < rows {
+		return nil, fmt.Errorf("diversity: %d vectors for %d rows", d.Rows(), rows)
+	}
+	s := &divState{d: d, cand: candidates, empty: true, workers: 1, md: make([]float64, candidates)}
+	for i := range s.md {
+		s.md[i] = math.Inf(1)
+	}
+	all := make([]int32, candidates)
+	for i := range all {
+		all[i] = int32(i)
+	}
+	// Until S has a sample every candidate sits in one group with no
+	// center and an infinite radius: the first Add measures them all.
+	s.groups = []group{{center: -1, radius: math.Inf(1), members: all}}
+	return s, nil
+}
+
+func (d *Diversity) row(i int) []float32 { return d.vectors[i*d.dim : (i+1)*d.dim] }
+
+// skipMargin widens the triangle-inequality skip tests so that float
+// rounding of the distances (relative error about dim·2^-53, far below
+// 1e-9) can never skip a candidate whose computed distance to the new
+// center would have been smaller than its current one.
+const skipMargin = 1 + 1e-9
+
+// group is the set of candidates whose nearest selected sample is center.
+// radius bounds the members' distances to center from above.
+type group struct {
+	center  int32
+	radius  float64
+	members []int32
+}
+
+// divTask is a chunk [lo, hi) of one group's members, processed by one
+// worker: it partitions the chunk into kept members (first kept entries) and
+// members that moved to the new center or became ineligible (the rest).
+type divTask struct {
+	g, lo, hi int
+	kept      int
+	radius    float64 // max distance of the kept members to the old center
+}
+
+// divState is the per-run state: md[i] is candidate i's distance to S.
+//
+// The fast update (naive false) keeps the candidates grouped by nearest
+// center. With c the new center and a an old one, the triangle inequality
+// gives d(x,c) >= d(a,c) - d(x,a), so d(x,c) >= d(x,a) whenever
+// d(a,c) >= 2·d(x,a): such x keeps its distance. A whole group is skipped
+// when d(a,c) >= 2·radius(a). Every distance that is computed uses the same
+// kernel as the straightforward update, so md is bit-identical for every
+// eligible candidate.
+type divState struct {
+	d       *Diversity
+	cand    int
+	md      []float64
+	empty   bool
+	workers int
+	naive   bool
+
+	groups []group
+	dac    []float64
+	tasks  []divTask
+	work   int64 // distance computations done, for benchmarks
+}
+
+func (s *divState) Objective(i int) float64 {
+	if s.empty {
+		return 1
+	}
+	return s.md[i]
+}
+
+func (s *divState) Eligible(i int) bool {
+	return !s.d.dedup || s.empty || s.md[i] >= s.d.minDist
+}
+
+func (s *divState) Add(row int) {
+	if s.naive {
+		s.addNaive(row)
+	} else {
+		s.addFast(row)
+	}
+	s.empty = false
+}
+
+// addNaive is the straightforward update: every candidate's distance to
+// the new sample.
+func (s *divState) addNaive(row int) {
+	c := s.d.row(row)
+	const size = 2048
+	parallel(s.workers, chunks(s.cand, size), func(t int) {
+		lo, hi := t*size, min((t+1)*size, s.cand)
+		for x := lo; x < hi; x++ {
+			if d := dist(s.d.row(x), c); d < s.md[x] {
+				s.md[x] = d
+			}
+		}
+	})
+	s.work += int64(s.cand)
+}
+
+func (s *divState) addFast(row int) {
+	c := s.d.row(row)
+	// Distances from the new center to the centers of non-empty groups.
+	if cap(s.dac) < len(s.groups) {
+		s.dac = make([]float64, len(s.groups), 2*len(s.groups))
+	}
+	s.dac = s.dac[:len(s.groups)]
+	const gsize = 64
+	parallel(s.workers, chunks(len(s.groups), gsize), func(t int) {
+		for g := t * gsize; g < min((t+1)*gsize, len(s.groups)); g++ {
+			gr := &s.groups[g]
+			switch {
+			case len(gr.members) == 0:
+				s.dac[g] = math.Inf(1)
+			case gr.center < 0:
+				s.dac[g] = 0
+			default:
+				s.dac[g] = dist(s.d.row(int(gr.center)), c)
+			}
+		}
+	})
+	for g := range s.groups {
+		if len(s.groups[g].members) > 0 && s.groups[g].center >= 0 {
+			s.work++
+		}
+	}
+	// Chunks of the groups that the new center may take members from.
+	const tsize = 1024
+	s.tasks = s.tasks[:0]
+	for g := range s.groups {
+		gr := &s.groups[g]
+		if len(gr.members) == 0 || s.dac[g] >= 2*gr.radius*skipMargin {
+			continue
+		}
+		for lo := 0; lo < len(gr.members); lo += tsize {
+			s.tasks = append(s.tasks, divTask{g: g, lo: lo, hi: min(lo+tsize, len(gr.members))})
+		}
+	}
+	var counts = make([]int64, len(s.tasks))
+	parallel(s.workers, len(s.tasks), func(t int) {
+		tk := &s.tasks[t]
+		m := s.groups[tk.g].members
+		dac := s.dac[tk.g]
+		i, j := tk.lo, tk.hi
+		radius := 0.0
+		var n int64
+		for i < j {
+			x := m[i]
+			dx := s.md[x]
+			keep := true
+			if !(dac >= 2*dx*skipMargin) {
+				n++
+				if d := dist(s.d.row(int(x)), c); d < dx {
+					s.md[x] = d
+					keep = false
+				}
+			}
+			if keep {
+				radius = math.Max(radius, dx)
+				i++
+			} else {
+				j--
+				m[i], m[j] = m[j], m[i]
+			}
+		}
+		tk.kept = i - tk.lo
+		tk.radius = radius
+		counts[t] = n
+	})
+	for _, n := range counts {
+		s.work += n
+	}
+	// Serially, in task order: compact every touched group and collect the
+	// moved members into the new center's group.
+	var moved []int32
+	newRadius := 0.0
+	for t := 0; t < len(s.tasks); {
+		g := s.tasks[t].g
+		gr := &s.groups[g]
+		w, radius := 0, 0.0
+		for ; t < len(s.tasks) && s.tasks[t].g == g; t++ {
+			tk := s.tasks[t]
+			for _, x := range gr.members[tk.lo+tk.kept : tk.hi] {
+				if s.d.dedup && s.md[x] < s.d.minDist {
+					continue // ineligible for good: distances only shrink
+				}
+				moved = append(moved, x)
+				newRadius = math.Max(newRadius, s.md[x])
+			}
+			copy(gr.members[w:], gr.members[tk.lo:tk.lo+tk.kept])
+			w += tk.kept
+			radius = math.Max(radius, tk.radius)
+		}
+		gr.members = gr.members[:w]
+		gr.radius = radius
+		if w == 0 {
+			gr.members = nil
+		} else if w < cap(gr.members)/4 {
+			gr.members = append([]int32(nil), gr.members...)
+		}
+	}
+	s.groups = append(s.groups, group{center: int32(row), radius: newRadius, members: moved})
+}

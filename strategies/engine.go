@@ -1,0 +1,314 @@
+package strategies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Problem is one greedy selection (spec §2). Rows 0..Rows-1 all carry data
+// (vectors, weights, count rows). Rows 0..Candidates-1 are the candidates,
+// in dataset order: they are the pickable rows and "lowest index" in tie
+// breaking refers to them. Rows Candidates..Rows-1 exist only so that
+// preselected samples outside the candidate list can count.
+type Problem struct {
+	Rows        int
+	Candidates  int
+	Preselected []int // rows already in S, in order (the front of S); no repeats
+	// Picks is the number n of new picks, >= 1. When fewer eligible
+	// candidates remain, Select returns fewer picks: the caller compares
+	// len(Result.Picks) with Picks to warn.
+	Picks      int
+	Strategies []Strategy
+	// Workers bounds the goroutines used; 0 means runtime.GOMAXPROCS.
+	// Results never depend on it.
+	Workers int
+	// Progress, when set, is called after every pick with the number of
+	// picks made and Picks, from the goroutine that called Select.
+	Progress func(done, total int)
+}
+
+// Pick is one new sample.
+type Pick struct {
+	Row int // candidate index
+	// Rank is the pick's position in S, counting from 0 and including the
+	// preselected samples: the first new pick has Rank len(Preselected).
+	Rank int
+	// Score is the combined score the pick won with.
+	Score Score
+	// Objectives[s] is strategy s's objective(Row | S) at the moment of the
+	// pick (diversity: the distance to S, or 1 while S was empty).
+	Objectives []float64
+}
+
+// Result is the outcome of Select.
+type Result struct {
+	Picks []Pick // the new picks only, in pick order
+}
+
+// options switch the engine's paths; tests use them to compare the fast
+// paths with the straightforward one.
+type options struct {
+	naive bool // straightforward diversity update and full scan every pick
+	scan  bool // fast diversity update but a full scan for the argmax
+}
+
+// Select runs the greedy selection of spec §2–§8. It honours ctx between
+// picks and returns ctx's error when cancelled.
+//
+// Each pick normally takes the arg-max from lazy max-heaps: diversity
+// objectives with strength >= 0 only shrink and weights are constant, so a
+// cached score bounds the current one from above and only heap tops are
+// re-evaluated. Balancing depends on a candidate only through its count
+// row, so there is one heap per distinct count row and the balancing term
+// is added per heap. Where that bound does not hold (a negative diversity
+// strength, several balancing strategies, strategies of other types, many
+// distinct count rows) the engine scans every candidate; both paths return
+// identical picks.
+func Select(ctx context.Context, p Problem) (*Result, error) {
+	return selectWith(ctx, p, options{})
+}
+
+type divRef struct {
+	s  *divState
+	at int // strategy index
+}
+
+type engine struct {
+	p       Problem
+	opt     options
+	workers int
+	states  []State
+	konst   []Score // summed weight terms per candidate, nil without weights
+	divs    []divRef
+	bal     *balState
+	balS    float64
+	generic []int // indices of strategies handled through State only
+	inS     []bool
+	empty   bool
+
+	scores []Score // scan scratch
+	heaps  *heaps
+}
+
+func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
+	if p.Picks < 1 {
+		return nil, fmt.Errorf("select: n = %d new picks, must be at least 1", p.Picks)
+	}
+	if p.Candidates < 0 || p.Rows < p.Candidates {
+		return nil, fmt.Errorf("select: %d candidates among %d rows", p.Candidates, p.Rows)
+	}
+	if len(p.Strategies) == 0 {
+		return nil, errors.New("select: no strategy")
+	}
+	e := &engine{p: p, opt: opt, workers: workerCount(p.Workers), inS: make([]bool, p.Candidates), empty: true}
+	seen := make(map[int]bool, len(p.Preselected))
+	for _, r := range p.Preselected {
+		if r < 0 || r >= p.Rows {
+			return nil, fmt.Errorf("select: preselected row %d outside 0..%d", r, p.Rows-1)
+		}
+		if seen[r] {
+			return nil, fmt.Errorf("select: preselected row %d listed twice", r)
+		}
+		seen[r] = true
+	}
+	var weights []int
+	nbal := 0
+	for k, st := range p.Strategies {
+		if st == nil {
+			return nil, fmt.Errorf("select: strategy %d is nil", k)
+		}
+		if err := checkStrength(st.Strength()); err != nil {
+			return nil, fmt.Errorf("select: strategy %d: %w", k, err)
+		}
+		s, err := st.Start(p.Rows, p.Candidates)
+		if err != nil {
+			return nil, fmt.Errorf("select: strategy %d: %w", k, err)
+		}
+		e.states = append(e.states, s)
+		switch s := s.(type) {
+		case *divState:
+			s.workers, s.naive = e.workers, opt.naive
+			e.divs = append(e.divs, divRef{s, k})
+		case wState:
+			weights = append(weights, k)
+		case *balState:
+			nbal++
+			if nbal == 1 {
+				e.bal, e.balS = s, st.Strength()
+				continue
+			}
+			e.generic = append(e.generic, k)
+		default:
+			e.generic = append(e.generic, k)
+		}
+	}
+	if len(weights) > 0 {
+		e.konst = make([]Score, p.Candidates)
+		const size = 4096
+		parallel(e.workers, chunks(p.Candidates, size), func(t int) {
+			for i := t * size; i < min((t+1)*size, p.Candidates); i++ {
+				for _, k := range weights {
+					e.konst[i].addObjective(p.Strategies[k].Strength(), e.states[k].Objective(i))
+				}
+			}
+		})
+	}
+	for _, r := range p.Preselected {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		e.add(r)
+	}
+	res := &Result{}
+	for len(res.Picks) < p.Picks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var w int
+		var sc Score
+		if e.empty || !e.lazyOK() {
+			w, sc = e.scan()
+		} else {
+			if e.heaps == nil {
+				e.buildHeaps()
+			}
+			w, sc = e.heaps.best(e)
+		}
+		if w < 0 {
+			break
+		}
+		pk := Pick{Row: w, Rank: len(p.Preselected) + len(res.Picks), Score: sc, Objectives: make([]float64, len(e.states))}
+		for k, s := range e.states {
+			pk.Objectives[k] = s.Objective(w)
+		}
+		res.Picks = append(res.Picks, pk)
+		e.add(w)
+		if p.Progress != nil {
+			p.Progress(len(res.Picks), p.Picks)
+		}
+	}
+	return res, nil
+}
+
+func (e *engine) add(row int) {
+	for _, s := range e.states {
+		s.Add(row)
+	}
+	if row < e.p.Candidates {
+		e.inS[row] = true
+	}
+	e.empty = false
+}
+
+// lazyOK reports whether cached scores bound current ones from above.
+func (e *engine) lazyOK() bool {
+	if e.opt.naive || e.opt.scan || len(e.generic) > 0 {
+		return false
+	}
+	for _, d := range e.divs {
+		if d.s.d.strength < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// base is the score of candidate i without balancing and generic terms:
+// weights, then diversity strategies in order. Together with total it is
+// the one formula both paths use, so they see bit-identical scores.
+func (e *engine) base(i int) Score {
+	var s Score
+	if e.konst != nil {
+		s = e.konst[i]
+	}
+	for _, d := range e.divs {
+		if !d.s.empty {
+			s.addLog(d.s.d.strength, math.Log(d.s.md[i]))
+		}
+	}
+	return s
+}
+
+// withBalance adds the balancing term for count row x.
+func (e *engine) withBalance(s Score, x []float64) Score {
+	s.addLog(e.balS, -e.bal.imbalance(x))
+	return s
+}
+
+// total is candidate i's full score.
+func (e *engine) total(i int) Score {
+	s := e.base(i)
+	if e.bal != nil {
+		s = e.withBalance(s, e.bal.b.row(i))
+	}
+	for _, k := range e.generic {
+		s.addObjective(e.p.Strategies[k].Strength(), e.states[k].Objective(i))
+	}
+	return s
+}
+
+// eligible reports whether candidate i may be picked.
+func (e *engine) eligible(i int) bool {
+	if e.inS[i] {
+		return false
+	}
+	for _, d := range e.divs {
+		if !d.s.Eligible(i) {
+			return false
+		}
+	}
+	for _, k := range e.generic {
+		if !e.states[k].Eligible(i) {
+			return false
+		}
+	}
+	return true
+}
+
+// notEligible marks a skipped candidate in the scan scratch.
+const notEligible = math.MinInt
+
+// scan scores every candidate and returns the winner (lowest index among
+// the tied best) or -1.
+func (e *engine) scan() (int, Score) {
+	n := e.p.Candidates
+	if e.scores == nil {
+		e.scores = make([]Score, n)
+	}
+	const size = 4096
+	nt := chunks(n, size)
+	bests := make([]Score, nt)
+	parallel(e.workers, nt, func(t int) {
+		b := Score{Inf: notEligible}
+		for i := t * size; i < min((t+1)*size, n); i++ {
+			if !e.eligible(i) {
+				e.scores[i] = Score{Inf: notEligible}
+				continue
+			}
+			s := e.total(i)
+			e.scores[i] = s
+			if b.Less(s) {
+				b = s
+			}
+		}
+		bests[t] = b
+	})
+	best := Score{Inf: notEligible}
+	for _, b := range bests {
+		if best.Less(b) {
+			best = b
+		}
+	}
+	if best.Inf == notEligible {
+		return -1, best
+	}
+	thr := threshold(best.Log)
+	for i, s := range e.scores {
+		if tied(s, best, thr) {
+			return i, s
+		}
+	}
+	panic("strategies: best score lost") // unreachable: best came from scores
+}
