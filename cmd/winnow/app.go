@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+	"golang.org/x/term"
+)
+
+// version is stamped into selection records; set with -ldflags at release.
+var version = "0.1.0-dev"
+
+// stdio is where a run reads and writes; tests pass buffers.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// usageError marks a mistake in how winnow was called (exit status 2), as
+// opposed to a problem with the data or the request (exit status 1).
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// run executes winnow with args (args[0] is the program name) and returns
+// the exit status.
+func run(ctx context.Context, args []string, std stdio) int {
+	app := newApp(std)
+	err := app.Run(ctx, args)
+	if err == nil {
+		return 0
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	fmt.Fprintf(std.err, "winnow: %s\n", msg)
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(std.err, "Run '%s --help' for usage.\n", strings.TrimSpace("winnow "+commandPath(args)))
+		return 2
+	case errors.Is(err, context.Canceled):
+		return 130
+	}
+	return 1
+}
+
+// commandPath is the subcommand named in args, for the usage hint.
+func commandPath(args []string) string {
+	var words []string
+	for _, a := range args[1:] {
+		if strings.HasPrefix(a, "-") {
+			break
+		}
+		words = append(words, a)
+		if len(words) == 2 {
+			break
+		}
+	}
+	if len(words) > 0 && !isCommand(words[0]) {
+		return ""
+	}
+	return strings.Join(words, " ")
+}
+
+func isCommand(s string) bool {
+	switch s {
+	case "inspect", "tags", "query", "select":
+		return true
+	}
+	return false
+}
+
+func newApp(std stdio) *cli.Command {
+	onUsage := func(ctx context.Context, cmd *cli.Command, err error, isSub bool) error {
+		return usageError{err}
+	}
+	app := &cli.Command{
+		Name:  "winnow",
+		Usage: "pick the samples worth labelling from large ML datasets",
+		Description: `winnow reads a dataset folder of Parquet tables (samples.parquet,
+embeddings/MODEL.parquet, annotations.parquet, tags.parquet), narrows it
+with a query (--where), selects a subset that is diverse, weighted,
+balanced or deduplicated, and stores the result as a tag.
+
+Start with:   winnow inspect testdata/mnist
+Then select:  winnow select diverse testdata/mnist --n 100 --tag diverse-100`,
+		Version:      version,
+		Reader:       std.in,
+		Writer:       std.out,
+		ErrWriter:    std.err,
+		OnUsageError: onUsage,
+		// Errors are printed once, by run, with the right exit status.
+		ExitErrHandler: func(context.Context, *cli.Command, error) {},
+		CommandNotFound: func(ctx context.Context, cmd *cli.Command, name string) {
+			fmt.Fprintf(std.err, "winnow: unknown command %q\n", name)
+		},
+		Commands: []*cli.Command{
+			inspectCommand(std),
+			tagsCommand(std),
+			queryCommand(std),
+			selectCommand(std),
+		},
+	}
+	app.Action = func(ctx context.Context, cmd *cli.Command) error {
+		if cmd.Args().Len() > 0 {
+			return usagef("unknown command %q", cmd.Args().First())
+		}
+		return cli.ShowRootCommandHelp(cmd)
+	}
+	setUsage(app, onUsage)
+	return app
+}
+
+// setUsage makes every subcommand report flag errors as usage errors.
+func setUsage(cmd *cli.Command, f cli.OnUsageErrorFunc) {
+	for _, c := range cmd.Commands {
+		c.OnUsageError = f
+		setUsage(c, f)
+	}
+}
+
+// dirArg returns the single DIR argument of a command.
+func dirArg(cmd *cli.Command) (string, error) {
+	switch cmd.Args().Len() {
+	case 0:
+		return "", usagef("%s needs a dataset folder: %s DIR", cmd.Name, cmd.FullName())
+	case 1:
+		return cmd.Args().First(), nil
+	}
+	return "", usagef("%s takes one dataset folder, got %d arguments: %s", cmd.Name, cmd.Args().Len(), strings.Join(cmd.Args().Slice(), " "))
+}
+
+var jsonFlag = &cli.BoolFlag{Name: "json", Usage: "print machine-readable JSON on stdout"}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// isTerminal reports whether w is an interactive terminal, so progress
+// bars stay out of logs and pipes.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v3"
+
+	"winnow/pipeline"
+)
+
+func inspectCommand(std stdio) *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "describe a dataset: tables, embedding models, annotations, tags",
+		ArgsUsage: "DIR",
+		Description: `Reads only table footers, annotation labels and tags, so it is quick
+even on large datasets. Example:
+
+   winnow inspect testdata/mnist
+   winnow inspect --json testdata/mnist | jq .models`,
+		Flags: []cli.Flag{jsonFlag},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			dir, err := dirArg(cmd)
+			if err != nil {
+				return err
+			}
+			ds, err := pipeline.OpenContext(ctx, dir)
+			if err != nil {
+				return err
+			}
+			r, err := ds.Inspect(ctx)
+			if err != nil {
+				return err
+			}
+			if cmd.Bool("json") {
+				return printJSON(std.out, r)
+			}
+			printReport(std.out, r)
+			return nil
+		},
+	}
+}
+
+func printReport(w io.Writer, r *pipeline.Report) {
+	fmt.Fprintf(w, "dataset %s: %d samples\n\n", r.Dir, r.Samples)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tROWS\tPARTS\tSIZE\tCOLUMNS")
+	for _, t := range r.Tables {
+		cols := ""
+		for i, c := range t.Columns {
+			if i > 0 {
+				cols += ", "
+			}
+			cols += c.Name + " " + c.Type
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", t.Name, t.Rows, t.Parts, humanBytes(t.Bytes), cols)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	if len(r.Models) == 0 {
+		fmt.Fprintln(w, "embedding models: none")
+	} else {
+		fmt.Fprintln(tw, "MODEL\tDIM\tVECTORS\tCOVERAGE")
+		for _, m := range r.Models {
+			dim := fmt.Sprint(m.Dim)
+			if m.Dim == 0 {
+				dim = "variable"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", m.Name, dim, m.Vectors, m.Coverage)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintln(w)
+	if r.Annotations == nil {
+		fmt.Fprintln(w, "annotations: none")
+	} else {
+		a := r.Annotations
+		fmt.Fprintf(w, "annotations: %d\n", a.Rows)
+		if len(a.Sources) > 0 {
+			fmt.Fprintf(w, "  sources: %s\n", counts(a.Sources, 10))
+		}
+		fmt.Fprintf(w, "  labels (%d): %s\n", len(a.Labels), counts(a.Labels, 20))
+	}
+	fmt.Fprintln(w)
+	if len(r.Tags) == 0 {
+		fmt.Fprintln(w, "tags: none")
+		return
+	}
+	fmt.Fprintln(tw, "TAG\tSAMPLES")
+	for _, t := range r.Tags {
+		fmt.Fprintf(tw, "%s\t%d\n", t.Name, t.Samples)
+	}
+	tw.Flush()
+}
+
+func counts(cs []pipeline.Count, most int) string {
+	s := ""
+	for i, c := range cs {
+		if i == most {
+			s += fmt.Sprintf(", … %d more", len(cs)-most)
+			break
+		}
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%s %d", c.Value, c.Count)
+	}
+	return s
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

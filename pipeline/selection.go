@@ -1,0 +1,322 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"winnow/columnar"
+	"winnow/strategies"
+	"winnow/tags"
+)
+
+// Options adjust how a Selection runs. The zero value errors on
+// candidates without embeddings, writes the result, and uses every core.
+type Options struct {
+	// Preselected names a tag whose samples count as already selected:
+	// diversity measures distance to them and balancing counts them. They
+	// need not be candidates. The result tag holds them and the new picks.
+	Preselected string
+	// DropMissing drops candidates without a vector for a model that a
+	// strategy needs (with a warning) instead of failing.
+	DropMissing bool
+	// DryRun selects and reports but writes nothing.
+	DryRun bool
+	// Workers bounds the goroutines of the engine; 0 means GOMAXPROCS.
+	// Picks never depend on it.
+	Workers int
+	// Progress, when set, is called as picks are made.
+	Progress func(done, total int)
+	// Hook is passed to the tag write (tests use it to stop a run at a
+	// precise point).
+	Hook tags.Hook
+	// Now stamps the selection record; nil means time.Now.
+	Now func() time.Time
+}
+
+// Selection chooses samples from a snapshot of a query's candidates.
+type Selection struct {
+	ds         *Dataset
+	query      string
+	candidates []int // dataset rows, in dataset order
+	// Options apply to every method call on the selection.
+	Options Options
+}
+
+// Selection snapshots the query's candidates: later changes to the
+// dataset's tags do not change them.
+func (q *Query) Selection() (*Selection, error) {
+	return q.SelectionContext(context.Background())
+}
+
+// SelectionContext is Selection with a context for cancellation.
+func (q *Query) SelectionContext(ctx context.Context) (*Selection, error) {
+	bm, err := q.Rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Selection{ds: q.ds, query: q.String(), candidates: bm.Indexes()}, nil
+}
+
+// Candidates is the number of samples the selection chooses from.
+func (s *Selection) Candidates() int { return len(s.candidates) }
+
+// Diverse selects n samples far apart in the embedding space of model
+// ("" for the dataset's only model) and stores them as tag.
+func (s *Selection) Diverse(ctx context.Context, n int, tag, model string) (*Result, error) {
+	return s.MultiStrategies(ctx, n, tag, []Strategy{EmbeddingDiversity{Model: model}})
+}
+
+// Deduplicate selects up to n diverse samples, none closer than
+// minDistance to another selected sample.
+func (s *Selection) Deduplicate(ctx context.Context, n int, tag, model string, minDistance float64) (*Result, error) {
+	return s.MultiStrategies(ctx, n, tag, []Strategy{Deduplication{Model: model, MinDistance: minDistance}})
+}
+
+// MetadataWeighting selects the n samples with the largest values of the
+// numeric metadata column key.
+func (s *Selection) MetadataWeighting(ctx context.Context, n int, tag, key string) (*Result, error) {
+	return s.MultiStrategies(ctx, n, tag, []Strategy{MetadataWeighting{Key: key}})
+}
+
+// AnnotationBalancing selects n samples whose annotation labels follow
+// target, counting only annotations of source when it is not "".
+func (s *Selection) AnnotationBalancing(ctx context.Context, n int, tag string, target Target, source string) (*Result, error) {
+	return s.MultiStrategies(ctx, n, tag, []Strategy{AnnotationBalancing{Target: target, Source: source}})
+}
+
+// MetadataBalancing selects n samples whose values of the categorical
+// column key follow target.
+func (s *Selection) MetadataBalancing(ctx context.Context, n int, tag, key string, target Target) (*Result, error) {
+	return s.MultiStrategies(ctx, n, tag, []Strategy{MetadataBalancing{Key: key, Target: target}})
+}
+
+// Similar selects the n samples closest to those carrying queryTag.
+func (s *Selection) Similar(ctx context.Context, n int, tag, queryTag, model string) (*Result, error) {
+	return s.MultiStrategies(ctx, n, tag, []Strategy{Similarity{QueryTag: queryTag, Model: model}})
+}
+
+// Typical selects the n samples in the densest regions of the embedding space.
+func (s *Selection) Typical(ctx context.Context, n int, tag, model string) (*Result, error) {
+	return s.MultiStrategies(ctx, n, tag, []Strategy{Typicality{Model: model}})
+}
+
+// Outliers selects the n samples in the sparsest regions of the embedding space.
+func (s *Selection) Outliers(ctx context.Context, n int, tag, model string) (*Result, error) {
+	return s.MultiStrategies(ctx, n, tag, []Strategy{Outliers{Model: model}})
+}
+
+// Result describes a finished selection.
+type Result struct {
+	Tag         string           `json:"tag"`
+	Query       string           `json:"query,omitempty"`
+	Candidates  int              `json:"candidates"`
+	Requested   int              `json:"requested"`
+	Selected    int              `json:"selected"`
+	Preselected int              `json:"preselected"`
+	DryRun      bool             `json:"dry_run,omitempty"`
+	Strategies  []StrategyReport `json:"strategies"`
+	Picks       []Pick           `json:"-"`
+	Warnings    []string         `json:"warnings,omitempty"`
+	Record      string           `json:"record,omitempty"` // path of the selection record
+}
+
+// Pick is one sample of the result tag: preselected samples first (with
+// Preselected set and no score), then new picks in pick order.
+type Pick struct {
+	SampleID    uuid.UUID `json:"sample_id"`
+	Row         int       `json:"row"`
+	Rank        int       `json:"rank"`
+	Preselected bool      `json:"preselected,omitempty"`
+	// Score is the combined log score when picked; InfFactors counts the
+	// +inf factors minus the -inf ones (spec §2).
+	Score      float64   `json:"score"`
+	InfFactors int       `json:"inf_factors,omitempty"`
+	Objectives []float64 `json:"objectives"`
+}
+
+// MultiStrategies selects n new samples scored by every strategy in list
+// and stores them, with any preselected samples, as the new tag. It
+// checks the tag name, n and every strategy's data before the engine runs,
+// and on any error writes nothing.
+func (s *Selection) MultiStrategies(ctx context.Context, n int, tag string, list []Strategy) (*Result, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("n must be at least 1, got %d", n)
+	}
+	if len(list) == 0 {
+		return nil, errors.New("no strategy given")
+	}
+	if err := tags.CheckName(s.ds.cd, tag); err != nil {
+		return nil, err
+	}
+	res := &Result{Tag: tag, Query: s.query, Requested: n, DryRun: s.Options.DryRun}
+	pre, err := s.preselected()
+	if err != nil {
+		return nil, err
+	}
+	r := &resolver{ctx: ctx, ds: s.ds, opts: &s.Options, matrices: map[string]*columnar.Matrix{}}
+	cands, err := r.prepare(list, s.candidates, pre, res)
+	if err != nil {
+		return nil, err
+	}
+	res.Candidates = len(cands)
+	res.Preselected = len(pre)
+	u := newUniverse(cands, pre)
+	built, err := r.build(list, u)
+	if err != nil {
+		return nil, err
+	}
+	avail := len(cands) - u.preInCandidates
+	picks := n
+	switch {
+	case len(cands) == 0:
+		res.Warnings = append(res.Warnings, "the query matched no candidates; the tag holds only the preselected samples")
+		picks = 0
+	case n > avail:
+		res.Warnings = append(res.Warnings, fmt.Sprintf("asked for %d samples but only %d candidates are available; selecting %d", n, avail, avail))
+		picks = avail
+	}
+	var engine *strategies.Result
+	if picks > 0 {
+		engine, err = strategies.Select(ctx, strategies.Problem{
+			Rows:        len(u.rows),
+			Candidates:  len(cands),
+			Preselected: u.pre,
+			Picks:       picks,
+			Strategies:  built.engine,
+			Workers:     s.Options.Workers,
+			Progress:    s.Options.Progress,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("select %q: %w", tag, err)
+		}
+	}
+	s.fillPicks(res, u, engine)
+	if len(res.Picks)-len(pre) < picks && picks > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("stopped after %d of %d picks: no eligible candidate was left (deduplication's minimum distance)", len(res.Picks)-len(pre), picks))
+	}
+	res.Selected = len(res.Picks) - len(pre)
+	res.Strategies = r.reports(list, built, u, res)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if s.Options.DryRun {
+		return res, nil
+	}
+	if err := s.store(ctx, res, list); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// preselected returns the rows of the preselected tag in dataset order.
+func (s *Selection) preselected() ([]int, error) {
+	if s.Options.Preselected == "" {
+		return nil, nil
+	}
+	bm, err := s.ds.cd.Tag(s.Options.Preselected)
+	if err != nil {
+		return nil, fmt.Errorf("preselected tag: %w", err)
+	}
+	return bm.Indexes(), nil
+}
+
+// universe maps engine rows to dataset rows: the candidates first, then
+// preselected samples that are not candidates (they count, but cannot be
+// picked).
+type universe struct {
+	rows            []int // engine row -> dataset row
+	candidates      int
+	pre             []int // preselected, as engine rows, in tag order
+	preInCandidates int
+}
+
+func newUniverse(cands, pre []int) *universe {
+	u := &universe{rows: slices.Clone(cands), candidates: len(cands)}
+	pos := make(map[int]int, len(pre))
+	for i, r := range cands {
+		pos[r] = i
+	}
+	for _, r := range pre {
+		if i, ok := pos[r]; ok {
+			u.pre = append(u.pre, i)
+			u.preInCandidates++
+			continue
+		}
+		u.pre = append(u.pre, len(u.rows))
+		u.rows = append(u.rows, r)
+	}
+	return u
+}
+
+// identity reports whether engine rows are exactly the dataset rows
+// 0..n-1, so a matrix can be used without copying.
+func (u *universe) identity(n int) bool {
+	if len(u.rows) != n {
+		return false
+	}
+	for i, r := range u.rows {
+		if i != r {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Selection) fillPicks(res *Result, u *universe, engine *strategies.Result) {
+	ids := s.ds.cd.IDs()
+	for _, p := range u.pre {
+		row := u.rows[p]
+		res.Picks = append(res.Picks, Pick{SampleID: ids[row], Row: row, Rank: len(res.Picks), Preselected: true})
+	}
+	if engine == nil {
+		return
+	}
+	for _, p := range engine.Picks {
+		row := u.rows[p.Row]
+		res.Picks = append(res.Picks, Pick{
+			SampleID: ids[row], Row: row, Rank: len(res.Picks),
+			Score: p.Score.Log, InfFactors: p.Score.Inf, Objectives: p.Objectives,
+		})
+	}
+}
+
+// store writes the selection record, then the tag. The tag is the commit
+// point: if it cannot be written, the record is removed again.
+func (s *Selection) store(ctx context.Context, res *Result, list []Strategy) error {
+	rows := columnar.NewBitmap(s.ds.Len())
+	for _, p := range res.Picks {
+		rows.Set(p.Row)
+	}
+	path, err := writeRecord(s.ds, res, list, s.Options)
+	if err != nil {
+		return err
+	}
+	if err := tags.Add(ctx, s.ds.cd, res.Tag, rows, tags.WithHook(s.Options.Hook)); err != nil {
+		removeRecord(path)
+		return err
+	}
+	res.Record = path
+	return nil
+}
+
+// missingError reports candidates without a vector for model.
+func missingError(ds *Dataset, model string, missing []int, total int) error {
+	ids := ds.cd.IDs()
+	return fmt.Errorf("%d of %d candidates have no embedding for model %q (first: sample %s); use --drop-missing to skip them",
+		len(missing), total, model, ids[missing[0]])
+}
+
+// knownModels lists the dataset's models for error messages.
+func knownModels(ds *Dataset) string {
+	m := ds.cd.Models()
+	if len(m) == 0 {
+		return "none"
+	}
+	return strings.Join(m, ", ")
+}

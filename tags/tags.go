@@ -1,0 +1,297 @@
+package tags
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/google/uuid"
+
+	"winnow/columnar"
+)
+
+// FileName is the tag table's file inside a dataset folder.
+const FileName = "tags.parquet"
+
+// lockName is the advisory lock file that serialises winnow processes
+// writing the same dataset's tags.
+const lockName = ".tags.lock"
+
+// MaxNameLen is the longest tag name accepted, in bytes.
+const MaxNameLen = 200
+
+// ErrExists reports a tag name that the dataset already uses.
+var ErrExists = errors.New("tag already exists")
+
+// CheckName reports whether name can be a new tag of ds: non-empty, at
+// most MaxNameLen bytes of printable UTF-8 without surrounding spaces, not
+// the sample_id column, and not used by an existing tag. Callers run it
+// before any expensive work so a bad name fails fast.
+func CheckName(ds *columnar.Dataset, name string) error {
+	if err := validName(name); err != nil {
+		return err
+	}
+	for _, t := range ds.TagNames() {
+		if t == name {
+			return fmt.Errorf("tag %q: %w in %s; choose a new name", name, ErrExists, filepath.Join(ds.Dir(), FileName))
+		}
+	}
+	return nil
+}
+
+func validName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("tag name is empty")
+	case len(name) > MaxNameLen:
+		return fmt.Errorf("tag name %.20q… is %d bytes long; the limit is %d", name, len(name), MaxNameLen)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("tag name %q is not valid UTF-8", name)
+	case name == columnar.SampleIDColumn:
+		return fmt.Errorf("tag name %q is reserved for the sample id column", name)
+	case strings.TrimSpace(name) != name:
+		return fmt.Errorf("tag name %q starts or ends with white space", name)
+	}
+	for i, r := range name {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("tag name %q has a control character at byte %d", name, i)
+		}
+	}
+	return nil
+}
+
+// Option adjusts Add.
+type Option func(*options)
+
+type options struct {
+	hook        Hook
+	lockTimeout time.Duration
+}
+
+// WithHook calls h at the named points of the file replacement (see Hook).
+func WithHook(h Hook) Option { return func(o *options) { o.hook = h } }
+
+// WithLockTimeout bounds how long Add waits for another winnow process
+// that is writing the same dataset's tags (default 60 s).
+func WithLockTimeout(d time.Duration) Option { return func(o *options) { o.lockTimeout = d } }
+
+// Add stores rows (a bitmap over ds's samples) as the new tag name.
+//
+// It takes the dataset's tag lock, re-reads tags.parquet as it is now (so a
+// tag another process added since ds was opened is kept), writes a complete
+// new file with every existing tag column plus the new one, and renames it
+// over the old file (see WriteFile). If tags.parquet changes between that
+// read and the rename, for example by a program that ignores the lock, Add
+// fails rather than drop the other change. On any error the old file is
+// left untouched.
+func Add(ctx context.Context, ds *columnar.Dataset, name string, rows *columnar.Bitmap, opts ...Option) error {
+	o := options{lockTimeout: 60 * time.Second}
+	for _, f := range opts {
+		f(&o)
+	}
+	if err := CheckName(ds, name); err != nil {
+		return err
+	}
+	if rows.Len() != ds.Len() {
+		return fmt.Errorf("tag %q covers %d rows, the dataset has %d samples", name, rows.Len(), ds.Len())
+	}
+	unlock, err := lock(ctx, ds.Dir(), o.lockTimeout)
+	if err != nil {
+		return fmt.Errorf("add tag %q: %w", name, err)
+	}
+	defer unlock()
+
+	path := filepath.Join(ds.Dir(), FileName)
+	before, err := stampOf(path)
+	if err != nil {
+		return fmt.Errorf("add tag %q: %w", name, err)
+	}
+	cols, err := current(ctx, ds, path, before.exists)
+	if err != nil {
+		return fmt.Errorf("add tag %q: %w", name, err)
+	}
+	for _, c := range cols {
+		if c.name == name {
+			return fmt.Errorf("tag %q: %w in %s (added by another process); choose a new name", name, ErrExists, path)
+		}
+	}
+	cols = append(cols, column{name, rows})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	check := func() error {
+		now, err := stampOf(path)
+		if err != nil {
+			return err
+		}
+		if now != before {
+			return fmt.Errorf("add tag %q: %s was changed by another program while winnow wrote it; nothing was written, run again", name, path)
+		}
+		return nil
+	}
+	write := func(w io.Writer) error { return writeTags(w, ds.IDs(), cols) }
+	if err := WriteFile(path, write, check, o.hook); err != nil {
+		return fmt.Errorf("add tag %q: %w", name, err)
+	}
+	return nil
+}
+
+type column struct {
+	name string
+	rows *columnar.Bitmap
+}
+
+// current reads every tag column of the file at path, mapped to ds's
+// sample order. It reads the file, not ds's snapshot, to keep tags that
+// were added after ds was opened.
+func current(ctx context.Context, ds *columnar.Dataset, path string, exists bool) ([]column, error) {
+	if !exists {
+		return nil, nil
+	}
+	tbl, err := columnar.ReadTable(ctx, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tbl.Release()
+	rowOf, err := sampleRows(ds, tbl, path)
+	if err != nil {
+		return nil, err
+	}
+	var cols []column
+	for i, f := range tbl.Schema().Fields() {
+		if f.Name == columnar.SampleIDColumn {
+			continue
+		}
+		if f.Type.ID() != arrow.BOOL {
+			return nil, fmt.Errorf("%s: column %q is %s, a tag column must be boolean", path, f.Name, f.Type)
+		}
+		bm := columnar.NewBitmap(ds.Len())
+		off := 0
+		for _, chunk := range tbl.Column(i).Data().Chunks() {
+			b := chunk.(*array.Boolean)
+			for j := 0; j < b.Len(); j++ {
+				if b.IsValid(j) && b.Value(j) {
+					bm.Set(rowOf[off+j])
+				}
+			}
+			off += b.Len()
+		}
+		cols = append(cols, column{f.Name, bm})
+	}
+	return cols, nil
+}
+
+// sampleRows maps every row of a tags table to its sample's dataset row.
+func sampleRows(ds *columnar.Dataset, tbl arrow.Table, path string) ([]int, error) {
+	idx := tbl.Schema().FieldIndices(columnar.SampleIDColumn)
+	if len(idx) == 0 {
+		return nil, fmt.Errorf("%s: missing column %q", path, columnar.SampleIDColumn)
+	}
+	out := make([]int, 0, tbl.NumRows())
+	for _, chunk := range tbl.Column(idx[0]).Data().Chunks() {
+		for j := 0; j < chunk.Len(); j++ {
+			id, err := uuidAt(chunk, j)
+			if err != nil {
+				return nil, fmt.Errorf("%s: column %q row %d: %w", path, columnar.SampleIDColumn, len(out), err)
+			}
+			row, ok := ds.Lookup(id)
+			if !ok {
+				return nil, fmt.Errorf("%s: sample_id %s is not in samples", path, id)
+			}
+			out = append(out, row)
+		}
+	}
+	return out, nil
+}
+
+func uuidAt(a arrow.Array, i int) (uuid.UUID, error) {
+	if a.IsNull(i) {
+		return uuid.UUID{}, errors.New("null sample id")
+	}
+	switch a := a.(type) {
+	case *extensions.UUIDArray:
+		return a.Value(i), nil
+	case *array.String:
+		return uuid.Parse(a.Value(i))
+	case *array.FixedSizeBinary:
+		return uuid.FromBytes(a.Value(i))
+	}
+	return uuid.UUID{}, fmt.Errorf("sample id type %s is not a UUID", a.DataType())
+}
+
+// writeTags writes the tag table: sample_id in dataset order and one
+// non-null boolean column per tag, in chunks to bound memory.
+func writeTags(w io.Writer, ids []uuid.UUID, cols []column) error {
+	fields := []arrow.Field{{Name: columnar.SampleIDColumn, Type: columnar.UUIDType()}}
+	for _, c := range cols {
+		fields = append(fields, arrow.Field{Name: c.name, Type: arrow.FixedWidthTypes.Boolean, Nullable: false})
+	}
+	schema := arrow.NewSchema(fields, nil)
+	pw, err := columnar.NewWriter(w, schema, columnar.WriterOptions{RowGroupRows: 1 << 20})
+	if err != nil {
+		return err
+	}
+	const chunk = 1 << 16
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for lo := 0; lo < len(ids) || lo == 0; lo += chunk {
+		hi := min(lo+chunk, len(ids))
+		ib := b.Field(0).(*extensions.UUIDBuilder)
+		for _, id := range ids[lo:hi] {
+			ib.Append(id)
+		}
+		for k, c := range cols {
+			bb := b.Field(k + 1).(*array.BooleanBuilder)
+			for r := lo; r < hi; r++ {
+				bb.Append(c.rows.Get(r))
+			}
+		}
+		rec := b.NewRecordBatch()
+		err := pw.Write(rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			break
+		}
+	}
+	return pw.Close()
+}
+
+// lock takes the dataset's tag lock, waiting up to timeout.
+func lock(ctx context.Context, dir string, timeout time.Duration) (func(), error) {
+	path := filepath.Join(dir, lockName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		err := lockFile(f)
+		if err == nil {
+			return func() { unlockFile(f); f.Close() }, nil
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("another winnow process has held %s for over %s: %w", path, timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
