@@ -36,15 +36,16 @@ func run(ctx context.Context, args []string, std stdio) int {
 	if err == nil {
 		return 0
 	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		fmt.Fprintln(std.err, "winnow: interrupted; nothing was written")
+		return 130
+	}
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	fmt.Fprintf(std.err, "winnow: %s\n", msg)
 	var ue usageError
-	switch {
-	case errors.As(err, &ue):
+	if errors.As(err, &ue) {
 		fmt.Fprintf(std.err, "Run '%s --help' for usage.\n", strings.TrimSpace("winnow "+commandPath(args)))
 		return 2
-	case errors.Is(err, context.Canceled):
-		return 130
 	}
 	return 1
 }
