@@ -1,0 +1,182 @@
+package columnar
+
+// Reading the annotations table.
+//
+// Open checks the annotations schema only (it can be large): sample_id
+// (UUID) and label (string) are required, and the optional well-known
+// columns must have their documented types. Sample ids are checked against
+// the samples table when AnnotationColumns reads them.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/google/uuid"
+)
+
+// annotationTypes are the accepted values of the annotations' type column.
+var annotationTypes = []string{"classification", "object_detection", "segmentation"}
+
+func isString(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
+		return true
+	}
+	return false
+}
+
+func isFloat(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64:
+		return true
+	}
+	return false
+}
+
+// annotationColumnTypes checks the well-known columns' types.
+var annotationColumnTypes = []struct {
+	name     string
+	required bool
+	ok       func(arrow.DataType) bool
+	want     string
+}{
+	{SampleIDColumn, true, isUUIDType, "a UUID"},
+	{LabelColumn, true, isString, "string"},
+	{"annotation_id", false, isUUIDType, "a UUID"},
+	{"source", false, isString, "string"},
+	{"type", false, isString, "string"},
+	{"confidence", false, isFloat, "float"},
+	{"x", false, isFloat, "float"},
+	{"y", false, isFloat, "float"},
+	{"width", false, isFloat, "float"},
+	{"height", false, isFloat, "float"},
+}
+
+// openAnnotations locates the annotations table and checks its schema.
+func (d *Dataset) openAnnotations() error {
+	path, err := locateTable(d.dir, annotationsTable)
+	if err != nil || path == "" {
+		return err
+	}
+	parts, err := openParts(path)
+	if err != nil {
+		return err
+	}
+	defer closeParts(parts)
+	sc, err := tableSchema(parts)
+	if err != nil {
+		return err
+	}
+	for _, c := range annotationColumnTypes {
+		idx := sc.FieldIndices(c.name)
+		if len(idx) == 0 {
+			if c.required {
+				return fmt.Errorf("%s: missing required column %q (columns: %s)", path, c.name, fieldNames(sc))
+			}
+			continue
+		}
+		if t := sc.Field(idx[0]).Type; !c.ok(t) {
+			return fmt.Errorf("%s: column %q has type %s, want %s", path, c.name, t, c.want)
+		}
+	}
+	fields := sc.Fields()
+	fields[sc.FieldIndices(SampleIDColumn)[0]] = arrow.Field{Name: SampleIDColumn, Type: UUIDType()}
+	d.annotations, d.annSchema = path, arrow.NewSchema(fields, nil)
+	return nil
+}
+
+// AnnotationSchema is the schema of the annotations table, with sample_id
+// as the UUID type; nil when the dataset has no annotations table.
+func (d *Dataset) AnnotationSchema() *arrow.Schema { return d.annSchema }
+
+// AnnotationColumns reads the named columns of the annotations table in
+// annotation order (nil names reads every column), with the dataset row
+// of each annotation's sample. Ids not in samples are an error naming the
+// table and the id; so is a type value other than classification,
+// object_detection or segmentation when the type column is read. The
+// caller should Release the table.
+func (d *Dataset) AnnotationColumns(ctx context.Context, names []string) (*Annotations, error) {
+	if d.annSchema == nil {
+		return nil, fmt.Errorf("read annotations: dataset %s has no annotations table", d.dir)
+	}
+	if names == nil {
+		for _, f := range d.annSchema.Fields() {
+			names = append(names, f.Name)
+		}
+	}
+	for _, n := range names {
+		if len(d.annSchema.FieldIndices(n)) == 0 {
+			return nil, fmt.Errorf("read annotations: %s: unknown column %q (columns: %s)", d.annotations, n, fieldNames(d.annSchema))
+		}
+	}
+	read := slices.Clone(names)
+	if !slices.Contains(read, SampleIDColumn) {
+		read = append(read, SampleIDColumn)
+	}
+	tbl, err := ReadTable(ctx, d.annotations, read)
+	if err != nil {
+		return nil, fmt.Errorf("read annotations: %w", err)
+	}
+	defer tbl.Release()
+	sample := make([]int32, tbl.NumRows())
+	ids := make([]uuid.UUID, tbl.NumRows())
+	idCol := tbl.Column(slices.Index(read, SampleIDColumn))
+	err = uuidsOf(d.annotations, SampleIDColumn, idCol.Data(), func(row int, id uuid.UUID) error {
+		r, ok := d.index[id]
+		if !ok {
+			return fmt.Errorf("%s: sample id %s is not in samples", d.annotations, id)
+		}
+		sample[row], ids[row] = r, id
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read annotations: %w", err)
+	}
+	if i := slices.Index(read, "type"); i >= 0 {
+		if err := checkAnnotationTypes(d.annotations, tbl.Column(i).Data(), ids); err != nil {
+			return nil, fmt.Errorf("read annotations: %w", err)
+		}
+	}
+	fields := make([]arrow.Field, len(names))
+	cols := make([]arrow.Column, len(names))
+	for i, n := range names {
+		c := tbl.Column(i)
+		if n == SampleIDColumn {
+			// Present ids as the UUID type whatever their encoding.
+			a := uuidArray(ids)
+			ch := arrow.NewChunked(a.DataType(), []arrow.Array{a})
+			a.Release()
+			fields[i] = arrow.Field{Name: n, Type: a.DataType()}
+			cols[i] = *arrow.NewColumn(fields[i], ch)
+			ch.Release()
+			continue
+		}
+		c.Retain()
+		fields[i], cols[i] = c.Field(), *c
+	}
+	out := array.NewTable(arrow.NewSchema(fields, nil), cols, tbl.NumRows())
+	for i := range cols {
+		cols[i].Release()
+	}
+	return &Annotations{Sample: sample, Table: out}, nil
+}
+
+// checkAnnotationTypes validates the values of the type column.
+func checkAnnotationTypes(path string, col *arrow.Chunked, ids []uuid.UUID) error {
+	row := 0
+	for _, a := range col.Chunks() {
+		s := a.(array.StringLike)
+		for i := 0; i < s.Len(); i, row = i+1, row+1 {
+			if s.IsNull(i) {
+				continue
+			}
+			if v := s.Value(i); !slices.Contains(annotationTypes, v) {
+				return fmt.Errorf("%s: column \"type\": annotation of sample %s has type %q, want one of %v", path, ids[row], v, annotationTypes)
+			}
+		}
+	}
+	return nil
+}

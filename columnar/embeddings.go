@@ -1,0 +1,558 @@
+package columnar
+
+// Reading embedding tables: the hot path of every diversity selection.
+//
+// ReadEmbeddings decodes the vectors of one model straight from the
+// Parquet column chunks with the low-level typed column readers
+// (file.Float32ColumnChunkReader / Float64ColumnChunkReader.ReadBatch),
+// skipping Arrow arrays entirely. Each row group is one task; tasks run on
+// GOMAXPROCS workers, each with its own reused value and level buffers, and
+// write their vectors directly into the rows of the single N×D matrix that
+// their sample ids map to. Row groups of one table never share a sample
+// (a shared one is the duplicate-vector error), so workers write disjoint
+// memory and the result does not depend on scheduling. Presence bits are
+// claimed with an atomic OR on the bitmap word, which also detects a
+// second vector for the same sample across row groups.
+//
+// Levels are interpreted from the Parquet schema rather than the Arrow
+// type, so one loop reads every list layout other engines write: 3-level
+// LIST (pqarrow, pyarrow, Spark, DuckDB) or legacy 2-level repeated
+// fields, required or nullable lists, required or nullable elements,
+// FixedSizeList or List, float32 or float64 leaves (float64 is converted
+// to float32; a value outside float32 range is rejected like ±Inf). A
+// vector lying wholly inside one decoded batch is checked with a few
+// slice scans and copied with copy(); only vectors spanning batches, or
+// unusual ones, go element by element.
+//
+// The dimension D is the FixedSizeList size when the schema declares one,
+// and is confirmed (or, for List columns, found) by decoding the first
+// vector in table order before the matrix is allocated, so a footer or
+// schema claiming an absurd dimension is an error, not a huge allocation.
+// D is capped at maxDim.
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/schema"
+	"github.com/google/uuid"
+)
+
+// maxDim bounds the dimension of an embedding.
+const maxDim = 1 << 20
+
+// listLayout describes how the definition levels of an embedding leaf
+// encode nulls: below emptyDef the list itself is null, at emptyDef it is
+// empty, above it an element exists, which is null below maxDef.
+type listLayout struct {
+	idCol, embCol int
+	emptyDef      int16
+	maxDef        int16
+	double        bool // leaf is DOUBLE, not FLOAT
+	fixedDim      int  // FixedSizeList size, 0 for List
+}
+
+// embeddingLayout validates the schema of one embeddings part.
+func (p *part) embeddingLayout() (listLayout, error) {
+	var l listLayout
+	as, err := p.arrowSchema()
+	if err != nil {
+		return l, err
+	}
+	if len(as.FieldIndices(SampleIDColumn)) == 0 {
+		return l, fmt.Errorf("%s: missing required column %q (columns: %s)", p.path, SampleIDColumn, fieldNames(as))
+	}
+	ei := as.FieldIndices(EmbeddingColumn)
+	if len(ei) == 0 {
+		return l, fmt.Errorf("%s: missing required column %q (columns: %s)", p.path, EmbeddingColumn, fieldNames(as))
+	}
+	typ := as.Field(ei[0]).Type
+	var elem arrow.DataType
+	switch t := typ.(type) {
+	case *arrow.FixedSizeListType:
+		elem, l.fixedDim = t.Elem(), int(t.Len())
+	case *arrow.ListType:
+		elem = t.Elem()
+	case *arrow.LargeListType:
+		elem = t.Elem()
+	}
+	if elem == nil || (elem.ID() != arrow.FLOAT32 && elem.ID() != arrow.FLOAT64) {
+		return l, fmt.Errorf("%s: column %q has type %s, want fixed_size_list<float32, D> or list<float32|float64>", p.path, EmbeddingColumn, typ)
+	}
+	if l.fixedDim > maxDim {
+		return l, fmt.Errorf("%s: column %q: dimension %d exceeds the limit %d", p.path, EmbeddingColumn, l.fixedDim, maxDim)
+	}
+	if l.idCol, err = p.idColumn(SampleIDColumn); err != nil {
+		return l, err
+	}
+	if l.embCol, err = p.leafColumn(EmbeddingColumn); err != nil {
+		return l, err
+	}
+	d := p.r.MetaData().Schema.Column(l.embCol)
+	switch d.PhysicalType() {
+	case parquet.Types.Float:
+	case parquet.Types.Double:
+		l.double = true
+	default:
+		return l, fmt.Errorf("%s: column %q has Parquet leaf type %s, want FLOAT or DOUBLE", p.path, EmbeddingColumn, d.PhysicalType())
+	}
+	if d.MaxRepetitionLevel() != 1 {
+		return l, fmt.Errorf("%s: column %q must be a list of numbers (repetition depth %d)", p.path, EmbeddingColumn, d.MaxRepetitionLevel())
+	}
+	// Walk up from the leaf to the top-level field: optional nodes above
+	// the repeated one give the levels at which the list is null.
+	var path []schema.Node
+	for n := d.SchemaNode(); n != nil && n.Parent() != nil; n = n.Parent() {
+		path = append(path, n)
+	}
+	seenRepeated := false
+	for i := len(path) - 1; i >= 0; i-- {
+		switch path[i].RepetitionType() {
+		case parquet.Repetitions.Repeated:
+			seenRepeated = true
+		case parquet.Repetitions.Optional:
+			if !seenRepeated {
+				l.emptyDef++
+			}
+		}
+	}
+	l.maxDef = d.MaxDefinitionLevel()
+	return l, nil
+}
+
+// embTable is an embeddings table opened for reading.
+type embTable struct {
+	path   string
+	parts  []*part
+	layout []listLayout
+}
+
+func openEmbeddings(path string, maxRows int) (*embTable, error) {
+	parts, err := openParts(path)
+	if err != nil {
+		return nil, err
+	}
+	t := &embTable{path: path, parts: parts}
+	var rows int64
+	for _, p := range parts {
+		l, err := p.embeddingLayout()
+		if err != nil {
+			closeParts(parts)
+			return nil, err
+		}
+		if l.fixedDim != t.layout0(l).fixedDim {
+			closeParts(parts)
+			return nil, fmt.Errorf("%s: column %q has dimension %d, but %s has %d", p.path, EmbeddingColumn, l.fixedDim, parts[0].path, t.layout[0].fixedDim)
+		}
+		t.layout = append(t.layout, l)
+		rows += p.r.NumRows()
+	}
+	// Every vector belongs to a distinct sample: more rows than samples
+	// cannot be valid, and must not size anything.
+	if rows > int64(maxRows) {
+		closeParts(parts)
+		return nil, fmt.Errorf("%s: table claims %d rows but the dataset has %d samples", path, rows, maxRows)
+	}
+	return t, nil
+}
+
+func (t *embTable) layout0(l listLayout) listLayout {
+	if len(t.layout) == 0 {
+		return l
+	}
+	return t.layout[0]
+}
+
+func (t *embTable) Close() { closeParts(t.parts) }
+
+// ReadEmbeddings reads the vectors of embedding model into one contiguous
+// row-major matrix aligned to dataset order, with the set of samples that
+// have a vector. An unknown model is an error listing the known models.
+// Vectors of another dimension, NaN or ±Inf elements, null elements, ids
+// not in samples and a second vector for one sample are errors naming the
+// file and the sample.
+func (d *Dataset) ReadEmbeddings(ctx context.Context, model string) (*Matrix, error) {
+	path, ok := d.models[model]
+	if !ok {
+		return nil, fmt.Errorf("read embeddings: unknown model %q (models: %s)", model, knownList(d.modelNames))
+	}
+	m, err := d.readEmbeddings(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("read embeddings %q: %w", model, err)
+	}
+	return m, nil
+}
+
+func (d *Dataset) readEmbeddings(ctx context.Context, path string) (*Matrix, error) {
+	t, err := openEmbeddings(path, d.Len())
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	dim, err := d.embeddingDim(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	n := d.Len()
+	if dim > 0 && n > math.MaxInt/4/dim {
+		return nil, fmt.Errorf("%s: %d samples × %d dimensions overflow", path, n, dim)
+	}
+	m := &Matrix{Dim: dim, Data: make([]float32, n*dim), Present: NewBitmap(n)}
+
+	type task struct{ part, rg int }
+	var tasks []task
+	for pi, p := range t.parts {
+		for g := 0; g < p.r.NumRowGroups(); g++ {
+			tasks = append(tasks, task{pi, g})
+		}
+	}
+	errs := make([]error, len(tasks))
+	var (
+		next   atomic.Int64
+		failed atomic.Bool
+		wg     sync.WaitGroup
+	)
+	workers := min(runtime.GOMAXPROCS(0), len(tasks))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &embWorker{d: d, m: m}
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= len(tasks) {
+					return
+				}
+				tk := tasks[i]
+				if err := w.rowGroup(ctx, t.parts[tk.part], t.layout[tk.part], tk.rg); err != nil {
+					errs[i] = err
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Report the first failing row group in table order.
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// embeddingDim returns the dimension of table t: its declared
+// FixedSizeList size, checked against the first vector actually stored,
+// or for a List column the length of that first vector.
+func (d *Dataset) embeddingDim(ctx context.Context, t *embTable) (int, error) {
+	fixed := t.layout[0].fixedDim
+	w := &embWorker{d: d}
+	for pi, p := range t.parts {
+		for g := 0; g < p.r.NumRowGroups(); g++ {
+			k, id, found, err := w.firstVector(ctx, p, t.layout[pi], g)
+			if err != nil {
+				return 0, err
+			}
+			if !found {
+				continue
+			}
+			if fixed > 0 && k != fixed {
+				return 0, fmt.Errorf("%s: column %q: sample %s has a vector of dimension %d, want %d", p.path, EmbeddingColumn, id, k, fixed)
+			}
+			return k, nil
+		}
+	}
+	return fixed, nil
+}
+
+// embWorker decodes row groups; its buffers are reused across them.
+type embWorker struct {
+	d    *Dataset
+	m    *Matrix
+	ids  idReader
+	rows []int32
+	defs []int16
+	reps []int16
+	f32  []float32
+	f64  []float64
+}
+
+// batchLevels is the number of levels to decode per ReadBatch: a multiple
+// of the dimension, so that a table without nulls never has a vector
+// straddling two batches.
+func batchLevels(dim int) int {
+	if dim <= 0 || dim >= readBatchRows {
+		return max(dim, readBatchRows)
+	}
+	return readBatchRows / dim * dim
+}
+
+func (w *embWorker) buffers(n int, double bool) {
+	if len(w.defs) < n {
+		w.defs = make([]int16, n)
+		w.reps = make([]int16, n)
+	}
+	if double && len(w.f64) < n {
+		w.f64 = make([]float64, n)
+	}
+	if !double && len(w.f32) < n {
+		w.f32 = make([]float32, n)
+	}
+}
+
+// readLevels decodes the next batch of the embedding column.
+func (w *embWorker) readLevels(cr file.ColumnChunkReader, n int) (lv int64, vals int, err error) {
+	switch r := cr.(type) {
+	case *file.Float32ColumnChunkReader:
+		return r.ReadBatch(int64(n), w.f32[:n], w.defs[:n], w.reps[:n])
+	case *file.Float64ColumnChunkReader:
+		return r.ReadBatch(int64(n), w.f64[:n], w.defs[:n], w.reps[:n])
+	}
+	return 0, 0, fmt.Errorf("unexpected column reader %T", cr)
+}
+
+// firstVector returns the length and sample id of the first non-null
+// vector in row group g, if any.
+func (w *embWorker) firstVector(ctx context.Context, p *part, l listLayout, g int) (k int, id uuid.UUID, found bool, err error) {
+	defer recoverTo(p.path, &err)
+	rg := p.r.RowGroup(g)
+	cr, err := rg.Column(l.embCol)
+	if err != nil {
+		return 0, id, false, fmt.Errorf("%s: column %q: %w", p.path, EmbeddingColumn, err)
+	}
+	n := batchLevels(l.fixedDim)
+	w.buffers(n, l.double)
+	row, in := -1, false // in: the current row holds a non-null list
+	for !found {
+		if err := ctx.Err(); err != nil {
+			return 0, id, false, err
+		}
+		lv, _, err := w.readLevels(cr, n)
+		if err != nil {
+			return 0, id, false, fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, EmbeddingColumn, err)
+		}
+		if lv == 0 {
+			break
+		}
+		for j := range int(lv) {
+			if w.reps[j] == 0 {
+				if in {
+					found = true
+					break
+				}
+				row++
+				in, k = w.defs[j] >= l.emptyDef, 0
+				if w.defs[j] > l.emptyDef {
+					k = 1
+				}
+				continue
+			}
+			if k++; k > maxDim {
+				return 0, id, false, fmt.Errorf("%s: column %q: vector at row %d of row group %d is longer than %d", p.path, EmbeddingColumn, row, g, maxDim)
+			}
+		}
+	}
+	if !in {
+		return 0, id, false, nil
+	}
+	var rid uuid.UUID
+	err = w.ids.read(p, rg, l.idCol, SampleIDColumn, func(i int, id uuid.UUID) error {
+		if i == row {
+			rid = id
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, id, false, err
+	}
+	return k, rid, true, nil
+}
+
+// rowGroup decodes row group g of part p into the matrix.
+func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) (err error) {
+	defer recoverTo(p.path, &err)
+	d, m := w.d, w.m
+	rg := p.r.RowGroup(g)
+	nrows := int(rg.NumRows())
+	if cap(w.rows) < nrows {
+		w.rows = make([]int32, nrows)
+	}
+	rows := w.rows[:nrows]
+	guess := int32(-1)
+	err = w.ids.read(p, rg, l.idCol, SampleIDColumn, func(i int, id uuid.UUID) error {
+		// Tables usually follow dataset order: try the next row first.
+		if g := guess + 1; int(g) < len(d.ids) && d.ids[g] == id {
+			rows[i], guess = g, g
+			return nil
+		}
+		r, ok := d.index[id]
+		if !ok {
+			return fmt.Errorf("%s: sample id %s is not in samples", p.path, id)
+		}
+		rows[i], guess = r, r
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	cr, err := rg.Column(l.embCol)
+	if err != nil {
+		return fmt.Errorf("%s: column %q: %w", p.path, EmbeddingColumn, err)
+	}
+	dim := m.Dim
+	n := batchLevels(dim)
+	w.buffers(n, l.double)
+	words := m.Present.Words()
+
+	var (
+		row = -1      // current row in the row group
+		k   = -1      // elements of the current vector so far; -1: null list
+		dst []float32 // the current sample's matrix row
+	)
+	sampleOf := func(r int) uuid.UUID { return d.ids[rows[r]] }
+	// finish checks the vector just completed.
+	finish := func() error {
+		if row >= 0 && k >= 0 && k != dim {
+			return fmt.Errorf("%s: column %q: sample %s has a vector of dimension %d, want %d", p.path, EmbeddingColumn, sampleOf(row), k, dim)
+		}
+		return nil
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		lv64, _, err := w.readLevels(cr, n)
+		if err != nil {
+			return fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, EmbeddingColumn, err)
+		}
+		if lv64 == 0 {
+			break
+		}
+		lv := int(lv64)
+		defs, reps := w.defs[:lv], w.reps[:lv]
+		vi := 0 // next decoded (non-null) value
+		for j := 0; j < lv; {
+			def := defs[j]
+			if reps[j] == 0 {
+				if err := finish(); err != nil {
+					return err
+				}
+				if row++; row >= nrows {
+					return fmt.Errorf("%s: corrupt parquet file: row group %d holds more than the %d rows it claims", p.path, g, nrows)
+				}
+				if def < l.emptyDef {
+					k = -1 // null list: no vector
+					j++
+					continue
+				}
+				t := int(rows[row])
+				bit := uint64(1) << (uint(t) & 63)
+				if atomic.OrUint64(&words[t>>6], bit)&bit != 0 {
+					return fmt.Errorf("%s: column %q: sample %s has more than one vector", p.path, EmbeddingColumn, sampleOf(row))
+				}
+				dst, k = m.Data[t*dim:(t+1)*dim], 0
+				if def == l.emptyDef {
+					j++ // empty list
+					continue
+				}
+				// Fast path: the whole vector is in this batch, present
+				// and non-null.
+				if e := j + dim; e <= lv && (e == lv || reps[e] == 0) &&
+					allEqual(defs[j:e], l.maxDef) && noneZero(reps[j+1:e]) {
+					if bad := w.put(dst, vi, l.double); bad >= 0 {
+						return nonFinite(p.path, sampleOf(row), bad, dst[bad])
+					}
+					vi += dim
+					k = dim
+					j = e
+					continue
+				}
+			} else if k < 0 || def <= l.emptyDef {
+				return fmt.Errorf("%s: corrupt parquet file: column %q: element outside a list in row group %d", p.path, EmbeddingColumn, g)
+			}
+			// General path: one element.
+			if def < l.maxDef {
+				return fmt.Errorf("%s: column %q: sample %s: vector element %d is null", p.path, EmbeddingColumn, sampleOf(row), k)
+			}
+			if k >= dim {
+				return fmt.Errorf("%s: column %q: sample %s has a vector of dimension more than %d", p.path, EmbeddingColumn, sampleOf(row), dim)
+			}
+			var v float32
+			if l.double {
+				v = float32(w.f64[vi])
+			} else {
+				v = w.f32[vi]
+			}
+			if !finite(v) {
+				return nonFinite(p.path, sampleOf(row), k, v)
+			}
+			dst[k] = v
+			vi++
+			k++
+			j++
+		}
+	}
+	if err := finish(); err != nil {
+		return err
+	}
+	if row+1 != nrows {
+		return fmt.Errorf("%s: corrupt parquet file: row group %d claims %d rows but holds %d", p.path, g, nrows, row+1)
+	}
+	return nil
+}
+
+// put copies the decoded values from vi into dst and returns the index of
+// the first non-finite element, or -1.
+func (w *embWorker) put(dst []float32, vi int, double bool) int {
+	if double {
+		for i, v := range w.f64[vi : vi+len(dst)] {
+			dst[i] = float32(v)
+		}
+	} else {
+		copy(dst, w.f32[vi:vi+len(dst)])
+	}
+	for i, v := range dst {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+			return i
+		}
+	}
+	return -1
+}
+
+func finite(v float32) bool { return math.Float32bits(v)&0x7f800000 != 0x7f800000 }
+
+func nonFinite(path string, id uuid.UUID, i int, v float32) error {
+	what := "NaN"
+	if math.IsInf(float64(v), 0) {
+		what = fmt.Sprint(v)
+	}
+	return fmt.Errorf("%s: column %q: sample %s: vector element %d is %s (or outside float32 range)", path, EmbeddingColumn, id, i, what)
+}
+
+func allEqual(s []int16, v int16) bool {
+	for _, x := range s {
+		if x != v {
+			return false
+		}
+	}
+	return true
+}
+
+func noneZero(s []int16) bool {
+	for _, x := range s {
+		if x == 0 {
+			return false
+		}
+	}
+	return true
+}

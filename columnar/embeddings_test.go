@@ -1,0 +1,197 @@
+package columnar
+
+import (
+	"context"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/google/uuid"
+)
+
+// readEmbeddingsArrow is the straightforward reader the fast path must
+// match: the whole table through pqarrow into Arrow arrays, then one
+// vector at a time into the matrix.
+func readEmbeddingsArrow(t *testing.T, d *Dataset, model string) *Matrix {
+	t.Helper()
+	tbl, err := ReadTable(context.Background(), d.TablePath("embeddings/"+model), []string{SampleIDColumn, EmbeddingColumn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	var rows []int
+	err = uuidsOf("", SampleIDColumn, tbl.Column(0).Data(), func(_ int, id uuid.UUID) error {
+		r, ok := d.Lookup(id)
+		if !ok {
+			t.Fatalf("id %s not in samples", id)
+		}
+		rows = append(rows, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vecs [][]float64
+	for _, c := range tbl.Column(1).Data().Chunks() {
+		for i := 0; i < c.Len(); i++ {
+			if c.IsNull(i) {
+				vecs = append(vecs, nil)
+				continue
+			}
+			var vals arrow.Array
+			var lo, hi int64
+			switch l := c.(type) {
+			case *array.FixedSizeList:
+				vals = l.ListValues()
+				n := int64(l.DataType().(*arrow.FixedSizeListType).Len())
+				lo, hi = int64(l.Offset()+i)*n, int64(l.Offset()+i+1)*n
+			case *array.List:
+				vals = l.ListValues()
+				lo, hi = l.ValueOffsets(i)
+			case *array.LargeList:
+				vals = l.ListValues()
+				lo, hi = l.ValueOffsets(i)
+			default:
+				t.Fatalf("list type %T", c)
+			}
+			v := []float64{}
+			for j := lo; j < hi; j++ {
+				switch vals := vals.(type) {
+				case *array.Float32:
+					v = append(v, float64(vals.Value(int(j))))
+				case *array.Float64:
+					v = append(v, vals.Value(int(j)))
+				}
+			}
+			vecs = append(vecs, v)
+		}
+	}
+	dim := 0
+	for _, v := range vecs {
+		if v != nil {
+			dim = len(v)
+			break
+		}
+	}
+	m := &Matrix{Dim: dim, Data: make([]float32, d.Len()*dim), Present: NewBitmap(d.Len())}
+	for i, v := range vecs {
+		if v == nil {
+			continue
+		}
+		m.Present.Set(rows[i])
+		for j, x := range v {
+			m.Data[rows[i]*dim+j] = float32(x)
+		}
+	}
+	return m
+}
+
+func equalMatrix(t *testing.T, got, want *Matrix) {
+	t.Helper()
+	if got.Dim != want.Dim || got.Rows() != want.Rows() {
+		t.Fatalf("got %d×%d matrix, want %d×%d", got.Rows(), got.Dim, want.Rows(), want.Dim)
+	}
+	if !slices.Equal(got.Present.Words(), want.Present.Words()) {
+		t.Fatalf("present rows differ: got %v, want %v", got.Present.Indexes(), want.Present.Indexes())
+	}
+	for i := range got.Data {
+		if got.Data[i] != want.Data[i] {
+			t.Fatalf("element %d (row %d, col %d): got %v, want %v", i, i/got.Dim, i%got.Dim, got.Data[i], want.Data[i])
+		}
+	}
+}
+
+// wantMatrix is the matrix vecs describe, computed by hand.
+func wantMatrix(vecs [][]float32, dim int) *Matrix {
+	m := &Matrix{Dim: dim, Data: make([]float32, len(vecs)*dim), Present: NewBitmap(len(vecs))}
+	for i, v := range vecs {
+		if v != nil {
+			m.Present.Set(i)
+			copy(m.Data[i*dim:], v)
+		}
+	}
+	return m
+}
+
+func TestReadEmbeddingsCanonical(t *testing.T) {
+	dir := t.TempDir()
+	ids := testIDs(10, 1)
+	vecs := [][]float32{{1, 2, 3}, nil, {4, 5, 6}, {-1, 0, 1}, nil, {7, 8, 9}, {0.5, 0.25, 0.125}, {1, 1, 1}, nil, {3, 2, 1}}
+	writeCanonical(t, dir, ids, vecs, 3, 4)
+	d := mustOpen(t, dir)
+	if got := d.Models(); !slices.Equal(got, []string{"m"}) {
+		t.Fatalf("Models() = %v", got)
+	}
+	m, err := d.ReadEmbeddings(context.Background(), "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalMatrix(t, m, wantMatrix(vecs, 3))
+}
+
+// TestReadEmbeddingsFastMatchesArrow compares the low-level reader with
+// the straightforward pqarrow reader over several layouts.
+func TestReadEmbeddingsFastMatchesArrow(t *testing.T) {
+	const n, dim = 700, 17
+	f32, f64 := arrow.PrimitiveTypes.Float32, arrow.PrimitiveTypes.Float64
+	cases := []struct {
+		name     string
+		rowGroup int
+		missing  func(int) bool
+		shuffle  bool
+		it       idType
+		typ      arrow.DataType
+		nullable bool // store missing vectors as null lists rather than omitting rows
+		codec    compress.Compression
+	}{
+		{"one row group", 1 << 20, nil, false, idUUID, EmbeddingType(dim), false, compress.Codecs.Zstd},
+		{"many row groups", 64, nil, false, idUUID, EmbeddingType(dim), false, compress.Codecs.Snappy},
+		{"missing vectors", 50, func(i int) bool { return i%7 == 3 }, false, idUUID, EmbeddingType(dim), false, compress.Codecs.Zstd},
+		// pqarrow cannot write a null FixedSizeList entry, so null lists
+		// are tested with List.
+		{"null lists", 50, func(i int) bool { return i%5 == 0 }, false, idUUID, arrow.ListOf(f32), true, compress.Codecs.Uncompressed},
+		{"fixed nullable elements", 50, nil, false, idUUID, arrow.FixedSizeListOf(dim, f32), true, compress.Codecs.Zstd},
+		{"shuffled ids", 33, func(i int) bool { return i%11 == 0 }, true, idUUID, EmbeddingType(dim), false, compress.Codecs.Zstd},
+		{"string ids list float64", 100, func(i int) bool { return i%3 == 0 }, true, idString, arrow.ListOf(f64), true, compress.Codecs.Snappy},
+		{"list float32 nullable elements", 128, nil, false, idUUID, arrow.ListOf(f32), true, compress.Codecs.Zstd},
+		{"large list", 128, func(i int) bool { return i%2 == 0 }, false, idUUID, arrow.LargeListOf(f32), true, compress.Codecs.Zstd},
+		{"fixed float64", 90, nil, true, idString, arrow.FixedSizeListOf(dim, f64), false, compress.Codecs.Zstd},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ids := testIDs(n, 7)
+			vecs := testVecs(n, dim, 8, c.missing)
+			writeWinnow(t, filepath.Join(dir, "samples.parquet"), rowGroups(n, 256, func(lo, hi int) arrow.RecordBatch { return samplesRecord(ids[lo:hi], idUUID) }))
+			order := make([]int, n)
+			for i := range order {
+				order[i] = i
+			}
+			if c.shuffle {
+				rand.New(rand.NewPCG(3, 4)).Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+			}
+			var eids []uuid.UUID
+			var evecs [][]float32
+			for _, i := range order {
+				if vecs[i] == nil && !c.nullable {
+					continue
+				}
+				eids, evecs = append(eids, ids[i]), append(evecs, vecs[i])
+			}
+			writeParquet(t, filepath.Join(dir, "embeddings", "m.parquet"), rowGroups(len(eids), c.rowGroup, func(lo, hi int) arrow.RecordBatch {
+				return embRecord(eids[lo:hi], evecs[lo:hi], c.it, c.typ, c.nullable)
+			}), c.codec)
+			d := mustOpen(t, dir)
+			got, err := d.ReadEmbeddings(context.Background(), "m")
+			if err != nil {
+				t.Fatal(err)
+			}
+			equalMatrix(t, got, readEmbeddingsArrow(t, d, "m"))
+			equalMatrix(t, got, wantMatrix(vecs, dim))
+		})
+	}
+}

@@ -1,0 +1,235 @@
+package columnar
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/google/uuid"
+)
+
+// Test fixtures: small datasets written either through Writer (winnow's
+// conventions) or through pqarrow with the alternative encodings other
+// engines produce.
+
+// testIDs returns n deterministic sample ids.
+func testIDs(n int, seed uint64) []uuid.UUID {
+	r := rand.New(rand.NewPCG(seed, 1))
+	ids := make([]uuid.UUID, n)
+	for i := range ids {
+		for j := range ids[i] {
+			ids[i][j] = byte(r.Uint32())
+		}
+	}
+	return ids
+}
+
+// testVecs returns n vectors of dimension dim; vectors at indexes where
+// missing(i) holds are nil.
+func testVecs(n, dim int, seed uint64, missing func(int) bool) [][]float32 {
+	r := rand.New(rand.NewPCG(seed, 2))
+	out := make([][]float32, n)
+	for i := range out {
+		if missing != nil && missing(i) {
+			continue
+		}
+		out[i] = make([]float32, dim)
+		for j := range out[i] {
+			out[i][j] = float32(r.NormFloat64())
+		}
+	}
+	return out
+}
+
+// idType selects how sample ids are stored.
+type idType int
+
+const (
+	idUUID idType = iota
+	idString
+)
+
+func idField(t idType) arrow.Field {
+	if t == idString {
+		return arrow.Field{Name: SampleIDColumn, Type: arrow.BinaryTypes.String}
+	}
+	return arrow.Field{Name: SampleIDColumn, Type: UUIDType()}
+}
+
+func appendID(b array.Builder, id uuid.UUID) {
+	switch b := b.(type) {
+	case *array.StringBuilder:
+		b.Append(id.String())
+	case interface{ Append(uuid.UUID) }:
+		b.Append(id)
+	default:
+		panic(fmt.Sprintf("id builder %T", b))
+	}
+}
+
+// appendVec appends v (null when v is nil) to a list builder of float32
+// or float64 values.
+func appendVec(b array.Builder, v []float32) {
+	if v == nil {
+		b.AppendNull()
+		return
+	}
+	var vb array.Builder
+	switch lb := b.(type) {
+	case *array.FixedSizeListBuilder:
+		lb.Append(true)
+		vb = lb.ValueBuilder()
+	case *array.ListBuilder:
+		lb.Append(true)
+		vb = lb.ValueBuilder()
+	case *array.LargeListBuilder:
+		lb.Append(true)
+		vb = lb.ValueBuilder()
+	default:
+		panic(fmt.Sprintf("list builder %T", b))
+	}
+	for _, x := range v {
+		switch vb := vb.(type) {
+		case *array.Float32Builder:
+			vb.Append(x)
+		case *array.Float64Builder:
+			vb.Append(float64(x))
+		}
+	}
+}
+
+// rowGroups builds one record per row group of at most size rows.
+//
+// Every row group is written from a freshly built record because pqarrow
+// (arrow-go v18.8.0) ignores the offset of a sliced FixedSizeList array:
+// letting the writer slice a big record into row groups writes the first
+// rows' vectors again in every later row group.
+func rowGroups(n, size int, build func(lo, hi int) arrow.RecordBatch) []arrow.RecordBatch {
+	var recs []arrow.RecordBatch
+	for lo := 0; lo < n || lo == 0; lo += size {
+		recs = append(recs, build(lo, min(lo+size, n)))
+	}
+	return recs
+}
+
+// writeParquet writes the records to path with pqarrow, one row group
+// each, storing the Arrow schema.
+func writeParquet(t testing.TB, path string, recs []arrow.RecordBatch, codec compress.Compression) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	props := parquet.NewWriterProperties(parquet.WithCompression(codec))
+	w, err := pqarrow.NewFileWriter(recs[0].Schema(), f, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeWinnow writes the records with Writer, one row group each.
+func writeWinnow(t testing.TB, path string, recs []arrow.RecordBatch) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := NewWriter(f, recs[0].Schema(), WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rec := range recs {
+		if i > 0 {
+			if err := w.NewRowGroup(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// samplesRecord builds a samples table: sample_id plus an int64 "size"
+// column (i*10) and a string "split" column.
+func samplesRecord(ids []uuid.UUID, it idType) arrow.RecordBatch {
+	sc := arrow.NewSchema([]arrow.Field{
+		idField(it),
+		{Name: "size", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "split", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+	defer b.Release()
+	for i, id := range ids {
+		appendID(b.Field(0), id)
+		b.Field(1).(*array.Int64Builder).Append(int64(i * 10))
+		b.Field(2).(*array.StringBuilder).Append([]string{"train", "val"}[i%2])
+	}
+	return b.NewRecordBatch()
+}
+
+// embRecord builds an embeddings table with the given embedding type.
+func embRecord(ids []uuid.UUID, vecs [][]float32, it idType, embType arrow.DataType, nullable bool) arrow.RecordBatch {
+	sc := arrow.NewSchema([]arrow.Field{idField(it), {Name: EmbeddingColumn, Type: embType, Nullable: nullable}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+	defer b.Release()
+	for i, id := range ids {
+		appendID(b.Field(0), id)
+		appendVec(b.Field(1), vecs[i])
+	}
+	return b.NewRecordBatch()
+}
+
+// writeCanonical writes a dataset the way winnow does: samples and one
+// model "m" (only present vectors are stored, in dataset order).
+func writeCanonical(t testing.TB, dir string, ids []uuid.UUID, vecs [][]float32, dim int, rowGroup int) {
+	t.Helper()
+	writeWinnow(t, filepath.Join(dir, "samples.parquet"), []arrow.RecordBatch{samplesRecord(ids, idUUID)})
+	var eids []uuid.UUID
+	var evecs [][]float32
+	for i, v := range vecs {
+		if v != nil {
+			eids, evecs = append(eids, ids[i]), append(evecs, v)
+		}
+	}
+	writeWinnow(t, filepath.Join(dir, "embeddings", "m.parquet"), rowGroups(len(eids), rowGroup, func(lo, hi int) arrow.RecordBatch {
+		return embRecord(eids[lo:hi], evecs[lo:hi], idUUID, EmbeddingType(dim), false)
+	}))
+}
+
+func mustOpen(t testing.TB, dir string) *Dataset {
+	t.Helper()
+	d, err := Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

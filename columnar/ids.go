@@ -1,0 +1,183 @@
+package columnar
+
+// Reading and converting sample_id columns.
+//
+// A sample_id is stored either as FIXED_LEN_BYTE_ARRAY(16) (with the UUID
+// logical type, as winnow writes it) or as a string in canonical UUID form
+// (8-4-4-4-12 hex digits), which other engines often write. Both decode to
+// uuid.UUID; nulls and malformed strings are errors naming the file and row.
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/google/uuid"
+)
+
+// idColumn locates and type-checks the sample_id leaf of part p.
+func (p *part) idColumn(name string) (int, error) {
+	c, err := p.leafColumn(name)
+	if err != nil {
+		return -1, err
+	}
+	if c < 0 {
+		return -1, fmt.Errorf("%s: missing required column %q", p.path, name)
+	}
+	d := p.r.MetaData().Schema.Column(c)
+	ok := d.MaxRepetitionLevel() == 0 &&
+		((d.PhysicalType() == parquet.Types.FixedLenByteArray && d.TypeLength() == 16) ||
+			d.PhysicalType() == parquet.Types.ByteArray)
+	if !ok {
+		return -1, fmt.Errorf("%s: column %q has Parquet type %s, want FIXED_LEN_BYTE_ARRAY(16) UUID or a UUID string",
+			p.path, name, d.PhysicalType())
+	}
+	return c, nil
+}
+
+// idReader decodes a UUID column chunk batch by batch into reused buffers.
+type idReader struct {
+	flba []parquet.FixedLenByteArray
+	ba   []parquet.ByteArray
+	defs []int16
+}
+
+// read decodes the ids of column col of row group rg of part p, calling
+// put for each in row order with its index in the row group. It checks
+// that the row group holds exactly the rows its footer claims.
+func (ir *idReader) read(p *part, rg *file.RowGroupReader, col int, name string, put func(i int, id uuid.UUID) error) (err error) {
+	defer recoverTo(p.path, &err)
+	cr, err := rg.Column(col)
+	if err != nil {
+		return fmt.Errorf("%s: column %q: %w", p.path, name, err)
+	}
+	if ir.defs == nil {
+		ir.defs = make([]int16, readBatchRows)
+	}
+	want := rg.NumRows()
+	var n int64
+	for n < want {
+		batch := min(want-n, readBatchRows)
+		var (
+			lv   int64
+			vals int
+		)
+		switch r := cr.(type) {
+		case *file.FixedLenByteArrayColumnChunkReader:
+			if ir.flba == nil {
+				ir.flba = make([]parquet.FixedLenByteArray, readBatchRows)
+			}
+			lv, vals, err = r.ReadBatch(batch, ir.flba, ir.defs, nil)
+		case *file.ByteArrayColumnChunkReader:
+			if ir.ba == nil {
+				ir.ba = make([]parquet.ByteArray, readBatchRows)
+			}
+			lv, vals, err = r.ReadBatch(batch, ir.ba, ir.defs, nil)
+		default:
+			return fmt.Errorf("%s: column %q: unexpected reader %T", p.path, name, cr)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, name, err)
+		}
+		if lv == 0 {
+			return fmt.Errorf("%s: column %q: corrupt parquet file: row group claims %d rows but holds %d", p.path, name, want, n)
+		}
+		if int64(vals) != lv {
+			for i := range lv {
+				if cr.Descriptor().MaxDefinitionLevel() > 0 && ir.defs[i] == 0 {
+					return fmt.Errorf("%s: column %q: null sample id at row %d of the row group", p.path, name, n+i)
+				}
+			}
+		}
+		for i := range vals {
+			var id uuid.UUID
+			if cr.Type() == parquet.Types.FixedLenByteArray {
+				id = uuid.UUID(ir.flba[i])
+			} else {
+				s := ir.ba[i]
+				if len(s) != 36 {
+					return fmt.Errorf("%s: column %q: %q at row %d of the row group is not a canonical UUID", p.path, name, s, n+int64(i))
+				}
+				if id, err = uuid.ParseBytes(s); err != nil {
+					return fmt.Errorf("%s: column %q: %q at row %d of the row group is not a canonical UUID", p.path, name, s, n+int64(i))
+				}
+			}
+			if err := put(int(n)+i, id); err != nil {
+				return err
+			}
+		}
+		n += lv
+	}
+	return nil
+}
+
+// uuidsOf decodes a sample_id column read through pqarrow (UUID extension
+// type, FixedSizeBinary(16) or string) and calls put for each row.
+func uuidsOf(path, name string, col *arrow.Chunked, put func(row int, id uuid.UUID) error) error {
+	row := 0
+	for _, a := range col.Chunks() {
+		if ext, ok := a.(array.ExtensionArray); ok {
+			a = ext.Storage()
+		}
+		for i := 0; i < a.Len(); i, row = i+1, row+1 {
+			if a.IsNull(i) {
+				return fmt.Errorf("%s: column %q: null sample id at row %d", path, name, row)
+			}
+			var id uuid.UUID
+			switch a := a.(type) {
+			case *array.FixedSizeBinary:
+				v := a.Value(i)
+				if len(v) != 16 {
+					return fmt.Errorf("%s: column %q has type %s, want a UUID", path, name, col.DataType())
+				}
+				id = uuid.UUID(v)
+			case array.StringLike:
+				s := a.Value(i)
+				var err error
+				if len(s) != 36 {
+					err = fmt.Errorf("wrong length")
+				} else {
+					id, err = uuid.Parse(s)
+				}
+				if err != nil {
+					return fmt.Errorf("%s: column %q: %q at row %d is not a canonical UUID", path, name, s, row)
+				}
+			default:
+				return fmt.Errorf("%s: column %q has type %s, want a UUID", path, name, col.DataType())
+			}
+			if err := put(row, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// isUUIDType reports whether t can hold sample ids: the UUID extension
+// type, FixedSizeBinary(16) or a string.
+func isUUIDType(t arrow.DataType) bool {
+	switch t := t.(type) {
+	case *extensions.UUIDType:
+		return true
+	case *arrow.FixedSizeBinaryType:
+		return t.ByteWidth == 16
+	case *arrow.StringType, *arrow.LargeStringType, *arrow.StringViewType:
+		return true
+	}
+	return false
+}
+
+// uuidArray builds a UUID extension array of ids.
+func uuidArray(ids []uuid.UUID) arrow.Array {
+	b := extensions.NewUUIDBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	b.Reserve(len(ids))
+	for _, id := range ids {
+		b.UnsafeAppend(id)
+	}
+	return b.NewArray()
+}

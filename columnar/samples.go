@@ -1,0 +1,70 @@
+package columnar
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// SampleSchema is the schema of the samples table, every column, with
+// sample_id as the UUID type whatever its encoding in the file.
+func (d *Dataset) SampleSchema() *arrow.Schema { return d.schema }
+
+// SampleColumns reads the named columns of the samples table, in that
+// order, rows in dataset order; nil names reads every column. An unknown
+// name is an error listing the known columns. sample_id comes back as the
+// UUID extension type whatever its file encoding: it is built from the ids
+// Open validated rather than read again. The caller should Release the
+// table.
+func (d *Dataset) SampleColumns(ctx context.Context, names []string) (arrow.Table, error) {
+	if names == nil {
+		names = make([]string, d.schema.NumFields())
+		for i, f := range d.schema.Fields() {
+			names[i] = f.Name
+		}
+	}
+	var read []string // columns read from the file
+	for _, n := range names {
+		if len(d.schema.FieldIndices(n)) == 0 {
+			return nil, fmt.Errorf("read samples: %s: unknown column %q (columns: %s)", d.samples, n, fieldNames(d.schema))
+		}
+		if n != SampleIDColumn && !slices.Contains(read, n) {
+			read = append(read, n)
+		}
+	}
+	var tbl arrow.Table
+	if len(read) > 0 {
+		var err error
+		if tbl, err = ReadTable(ctx, d.samples, read); err != nil {
+			return nil, fmt.Errorf("read samples: %w", err)
+		}
+		defer tbl.Release()
+		if tbl.NumRows() != int64(d.Len()) {
+			return nil, fmt.Errorf("read samples: %s: read %d rows, want %d", d.samples, tbl.NumRows(), d.Len())
+		}
+	}
+	fields := make([]arrow.Field, len(names))
+	cols := make([]arrow.Column, len(names))
+	for i, n := range names {
+		if n == SampleIDColumn {
+			a := uuidArray(d.ids)
+			ch := arrow.NewChunked(a.DataType(), []arrow.Array{a})
+			a.Release()
+			fields[i] = arrow.Field{Name: SampleIDColumn, Type: a.DataType()}
+			cols[i] = *arrow.NewColumn(fields[i], ch)
+			ch.Release()
+			continue
+		}
+		c := tbl.Column(tbl.Schema().FieldIndices(n)[0])
+		c.Retain()
+		fields[i], cols[i] = c.Field(), *c
+	}
+	out := array.NewTable(arrow.NewSchema(fields, nil), cols, int64(d.Len()))
+	for i := range cols {
+		cols[i].Release()
+	}
+	return out, nil
+}

@@ -1,0 +1,386 @@
+package columnar
+
+// Table discovery and the shared Parquet plumbing of the reader.
+//
+// A table is one NAME.parquet file or a folder NAME/ of *.parquet parts
+// read in lexical order of their names. Every part is opened through
+// openPart, which turns panics from the Parquet decoder into errors naming
+// the file (arrow-go can panic on some corrupt inputs) and checks the
+// footer's row counts for consistency before anything is sized from them.
+// Nothing in this package preallocates from a count that only the footer
+// claims: buffers grow with decoded data, so a file that claims absurd row
+// counts fails with an error instead of exhausting memory.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// readBatchRows is the number of rows (or levels) decoded per low-level
+// ReadBatch call: big enough to amortise call overhead, small enough for
+// the reused buffers to stay in cache.
+const readBatchRows = 32 * 1024
+
+// readerProps returns the Parquet reader properties used everywhere:
+// buffered streams read a column chunk page by page instead of loading
+// whole column chunks, which keeps memory at a few pages per reader.
+func readerProps() *parquet.ReaderProperties {
+	p := parquet.NewReaderProperties(memory.DefaultAllocator)
+	p.BufferedStreamEnabled = true
+	return p
+}
+
+// locateTable returns the path of table name inside dir (NAME.parquet or
+// the folder NAME/), or "" when the table is absent.
+func locateTable(dir, name string) (string, error) {
+	fpath := filepath.Join(dir, name+".parquet")
+	dpath := filepath.Join(dir, name)
+	fst, ferr := os.Stat(fpath)
+	dst, derr := os.Stat(dpath)
+	hasFile := ferr == nil && !fst.IsDir()
+	hasDir := derr == nil && dst.IsDir()
+	switch {
+	case hasFile && hasDir:
+		return "", fmt.Errorf("table %s is both a file %s and a folder %s", name, fpath, dpath)
+	case hasFile:
+		return fpath, nil
+	case hasDir:
+		return dpath, nil
+	}
+	for _, err := range []error{ferr, derr} {
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("table %s: %w", name, err)
+		}
+	}
+	return "", nil
+}
+
+// tableParts lists the Parquet files of the table at path: the file
+// itself, or the folder's *.parquet files in lexical order.
+func tableParts(path string) ([]string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return []string{path}, nil
+	}
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		return nil, err
+	}
+	var parts []string
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") || !strings.HasSuffix(n, ".parquet") {
+			continue // hidden, temporary and marker files (_SUCCESS) are not parts
+		}
+		parts = append(parts, filepath.Join(path, n))
+	}
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("%s: table folder holds no *.parquet part", path)
+	}
+	slices.Sort(parts)
+	return parts, nil
+}
+
+// part is one open Parquet file of a table.
+type part struct {
+	path string
+	f    *os.File
+	r    *file.Reader
+}
+
+func (p *part) Close() error { return p.f.Close() }
+
+// recoverTo converts a panic raised while decoding file path into *err.
+// It must be called directly by defer.
+func recoverTo(path string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s: corrupt parquet file: decoder failed: %v", path, r)
+	}
+}
+
+// openPart opens one Parquet file and validates its footer.
+func openPart(path string) (p *part, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	defer recoverTo(path, &err)
+	r, err := file.NewParquetReader(f, file.WithReadProps(readerProps()))
+	if err != nil {
+		return nil, fmt.Errorf("%s: corrupt or truncated parquet file: %w", path, err)
+	}
+	if err := checkFooter(path, r); err != nil {
+		return nil, err
+	}
+	return &part{path: path, f: f, r: r}, nil
+}
+
+// checkFooter verifies that the row counts of the footer agree with each
+// other: the file's row count is the sum of its row groups', and every
+// column chunk holds as many values as its row group has rows (at least as
+// many for repeated columns). A footer edited to claim more rows than the
+// data holds is caught here or, if consistent, by the readers, which check
+// the rows they decode against the claims.
+func checkFooter(path string, r *file.Reader) error {
+	md := r.MetaData()
+	var sum int64
+	for i := 0; i < r.NumRowGroups(); i++ {
+		rg := md.RowGroup(i)
+		n := rg.NumRows()
+		if n < 0 {
+			return fmt.Errorf("%s: corrupt parquet file: row group %d claims %d rows", path, i, n)
+		}
+		sum += n
+		for c := 0; c < rg.NumColumns(); c++ {
+			cc, err := rg.ColumnChunk(c)
+			if err != nil {
+				return fmt.Errorf("%s: corrupt parquet file: row group %d: %w", path, i, err)
+			}
+			nv := cc.NumValues()
+			repeated := md.Schema.Column(c).MaxRepetitionLevel() > 0
+			if nv < n || (!repeated && nv != n) {
+				return fmt.Errorf("%s: corrupt parquet file: row group %d claims %d rows but column %q holds %d values",
+					path, i, n, md.Schema.Column(c).Path(), nv)
+			}
+		}
+	}
+	if sum != md.NumRows {
+		return fmt.Errorf("%s: corrupt parquet file: footer claims %d rows but its row groups hold %d", path, md.NumRows, sum)
+	}
+	return nil
+}
+
+// openParts opens every part of the table at path. On error nothing stays
+// open.
+func openParts(path string) ([]*part, error) {
+	names, err := tableParts(path)
+	if err != nil {
+		return nil, err
+	}
+	parts := make([]*part, 0, len(names))
+	for _, n := range names {
+		p, err := openPart(n)
+		if err != nil {
+			closeParts(parts)
+			return nil, err
+		}
+		parts = append(parts, p)
+	}
+	return parts, nil
+}
+
+func closeParts(parts []*part) {
+	for _, p := range parts {
+		p.Close()
+	}
+}
+
+// arrowSchema is the Arrow schema of one part, as pqarrow reads it
+// (including a stored ARROW:schema, which restores extension and
+// fixed-size list types).
+func (p *part) arrowSchema() (s *arrow.Schema, err error) {
+	defer recoverTo(p.path, &err)
+	s, err = pqarrow.FromParquet(p.r.MetaData().Schema, nil, p.r.MetaData().KeyValueMetadata())
+	if err != nil {
+		return nil, fmt.Errorf("%s: unsupported schema: %w", p.path, err)
+	}
+	return s, nil
+}
+
+// tableSchema returns the Arrow schema shared by every part of a table.
+// Parts whose schemas differ are an error naming the part.
+func tableSchema(parts []*part) (*arrow.Schema, error) {
+	var first *arrow.Schema
+	for _, p := range parts {
+		s, err := p.arrowSchema()
+		if err != nil {
+			return nil, err
+		}
+		s = arrow.NewSchema(s.Fields(), nil) // compare fields only: metadata may differ per part
+		if first == nil {
+			first = s
+			continue
+		}
+		if !first.Equal(s) {
+			return nil, fmt.Errorf("%s: schema %v differs from the first part %s (%v)", p.path, s, parts[0].path, first)
+		}
+	}
+	return first, nil
+}
+
+// fieldNames lists the top-level column names of s, for error messages.
+func fieldNames(s *arrow.Schema) string {
+	names := make([]string, s.NumFields())
+	for i, f := range s.Fields() {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// leafColumn returns the index of the single Parquet leaf column under
+// the top-level field name of part p, or -1 if there is no such field. A
+// field with several leaves (a struct) is an error.
+func (p *part) leafColumn(name string) (int, error) {
+	sc := p.r.MetaData().Schema
+	idx := -1
+	for i := 0; i < sc.NumColumns(); i++ {
+		if sc.ColumnRoot(i).Name() != name {
+			continue
+		}
+		if idx >= 0 {
+			return -1, fmt.Errorf("%s: column %q is a nested group with several leaves", p.path, name)
+		}
+		idx = i
+	}
+	return idx, nil
+}
+
+// ReadTable reads the table at path (one Parquet file, or a folder of
+// *.parquet parts in lexical order) with the given columns, in that order;
+// nil columns reads all of them. An unknown column is an error listing the
+// known ones. All parts must share one schema. The caller should Release
+// the table when done.
+func ReadTable(ctx context.Context, path string, columns []string) (arrow.Table, error) {
+	parts, err := openParts(path)
+	if err != nil {
+		return nil, err
+	}
+	defer closeParts(parts)
+	schema, err := tableSchema(parts)
+	if err != nil {
+		return nil, err
+	}
+	if columns == nil {
+		columns = make([]string, schema.NumFields())
+		for i, f := range schema.Fields() {
+			columns[i] = f.Name
+		}
+	}
+	fields := make([]arrow.Field, len(columns))
+	for i, c := range columns {
+		j := schema.FieldIndices(c)
+		if len(j) == 0 {
+			return nil, fmt.Errorf("%s: unknown column %q (columns: %s)", path, c, fieldNames(schema))
+		}
+		fields[i] = schema.Field(j[0])
+	}
+	chunks := make([][]arrow.Array, len(columns))
+	defer func() {
+		for _, cs := range chunks {
+			for _, a := range cs {
+				a.Release()
+			}
+		}
+	}()
+	var rows int64
+	for _, p := range parts {
+		tbl, err := readPart(ctx, p, columns)
+		if err != nil {
+			return nil, err
+		}
+		for i := range columns {
+			for _, a := range tbl.Column(i).Data().Chunks() {
+				a.Retain()
+				chunks[i] = append(chunks[i], a)
+			}
+		}
+		rows += tbl.NumRows()
+		tbl.Release()
+	}
+	out := make([]arrow.Column, len(columns))
+	for i := range columns {
+		ch := arrow.NewChunked(fields[i].Type, chunks[i])
+		out[i] = *arrow.NewColumn(fields[i], ch)
+		ch.Release()
+	}
+	tbl := array.NewTable(arrow.NewSchema(fields, nil), out, rows)
+	for i := range out {
+		out[i].Release()
+	}
+	return tbl, nil
+}
+
+// readPart reads columns (top-level names, all present) of one part, in
+// that order.
+func readPart(ctx context.Context, p *part, columns []string) (tbl arrow.Table, err error) {
+	defer recoverTo(p.path, &err)
+	fr, err := pqarrow.NewFileReader(p.r, pqarrow.ArrowReadProperties{BatchSize: readBatchRows}, memory.DefaultAllocator)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.path, err)
+	}
+	sc := p.r.MetaData().Schema
+	var leaves []int
+	for _, c := range columns {
+		for i := 0; i < sc.NumColumns(); i++ {
+			if sc.ColumnRoot(i).Name() == c {
+				leaves = append(leaves, i)
+			}
+		}
+	}
+	rgs := make([]int, p.r.NumRowGroups())
+	for i := range rgs {
+		rgs[i] = i
+	}
+	// A record reader decodes BatchSize rows at a time, so memory grows
+	// with the data actually decoded, never with the footer's claims.
+	rr, err := fr.GetRecordReader(ctx, leaves, rgs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: corrupt or truncated parquet file: %w", p.path, err)
+	}
+	defer rr.Release()
+	var recs []arrow.RecordBatch
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	for rr.Next() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r := rr.RecordBatch()
+		r.Retain()
+		recs = append(recs, r)
+	}
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: corrupt or truncated parquet file: %w", p.path, err)
+	}
+	// pqarrow returns fields in file order; reorder to the request below.
+	t := array.NewTableFromRecords(rr.Schema(), recs)
+	defer t.Release()
+	if t.NumRows() != p.r.NumRows() {
+		return nil, fmt.Errorf("%s: corrupt parquet file: footer claims %d rows but %d were read", p.path, p.r.NumRows(), t.NumRows())
+	}
+	cols := make([]arrow.Column, len(columns))
+	fields := make([]arrow.Field, len(columns))
+	for i, c := range columns {
+		j := t.Schema().FieldIndices(c)
+		if len(j) == 0 {
+			return nil, fmt.Errorf("%s: column %q missing from part", p.path, c)
+		}
+		cols[i] = *t.Column(j[0])
+		fields[i] = cols[i].Field()
+	}
+	return array.NewTable(arrow.NewSchema(fields, nil), cols, t.NumRows()), nil
+}
