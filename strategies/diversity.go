@@ -1,7 +1,6 @@
 package strategies
 
 import (
-	"errors"
 	"fmt"
 	"math"
 )
@@ -21,17 +20,21 @@ type Diversity struct {
 // matrix of rows×dim values (row i is the embedding of row i of the problem).
 // Vectors must be finite; a *ValueError names the first bad row.
 func NewDiversity(vectors []float32, dim int, strength float64) (*Diversity, error) {
+	return newDiversity("diversity", vectors, dim, strength)
+}
+
+func newDiversity(what string, vectors []float32, dim int, strength float64) (*Diversity, error) {
 	if dim <= 0 {
-		return nil, fmt.Errorf("diversity: dimension %d must be positive", dim)
+		return nil, fmt.Errorf("%s: dimension %d must be positive", what, dim)
 	}
 	if len(vectors)%dim != 0 {
-		return nil, fmt.Errorf("diversity: %d values are not a whole number of %d-dimensional vectors", len(vectors), dim)
+		return nil, fmt.Errorf("%s: %d values are not a whole number of %d-dimensional vectors", what, len(vectors), dim)
 	}
 	if err := checkStrength(strength); err != nil {
-		return nil, fmt.Errorf("diversity: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if err := checkVectors(vectors, dim); err != nil {
-		return nil, fmt.Errorf("diversity: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return &Diversity{vectors: vectors, dim: dim, strength: strength}, nil
 }
@@ -43,9 +46,9 @@ func NewDeduplication(vectors []float32, dim int, minDistance, strength float64)
 	if math.IsNaN(minDistance) || math.IsInf(minDistance, 0) || minDistance < 0 {
 		return nil, fmt.Errorf("deduplication: min_distance %v must be finite and >= 0", minDistance)
 	}
-	d, err := NewDiversity(vectors, dim, strength)
+	d, err := newDiversity("deduplication", vectors, dim, strength)
 	if err != nil {
-		return nil, fmt.Errorf("deduplication: %w", errors.Unwrap(err))
+		return nil, err
 	}
 	d.dedup = true
 	d.minDist = minDistance
