@@ -11,10 +11,9 @@ import (
 
 	"github.com/urfave/cli/v3"
 	"golang.org/x/term"
-)
 
-// version is stamped into selection records; set with -ldflags at release.
-var version = "0.1.0-dev"
+	"winnow/pipeline"
+)
 
 // stdio is where a run reads and writes; tests pass buffers.
 type stdio struct {
@@ -90,7 +89,7 @@ balanced or deduplicated, and stores the result as a tag.
 
 Start with:   winnow inspect testdata/mnist
 Then select:  winnow select diverse testdata/mnist --n 100 --tag diverse-100`,
-		Version:      version,
+		Version:      pipeline.Version,
 		Reader:       std.in,
 		Writer:       std.out,
 		ErrWriter:    std.err,
@@ -117,10 +116,12 @@ Then select:  winnow select diverse testdata/mnist --n 100 --tag diverse-100`,
 	return app
 }
 
-// setUsage makes every subcommand report flag errors as usage errors.
+// setUsage makes every subcommand report flag errors as usage errors, and
+// keeps repeated flags whole: --strategy values hold commas of their own.
 func setUsage(cmd *cli.Command, f cli.OnUsageErrorFunc) {
 	for _, c := range cmd.Commands {
 		c.OnUsageError = f
+		c.DisableSliceFlagSeparator = true
 		setUsage(c, f)
 	}
 }

@@ -49,6 +49,30 @@ func tagsCommand(std stdio) *cli.Command {
 				},
 			},
 			{
+				Name:      "show",
+				Usage:     "summarise how a selection tag was made, from its selection record",
+				ArgsUsage: "DIR TAG",
+				Flags:     []cli.Flag{jsonFlag, &cli.IntFlag{Name: "picks", Value: 10, Usage: "show the first `K` picks"}},
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					if cmd.Args().Len() != 2 {
+						return usagef("show needs DIR and TAG: winnow tags show DIR TAG")
+					}
+					ds, err := pipeline.OpenContext(ctx, cmd.Args().Get(0))
+					if err != nil {
+						return err
+					}
+					rec, err := ds.ReadRecord(ctx, cmd.Args().Get(1))
+					if err != nil {
+						return err
+					}
+					if cmd.Bool("json") {
+						return printJSON(std.out, rec)
+					}
+					printRecord(std.out, rec, int(cmd.Int("picks")))
+					return nil
+				},
+			},
+			{
 				Name:      "export",
 				Usage:     "write the samples of a tag as ids, CSV, JSON or Parquet",
 				ArgsUsage: "DIR TAG",
@@ -133,4 +157,42 @@ func openArg(ctx context.Context, cmd *cli.Command) (*pipeline.Dataset, error) {
 		return nil, err
 	}
 	return pipeline.OpenContext(ctx, dir)
+}
+
+func printRecord(w io.Writer, rec *pipeline.Record, k int) {
+	h := rec.Header
+	fmt.Fprintf(w, "tag %q: %d selected of %d candidates (%d requested), %d preselected\n", h.Tag, h.Selected, h.Candidates, h.Requested, h.Preselected)
+	fmt.Fprintf(w, "  made %s by winnow %s\n", h.Time.Format("2006-01-02 15:04:05 MST"), h.Version)
+	if h.Query != "" {
+		fmt.Fprintf(w, "  candidates: %s\n", h.Query)
+	}
+	if h.PreTag != "" {
+		fmt.Fprintf(w, "  preselected tag: %s\n", h.PreTag)
+	}
+	for _, s := range h.Reports {
+		printStrategy(w, s)
+	}
+	for _, warn := range h.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", warn)
+	}
+	if k <= 0 || len(rec.Picks) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RANK\tSAMPLE\tSCORE\tOBJECTIVES")
+	for _, p := range rec.Picks[:min(k, len(rec.Picks))] {
+		if p.Preselected {
+			fmt.Fprintf(tw, "%d\t%s\tpreselected\t\n", p.Rank, p.SampleID)
+			continue
+		}
+		score := fmt.Sprintf("%.6g", p.Score)
+		if p.InfFactors != 0 {
+			score = fmt.Sprintf("%+d·inf %s", p.InfFactors, score)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", p.Rank, p.SampleID, score, fmt.Sprintf("%.6g", p.Objectives))
+	}
+	tw.Flush()
+	if len(rec.Picks) > k {
+		fmt.Fprintf(w, "… %d more (--picks K, or --json)\n", len(rec.Picks)-k)
+	}
 }
