@@ -1,0 +1,21 @@
+package strategies
+
+import "golang.org/x/sys/cpu"
+
+// The assembly kernels are only used where the CPU has AVX2 and FMA; they
+// are memory-bound on large matrices where the portable loops are not.
+// One kernel is chosen per process, so every distance is computed the same
+// way in every path of a run.
+
+//go:noescape
+func sqDistAVX2(a, b []float32) float64
+
+//go:noescape
+func sqDist32AVX2(a, b []float32) float32
+
+func init() {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		sqDistImpl = func(a, b []float32) float64 { return sqDistAVX2(a, b[:len(a)]) }
+		sqDist32Impl = func(a, b []float32) float32 { return sqDist32AVX2(a, b[:len(a)]) }
+	}
+}

@@ -1,0 +1,69 @@
+package strategies
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func refSqDist(a, b []float32) float64 {
+	s := 0.0
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		s += d * d
+	}
+	return s
+}
+
+func TestKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for n := 0; n < 80; n++ {
+		a, b := make([]float32, n), make([]float32, n+3)
+		for i := range a {
+			a[i], b[i] = float32(r.NormFloat64()*100), float32(r.NormFloat64())
+		}
+		want := refSqDist(a, b)
+		for name, k := range map[string]func(a, b []float32) float64{"go": sqDistGo, "impl": sqDistImpl} {
+			if got := k(a, b); math.Abs(got-want) > 1e-12*want {
+				t.Errorf("%s n=%d: %v, want %v", name, n, got, want)
+			}
+		}
+		for name, k := range map[string]func(a, b []float32) float32{"go": sqDist32Go, "impl": sqDist32Impl} {
+			if got := float64(k(a, b)); math.Abs(got-want) > 1e-5*want {
+				t.Errorf("float32 %s n=%d: %v, want %v", name, n, got, want)
+			}
+		}
+	}
+	// Exact for small integers, whatever the summation order: exact ties
+	// stay exact.
+	a, b := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}, []float32{0, 0, 0, 0, 0, 0, 0, 0, 0}
+	if sqDistImpl(a, b) != 285 || sqDist32Impl(a, b) != 285 {
+		t.Error("integer distances not exact")
+	}
+}
+
+func benchKernel(b *testing.B, dim int, k func(a, b []float32) float64) {
+	const rows = 4096
+	v := make([]float32, rows*dim)
+	for i := range v {
+		v[i] = float32(i%13) * 0.1
+	}
+	q := v[:dim]
+	b.SetBytes(int64(rows * dim * 4))
+	var s float64
+	for b.Loop() {
+		for i := 0; i < rows; i++ {
+			s += k(q, v[i*dim:(i+1)*dim])
+		}
+	}
+	_ = s
+}
+
+func BenchmarkSqDist512Go(b *testing.B)   { benchKernel(b, 512, sqDistGo) }
+func BenchmarkSqDist512Impl(b *testing.B) { benchKernel(b, 512, sqDistImpl) }
+func BenchmarkSqDist32Go(b *testing.B) {
+	benchKernel(b, 128, func(a, b []float32) float64 { return float64(sqDist32Go(a, b)) })
+}
+func BenchmarkSqDist32Impl(b *testing.B) {
+	benchKernel(b, 128, func(a, b []float32) float64 { return float64(sqDist32Impl(a, b)) })
+}
