@@ -43,36 +43,25 @@ func run(ctx context.Context, args []string, std stdio) int {
 	fmt.Fprintf(std.err, "winnow: %s\n", msg)
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(std.err, "Run '%s --help' for usage.\n", strings.TrimSpace("winnow "+commandPath(args)))
+		fmt.Fprintf(std.err, "Run '%s --help' for usage.\n", strings.TrimSpace("winnow "+commandPath(app, args)))
 		return 2
 	}
 	return 1
 }
 
-// commandPath is the subcommand named in args, for the usage hint.
-func commandPath(args []string) string {
+// commandPath is the (sub)command named in args, for the usage hint:
+// the longest run of leading words that name existing commands.
+func commandPath(app *cli.Command, args []string) string {
 	var words []string
+	cmd := app
 	for _, a := range args[1:] {
-		if strings.HasPrefix(a, "-") {
+		next := cmd.Command(a)
+		if next == nil {
 			break
 		}
-		words = append(words, a)
-		if len(words) == 2 {
-			break
-		}
-	}
-	if len(words) > 0 && !isCommand(words[0]) {
-		return ""
+		words, cmd = append(words, a), next
 	}
 	return strings.Join(words, " ")
-}
-
-func isCommand(s string) bool {
-	switch s {
-	case "inspect", "tags", "query", "select":
-		return true
-	}
-	return false
 }
 
 func newApp(std stdio) *cli.Command {
@@ -116,12 +105,30 @@ Then select:  winnow select diverse testdata/mnist --n 100 --tag diverse-100`,
 	return app
 }
 
+// groupAction is the action of a command that only holds subcommands:
+// help when called bare, a usage error naming the choices otherwise.
+func groupAction(ctx context.Context, cmd *cli.Command) error {
+	if cmd.Args().Len() == 0 {
+		return cli.ShowSubcommandHelp(cmd)
+	}
+	var names []string
+	for _, c := range cmd.Commands {
+		if !c.Hidden && c.Name != "help" {
+			names = append(names, c.Name)
+		}
+	}
+	return usagef("unknown %s command %q; use one of %s", cmd.Name, cmd.Args().First(), strings.Join(names, ", "))
+}
+
 // setUsage makes every subcommand report flag errors as usage errors, and
 // keeps repeated flags whole: --strategy values hold commas of their own.
 func setUsage(cmd *cli.Command, f cli.OnUsageErrorFunc) {
 	for _, c := range cmd.Commands {
 		c.OnUsageError = f
 		c.DisableSliceFlagSeparator = true
+		if c.Action == nil && len(c.Commands) > 0 {
+			c.Action = groupAction
+		}
 		setUsage(c, f)
 	}
 }
