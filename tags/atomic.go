@@ -41,6 +41,16 @@ func WriteFile(path string, write func(io.Writer) error, check func() error, hoo
 			os.Remove(tmp.Name())
 		}
 	}()
+	// CreateTemp makes the file private (0600); a table in a shared data
+	// lake must stay readable by the engines and users that read it, so
+	// keep the mode of the file being replaced (0644 for a new one).
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		return fmt.Errorf("set mode of %s: %w", tmp.Name(), err)
+	}
 	if err := write(tmp); err != nil {
 		return fmt.Errorf("write %s: %w", tmp.Name(), err)
 	}
@@ -67,6 +77,23 @@ func WriteFile(path string, write func(io.Writer) error, check func() error, hoo
 		return fmt.Errorf("sync folder %s after replacing %s: %w", dir, filepath.Base(path), err)
 	}
 	return nil
+}
+
+// tempPattern is the glob of the temporary files WriteFile makes for path.
+func tempPattern(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+}
+
+// removeTemps deletes temporary files that an earlier WriteFile of path
+// left behind when its process was killed between creating and renaming
+// them. Only a caller that holds the lock serialising writers of path may
+// call it: then no other writer of path can be running, so every such file
+// is stale.
+func removeTemps(path string) {
+	old, _ := filepath.Glob(tempPattern(path))
+	for _, f := range old {
+		os.Remove(f)
+	}
 }
 
 func syncDir(dir string) error {

@@ -113,6 +113,10 @@ func Add(ctx context.Context, ds *columnar.Dataset, name string, rows *columnar.
 	defer unlock()
 
 	path := filepath.Join(ds.Dir(), FileName)
+	// A writer killed mid-write leaves its temporary file; under the lock
+	// no other writer runs, so clear them rather than let crashes pile up
+	// copies of tags.parquet.
+	removeTemps(path)
 	before, err := stampOf(path)
 	if err != nil {
 		return fmt.Errorf("add tag %q: %w", name, err)
