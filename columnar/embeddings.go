@@ -37,6 +37,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -205,6 +206,7 @@ func (d *Dataset) readEmbeddings(ctx context.Context, path string) (*Matrix, err
 		return nil, fmt.Errorf("%s: %d samples × %d dimensions overflow", path, n, dim)
 	}
 	m := &Matrix{Dim: dim, Data: make([]float32, n*dim), Present: NewBitmap(n)}
+	adviseHugePages(m.Data)
 
 	type task struct{ part, rg int }
 	var tasks []task
@@ -378,10 +380,30 @@ func (w *embWorker) firstVector(ctx context.Context, p *part, l listLayout, g in
 	return k, rid, true, nil
 }
 
+// rowState is the decoding position inside one row group.
+type rowState struct {
+	p    *part
+	l    listLayout
+	g    int
+	rows []int32 // dataset row of each row of the row group
+	row  int     // current row; -1 before the first
+	k    int     // elements of the current vector so far; -1: null list
+	dst  []float32
+}
+
 // rowGroup decodes row group g of part p into the matrix.
+//
+// Batches normally decode straight into the matrix (direct): when the
+// next rows of the row group map to consecutive dataset rows, the values
+// of exactly those rows are decoded into their matrix rows, and the levels
+// are then checked to describe exactly one full vector per row. Anything
+// else (shuffled ids, null lists, odd vectors) decodes into a scratch
+// buffer and goes through consume, which handles every case; a direct
+// batch whose levels turn out irregular is moved to scratch and consumed
+// the same way, so both paths give the same matrix and errors.
 func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) (err error) {
 	defer recoverTo(p.path, &err)
-	d, m := w.d, w.m
+	d := w.d
 	rg := p.r.RowGroup(g)
 	nrows := int(rg.NumRows())
 	if cap(w.rows) < nrows {
@@ -409,104 +431,175 @@ func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) 
 	if err != nil {
 		return fmt.Errorf("%s: column %q: %w", p.path, EmbeddingColumn, err)
 	}
-	dim := m.Dim
+	dim := w.m.Dim
 	n := batchLevels(dim)
 	w.buffers(n, l.double)
-	words := m.Present.Words()
-
-	var (
-		row = -1      // current row in the row group
-		k   = -1      // elements of the current vector so far; -1: null list
-		dst []float32 // the current sample's matrix row
-	)
-	sampleOf := func(r int) uuid.UUID { return d.ids[rows[r]] }
-	// finish checks the vector just completed.
-	finish := func() error {
-		if row >= 0 && k >= 0 && k != dim {
-			return fmt.Errorf("%s: column %q: sample %s has a vector of dimension %d, want %d", p.path, EmbeddingColumn, sampleOf(row), k, dim)
-		}
-		return nil
-	}
+	st := &rowState{p: p, l: l, g: g, rows: rows, row: -1, k: -1}
+	f32, _ := cr.(*file.Float32ColumnChunkReader)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		lv64, _, err := w.readLevels(cr, n)
+		// Rows ahead that map to consecutive dataset rows.
+		run := 0
+		if f32 != nil && dim > 0 && (st.k == -1 || st.k == dim) {
+			next := st.row + 1
+			for run < n/dim && next+run < nrows && rows[next+run] == rows[next]+int32(run) {
+				run++
+			}
+		}
+		if run > 0 && (run*dim >= n/4 || st.row+1+run == nrows) {
+			t := int(rows[st.row+1])
+			dst := w.m.Data[t*dim : (t+run)*dim]
+			lv, vals, err := f32.ReadBatch(int64(len(dst)), dst, w.defs[:len(dst)], w.reps[:len(dst)])
+			if err != nil {
+				return fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, EmbeddingColumn, err)
+			}
+			if lv == 0 {
+				break
+			}
+			ok, err := w.direct(st, dst, int(lv), vals)
+			if err != nil {
+				return err
+			}
+			if ok {
+				continue
+			}
+			// Irregular batch: redo it from scratch.
+			copy(w.f32, dst[:vals])
+			clear(dst)
+			if err := w.consume(st, w.defs[:lv], w.reps[:lv]); err != nil {
+				return err
+			}
+			continue
+		}
+		lv, _, err := w.readLevels(cr, n)
 		if err != nil {
 			return fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, EmbeddingColumn, err)
 		}
-		if lv64 == 0 {
+		if lv == 0 {
 			break
 		}
-		lv := int(lv64)
-		defs, reps := w.defs[:lv], w.reps[:lv]
-		vi := 0 // next decoded (non-null) value
-		for j := 0; j < lv; {
-			def := defs[j]
-			if reps[j] == 0 {
-				if err := finish(); err != nil {
-					return err
-				}
-				if row++; row >= nrows {
-					return fmt.Errorf("%s: corrupt parquet file: row group %d holds more than the %d rows it claims", p.path, g, nrows)
-				}
-				if def < l.emptyDef {
-					k = -1 // null list: no vector
-					j++
-					continue
-				}
-				t := int(rows[row])
-				bit := uint64(1) << (uint(t) & 63)
-				if atomic.OrUint64(&words[t>>6], bit)&bit != 0 {
-					return fmt.Errorf("%s: column %q: sample %s has more than one vector", p.path, EmbeddingColumn, sampleOf(row))
-				}
-				dst, k = m.Data[t*dim:(t+1)*dim], 0
-				if def == l.emptyDef {
-					j++ // empty list
-					continue
-				}
-				// Fast path: the whole vector is in this batch, present
-				// and non-null.
-				if e := j + dim; e <= lv && (e == lv || reps[e] == 0) &&
-					allEqual(defs[j:e], l.maxDef) && noneZero(reps[j+1:e]) {
-					if bad := w.put(dst, vi, l.double); bad >= 0 {
-						return nonFinite(p.path, sampleOf(row), bad, dst[bad])
-					}
-					vi += dim
-					k = dim
-					j = e
-					continue
-				}
-			} else if k < 0 || def <= l.emptyDef {
-				return fmt.Errorf("%s: corrupt parquet file: column %q: element outside a list in row group %d", p.path, EmbeddingColumn, g)
-			}
-			// General path: one element.
-			if def < l.maxDef {
-				return fmt.Errorf("%s: column %q: sample %s: vector element %d is null", p.path, EmbeddingColumn, sampleOf(row), k)
-			}
-			if k >= dim {
-				return fmt.Errorf("%s: column %q: sample %s has a vector of dimension more than %d", p.path, EmbeddingColumn, sampleOf(row), dim)
-			}
-			var v float32
-			if l.double {
-				v = float32(w.f64[vi])
-			} else {
-				v = w.f32[vi]
-			}
-			if !finite(v) {
-				return nonFinite(p.path, sampleOf(row), k, v)
-			}
-			dst[k] = v
-			vi++
-			k++
-			j++
+		if err := w.consume(st, w.defs[:lv], w.reps[:lv]); err != nil {
+			return err
 		}
 	}
-	if err := finish(); err != nil {
+	if err := w.finish(st); err != nil {
 		return err
 	}
-	if row+1 != nrows {
-		return fmt.Errorf("%s: corrupt parquet file: row group %d claims %d rows but holds %d", p.path, g, nrows, row+1)
+	if st.row+1 != nrows {
+		return fmt.Errorf("%s: corrupt parquet file: row group %d claims %d rows but holds %d", p.path, g, nrows, st.row+1)
+	}
+	return nil
+}
+
+// direct completes a batch decoded straight into dst, the matrix rows of
+// the next len(dst)/Dim rows. It reports false, having changed nothing,
+// when the levels are not exactly one full, non-null vector per row.
+func (w *embWorker) direct(st *rowState, dst []float32, lv, vals int) (bool, error) {
+	dim := w.m.Dim
+	if lv != len(dst) || vals != len(dst) || !allEqual(w.defs[:lv], st.l.maxDef) {
+		return false, nil
+	}
+	reps := w.reps[:lv]
+	for j := 0; j < lv; j += dim {
+		if reps[j] != 0 || !allEqual(reps[j+1:j+dim], 1) {
+			return false, nil
+		}
+	}
+	words := w.m.Present.Words()
+	nrows := lv / dim
+	for r := range nrows {
+		t := int(st.rows[st.row+1+r])
+		bit := uint64(1) << (uint(t) & 63)
+		if atomic.OrUint64(&words[t>>6], bit)&bit != 0 {
+			return false, fmt.Errorf("%s: column %q: sample %s has more than one vector", st.p.path, EmbeddingColumn, w.d.ids[t])
+		}
+		if bad := firstNonFinite(dst[r*dim : (r+1)*dim]); bad >= 0 {
+			return false, nonFinite(st.p.path, w.d.ids[t], bad, dst[r*dim+bad])
+		}
+	}
+	st.row += nrows
+	st.k, st.dst = dim, dst[(nrows-1)*dim:]
+	return true, nil
+}
+
+// finish checks the vector just completed.
+func (w *embWorker) finish(st *rowState) error {
+	if st.row >= 0 && st.k >= 0 && st.k != w.m.Dim {
+		return fmt.Errorf("%s: column %q: sample %s has a vector of dimension %d, want %d",
+			st.p.path, EmbeddingColumn, w.d.ids[st.rows[st.row]], st.k, w.m.Dim)
+	}
+	return nil
+}
+
+// consume decodes one batch of levels whose non-null values are in the
+// scratch buffer (w.f32 or w.f64).
+func (w *embWorker) consume(st *rowState, defs, reps []int16) error {
+	d, m, l, p := w.d, w.m, st.l, st.p
+	dim := m.Dim
+	words := m.Present.Words()
+	sampleOf := func(r int) uuid.UUID { return d.ids[st.rows[r]] }
+	lv := len(defs)
+	vi := 0 // next decoded (non-null) value
+	for j := 0; j < lv; {
+		def := defs[j]
+		if reps[j] == 0 {
+			if err := w.finish(st); err != nil {
+				return err
+			}
+			if st.row++; st.row >= len(st.rows) {
+				return fmt.Errorf("%s: corrupt parquet file: row group %d holds more than the %d rows it claims", p.path, st.g, len(st.rows))
+			}
+			if def < l.emptyDef {
+				st.k = -1 // null list: no vector
+				j++
+				continue
+			}
+			t := int(st.rows[st.row])
+			bit := uint64(1) << (uint(t) & 63)
+			if atomic.OrUint64(&words[t>>6], bit)&bit != 0 {
+				return fmt.Errorf("%s: column %q: sample %s has more than one vector", p.path, EmbeddingColumn, sampleOf(st.row))
+			}
+			st.dst, st.k = m.Data[t*dim:(t+1)*dim], 0
+			if def == l.emptyDef {
+				j++ // empty list
+				continue
+			}
+			// The whole vector is in this batch, present and non-null.
+			if e := j + dim; e <= lv && (e == lv || reps[e] == 0) &&
+				allEqual(defs[j:e], l.maxDef) && allEqual(reps[j+1:e], 1) {
+				if bad := w.put(st.dst, vi, l.double); bad >= 0 {
+					return nonFinite(p.path, sampleOf(st.row), bad, st.dst[bad])
+				}
+				vi += dim
+				st.k = dim
+				j = e
+				continue
+			}
+		} else if st.k < 0 || def <= l.emptyDef {
+			return fmt.Errorf("%s: corrupt parquet file: column %q: element outside a list in row group %d", p.path, EmbeddingColumn, st.g)
+		}
+		// One element.
+		if def < l.maxDef {
+			return fmt.Errorf("%s: column %q: sample %s: vector element %d is null", p.path, EmbeddingColumn, sampleOf(st.row), st.k)
+		}
+		if st.k >= dim {
+			return fmt.Errorf("%s: column %q: sample %s has a vector of dimension more than %d", p.path, EmbeddingColumn, sampleOf(st.row), dim)
+		}
+		var v float32
+		if l.double {
+			v = float32(w.f64[vi])
+		} else {
+			v = w.f32[vi]
+		}
+		if !finite(v) {
+			return nonFinite(p.path, sampleOf(st.row), st.k, v)
+		}
+		st.dst[st.k] = v
+		vi++
+		st.k++
+		j++
 	}
 	return nil
 }
@@ -521,13 +614,30 @@ func (w *embWorker) put(dst []float32, vi int, double bool) int {
 	} else {
 		copy(dst, w.f32[vi:vi+len(dst)])
 	}
-	for i, v := range dst {
-		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+	return firstNonFinite(dst)
+}
+
+// firstNonFinite returns the index of the first NaN or ±Inf in v, or -1.
+func firstNonFinite(v []float32) int {
+	u := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(v))), len(v))
+	// An exponent of all ones marks NaN and ±Inf; check four at a time,
+	// then find the culprit one by one.
+	i := 0
+	for ; i+4 <= len(u); i += 4 {
+		a, b, c, d := u[i]&expMask, u[i+1]&expMask, u[i+2]&expMask, u[i+3]&expMask
+		if a == expMask || b == expMask || c == expMask || d == expMask {
+			break
+		}
+	}
+	for ; i < len(u); i++ {
+		if u[i]&expMask == expMask {
 			return i
 		}
 	}
 	return -1
 }
+
+const expMask = 0x7f800000
 
 func finite(v float32) bool { return math.Float32bits(v)&0x7f800000 != 0x7f800000 }
 
@@ -539,18 +649,18 @@ func nonFinite(path string, id uuid.UUID, i int, v float32) error {
 	return fmt.Errorf("%s: column %q: sample %s: vector element %d is %s (or outside float32 range)", path, EmbeddingColumn, id, i, what)
 }
 
+// allEqual reports whether every level in s is v, comparing four levels
+// per 64-bit word.
 func allEqual(s []int16, v int16) bool {
-	for _, x := range s {
-		if x != v {
+	pat := uint64(uint16(v)) * 0x0001000100010001
+	w := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(s))), len(s)/4)
+	for _, x := range w {
+		if x != pat {
 			return false
 		}
 	}
-	return true
-}
-
-func noneZero(s []int16) bool {
-	for _, x := range s {
-		if x == 0 {
+	for _, x := range s[len(w)*4:] {
+		if x != v {
 			return false
 		}
 	}
