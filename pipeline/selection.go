@@ -293,12 +293,16 @@ func (s *Selection) store(ctx context.Context, res *Result, list []Strategy) err
 	for _, p := range res.Picks {
 		rows.Set(p.Row)
 	}
-	path, err := writeRecord(s.ds, res, list, s.Options)
-	if err != nil {
+	// The record is written and, on failure, removed under the tag lock,
+	// so a run that loses a race for the tag name cannot clobber the
+	// winner's record.
+	var path string
+	write := func() (err error) {
+		path, err = writeRecord(s.ds, res, list, s.Options)
 		return err
 	}
-	if err := tags.Add(ctx, s.ds.cd, res.Tag, rows, tags.WithHook(s.Options.Hook)); err != nil {
-		removeRecord(path)
+	undo := func() { removeRecord(path) }
+	if err := tags.Add(ctx, s.ds.cd, res.Tag, rows, tags.WithHook(s.Options.Hook), tags.WithSidecar(write, undo)); err != nil {
 		return err
 	}
 	res.Record = path

@@ -77,10 +77,23 @@ type Option func(*options)
 type options struct {
 	hook        Hook
 	lockTimeout time.Duration
+	prepare     func() error
+	undo        func()
 }
 
 // WithHook calls h at the named points of the file replacement (see Hook).
 func WithHook(h Hook) Option { return func(o *options) { o.hook = h } }
+
+// WithSidecar writes a companion file of the tag (the selection record)
+// under the tag lock: Add calls prepare after it has checked, under the
+// lock, that the name is still free, and before it replaces tags.parquet;
+// an error from prepare fails Add with nothing written. If the tag is then
+// not stored, Add calls undo, still under the lock. Doing both under the
+// lock means a run that loses a race for the tag name can neither
+// overwrite nor delete the winner's companion file.
+func WithSidecar(prepare func() error, undo func()) Option {
+	return func(o *options) { o.prepare, o.undo = prepare, undo }
+}
 
 // WithLockTimeout bounds how long Add waits for another winnow process
 // that is writing the same dataset's tags (default 60 s).
@@ -145,7 +158,18 @@ func Add(ctx context.Context, ds *columnar.Dataset, name string, rows *columnar.
 		return nil
 	}
 	write := func(w io.Writer) error { return writeTags(w, ds.IDs(), cols) }
+	if o.prepare != nil {
+		if err := o.prepare(); err != nil {
+			return err
+		}
+	}
 	if err := WriteFile(path, write, check, o.hook); err != nil {
+		// Only a failure before the rename leaves the tag unstored; after
+		// it (a failed folder sync) the tag is in place and keeps its
+		// companion.
+		if now, serr := stampOf(path); o.undo != nil && serr == nil && now == before {
+			o.undo()
+		}
 		return fmt.Errorf("add tag %q: %w", name, err)
 	}
 	return nil
