@@ -3,6 +3,7 @@ package datagen
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -248,4 +249,13 @@ func TestMNISTErrors(t *testing.T) {
 	if err := BuildMNIST(ctx, dir, []Digit{{Pixels: make([]byte, 784)}}); err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("BuildMNIST(cancelled): %v", err)
 	}
+}
+
+func ExampleMNISTSampleID() {
+	// The fixture's ids are name-based, so anyone can recompute them.
+	fmt.Println(MNISTSampleID(0))
+	fmt.Println(MNISTSampleID(0) == uuid.NewSHA1(uuid.MustParse(MNISTNamespace), []byte("0")))
+	// Output:
+	// 997e2fe2-9776-56d0-871e-5e8efb7e7731
+	// true
 }
