@@ -344,6 +344,9 @@ func (w *embWorker) firstVector(ctx context.Context, p *part, l listLayout, g in
 			return 0, id, false, fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, EmbeddingColumn, err)
 		}
 		if lv == 0 {
+			if err := cr.Err(); err != nil {
+				return 0, id, false, fmt.Errorf("%s: column %q: corrupt parquet file: %w", p.path, EmbeddingColumn, err)
+			}
 			break
 		}
 		for j := range int(lv) {
@@ -478,6 +481,9 @@ func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) 
 			return fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, EmbeddingColumn, err)
 		}
 		if lv == 0 {
+			if err := cr.Err(); err != nil {
+				return fmt.Errorf("%s: column %q: corrupt parquet file: %w", p.path, EmbeddingColumn, err)
+			}
 			break
 		}
 		if err := w.consume(st, w.defs[:lv], w.reps[:lv]); err != nil {

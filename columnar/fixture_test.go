@@ -233,3 +233,59 @@ func mustOpen(t testing.TB, dir string) *Dataset {
 	}
 	return d
 }
+
+// record builds a one-row-group record from rows of Go values: uuid.UUID,
+// string, int64, float64, bool, []float32 (lists), nil (null).
+func record(sc *arrow.Schema, rows ...[]any) arrow.RecordBatch {
+	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+	defer b.Release()
+	for _, r := range rows {
+		for i, v := range r {
+			appendAny(b.Field(i), v)
+		}
+	}
+	return b.NewRecordBatch()
+}
+
+func appendAny(b array.Builder, v any) {
+	if v == nil {
+		b.AppendNull()
+		return
+	}
+	switch v := v.(type) {
+	case uuid.UUID:
+		appendID(b, v)
+	case string:
+		b.(*array.StringBuilder).Append(v)
+	case int64:
+		b.(*array.Int64Builder).Append(v)
+	case float64:
+		switch fb := b.(type) {
+		case *array.Float64Builder:
+			fb.Append(v)
+		case *array.Float32Builder:
+			fb.Append(float32(v))
+		}
+	case bool:
+		b.(*array.BooleanBuilder).Append(v)
+	case []float32:
+		appendVec(b, v)
+	default:
+		panic(fmt.Sprintf("value %T", v))
+	}
+}
+
+// schemaOf builds a schema of nullable fields from name, type pairs.
+func schemaOf(nameTypes ...any) *arrow.Schema {
+	var fs []arrow.Field
+	for i := 0; i < len(nameTypes); i += 2 {
+		fs = append(fs, arrow.Field{Name: nameTypes[i].(string), Type: nameTypes[i+1].(arrow.DataType), Nullable: true})
+	}
+	return arrow.NewSchema(fs, nil)
+}
+
+// put writes a one-row-group table with pqarrow (zstd).
+func put(t testing.TB, path string, rec arrow.RecordBatch) {
+	t.Helper()
+	writeParquet(t, path, []arrow.RecordBatch{rec}, compress.Codecs.Zstd)
+}

@@ -84,6 +84,9 @@ func (ir *idReader) read(p *part, rg *file.RowGroupReader, col int, name string,
 			return fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, name, err)
 		}
 		if lv == 0 {
+			if err := cr.Err(); err != nil {
+				return fmt.Errorf("%s: column %q: corrupt parquet file: %w", p.path, name, err)
+			}
 			return fmt.Errorf("%s: column %q: corrupt parquet file: row group claims %d rows but holds %d", p.path, name, want, n)
 		}
 		if int64(vals) != lv {
