@@ -155,6 +155,12 @@ func Generate(ctx context.Context, dir string, cfg Config) (*Summary, error) {
 	}
 	sum, err := run(ctx, dir, cfg)
 	if err != nil {
+		// Leave no torn table behind for a reader to trip on: prepare made
+		// sure none of these paths existed before this run.
+		for _, p := range cfg.tablePaths() {
+			os.RemoveAll(filepath.Join(dir, p))
+		}
+		os.Remove(filepath.Join(dir, "embeddings")) // only if empty
 		return nil, fmt.Errorf("generate dataset %q: %w", dir, err)
 	}
 	sum.Elapsed = time.Since(start)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -443,8 +444,29 @@ func TestGenerateErrors(t *testing.T) {
 	t.Run("cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if _, err := Generate(ctx, t.TempDir(), small()); err == nil || !strings.Contains(err.Error(), "context canceled") {
+		dir := t.TempDir()
+		if _, err := Generate(ctx, dir, small()); err == nil || !strings.Contains(err.Error(), "context canceled") {
 			t.Errorf("Generate(cancelled) = %v", err)
+		}
+		if got := listFiles(t, dir); len(got) != 0 {
+			t.Errorf("cancelled run left %v", got)
+		}
+	})
+	t.Run("cancelled midway", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		dir := t.TempDir()
+		var buf bytes.Buffer
+		cfg := Config{N: 1 << 20, Dim: 64, Clusters: 10, RowGroupRows: 4096, Progress: &buf}
+		time.AfterFunc(100*time.Millisecond, cancel)
+		start := time.Now()
+		if _, err := Generate(ctx, dir, cfg); err == nil || !strings.Contains(err.Error(), "context canceled") {
+			t.Errorf("Generate(cancelled midway) = %v", err)
+		}
+		if el := time.Since(start); el > 20*time.Second {
+			t.Errorf("Generate took %v to notice cancellation", el)
+		}
+		if got := listFiles(t, dir); len(got) != 0 {
+			t.Errorf("cancelled run left %v", got)
 		}
 	})
 	t.Run("unwritable", func(t *testing.T) {
