@@ -1,0 +1,209 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/google/uuid"
+
+	"winnow/columnar"
+	"winnow/pipeline"
+)
+
+// TestBuilderMatchesText checks that every builder form makes the same
+// expression as its text form.
+func TestBuilderMatchesText(t *testing.T) {
+	f, l, a := pipeline.Field, pipeline.Label, pipeline.AnnotationField
+	tests := []struct {
+		e    pipeline.Expr
+		text string
+	}{
+		{f("width").Lt(256), `width < 256`},
+		{f("width").Le(int8(-3)), `width <= -3`},
+		{f("width").Gt(uint16(7)), `width > 7`},
+		{f("width").Ge(2.5), `width >= 2.5`},
+		{f("width").Ge(float32(2)), `width >= 2.0`},
+		{f("file_name").Eq("a.jpg"), `file_name == "a.jpg"`},
+		{f("flag").Ne(true), `flag != true`},
+		{f("created_at").Ge(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)), `created_at >= "2024-01-01T00:00:00Z"`},
+		{f("sample_id").Eq(uuid.MustParse("11111111-1111-1111-1111-111111111111")), `sample_id == "11111111-1111-1111-1111-111111111111"`},
+		{f("weather").In("rain", "snow"), `weather in ("rain", "snow")`},
+		{f("weather").In([]string{"rain", "snow"}), `weather in ("rain", "snow")`},
+		{f("n").In([]int{1, 2}, 3), `n in (1, 2, 3)`},
+		{f("n").In(), `n in ()`},
+		{f("difficulty").IsNull(), `difficulty is null`},
+		{f("difficulty").IsNotNull(), `difficulty is not null`},
+		{f("file_path").StartsWith("s3://bucket/cam2/"), `file_path startswith "s3://bucket/cam2/"`},
+		{f("file_name").Contains("night"), `file_name contains "night"`},
+		{pipeline.Tagged("reviewed"), `tagged("reviewed")`},
+		{pipeline.Annotation(), `annotation()`},
+		{pipeline.Annotation(l().Eq("cat"), a("confidence").Gt(0.5)), `annotation(label == "cat" and confidence > 0.5)`},
+		{pipeline.CountOf(pipeline.Annotation(l().Eq("person"))).Ge(3), `count(annotation(label == "person")) >= 3`},
+		{pipeline.CountOf(pipeline.Annotation()).Lt(1), `count(annotation()) < 1`},
+		{pipeline.CountOf(pipeline.Annotation()).Le(1), `count(annotation()) <= 1`},
+		{pipeline.CountOf(pipeline.Annotation()).Gt(1), `count(annotation()) > 1`},
+		{pipeline.CountOf(pipeline.Annotation()).Eq(1), `count(annotation()) == 1`},
+		{pipeline.CountOf(pipeline.Annotation()).Ne(1), `count(annotation()) != 1`},
+		{pipeline.And(), `true`},
+		{pipeline.Or(), `false`},
+		{pipeline.And(f("a").Lt(1)), `a < 1`},
+		{pipeline.Or(f("a").Lt(1)), `a < 1`},
+		{pipeline.Or(pipeline.And(f("a").Lt(1), f("b").Lt(2)), pipeline.Not(f("c").Lt(3))), `a < 1 and b < 2 or not c < 3`},
+		{pipeline.And(pipeline.Or(f("a").Lt(1), f("b").Lt(2)), f("c").Lt(3)), `(a < 1 or b < 2) and c < 3`},
+		{f("and").Eq(1), "`and` == 1"},
+	}
+	for _, tt := range tests {
+		if got := tt.e.String(); got != tt.text {
+			t.Errorf("String() = %q, want %q", got, tt.text)
+		}
+		parsed, err := pipeline.Where(tt.text)
+		if err != nil {
+			t.Errorf("Where(%q): %v", tt.text, err)
+			continue
+		}
+		if !columnar.Equal(tt.e, parsed) {
+			t.Errorf("builder and Where(%q) differ: %s", tt.text, parsed)
+		}
+	}
+}
+
+// schemaSource answers the schema questions Check asks; it holds no data.
+type schemaSource struct{}
+
+func (schemaSource) Len() int { return 0 }
+func (schemaSource) SampleSchema() *arrow.Schema {
+	return arrow.NewSchema([]arrow.Field{{Name: "width", Type: arrow.PrimitiveTypes.Int64}}, nil)
+}
+func (schemaSource) AnnotationSchema() *arrow.Schema { return nil }
+func (schemaSource) TagNames() []string              { return nil }
+func (schemaSource) SampleColumns(context.Context, []string) (arrow.Table, error) {
+	return nil, errors.New("no data")
+}
+func (schemaSource) AnnotationColumns(context.Context, []string) (*columnar.Annotations, error) {
+	return nil, errors.New("no data")
+}
+func (schemaSource) Tag(string) (*columnar.Bitmap, error) { return nil, errors.New("no tags") }
+
+func TestBuilderBadValues(t *testing.T) {
+	tests := []struct {
+		e    pipeline.Expr
+		want string
+	}{
+		{pipeline.Field("width").Lt([]int{1}), `column "width" (int64): unsupported value: Go value [1] of type []int`},
+		{pipeline.Field("width").Lt(uint64(1 << 63)), `column "width" (int64): unsupported value: 9223372036854775808 exceeds the int64 range`},
+		{pipeline.Field("width").Lt("x"), `column "width" has type int64, but "x" is a string; compare it with a number`},
+		{pipeline.Field("widht").Lt(1), `unknown column "widht"; samples columns are: width`},
+	}
+	for _, tt := range tests {
+		err := columnar.Check(tt.e, schemaSource{})
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Check(%s) = %v, want %s", tt.e, err, tt.want)
+		}
+	}
+}
+
+func TestWhereSyntaxError(t *testing.T) {
+	_, err := pipeline.Where("width <")
+	want := "1:8: syntax error: expected a value (string, number, true or false), found end of text\n  width <\n         ^"
+	if err == nil || err.Error() != want {
+		t.Errorf("Where error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+func ExampleField() {
+	fmt.Println(pipeline.Field("width").Lt(256))
+	fmt.Println(pipeline.Field("created_at").Ge("2024-01-01"))
+	fmt.Println(pipeline.Field("file_name").Eq("a.jpg"))
+	// Output:
+	// width < 256
+	// created_at >= "2024-01-01"
+	// file_name == "a.jpg"
+}
+
+func ExampleColumn_In() {
+	fmt.Println(pipeline.Field("weather").In("rain", "snow"))
+	// Output: weather in ("rain", "snow")
+}
+
+func ExampleColumn_IsNull() {
+	fmt.Println(pipeline.Field("difficulty").IsNull())
+	fmt.Println(pipeline.Field("difficulty").IsNotNull())
+	// Output:
+	// difficulty is null
+	// difficulty is not null
+}
+
+func ExampleColumn_StartsWith() {
+	fmt.Println(pipeline.Field("file_path").StartsWith("s3://bucket/cam2/"))
+	// Output: file_path startswith "s3://bucket/cam2/"
+}
+
+func ExampleColumn_Contains() {
+	fmt.Println(pipeline.Field("file_name").Contains("night"))
+	// Output: file_name contains "night"
+}
+
+func ExampleAnd() {
+	e := pipeline.And(
+		pipeline.Field("width").Lt(256),
+		pipeline.Field("weather").In("rain", "snow"),
+		pipeline.Not(pipeline.Tagged("reviewed")),
+	)
+	fmt.Println(e)
+	fmt.Println(pipeline.And())
+	// Output:
+	// width < 256 and weather in ("rain", "snow") and not tagged("reviewed")
+	// true
+}
+
+func ExampleOr() {
+	e := pipeline.Or(pipeline.Field("weather").Eq("fog"), pipeline.Tagged("hard"))
+	fmt.Println(e)
+	fmt.Println(pipeline.Or())
+	// Output:
+	// weather == "fog" or tagged("hard")
+	// false
+}
+
+func ExampleNot() {
+	fmt.Println(pipeline.Not(pipeline.Or(pipeline.Field("width").Lt(64), pipeline.Field("height").Lt(64))))
+	// Output: not (width < 64 or height < 64)
+}
+
+func ExampleTagged() {
+	fmt.Println(pipeline.Tagged("reviewed"))
+	// Output: tagged("reviewed")
+}
+
+func ExampleAnnotation() {
+	fmt.Println(pipeline.Annotation(pipeline.Label().Eq("cat"), pipeline.AnnotationField("confidence").Gt(0.5)))
+	fmt.Println(pipeline.Annotation())
+	// Output:
+	// annotation(label == "cat" and confidence > 0.5)
+	// annotation()
+}
+
+func ExampleCountOf() {
+	fmt.Println(pipeline.CountOf(pipeline.Annotation(pipeline.Label().Eq("person"))).Ge(3))
+	// Output: count(annotation(label == "person")) >= 3
+}
+
+func ExampleWhere() {
+	e, err := pipeline.Where(`width < 256 AND (weather == "rain" or weather == "snow")`)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(e)
+	_, err = pipeline.Where(`width < 256 and weather in ("rain" "snow")`)
+	fmt.Println(err)
+	// Output:
+	// width < 256 and (weather == "rain" or weather == "snow")
+	// 1:36: syntax error: expected "," or ")" in the list, found "snow"
+	//   width < 256 and weather in ("rain" "snow")
+	//                                      ^
+}
