@@ -131,8 +131,9 @@ func (p *part) embeddingLayout() (listLayout, error) {
 // embTable is an embeddings table opened for reading.
 type embTable struct {
 	path   string
-	parts  []*part
-	layout []listLayout
+	parts    []*part
+	layout   []listLayout
+	fixedDim int // declared FixedSizeList size, 0 if none
 }
 
 func openEmbeddings(path string, maxRows int) (*embTable, error) {
@@ -148,9 +149,13 @@ func openEmbeddings(path string, maxRows int) (*embTable, error) {
 			closeParts(parts)
 			return nil, err
 		}
-		if l.fixedDim != t.layout0(l).fixedDim {
+		// Parts may mix List and FixedSizeList; declared sizes must agree.
+		if l.fixedDim > 0 && t.fixedDim > 0 && l.fixedDim != t.fixedDim {
 			closeParts(parts)
-			return nil, fmt.Errorf("%s: column %q has dimension %d, but %s has %d", p.path, EmbeddingColumn, l.fixedDim, parts[0].path, t.layout[0].fixedDim)
+			return nil, fmt.Errorf("%s: column %q has dimension %d, but an earlier part has %d", p.path, EmbeddingColumn, l.fixedDim, t.fixedDim)
+		}
+		if t.fixedDim == 0 {
+			t.fixedDim = l.fixedDim
 		}
 		t.layout = append(t.layout, l)
 		rows += p.r.NumRows()
@@ -162,13 +167,6 @@ func openEmbeddings(path string, maxRows int) (*embTable, error) {
 		return nil, fmt.Errorf("%s: table claims %d rows but the dataset has %d samples", path, rows, maxRows)
 	}
 	return t, nil
-}
-
-func (t *embTable) layout0(l listLayout) listLayout {
-	if len(t.layout) == 0 {
-		return l
-	}
-	return t.layout[0]
 }
 
 func (t *embTable) Close() { closeParts(t.parts) }
@@ -257,7 +255,7 @@ func (d *Dataset) readEmbeddings(ctx context.Context, path string) (*Matrix, err
 // FixedSizeList size, checked against the first vector actually stored,
 // or for a List column the length of that first vector.
 func (d *Dataset) embeddingDim(ctx context.Context, t *embTable) (int, error) {
-	fixed := t.layout[0].fixedDim
+	fixed := t.fixedDim
 	w := &embWorker{d: d}
 	for pi, p := range t.parts {
 		for g := 0; g < p.r.NumRowGroups(); g++ {

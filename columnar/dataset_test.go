@@ -1,0 +1,342 @@
+package columnar
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
+	"github.com/google/uuid"
+)
+
+func TestOpenSamples(t *testing.T) {
+	for _, it := range []idType{idUUID, idString} {
+		t.Run(fmt.Sprint("idType=", it), func(t *testing.T) {
+			dir := t.TempDir()
+			ids := testIDs(5, 3)
+			put(t, filepath.Join(dir, "samples.parquet"), samplesRecord(ids, it))
+			d := mustOpen(t, dir)
+			if d.Dir() != dir || d.Len() != 5 || !slices.Equal(d.IDs(), ids) {
+				t.Fatalf("Dir %q Len %d IDs %v", d.Dir(), d.Len(), d.IDs())
+			}
+			for i, id := range ids {
+				if r, ok := d.Lookup(id); !ok || r != i {
+					t.Errorf("Lookup(%s) = %d, %v; want %d", id, r, ok, i)
+				}
+			}
+			if _, ok := d.Lookup(uuid.New()); ok {
+				t.Error("Lookup of an unknown id succeeded")
+			}
+			sc := d.SampleSchema()
+			if got := fieldNames(sc); got != "sample_id, size, split" {
+				t.Errorf("schema fields %s", got)
+			}
+			if _, ok := sc.Field(0).Type.(*extensions.UUIDType); !ok {
+				t.Errorf("sample_id schema type %s, want the UUID type", sc.Field(0).Type)
+			}
+			tbl, err := d.SampleColumns(context.Background(), []string{"split", SampleIDColumn, "size"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tbl.Release()
+			if got := fieldNames(tbl.Schema()); got != "split, sample_id, size" || tbl.NumRows() != 5 {
+				t.Fatalf("columns %s, %d rows", got, tbl.NumRows())
+			}
+			idc := tbl.Column(1).Data().Chunk(0).(*extensions.UUIDArray)
+			sizes := tbl.Column(2).Data().Chunk(0).(*array.Int64)
+			for i := range ids {
+				if idc.Value(i) != ids[i] || sizes.Value(i) != int64(i*10) {
+					t.Errorf("row %d: id %s size %d", i, idc.Value(i), sizes.Value(i))
+				}
+			}
+			all, err := d.SampleColumns(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fieldNames(all.Schema()); got != "sample_id, size, split" {
+				t.Errorf("nil names read %s", got)
+			}
+			all.Release()
+			_, err = d.SampleColumns(context.Background(), []string{"size", "nope"})
+			if err == nil || !strings.Contains(err.Error(), `unknown column "nope" (columns: sample_id, size, split)`) {
+				t.Errorf("unknown column error %v", err)
+			}
+			if d.TablePath("samples") != filepath.Join(dir, "samples.parquet") || d.TablePath("tags") != "" ||
+				d.TablePath("annotations") != "" || d.TablePath("embeddings/x") != "" {
+				t.Error("TablePath of absent tables")
+			}
+			if d.AnnotationSchema() != nil || len(d.TagNames()) != 0 || len(d.Models()) != 0 {
+				t.Error("dataset without optional tables reports some")
+			}
+		})
+	}
+}
+
+func TestUnknownNames(t *testing.T) {
+	dir := t.TempDir()
+	ids := testIDs(3, 1)
+	writeCanonical(t, dir, ids, testVecs(3, 4, 1, nil), 4, 2)
+	put(t, filepath.Join(dir, "tags.parquet"), record(schemaOf(SampleIDColumn, UUIDType(), "keep", arrow.FixedWidthTypes.Boolean), []any{ids[0], true}))
+	d := mustOpen(t, dir)
+	if _, err := d.ReadEmbeddings(context.Background(), "clip"); err == nil || !strings.Contains(err.Error(), `unknown model "clip" (models: m)`) {
+		t.Errorf("unknown model: %v", err)
+	}
+	if _, err := d.Tag("drop"); err == nil || !strings.Contains(err.Error(), `unknown tag "drop" (tags: keep)`) {
+		t.Errorf("unknown tag: %v", err)
+	}
+	if _, err := d.AnnotationColumns(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "has no annotations table") {
+		t.Errorf("no annotations: %v", err)
+	}
+}
+
+func TestTags(t *testing.T) {
+	dir := t.TempDir()
+	ids := testIDs(6, 4)
+	put(t, filepath.Join(dir, "samples.parquet"), samplesRecord(ids, idUUID))
+	// Tags rows are in another order and miss sample 5: mapped by id.
+	sc := schemaOf(SampleIDColumn, arrow.BinaryTypes.String, "b", arrow.FixedWidthTypes.Boolean, "a", arrow.FixedWidthTypes.Boolean)
+	put(t, filepath.Join(dir, "tags.parquet"), record(sc,
+		[]any{ids[3].String(), true, false},
+		[]any{ids[0].String(), false, true},
+		[]any{ids[1].String(), true, true},
+		[]any{ids[4].String(), false, false},
+		[]any{ids[2].String(), true, false},
+	))
+	d := mustOpen(t, dir)
+	if got := d.TagNames(); !slices.Equal(got, []string{"b", "a"}) {
+		t.Fatalf("TagNames() = %v", got)
+	}
+	for name, want := range map[string][]int{"b": {1, 2, 3}, "a": {0, 1}} {
+		bm, err := d.Tag(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bm.Indexes(); bm.Len() != 6 || !slices.Equal(got, want) {
+			t.Errorf("tag %s = %v over %d rows, want %v", name, got, bm.Len(), want)
+		}
+		bm.Set(5) // the caller's copy: must not change the dataset
+	}
+	if bm, _ := d.Tag("a"); bm.Get(5) {
+		t.Error("Tag returned shared state")
+	}
+	if d.TablePath("tags") != filepath.Join(dir, "tags.parquet") {
+		t.Error("TablePath(tags)")
+	}
+}
+
+func TestAnnotations(t *testing.T) {
+	dir := t.TempDir()
+	ids := testIDs(4, 5)
+	put(t, filepath.Join(dir, "samples.parquet"), samplesRecord(ids, idUUID))
+	sc := schemaOf(SampleIDColumn, arrow.BinaryTypes.String, LabelColumn, arrow.BinaryTypes.String,
+		"type", arrow.BinaryTypes.String, "confidence", arrow.PrimitiveTypes.Float64, "x", arrow.PrimitiveTypes.Float32)
+	put(t, filepath.Join(dir, "annotations.parquet"), record(sc,
+		[]any{ids[2].String(), "cat", "classification", 0.9, nil},
+		[]any{ids[0].String(), "dog", "object_detection", 0.5, 10.0},
+		[]any{ids[2].String(), "dog", nil, nil, 3.0},
+	))
+	d := mustOpen(t, dir)
+	if got := fieldNames(d.AnnotationSchema()); got != "sample_id, label, type, confidence, x" {
+		t.Fatalf("annotation schema %s", got)
+	}
+	a, err := d.AnnotationColumns(context.Background(), []string{LabelColumn, "confidence"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Table.Release()
+	if !slices.Equal(a.Sample, []int32{2, 0, 2}) {
+		t.Errorf("Sample = %v, want [2 0 2]", a.Sample)
+	}
+	if got := fieldNames(a.Table.Schema()); got != "label, confidence" {
+		t.Errorf("columns %s", got)
+	}
+	labels := a.Table.Column(0).Data().Chunk(0).(*array.String)
+	if labels.Value(0) != "cat" || labels.Value(1) != "dog" || labels.Value(2) != "dog" {
+		t.Errorf("labels %v", labels)
+	}
+	all, err := d.AnnotationColumns(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer all.Table.Release()
+	if _, ok := all.Table.Column(0).DataType().(*extensions.UUIDType); !ok {
+		t.Errorf("annotation sample_id type %s, want UUID", all.Table.Column(0).DataType())
+	}
+	if _, err := d.AnnotationColumns(context.Background(), []string{"nope"}); err == nil || !strings.Contains(err.Error(), `unknown column "nope"`) {
+		t.Errorf("unknown column: %v", err)
+	}
+}
+
+// TestWinnowEncoding reads back what Writer writes with the low-level
+// Parquet metadata: the encodings other engines rely on.
+func TestWinnowEncoding(t *testing.T) {
+	dir := t.TempDir()
+	const dim = 8
+	ids := testIDs(20, 6)
+	writeCanonical(t, dir, ids, testVecs(20, dim, 6, nil), dim, 8)
+	tagsSc := arrow.NewSchema([]arrow.Field{{Name: SampleIDColumn, Type: UUIDType()}, {Name: "keep", Type: arrow.FixedWidthTypes.Boolean}}, nil)
+	writeWinnow(t, filepath.Join(dir, "tags.parquet"), []arrow.RecordBatch{record(tagsSc, []any{ids[0], true}, []any{ids[1], false})})
+
+	open := func(name string) *file.Reader {
+		r, err := file.OpenParquetFile(filepath.Join(dir, name), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	for _, name := range []string{"samples.parquet", "embeddings/m.parquet", "tags.parquet"} {
+		sc := open(name).MetaData().Schema
+		c := sc.Column(sc.ColumnIndexByName(SampleIDColumn))
+		if c.PhysicalType() != parquet.Types.FixedLenByteArray || c.TypeLength() != 16 {
+			t.Errorf("%s: sample_id is %s(%d), want FIXED_LEN_BYTE_ARRAY(16)", name, c.PhysicalType(), c.TypeLength())
+		}
+		if _, ok := c.LogicalType().(schema.UUIDLogicalType); !ok {
+			t.Errorf("%s: sample_id logical type %s, want UUID", name, c.LogicalType())
+		}
+		if c.SchemaNode().RepetitionType() != parquet.Repetitions.Required {
+			t.Errorf("%s: sample_id is %s, want required", name, c.SchemaNode().RepetitionType())
+		}
+	}
+
+	r := open("embeddings/m.parquet")
+	as, err := pqarrow.FromParquet(r.MetaData().Schema, nil, r.MetaData().KeyValueMetadata())
+	if err != nil {
+		t.Fatal(err)
+	}
+	et := as.Field(as.FieldIndices(EmbeddingColumn)[0]).Type
+	if !arrow.TypeEqual(et, arrow.FixedSizeListOfNonNullable(dim, arrow.PrimitiveTypes.Float32)) {
+		t.Errorf("stored embedding type %s, want fixed_size_list<float32, %d>", et, dim)
+	}
+	var leaf *schema.Column
+	for i := 0; i < r.MetaData().Schema.NumColumns(); i++ {
+		if c := r.MetaData().Schema.Column(i); r.MetaData().Schema.ColumnRoot(i).Name() == EmbeddingColumn {
+			leaf = c
+		}
+	}
+	if leaf == nil || leaf.PhysicalType() != parquet.Types.Float || leaf.MaxRepetitionLevel() != 1 {
+		t.Errorf("embedding leaf %v, want a repeated FLOAT", leaf)
+	}
+
+	sc := open("tags.parquet").MetaData().Schema
+	c := sc.Column(sc.ColumnIndexByName("keep"))
+	if c.PhysicalType() != parquet.Types.Boolean || c.SchemaNode().RepetitionType() != parquet.Repetitions.Required {
+		t.Errorf("tag column is %s %s, want required BOOLEAN", c.SchemaNode().RepetitionType(), c.PhysicalType())
+	}
+}
+
+// TestAlternativeEncodings reads a dataset whose tables use the encodings
+// other engines write and checks it yields the same ids, matrix, tags and
+// annotations as the canonical dataset.
+func TestAlternativeEncodings(t *testing.T) {
+	const n, dim = 300, 12
+	ids := testIDs(n, 9)
+	vecs := testVecs(n, dim, 9, func(i int) bool { return i%9 == 4 })
+
+	canon := t.TempDir()
+	writeCanonical(t, canon, ids, vecs, dim, 64)
+
+	alt := t.TempDir()
+	// samples: string ids, a folder of three parts (lexical order).
+	for i, lo := range []int{0, 100, 250} {
+		hi := []int{100, 250, n}[i]
+		put(t, filepath.Join(alt, "samples", fmt.Sprintf("part-%05d.parquet", i)), samplesRecord(ids[lo:hi], idString))
+	}
+	os.WriteFile(filepath.Join(alt, "samples", "_SUCCESS"), nil, 0o644)
+	// embeddings: a folder of parts, List<float64> with null lists for
+	// missing vectors, rows in reverse order, string ids.
+	var eids []uuid.UUID
+	var evecs [][]float32
+	for i := n - 1; i >= 0; i-- {
+		eids, evecs = append(eids, ids[i]), append(evecs, vecs[i])
+	}
+	f64 := arrow.ListOf(arrow.PrimitiveTypes.Float64)
+	writeParquet(t, filepath.Join(alt, "embeddings", "m", "a.parquet"), rowGroups(150, 40, func(lo, hi int) arrow.RecordBatch {
+		return embRecord(eids[lo:hi], evecs[lo:hi], idString, f64, true)
+	}), compress.Codecs.Snappy)
+	// The second part omits missing vectors and uses FixedSizeList<float64>.
+	var bids []uuid.UUID
+	var bvecs [][]float32
+	for i := 150; i < n; i++ {
+		if evecs[i] != nil {
+			bids, bvecs = append(bids, eids[i]), append(bvecs, evecs[i])
+		}
+	}
+	writeParquet(t, filepath.Join(alt, "embeddings", "m", "b.parquet"), rowGroups(len(bids), 40, func(lo, hi int) arrow.RecordBatch {
+		return embRecord(bids[lo:hi], bvecs[lo:hi], idString, arrow.FixedSizeListOf(dim, arrow.PrimitiveTypes.Float64), false)
+	}), compress.Codecs.Gzip)
+
+	c, a := mustOpen(t, canon), mustOpen(t, alt)
+	if !slices.Equal(c.IDs(), a.IDs()) {
+		t.Fatal("ids differ")
+	}
+	if !a.SampleSchema().Equal(c.SampleSchema()) {
+		t.Errorf("schemas differ: %v vs %v", a.SampleSchema(), c.SampleSchema())
+	}
+	if a.TablePath("embeddings/m") != filepath.Join(alt, "embeddings", "m") {
+		t.Errorf("TablePath(embeddings/m) = %q", a.TablePath("embeddings/m"))
+	}
+	mc, err := c.ReadEmbeddings(context.Background(), "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ma, err := a.ReadEmbeddings(context.Background(), "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalMatrix(t, ma, mc)
+	equalMatrix(t, ma, wantMatrix(vecs, dim))
+	for _, d := range []*Dataset{c, a} {
+		tbl, err := d.SampleColumns(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tbl.NumRows() != n || tbl.Column(0).Data().Chunk(0).(*extensions.UUIDArray).Value(n-1) != ids[n-1] {
+			t.Errorf("SampleColumns: %d rows", tbl.NumRows())
+		}
+		tbl.Release()
+	}
+}
+
+// Example opens a dataset and reads one model's embeddings.
+func Example() {
+	dir, _ := os.MkdirTemp("", "winnow-example")
+	defer os.RemoveAll(dir)
+	ids := []uuid.UUID{uuid.MustParse("00000000-0000-4000-8000-000000000001"), uuid.MustParse("00000000-0000-4000-8000-000000000002")}
+	write := func(path string, rec arrow.RecordBatch) {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		f, _ := os.Create(path)
+		defer f.Close()
+		w, _ := NewWriter(f, rec.Schema(), WriterOptions{})
+		w.Write(rec)
+		w.Close()
+	}
+	sc := arrow.NewSchema([]arrow.Field{{Name: SampleIDColumn, Type: UUIDType()}}, nil)
+	write(filepath.Join(dir, "samples.parquet"), record(sc, []any{ids[0]}, []any{ids[1]}))
+	write(filepath.Join(dir, "embeddings", "clip.parquet"), record(EmbeddingSchema(2), []any{ids[1], []float32{0.5, 1}}))
+
+	ctx := context.Background()
+	d, err := Open(ctx, dir)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m, err := d.ReadEmbeddings(ctx, "clip")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(d.Len(), d.Models(), m.Dim, m.Present.Indexes(), m.Row(1))
+	// Output: 2 [clip] 2 [1] [0.5 1]
+}
