@@ -130,7 +130,7 @@ func (p *part) embeddingLayout() (listLayout, error) {
 
 // embTable is an embeddings table opened for reading.
 type embTable struct {
-	path   string
+	path     string
 	parts    []*part
 	layout   []listLayout
 	fixedDim int // declared FixedSizeList size, 0 if none
