@@ -456,23 +456,28 @@ func writeUnit(u *unit, samples, emb, ann, tags *tableFile, sum *Summary) error 
 		}
 		return out
 	}
-	if err := samples.write(true, collect(func(p *piece) arrow.RecordBatch { return p.samples })...); err != nil {
+	// The tables are independent files: compress them concurrently, which
+	// matters because embeddings dominate and the others would wait.
+	jobs := []struct {
+		t        *tableFile
+		newGroup bool
+		recs     []arrow.RecordBatch
+	}{
+		{samples, true, collect(func(p *piece) arrow.RecordBatch { return p.samples })},
+		{emb, true, collect(func(p *piece) arrow.RecordBatch { return p.emb })},
+		{ann, false, collect(func(p *piece) arrow.RecordBatch { return p.ann })},
+		{tags, true, collect(func(p *piece) arrow.RecordBatch { return p.tags })},
+	}
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		if j.t != nil {
+			wg.Go(func() { errs[i] = j.t.write(j.newGroup, j.recs...) })
+		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return err
-	}
-	if emb != nil {
-		if err := emb.write(true, collect(func(p *piece) arrow.RecordBatch { return p.emb })...); err != nil {
-			return err
-		}
-	}
-	if ann != nil {
-		if err := ann.write(false, collect(func(p *piece) arrow.RecordBatch { return p.ann })...); err != nil {
-			return err
-		}
-	}
-	if tags != nil {
-		if err := tags.write(true, collect(func(p *piece) arrow.RecordBatch { return p.tags })...); err != nil {
-			return err
-		}
 	}
 	for _, p := range u.pieces {
 		sum.Samples += p.samples.NumRows()
