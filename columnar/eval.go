@@ -306,14 +306,37 @@ func evalLeaf(l *leaf, v *env) (tv, error) {
 	if col.Len() != v.n {
 		return tv{}, fmt.Errorf("evaluate predicate: %s column %q has %d rows, want %d", v.table, l.col, col.Len(), v.n)
 	}
-	t, k := NewBitmap(v.n), NewBitmap(v.n)
-	nulls, base := false, 0
+	// Known rows need a bitmap only when some chunk has nulls: most
+	// columns have none, and then every row is known.
+	nulls := false
 	for _, arr := range col.Chunks() {
-		hasNull, err := evalChunk(l, arr, t.words, k.words, base)
-		if err != nil {
+		if d, ok := arr.(*array.Dictionary); ok && d.Dictionary().NullN() > 0 {
+			nulls = true
+		}
+		nulls = nulls || arr.NullN() > 0
+	}
+	switch l.kind {
+	case leafIsNull:
+		if !nulls {
+			return tv{t: NewBitmap(v.n)}, nil
+		}
+	case leafNotNull:
+		if !nulls {
+			return tv{t: FullBitmap(v.n)}, nil
+		}
+	}
+	t := NewBitmap(v.n)
+	var k *Bitmap
+	var kw []uint64
+	if nulls {
+		k = NewBitmap(v.n)
+		kw = k.words
+	}
+	base := 0
+	for _, arr := range col.Chunks() {
+		if err := evalChunk(l, arr, t.words, kw, base); err != nil {
 			return tv{}, fmt.Errorf("evaluate predicate: %s column %q: %w", v.table, l.col, err)
 		}
-		nulls = nulls || hasNull
 		base += arr.Len()
 	}
 	switch l.kind {
@@ -332,23 +355,28 @@ func evalLeaf(l *leaf, v *env) (tv, error) {
 
 // evalChunk sets, for the rows of arr placed at row base, the rows where
 // the condition holds in t (null rows may be set too; callers mask them
-// with k) and the non-null rows in k. It reports whether arr had nulls.
-func evalChunk(l *leaf, arr arrow.Array, t, k []uint64, base int) (bool, error) {
+// with k) and, unless k is nil (no nulls in the column), the non-null
+// rows in k.
+func evalChunk(l *leaf, arr arrow.Array, t, k []uint64, base int) error {
 	n := arr.Len()
-	hasNull := arr.NullN() > 0
-	if hasNull {
-		copyBits(k, base, arr.NullBitmapBytes(), arr.Data().Offset(), n)
-	} else {
-		setRange(k, base, n)
+	if k != nil {
+		if arr.NullN() > 0 {
+			copyBits(k, base, arr.NullBitmapBytes(), arr.Data().Offset(), n)
+		} else {
+			setRange(k, base, n)
+		}
 	}
 	if l.kind == leafIsNull || l.kind == leafNotNull || n == 0 {
-		return hasNull, nil
+		if d, ok := arr.(*array.Dictionary); ok && k != nil && d.Dictionary().NullN() > 0 {
+			dictNulls(d, k, base)
+		}
+		return nil
 	}
 	if got := columnCategory(arr.DataType()); got != l.cat {
-		return false, fmt.Errorf("read as %s, which does not match the schema's type", arr.DataType())
+		return fmt.Errorf("read as %s, which does not match the schema's type", arr.DataType())
 	}
 	if d, ok := arr.(*array.Dictionary); ok {
-		return evalDict(l, d, t, k, base, hasNull)
+		return evalDict(l, d, t, k, base)
 	}
 	if ext, ok := arr.(array.ExtensionArray); ok && l.cat == catUUID {
 		arr = ext.Storage()
@@ -383,9 +411,9 @@ func evalChunk(l *leaf, arr arrow.Array, t, k []uint64, base int) (bool, error) 
 	case *array.Boolean:
 		boolLeaf(l, a, t, base)
 	case *array.String:
-		stringLeaf(l, a, t, base)
+		stringLeaf(l, a, a.ValueOffsets(), a.ValueBytes(), t, base)
 	case *array.LargeString:
-		stringLeaf(l, a, t, base)
+		stringLeaf(l, a, a.ValueOffsets(), a.ValueBytes(), t, base)
 	case *array.FixedSizeBinary:
 		lits := make([][]byte, len(l.strs))
 		for i, s := range l.strs {
@@ -399,21 +427,21 @@ func evalChunk(l *leaf, arr arrow.Array, t, k []uint64, base int) (bool, error) 
 			return l.op.holds(bytes.Compare(v, lits[0]))
 		}, t, base)
 	default:
-		return false, fmt.Errorf("read as %s, which cannot be compared as the schema's type", arr.DataType())
+		return fmt.Errorf("read as %s, which cannot be compared as the schema's type", arr.DataType())
 	}
-	return hasNull, nil
+	return nil
 }
 
 // evalDict evaluates the condition once per dictionary entry, then maps
 // every row through its index: a string "in" costs one table lookup per
 // row however long the strings are.
-func evalDict(l *leaf, d *array.Dictionary, t, k []uint64, base int, hasNull bool) (bool, error) {
+func evalDict(l *leaf, d *array.Dictionary, t, k []uint64, base int) error {
 	dict := d.Dictionary()
 	m := dict.Len()
 	dt, dk := NewBitmap(m), NewBitmap(m)
 	if m > 0 {
-		if _, err := evalChunk(l, dict, dt.words, dk.words, 0); err != nil {
-			return false, err
+		if err := evalChunk(l, dict, dt.words, dk.words, 0); err != nil {
+			return err
 		}
 	}
 	dt.And(dk)
@@ -424,7 +452,6 @@ func evalDict(l *leaf, d *array.Dictionary, t, k []uint64, base int, hasNull boo
 		size <<= 1
 	}
 	tbl := make([]uint8, size)
-	dictNulls := dict.NullN() > 0
 	for i := range m {
 		if dt.Get(i) {
 			tbl[i] = 1
@@ -448,18 +475,22 @@ func evalDict(l *leaf, d *array.Dictionary, t, k []uint64, base int, hasNull boo
 	case *array.Uint64:
 		dictBits(ix.Uint64Values(), tbl, t, base)
 	default:
-		return false, fmt.Errorf("dictionary indices of type %s", ix.DataType())
+		return fmt.Errorf("dictionary indices of type %s", ix.DataType())
 	}
-	if dictNulls {
-		// Rows whose entry is null are unknown.
-		for i := range d.Len() {
-			if d.IsValid(i) && !dk.Get(d.GetValueIndex(i)) {
-				k[(base+i)>>6] &^= 1 << (uint(base+i) & 63)
-			}
+	if k != nil && dict.NullN() > 0 {
+		dictNulls(d, k, base)
+	}
+	return nil
+}
+
+// dictNulls clears from k the rows whose dictionary entry is null.
+func dictNulls(d *array.Dictionary, k []uint64, base int) {
+	dict := d.Dictionary()
+	for i := range d.Len() {
+		if d.IsValid(i) && dict.IsNull(d.GetValueIndex(i)) {
+			k[(base+i)>>6] &^= 1 << (uint(base+i) & 63)
 		}
-		hasNull = true
 	}
-	return hasNull, nil
 }
 
 type integer interface {
@@ -542,17 +573,21 @@ func predBits(n int, pred func(i int) bool, dst []uint64, base int) {
 }
 
 // rangeBits sets the rows whose value lies in [lo, hi] (outside, when
-// neg). The inner loop is branch-free: 64 comparisons make one word.
+// neg). The inner loop is branch-free and does one comparison per value:
+// with wrapping 64-bit arithmetic, lo <= x <= hi exactly when
+// uint64(x)-uint64(lo) <= uint64(hi)-uint64(lo) (conversions sign- or
+// zero-extend, preserving differences modulo 2^64).
 func rangeBits[T integer](vals []T, lo, hi T, neg bool, dst []uint64, base int) {
 	var flip uint64
 	if neg {
 		flip = ^uint64(0)
 	}
+	ulo, span := uint64(lo), uint64(hi)-uint64(lo)
 	for k := 0; k < len(vals); k += 64 {
 		c := vals[k:min(k+64, len(vals))]
 		var w uint64
 		for j, x := range c {
-			w |= (b2u(x >= lo) & b2u(x <= hi)) << uint(j)
+			w |= b2u(uint64(x)-ulo <= span) << uint(j)
 		}
 		orWord(dst, base+k, (w^flip)&lowMask(len(c)))
 	}
@@ -691,7 +726,10 @@ type stringArray interface {
 	Value(int) string
 }
 
-func stringLeaf(l *leaf, a stringArray, dst []uint64, base int) {
+// stringLeaf evaluates a string condition. Equality and membership,
+// the common cases, read the offsets and bytes directly and compare
+// lengths before bytes.
+func stringLeaf[O int32 | int64](l *leaf, a stringArray, offs []O, data []byte, dst []uint64, base int) {
 	n := a.Len()
 	switch l.kind {
 	case leafStartsWith:
@@ -709,17 +747,106 @@ func stringLeaf(l *leaf, a stringArray, dst []uint64, base int) {
 			predBits(n, func(i int) bool { _, ok := set[a.Value(i)]; return ok }, dst, base)
 			return
 		}
-		predBits(n, func(i int) bool { return slices.Contains(l.strs, a.Value(i)) }, dst, base)
+		stringSetBits(offs, data, l.strs, false, dst, base)
 	default:
-		s := l.strs[0]
 		switch l.op {
 		case Eq:
-			predBits(n, func(i int) bool { return a.Value(i) == s }, dst, base)
+			stringSetBits(offs, data, l.strs, false, dst, base)
 		case Ne:
-			predBits(n, func(i int) bool { return a.Value(i) != s }, dst, base)
+			stringSetBits(offs, data, l.strs, true, dst, base)
 		default:
+			s := l.strs[0]
 			predBits(n, func(i int) bool { return l.op.holds(strings.Compare(a.Value(i), s)) }, dst, base)
 		}
+	}
+}
+
+// stringSetBits sets the rows whose value is one of lits (not one of
+// them, when neg). offs are the array's n+1 offsets into data, which
+// starts at offs[0].
+func stringSetBits[O int32 | int64](offs []O, data []byte, lits []string, neg bool, dst []uint64, base int) {
+	n := len(offs) - 1
+	o0 := offs[0]
+	var flip uint64
+	if neg {
+		flip = ^uint64(0)
+	}
+	if shortStrings(lits) {
+		shortSetBits(offs, data, lits, flip, dst, base)
+		return
+	}
+	for k := 0; k < n; k += 64 {
+		end := min(k+64, n)
+		var w uint64
+		for i := k; i < end; i++ {
+			v := data[offs[i]-o0 : offs[i+1]-o0]
+			for _, lit := range lits {
+				if len(lit) == len(v) && string(v) == lit {
+					w |= 1 << uint(i-k)
+					break
+				}
+			}
+		}
+		orWord(dst, base+k, (w^flip)&lowMask(end-k))
+	}
+}
+
+func shortStrings(lits []string) bool {
+	for _, l := range lits {
+		if len(l) > 8 {
+			return false
+		}
+	}
+	return len(lits) > 0 && len(lits) <= 8
+}
+
+// byteMasks[l] keeps the low l bytes of a little-endian word.
+var byteMasks = [9]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xff_ffffffff, 0xffff_ffffffff, 0xffffff_ffffffff, ^uint64(0)}
+
+// shortSetBits is stringSetBits for literals of at most 8 bytes, without
+// data-dependent branches: a value matches a literal when the lengths
+// agree and its first 8 bytes, masked to its length, equal the
+// literal's. Random strings would otherwise mispredict the length test
+// on every other row.
+func shortSetBits[O int32 | int64](offs []O, data []byte, lits []string, flip uint64, dst []uint64, base int) {
+	var words [8]uint64
+	var lens [8]uint64
+	for i, l := range lits {
+		var b [8]byte
+		copy(b[:], l)
+		words[i], lens[i] = binary.LittleEndian.Uint64(b[:]), uint64(len(l))
+	}
+	m := len(lits)
+	n := len(offs) - 1
+	o0 := offs[0]
+	// Rows whose 8-byte load would run past data take the slow path.
+	safe := n
+	for safe > 0 && int(offs[safe-1]-o0)+8 > len(data) {
+		safe--
+	}
+	for k := 0; k < n; k += 64 {
+		end := min(k+64, n)
+		var w uint64
+		for i := k; i < min(end, safe); i++ {
+			st := offs[i] - o0
+			l := uint64(offs[i+1] - offs[i])
+			v := binary.LittleEndian.Uint64(data[st:]) & byteMasks[min(l, 8)]
+			var hit uint64
+			for j := range m {
+				hit |= b2u(l == lens[j]) & b2u(v == words[j])
+			}
+			w |= hit << uint(i-k)
+		}
+		for i := max(k, safe); i < end; i++ {
+			v := data[offs[i]-o0 : offs[i+1]-o0]
+			for _, lit := range lits {
+				if string(v) == lit {
+					w |= 1 << uint(i-k)
+					break
+				}
+			}
+		}
+		orWord(dst, base+k, (w^flip)&lowMask(end-k))
 	}
 }
 

@@ -25,7 +25,7 @@ type diffData struct {
 }
 
 var (
-	diffVocab = []string{"", "a", "ab", "b", "ba", "rain", "snow", "é"}
+	diffVocab = []string{"", "a", "ab", "b", "ba", "rain", "snow", "é", "snowstorm_heavy", "snowstorm_light"}
 	diffBase  = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
