@@ -204,7 +204,6 @@ func (d *Dataset) readEmbeddings(ctx context.Context, path string) (*Matrix, err
 		return nil, fmt.Errorf("%s: %d samples × %d dimensions overflow", path, n, dim)
 	}
 	m := &Matrix{Dim: dim, Data: make([]float32, n*dim), Present: NewBitmap(n)}
-	adviseHugePages(m.Data)
 
 	type task struct{ part, rg int }
 	var tasks []task

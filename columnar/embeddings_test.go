@@ -2,6 +2,7 @@ package columnar
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -193,5 +194,37 @@ func TestReadEmbeddingsFastMatchesArrow(t *testing.T) {
 			equalMatrix(t, got, readEmbeddingsArrow(t, d, "m"))
 			equalMatrix(t, got, wantMatrix(vecs, dim))
 		})
+	}
+}
+
+func TestReadEmbeddingsCancelled(t *testing.T) {
+	dir := t.TempDir()
+	ids := testIDs(100, 2)
+	writeCanonical(t, dir, ids, testVecs(100, 8, 2, nil), 8, 10)
+	d := mustOpen(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := d.ReadEmbeddings(ctx, "m"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled read: %v, want context.Canceled", err)
+	}
+}
+
+// TestReadEmbeddingsRepeatable reads a many-row-group table repeatedly:
+// the parallel reader must give the same matrix every time (run with
+// -race to check that workers write disjoint memory).
+func TestReadEmbeddingsRepeatable(t *testing.T) {
+	dir := t.TempDir()
+	const n, dim = 2000, 5
+	ids := testIDs(n, 3)
+	vecs := testVecs(n, dim, 3, func(i int) bool { return i%13 == 0 })
+	writeCanonical(t, dir, ids, vecs, dim, 37)
+	d := mustOpen(t, dir)
+	want := wantMatrix(vecs, dim)
+	for range 5 {
+		m, err := d.ReadEmbeddings(context.Background(), "m")
+		if err != nil {
+			t.Fatal(err)
+		}
+		equalMatrix(t, m, want)
 	}
 }

@@ -190,6 +190,18 @@ func TestValidationErrors(t *testing.T) {
 			put(t, filepath.Join(dir, tags), record(tagsSc, []any{a, true}, []any{b, nil}))
 		}, "open", []string{tags, `tag column "t": null value for sample ` + b.String()}},
 
+		{"samples parts with different schemas", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, samples))
+			put(t, filepath.Join(dir, "samples", "0.parquet"), record(schemaOf(SampleIDColumn, UUIDType()), []any{a}))
+			put(t, filepath.Join(dir, "samples", "1.parquet"), record(schemaOf(SampleIDColumn, UUIDType(), "size", arrow.PrimitiveTypes.Int64), []any{b, int64(1)}))
+		}, "open", []string{filepath.Join("samples", "1.parquet") + ": schema", "differs from the first part"}},
+		{"samples file and folder", func(t *testing.T, dir string) {
+			put(t, filepath.Join(dir, "samples", "0.parquet"), record(schemaOf(SampleIDColumn, UUIDType()), []any{a}))
+		}, "open", []string{"table samples is both a file"}},
+		{"empty samples folder", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, samples))
+			os.MkdirAll(filepath.Join(dir, "samples"), 0o755)
+		}, "open", []string{"table folder holds no *.parquet part"}},
 		{"truncated samples", func(t *testing.T, dir string) {
 			p := filepath.Join(dir, samples)
 			st, _ := os.Stat(p)
