@@ -5,6 +5,9 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 func TestEvalSpec(t *testing.T) {
@@ -229,5 +232,32 @@ func TestEvalBadSource(t *testing.T) {
 	_, err = Eval(context.Background(), mustParse(t, `tagged("reviewed")`), src)
 	if err == nil || err.Error() != `evaluate predicate: tag "reviewed" covers 3 samples, want 7` {
 		t.Errorf("short tag: %v", err)
+	}
+}
+
+// TestEvalDictionaryNullEntries covers dictionaries whose values hold a
+// null: rows pointing at it are null, like rows with a null index.
+func TestEvalDictionaryNullEntries(t *testing.T) {
+	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Uint8, ValueType: arrow.BinaryTypes.String}
+	dict := qCol(arrow.BinaryTypes.String, "rain", nil, "snow")
+	idx := qCol(arrow.PrimitiveTypes.Uint8, 0, 1, 2, nil, 0, 1)
+	w := array.NewDictionaryArray(dt, idx, dict)
+	src := &qSource{samples: qTable([]arrow.Field{{Name: "w", Type: dt, Nullable: true}}, []arrow.Array{w}, 4)}
+	for q, want := range map[string][]int{
+		`w == "rain"`:        {0, 4},
+		`w != "rain"`:        {2},
+		`not w == "rain"`:    {2},
+		`w is null`:          {1, 3, 5},
+		`w is not null`:      {0, 2, 4},
+		`w startswith "s"`:   {2},
+		`w in ("x", "snow")`: {2},
+	} {
+		got, err := Eval(context.Background(), mustParse(t, q), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Indexes(), want) {
+			t.Errorf("%s: got %v, want %v", q, got.Indexes(), want)
+		}
 	}
 }

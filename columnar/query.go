@@ -71,6 +71,24 @@ func columnCategory(t arrow.DataType) category {
 	return catOther
 }
 
+// typeName names a column type in the user's terms: "string" rather
+// than Arrow's "utf8", a dictionary by its values.
+func typeName(t arrow.DataType) string {
+	if d, ok := t.(*arrow.DictionaryType); ok {
+		return typeName(d.ValueType)
+	}
+	if _, ok := t.(*extensions.UUIDType); ok {
+		return "uuid"
+	}
+	switch t.ID() {
+	case arrow.STRING, arrow.LARGE_STRING:
+		return "string"
+	case arrow.BOOL:
+		return "boolean"
+	}
+	return t.String()
+}
+
 // plan is a checked expression, ready to evaluate: literals converted to
 // the column's type, columns resolved to their scope.
 type plan interface{}
@@ -347,9 +365,9 @@ func (c *compiler) leaf(col string, p Pos, inAnn bool, kind leafKind, op Op, lit
 			at = p
 		}
 		if lit.Kind == InvalidLit {
-			return c.errorf(at, "column %q (%s): unsupported value: %s", col, f.Type, lit.Str)
+			return c.errorf(at, "column %q (%s): unsupported value: %s", col, typeName(f.Type), lit.Str)
 		}
-		return c.errorf(at, "column %q has type %s, but %s is %s; %s", col, f.Type, lit.String(), lit.describe(), want)
+		return c.errorf(at, "column %q has type %s, but %s is %s; %s", col, typeName(f.Type), lit.String(), lit.describe(), want)
 	}
 	if kind == leafStartsWith || kind == leafContains {
 		what := "startswith"
@@ -357,7 +375,7 @@ func (c *compiler) leaf(col string, p Pos, inAnn bool, kind leafKind, op Op, lit
 			what = "contains"
 		}
 		if l.cat != catString {
-			return nil, c.errorf(p, "column %q has type %s; %s needs a string column", col, f.Type, what)
+			return nil, c.errorf(p, "column %q has type %s; %s needs a string column", col, typeName(f.Type), what)
 		}
 		if lits[0].Kind != StringLit {
 			return nil, mismatch(lits[0], what+" needs a string")
@@ -413,11 +431,11 @@ func (c *compiler) leaf(col string, p Pos, inAnn bool, kind leafKind, op Op, lit
 			}
 			v, exact, err := timeValue(f.Type, lit.Str)
 			if err != nil {
-				return nil, c.errorf(orPos(lit.Pos, p), "column %q has type %s, but %s %v", col, f.Type, lit.String(), err)
+				return nil, c.errorf(orPos(lit.Pos, p), "column %q has type %s, but %s %v", col, typeName(f.Type), lit.String(), err)
 			}
 			l.spans = append(l.spans, spanFor(op, v, exact))
 		default:
-			return nil, c.errorf(p, "column %q has type %s, which queries can only test with \"is null\" or \"is not null\"", col, f.Type)
+			return nil, c.errorf(p, "column %q has type %s, which queries can only test with \"is null\" or \"is not null\"", col, typeName(f.Type))
 		}
 	}
 	return l, nil
