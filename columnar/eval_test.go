@@ -261,3 +261,39 @@ func TestEvalDictionaryNullEntries(t *testing.T) {
 		}
 	}
 }
+
+// badReadSource returns samples columns that disagree with its schema.
+type badReadSource struct {
+	*qSource
+	read arrow.Table
+	err  error
+}
+
+func (s *badReadSource) SampleColumns(context.Context, []string) (arrow.Table, error) {
+	return s.read, s.err
+}
+
+func TestEvalBadReads(t *testing.T) {
+	src := fixture()
+	asString := qTable([]arrow.Field{{Name: "width", Type: arrow.BinaryTypes.String}},
+		[]arrow.Array{qCol(arrow.BinaryTypes.String, "1", "2", "3", "4", "5", "6", "7")})
+	short := qTable([]arrow.Field{{Name: "width", Type: arrow.PrimitiveTypes.Int64}},
+		[]arrow.Array{qCol(arrow.PrimitiveTypes.Int64, 1, 2)})
+	other := qTable([]arrow.Field{{Name: "height", Type: arrow.PrimitiveTypes.Int64}},
+		[]arrow.Array{qCol(arrow.PrimitiveTypes.Int64, 1, 2, 3, 4, 5, 6, 7)})
+	tests := []struct {
+		src  *badReadSource
+		want string
+	}{
+		{&badReadSource{qSource: src, err: errors.New("disk on fire")}, `evaluate predicate: read samples columns width: disk on fire`},
+		{&badReadSource{qSource: src, read: asString}, `evaluate predicate: samples column "width": read as utf8, which does not match the schema's type`},
+		{&badReadSource{qSource: src, read: short}, `evaluate predicate: samples columns have 2 rows, want 7`},
+		{&badReadSource{qSource: src, read: other}, `evaluate predicate: samples column "width" was requested but not read`},
+	}
+	for _, tt := range tests {
+		_, err := Eval(context.Background(), mustParse(t, `width < 3`), tt.src)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("got %v, want %s", err, tt.want)
+		}
+	}
+}
