@@ -450,6 +450,11 @@ func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) 
 		}
 		if run > 0 && (run*dim >= n/4 || st.row+1+run == nrows) {
 			t := int(rows[st.row+1])
+			// Claim the rows before writing them, so that a duplicate in
+			// another row group never has two workers writing one row.
+			if r := w.claim(t, run); r >= 0 {
+				return fmt.Errorf("%s: column %q: sample %s has more than one vector", p.path, EmbeddingColumn, d.ids[r])
+			}
 			dst := w.m.Data[t*dim : (t+run)*dim]
 			lv, vals, err := f32.ReadBatch(int64(len(dst)), dst, w.defs[:len(dst)], w.reps[:len(dst)])
 			if err != nil {
@@ -468,6 +473,7 @@ func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) 
 			// Irregular batch: redo it from scratch.
 			copy(w.f32, dst[:vals])
 			clear(dst)
+			w.unclaim(t, run)
 			if err := w.consume(st, w.defs[:lv], w.reps[:lv]); err != nil {
 				return err
 			}
@@ -497,8 +503,9 @@ func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) 
 }
 
 // direct completes a batch decoded straight into dst, the matrix rows of
-// the next len(dst)/Dim rows. It reports false, having changed nothing,
-// when the levels are not exactly one full, non-null vector per row.
+// the next len(dst)/Dim rows, which the caller has claimed. It reports
+// false, having changed nothing, when the levels are not exactly one
+// full, non-null vector per row.
 func (w *embWorker) direct(st *rowState, dst []float32, lv, vals int) (bool, error) {
 	dim := w.m.Dim
 	if lv != len(dst) || vals != len(dst) || !allEqual(w.defs[:lv], st.l.maxDef) {
@@ -510,14 +517,9 @@ func (w *embWorker) direct(st *rowState, dst []float32, lv, vals int) (bool, err
 			return false, nil
 		}
 	}
-	words := w.m.Present.Words()
 	nrows := lv / dim
 	for r := range nrows {
 		t := int(st.rows[st.row+1+r])
-		bit := uint64(1) << (uint(t) & 63)
-		if atomic.OrUint64(&words[t>>6], bit)&bit != 0 {
-			return false, fmt.Errorf("%s: column %q: sample %s has more than one vector", st.p.path, EmbeddingColumn, w.d.ids[t])
-		}
 		if bad := firstNonFinite(dst[r*dim : (r+1)*dim]); bad >= 0 {
 			return false, nonFinite(st.p.path, w.d.ids[t], bad, dst[r*dim+bad])
 		}
@@ -525,6 +527,29 @@ func (w *embWorker) direct(st *rowState, dst []float32, lv, vals int) (bool, err
 	st.row += nrows
 	st.k, st.dst = dim, dst[(nrows-1)*dim:]
 	return true, nil
+}
+
+// claim marks dataset rows [t, t+n) present and returns -1, or returns
+// the first row some other row group already claimed (having claimed
+// nothing).
+func (w *embWorker) claim(t, n int) int {
+	words := w.m.Present.Words()
+	for r := t; r < t+n; r++ {
+		bit := uint64(1) << (uint(r) & 63)
+		if atomic.OrUint64(&words[r>>6], bit)&bit != 0 {
+			w.unclaim(t, r-t)
+			return r
+		}
+	}
+	return -1
+}
+
+// unclaim clears rows [t, t+n), which this worker claimed.
+func (w *embWorker) unclaim(t, n int) {
+	words := w.m.Present.Words()
+	for r := t; r < t+n; r++ {
+		atomic.AndUint64(&words[r>>6], ^(uint64(1) << (uint(r) & 63)))
+	}
 }
 
 // finish checks the vector just completed.
