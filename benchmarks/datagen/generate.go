@@ -25,7 +25,7 @@ type Config struct {
 	N        int    // number of samples, at least 1
 	Dim      int    // embedding dimension, at least 1
 	Clusters int    // mixture components, at least 1; their sizes follow Zipf's law (exponent 1)
-	Seed     uint64 // the same Config gives the same bytes
+	Seed     uint64 // the same Config gives the same rows
 	Model    string // embedding model name; default "synthetic"
 
 	// Compression is "zstd" (default), "snappy" or "none".
@@ -130,8 +130,11 @@ func (c Config) tablePath(dir, table string, p int) string {
 // bounded by a few row groups whatever N is; the embedding vectors of a
 // row group are generated on all CPUs while the previous one is
 // compressed. Every row draws from its own seeded generator, so the
-// content does not depend on RowGroupRows, Parts or the number of CPUs;
-// the bytes depend on those and on the arrow-go version and platform.
+// content does not depend on RowGroupRows, Parts or the number of CPUs.
+// The bytes depend on those, on the arrow-go version and the platform, and
+// are identical between runs only while no column chunk falls back from
+// dictionary encoding (see the package documentation): small datasets,
+// not large ones.
 //
 // Samples (SamplesSchema) hold a random sample_id, file_name img_%09d.jpg,
 // width uniform in 64..1024, height from a few aspect ratios, created_at

@@ -30,7 +30,7 @@ func main() {
 	flag.IntVar(&cfg.N, "n", 100000, "number of samples")
 	flag.IntVar(&cfg.Dim, "dim", 768, "embedding dimension")
 	flag.IntVar(&cfg.Clusters, "clusters", 100, "number of embedding clusters (Zipf-sized)")
-	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed; the same flags give the same files")
+	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed; the same flags give the same rows")
 	flag.StringVar(&cfg.Model, "model", "synthetic", "embedding model name (embeddings/MODEL.parquet)")
 	flag.StringVar(&cfg.Compression, "compression", "zstd", "Parquet compression: zstd, snappy or none")
 	flag.IntVar(&cfg.RowGroupRows, "rowgroup", 64*1024, "samples per row group")
