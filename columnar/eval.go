@@ -40,7 +40,9 @@ func Eval(ctx context.Context, e Expr, src Source) (*Bitmap, error) {
 		}
 	}
 	if c.needAnns && src.AnnotationSchema() != nil {
-		a, err := src.AnnotationColumns(ctx, c.annCols)
+		// A non-nil empty list asks for the sample rows alone: annotation()
+		// needs no column.
+		a, err := src.AnnotationColumns(ctx, append([]string{}, c.annCols...))
 		if err != nil {
 			return nil, fmt.Errorf("evaluate predicate: read annotations columns %s: %w", strings.Join(c.annCols, ", "), err)
 		}

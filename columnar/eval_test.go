@@ -188,6 +188,15 @@ func TestEvalReadsOnlyNamedColumns(t *testing.T) {
 	if want := [][]string{{"label", "confidence"}}; !slices.EqualFunc(src.annReads, want, slices.Equal) {
 		t.Errorf("AnnotationColumns calls %v, want %v", src.annReads, want)
 	}
+	// annotation() needs the sample rows only: an empty, non-nil list
+	// (nil would mean every column).
+	src = fixture()
+	if _, err := Eval(context.Background(), mustParse(t, `annotation()`), src); err != nil {
+		t.Fatal(err)
+	}
+	if len(src.annReads) != 1 || src.annReads[0] == nil || len(src.annReads[0]) != 0 {
+		t.Errorf("annotation() read annotations columns %#v, want one call with an empty list", src.annReads)
+	}
 	src = fixture()
 	if _, err := Eval(context.Background(), mustParse(t, `tagged("reviewed")`), src); err != nil {
 		t.Fatal(err)

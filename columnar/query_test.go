@@ -66,7 +66,10 @@ func (s *qSource) SampleColumns(_ context.Context, names []string) (arrow.Table,
 }
 
 func (s *qSource) AnnotationColumns(_ context.Context, names []string) (*Annotations, error) {
-	s.annReads = append(s.annReads, slices.Clone(names))
+	s.annReads = append(s.annReads, append(make([]string, 0, len(names)), names...))
+	if names == nil {
+		s.annReads[len(s.annReads)-1] = nil
+	}
 	t, err := project(s.anns, names)
 	if err != nil {
 		return nil, err
