@@ -98,3 +98,37 @@ func sameFields(a, b *arrow.Schema) bool {
 	}
 	return true
 }
+
+// mixedEncodings returns, for every column chunk of a Parquet file whose
+// data pages use more than one encoding (a dictionary that fell back to
+// plain), its column path. arrow-go writes such chunks' encoding stats in
+// map order, so files holding them are not byte-reproducible.
+func mixedEncodings(t *testing.T, path string) []string {
+	t.Helper()
+	rdr, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	defer rdr.Close()
+	var out []string
+	md := rdr.MetaData()
+	for g := range md.NumRowGroups() {
+		rg := md.RowGroup(g)
+		for c := range rg.NumColumns() {
+			cc, err := rg.ColumnChunk(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data := 0
+			for _, st := range cc.EncodingStats() {
+				if st.PageType.String() != "DICTIONARY_PAGE" {
+					data++
+				}
+			}
+			if data > 1 {
+				out = append(out, cc.PathInSchema().String())
+			}
+		}
+	}
+	return out
+}
