@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"winnow/columnar"
 	"winnow/strategies"
@@ -246,6 +247,9 @@ func (r *resolver) column(key string) (arrow.Array, error) {
 	}
 	defer tbl.Release()
 	chunks := tbl.Column(0).Data().Chunks()
+	if len(chunks) == 0 { // a table without rows has no chunk to concatenate
+		return array.MakeArrayOfNull(memory.DefaultAllocator, tbl.Column(0).DataType(), 0), nil
+	}
 	if len(chunks) == 1 {
 		chunks[0].Retain()
 		return chunks[0], nil

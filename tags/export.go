@@ -99,8 +99,11 @@ func taggedRows(ctx context.Context, ds *columnar.Dataset, rows *columnar.Bitmap
 	defer mask.Release()
 	cols := make([]arrow.Array, tbl.NumCols())
 	for i := range cols {
-		whole, err := array.Concatenate(tbl.Column(i).Data().Chunks(), memory.DefaultAllocator)
-		if err != nil {
+		var whole arrow.Array
+		if chunks := tbl.Column(i).Data().Chunks(); len(chunks) == 0 {
+			// A table without rows has no chunk to concatenate.
+			whole = array.MakeArrayOfNull(memory.DefaultAllocator, tbl.Column(i).DataType(), 0)
+		} else if whole, err = array.Concatenate(chunks, memory.DefaultAllocator); err != nil {
 			return nil, err
 		}
 		cols[i], err = compute.FilterArray(ctx, whole, mask, *compute.DefaultFilterOptions())
