@@ -107,12 +107,19 @@ type relResult struct {
 // environment variables, failing the test if it does not end in time.
 func relRun(t testing.TB, env []string, args ...string) relResult {
 	t.Helper()
+	return relRunWith(t, env, "", args...)
+}
+
+// relRunWith is relRun with stdin.
+func relRunWith(t testing.TB, env []string, stdin string, args ...string) relResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, relBuild(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Stdin = strings.NewReader(stdin)
 	err := cmd.Run()
 	if ctx.Err() != nil {
 		t.Fatalf("winnow %s: did not finish within 2 minutes; stderr: %s", strings.Join(args, " "), errb.String())

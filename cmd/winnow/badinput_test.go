@@ -1,0 +1,402 @@
+package main
+
+// The bad-input matrix of docs/bad-inputs.md: every bad input winnow
+// handles, run through the real binary, checking the exit status, the
+// message on stderr, and that the dataset is left exactly as it was
+// (tags.parquet byte for byte, and no selection record). Keep this table
+// and the document in step: each row of the document names its case here.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"winnow/columnar"
+)
+
+// Sample ids of the small dataset: relID(i) for sample i.
+func relID(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
+
+var (
+	relSamplesSchema = arrow.NewSchema([]arrow.Field{
+		{Name: "sample_id", Type: columnar.UUIDType()},
+		{Name: "w", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "cls", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "count", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	relAnnSchema = arrow.NewSchema([]arrow.Field{
+		{Name: "sample_id", Type: columnar.UUIDType()},
+		{Name: "label", Type: arrow.BinaryTypes.String},
+	}, nil)
+	relTagsSchema = arrow.NewSchema([]arrow.Field{
+		{Name: "sample_id", Type: columnar.UUIDType()},
+		{Name: "old", Type: arrow.FixedWidthTypes.Boolean},
+	}, nil)
+)
+
+// relSmallRows writes n sample rows as JSON; set, when not nil, may
+// replace a field of row i with a JSON value ("" keeps it).
+func relSmallRows(n int, set func(i int) (field, value string)) string {
+	var rows []string
+	for i := range n {
+		vals := map[string]string{
+			"w":     fmt.Sprint(i + 1),
+			"cls":   fmt.Sprintf("%q", []string{"a", "b", "c"}[i%3]),
+			"count": fmt.Sprint(i),
+		}
+		if set != nil {
+			if f, v := set(i); f != "" {
+				vals[f] = v
+			}
+		}
+		rows = append(rows, fmt.Sprintf(`{"sample_id": %q, "w": %s, "cls": %s, "count": %s}`, relID(i), vals["w"], vals["cls"], vals["count"]))
+	}
+	return "[" + strings.Join(rows, ",") + "]"
+}
+
+// relWeightAt sets weight w of the rows that pick selects to value.
+func relWeightAt(pick func(i int) bool, value string) func(i int) (string, string) {
+	return func(i int) (string, string) {
+		if pick(i) {
+			return "w", value
+		}
+		return "", ""
+	}
+}
+
+// relEmbRows writes vectors as the rows of an embeddings table.
+func relEmbRows(vecs ...string) string {
+	var rows []string
+	for i, v := range vecs {
+		rows = append(rows, fmt.Sprintf(`{"sample_id": %q, "embedding": %s}`, relID(i), v))
+	}
+	return "[" + strings.Join(rows, ",") + "]"
+}
+
+// relSmall writes the small dataset of the bad-input tests into dir: six
+// samples with metadata w (1..6), cls (a, b, c, ...) and count, a 2-D
+// embedding model m with vectors (i, i), two annotations per sample, and
+// tags.parquet holding tag "old" (samples 0 and 1).
+func relSmall(t *testing.T, dir string) {
+	t.Helper()
+	relWriteJSON(t, filepath.Join(dir, "samples.parquet"), relSamplesSchema, relSmallRows(6, nil))
+	relWriteJSON(t, filepath.Join(dir, "embeddings", "m.parquet"), columnar.EmbeddingSchema(2),
+		relEmbRows("[0,0]", "[1,1]", "[2,2]", "[3,3]", "[4,4]", "[5,5]"))
+	var ann []string
+	for i := range 6 {
+		ann = append(ann, fmt.Sprintf(`{"sample_id": %q, "label": %q}`, relID(i), []string{"cat", "dog"}[i%2]))
+		ann = append(ann, fmt.Sprintf(`{"sample_id": %q, "label": "bird"}`, relID(i)))
+	}
+	relWriteJSON(t, filepath.Join(dir, "annotations.parquet"), relAnnSchema, "["+strings.Join(ann, ",")+"]")
+	var tg []string
+	for i := range 6 {
+		tg = append(tg, fmt.Sprintf(`{"sample_id": %q, "old": %t}`, relID(i), i < 2))
+	}
+	relWriteJSON(t, filepath.Join(dir, "tags.parquet"), relTagsSchema, "["+strings.Join(tg, ",")+"]")
+}
+
+// relBadCase is one row of the matrix.
+type relBadCase struct {
+	name  string
+	setup func(t *testing.T, dir string) // changes the small dataset; nil keeps it
+	// args follow "winnow"; "DIR" is replaced by the dataset folder.
+	args   []string
+	stdin  string
+	code   int
+	stderr []string // substrings the message must hold
+	// tag, when set, is a tag the run must store with this many samples
+	// (runs that succeed with a warning); otherwise nothing may change.
+	tag     string
+	tagSize int
+	// bug, when set, names a known bug that makes the case fail; the
+	// case is skipped until the fix lands.
+	bug string
+}
+
+// Mutations of the small dataset.
+func relSetSamples(rows string) func(*testing.T, string) {
+	return func(t *testing.T, dir string) {
+		relWriteJSON(t, filepath.Join(dir, "samples.parquet"), relSamplesSchema, rows)
+	}
+}
+
+func relSetEmb(schema *arrow.Schema, rows string) func(*testing.T, string) {
+	return func(t *testing.T, dir string) {
+		relWriteJSON(t, filepath.Join(dir, "embeddings", "m.parquet"), schema, rows)
+	}
+}
+
+// relListSchema is an embeddings schema with a nullable List column, the
+// way pyarrow, Spark and DuckDB usually write vectors.
+func relListSchema(elem arrow.DataType) *arrow.Schema {
+	return arrow.NewSchema([]arrow.Field{
+		{Name: "sample_id", Type: columnar.UUIDType()},
+		{Name: "embedding", Type: arrow.ListOf(elem), Nullable: true},
+	}, nil)
+}
+
+// relMangle rewrites file rel of the dataset with f.
+func relMangle(rel string, f func([]byte) []byte) func(*testing.T, string) {
+	return func(t *testing.T, dir string) {
+		p := filepath.Join(dir, rel)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f(b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func relBadCases() []relBadCase {
+	div := func(extra ...string) []string {
+		return append([]string{"select", "diverse", "DIR", "--n", "2", "--tag", "new"}, extra...)
+	}
+	weighted := func(key string) []string {
+		return []string{"select", "weighted", "DIR", "--n", "2", "--tag", "new", "--metadata-key", key}
+	}
+	withTag := func(tag string) []string { return []string{"select", "diverse", "DIR", "--n", "2", "--tag", tag} }
+	multi := func(extra ...string) []string {
+		return append([]string{"select", "multi", "DIR", "--n", "2", "--tag", "new"}, extra...)
+	}
+	sid := relID(0)
+	return []relBadCase{
+		// The dataset folder and its tables.
+		{name: "missing folder", setup: func(t *testing.T, dir string) { os.RemoveAll(dir) },
+			args: div(), code: 1, stderr: []string{"open dataset", "no such file or directory"}},
+		{name: "no samples table", setup: func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "samples.parquet")) },
+			args: div(), code: 1, stderr: []string{"no samples table (samples.parquet or samples/)"}},
+		{name: "empty dataset", setup: relSetSamples("[]"),
+			args: weighted("w"), code: 1, stderr: []string{"tags.parquet", "is not in samples"}},
+		{name: "empty dataset without tags", setup: func(t *testing.T, dir string) {
+			relSetSamples("[]")(t, dir)
+			os.Remove(filepath.Join(dir, "tags.parquet"))
+			os.RemoveAll(filepath.Join(dir, "embeddings"))
+			os.Remove(filepath.Join(dir, "annotations.parquet"))
+		}, args: weighted("w"), code: 0, stderr: []string{"warning: the query matched no candidates"}, tag: "new", tagSize: 0},
+		{name: "zero candidates", args: append(weighted("w"), "--where", "w > 100"),
+			code: 0, stderr: []string{"warning: the query matched no candidates"}, tag: "new", tagSize: 0},
+		{name: "n larger than candidates", args: []string{"select", "diverse", "DIR", "--n", "50", "--tag", "new"},
+			code: 0, stderr: []string{"warning: asked for 50 samples but only 6 candidates are available; selecting 6"}, tag: "new", tagSize: 6},
+		{name: "n zero", args: []string{"select", "diverse", "DIR", "--n", "0", "--tag", "new"},
+			code: 1, stderr: []string{"n must be at least 1, got 0"}},
+		{name: "n negative", args: []string{"select", "diverse", "DIR", "--n", "-3", "--tag", "new"},
+			code: 1, stderr: []string{"n must be at least 1, got -3"}},
+		{name: "n missing", args: []string{"select", "diverse", "DIR", "--tag", "new"},
+			code: 2, stderr: []string{"needs --n"}},
+		{name: "n not a number", args: []string{"select", "diverse", "DIR", "--n", "lots", "--tag", "new"},
+			code: 2, stderr: []string{"lots"}},
+
+		// Vectors.
+		{name: "NaN in a vector", setup: relSetEmb(columnar.EmbeddingSchema(2), relEmbRows("[0,0]", `[1,"NaN"]`)),
+			args: div(), code: 1, stderr: []string{"NaN", relID(1)}},
+		{name: "Inf in a vector", setup: relSetEmb(columnar.EmbeddingSchema(2), relEmbRows(`["-Inf",0]`, "[1,1]")),
+			args: div(), code: 1, stderr: []string{"Inf", relID(0)}},
+		{name: "mixed dimensions", setup: relSetEmb(relListSchema(arrow.PrimitiveTypes.Float32), relEmbRows("[0,0]", "[1,1,1]")),
+			args: div(), code: 1, stderr: []string{"dimension", relID(1)}},
+		{name: "empty vector", setup: relSetEmb(relListSchema(arrow.PrimitiveTypes.Float32), relEmbRows("[]", "[1,1]")),
+			args: div(), code: 1, stderr: []string{"m.parquet", relID(0), "dimension 0"},
+			bug: "an empty first vector makes the reader panic (slice bounds out of range), reported as a corrupt file"},
+		{name: "empty vector later", setup: relSetEmb(relListSchema(arrow.PrimitiveTypes.Float32), relEmbRows("[1,1]", "[]")),
+			args: div(), code: 1, stderr: []string{"m.parquet", relID(1), "dimension"}},
+		{name: "null vector", setup: relSetEmb(relListSchema(arrow.PrimitiveTypes.Float32), relEmbRows("[0,0]", "null", "[2,2]", "[3,3]", "[4,4]", "[5,5]")),
+			args: div(), code: 1, stderr: []string{"1 of 6 candidates have no embedding for model \"m\"", relID(1)}},
+		{name: "null vector element", setup: relSetEmb(relListSchema(arrow.PrimitiveTypes.Float32), relEmbRows("[0,null]", "[1,1]")),
+			args: div(), code: 1, stderr: []string{"m.parquet", relID(0), "null"}},
+		{name: "float64 vectors out of float32 range", setup: relSetEmb(relListSchema(arrow.PrimitiveTypes.Float64), relEmbRows("[0,1e300]", "[1,1]")),
+			args: div(), code: 1, stderr: []string{"m.parquet", relID(0), "outside float32 range"}},
+		{name: "missing embeddings", setup: relSetEmb(columnar.EmbeddingSchema(2), relEmbRows("[0,0]", "[1,1]")),
+			args: div(), code: 1, stderr: []string{"4 of 6 candidates have no embedding for model \"m\"", relID(2), "--drop-missing"}},
+		{name: "missing embeddings dropped", setup: relSetEmb(columnar.EmbeddingSchema(2), relEmbRows("[0,0]", "[1,1]", "[2,2]")),
+			args: div("--drop-missing"), code: 0, stderr: []string{"warning:", "3"}, tag: "new", tagSize: 2},
+		{name: "duplicate vector", setup: relSetEmb(columnar.EmbeddingSchema(2),
+			fmt.Sprintf(`[{"sample_id": %q, "embedding": [0,0]}, {"sample_id": %q, "embedding": [1,1]}]`, sid, sid)),
+			args: div(), code: 1, stderr: []string{"m.parquet", sid}},
+		{name: "vector of an unknown sample", setup: relSetEmb(columnar.EmbeddingSchema(2),
+			fmt.Sprintf(`[{"sample_id": %q, "embedding": [0,0]}]`, relID(99))),
+			args: div(), code: 1, stderr: []string{"m.parquet", relID(99)}},
+
+		// Weights.
+		{name: "NaN weight", setup: relSetSamples(relSmallRows(6, relWeightAt(func(i int) bool { return i == 3 }, `"NaN"`))),
+			args: weighted("w"), code: 1, stderr: []string{`"w"`, "1 of 6", relID(3)}},
+		{name: "Inf weight", setup: relSetSamples(relSmallRows(6, relWeightAt(func(i int) bool { return i == 4 }, `"+Inf"`))),
+			args: weighted("w"), code: 1, stderr: []string{`"w"`, "1 of 6", relID(4)}},
+		{name: "negative weight", setup: relSetSamples(relSmallRows(6, relWeightAt(func(i int) bool { return i >= 2 }, "-1"))),
+			args: weighted("w"), code: 1, stderr: []string{`"w"`, "4 of 6", "negative", relID(2)}},
+		{name: "null weight", setup: relSetSamples(relSmallRows(6, relWeightAt(func(i int) bool { return i == 5 }, "null"))),
+			args: weighted("w"), code: 1, stderr: []string{`metadata column "w": 1 of 6 candidates have a null weight`, relID(5)}},
+		{name: "weight column of strings", args: weighted("cls"), code: 1, stderr: []string{`metadata column "cls" is utf8; weighting needs a numeric column`}},
+
+		// Unknown names.
+		{name: "unknown model", args: div("--model", "clip"), code: 1, stderr: []string{`unknown embedding model "clip"`, "known models: m"}},
+		{name: "several models, none named", setup: func(t *testing.T, dir string) {
+			relWriteJSON(t, filepath.Join(dir, "embeddings", "other.parquet"), columnar.EmbeddingSchema(2), relEmbRows("[0,0]"))
+		}, args: div(), code: 1, stderr: []string{"several embedding models (m, other)", "--model"}},
+		{name: "no embeddings at all", setup: func(t *testing.T, dir string) { os.RemoveAll(filepath.Join(dir, "embeddings")) },
+			args: div(), code: 1, stderr: []string{"embedding"}},
+		{name: "unknown metadata column", args: weighted("nope"), code: 1, stderr: []string{`"nope"`, "w, cls, count"}},
+		{name: "unknown preselected tag", args: div("--preselected", "nope"), code: 1, stderr: []string{`unknown tag "nope"`, "old"}},
+		{name: "unknown query tag", args: []string{"select", "similar", "DIR", "--n", "2", "--tag", "new", "--query-tag", "nope"},
+			code: 1, stderr: []string{`unknown tag "nope"`}},
+		{name: "unknown tag in --where", args: div("--where", `tagged("nope")`), code: 1, stderr: []string{`"nope"`}},
+		{name: "unknown label in target", args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new", "--target", "zebra=1"},
+			code: 1, stderr: []string{`"zebra"`}},
+		{name: "unknown annotation source", args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new", "--source", "nope"},
+			code: 1, stderr: []string{"source"}},
+
+		// Tag names.
+		{name: "tag name empty", args: withTag(""), code: 2, stderr: []string{"needs --tag"}},
+		{name: "tag name very long", args: withTag(strings.Repeat("x", 300)), code: 1, stderr: []string{"is 300 bytes long; the limit is 200"}},
+		{name: "tag name with a control character", args: withTag("a\x01b"), code: 1, stderr: []string{`tag name "a\x01b" has a control character at byte 1`}},
+		{name: "tag name with a newline", args: withTag("a\nb"), code: 1, stderr: []string{`tag name "a\nb" has a control character`}},
+		{name: "tag name with surrounding space", args: withTag(" a"), code: 1, stderr: []string{"starts or ends with white space"}},
+		{name: "tag name not UTF-8", args: withTag("a\xffb"), code: 1, stderr: []string{"not valid UTF-8"}},
+		{name: "tag name sample_id", args: withTag("sample_id"), code: 1, stderr: []string{`tag name "sample_id" is reserved for the sample id column`}},
+		{name: "tag name in use", args: withTag("old"), code: 1, stderr: []string{`tag "old": tag already exists`, "choose a new name"}},
+
+		// Corrupt and truncated files.
+		{name: "truncated samples", setup: relMangle("samples.parquet", func(b []byte) []byte { return b[:len(b)/2] }),
+			args: div(), code: 1, stderr: []string{"samples.parquet", "corrupt or truncated parquet file"}},
+		{name: "samples not parquet", setup: relMangle("samples.parquet", func(b []byte) []byte { return []byte("sample_id\n1\n") }),
+			args: div(), code: 1, stderr: []string{"samples.parquet", "corrupt or truncated parquet file"}},
+		{name: "samples wrong magic", setup: relMangle("samples.parquet", func(b []byte) []byte { copy(b[len(b)-4:], "PARX"); return b }),
+			args: div(), code: 1, stderr: []string{"samples.parquet", "corrupt or truncated parquet file"}},
+		{name: "empty samples file", setup: relMangle("samples.parquet", func(b []byte) []byte { return nil }),
+			args: div(), code: 1, stderr: []string{"samples.parquet", "corrupt or truncated parquet file"}},
+		{name: "truncated embeddings", setup: relMangle("embeddings/m.parquet", func(b []byte) []byte { return b[:len(b)-10] }),
+			args: div(), code: 1, stderr: []string{"m.parquet", "corrupt or truncated parquet file"}},
+		{name: "truncated tags", setup: relMangle("tags.parquet", func(b []byte) []byte { return b[:len(b)-1] }),
+			args: div(), code: 1, stderr: []string{"tags.parquet", "corrupt or truncated parquet file"}},
+		{name: "truncated annotations", setup: relMangle("annotations.parquet", func(b []byte) []byte { return b[:100] }),
+			args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1, stderr: []string{"annotations.parquet", "corrupt or truncated parquet file"}},
+
+		// Wrong column types and ids.
+		{name: "sample_id of integers", setup: func(t *testing.T, dir string) {
+			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: arrow.PrimitiveTypes.Int64}}, nil)
+			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"sample_id": 1}]`)
+		}, args: div(), code: 1, stderr: []string{`column "sample_id" has type int64, want a UUID`}},
+		{name: "sample_id not a UUID string", setup: func(t *testing.T, dir string) {
+			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: arrow.BinaryTypes.String}}, nil)
+			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"sample_id": "not-a-uuid"}]`)
+		}, args: div(), code: 1, stderr: []string{"samples.parquet", "not-a-uuid"}},
+		{name: "no sample_id column", setup: func(t *testing.T, dir string) {
+			s := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
+			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"id": 1}]`)
+		}, args: div(), code: 1, stderr: []string{`missing required column "sample_id" (columns: id)`}},
+		{name: "null sample_id", setup: func(t *testing.T, dir string) {
+			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: columnar.UUIDType(), Nullable: true}}, nil)
+			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, fmt.Sprintf(`[{"sample_id": %q}, {"sample_id": null}]`, relID(0)))
+		},
+			args: div(), code: 1, stderr: []string{"samples.parquet", "null"}},
+		{name: "duplicate sample ids", setup: relSetSamples(fmt.Sprintf(`[{"sample_id": %q}, {"sample_id": %q}, {"sample_id": %q}]`, relID(0), relID(1), relID(0))),
+			args: div(), code: 1, stderr: []string{"duplicate sample id " + relID(0), "rows 0 and 2"}},
+		{name: "embedding of strings", setup: relSetEmb(relListSchema(arrow.BinaryTypes.String), relEmbRows(`["a"]`)),
+			args: div(), code: 1, stderr: []string{`column "embedding" has type list<element: utf8, nullable>, want fixed_size_list<float32, D> or list<float32|float64>`}},
+		{name: "label of integers", setup: func(t *testing.T, dir string) {
+			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: columnar.UUIDType()}, {Name: "label", Type: arrow.PrimitiveTypes.Int64}}, nil)
+			relWriteJSON(t, filepath.Join(dir, "annotations.parquet"), s, fmt.Sprintf(`[{"sample_id": %q, "label": 3}]`, sid))
+		}, args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1, stderr: []string{"annotations.parquet", `"label"`}},
+		{name: "tag column not boolean", setup: func(t *testing.T, dir string) {
+			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: columnar.UUIDType()}, {Name: "old", Type: arrow.PrimitiveTypes.Int64}}, nil)
+			relWriteJSON(t, filepath.Join(dir, "tags.parquet"), s, fmt.Sprintf(`[{"sample_id": %q, "old": 3}]`, sid))
+		}, args: div(), code: 1, stderr: []string{"tags.parquet", `tag column "old" has type int64, want bool`}},
+
+		// Queries.
+		{name: "where syntax error", args: div("--where", "w >"), code: 1, stderr: []string{"w >"}},
+		{name: "where unknown column", args: div("--where", "nope > 1"), code: 1, stderr: []string{`"nope"`}},
+		{name: "where type mismatch", args: div("--where", `w == "abc"`), code: 1, stderr: []string{`"w"`}},
+		{name: "where deeply nested", args: div("--where", strings.Repeat("(", 50000)+"w > 1"), code: 1, stderr: []string{"syntax error"}},
+		{name: "where single =", args: div("--where", `w = 1`), code: 1, stderr: []string{`syntax error: "=" must be followed by "=" (use == or !=)`}},
+
+		// Strategy settings.
+		{name: "strength NaN", args: div("--strength", "NaN"), code: 1, stderr: []string{"strength NaN is not finite"}},
+		{name: "strength Inf", args: div("--strength", "Inf"), code: 1, stderr: []string{"strength +Inf is not finite"}},
+		{name: "negative minimum distance", args: []string{"select", "dedup", "DIR", "--n", "2", "--tag", "new", "--min-distance", "-1"},
+			code: 1, stderr: []string{"minimum distance must be a finite number >= 0, got -1"}},
+		{name: "bad target", args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new", "--target", "cat=-1"},
+			code: 2, stderr: []string{`ratio of "cat" must be a non-negative number`}},
+		{name: "target summing to zero", args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new", "--target", "cat=0,dog=0,bird=0"},
+			code: 1, stderr: []string{"target"}},
+
+		// Strategy configs.
+		{name: "config not JSON", args: multi("--config", "-"), stdin: `{"strategies": [`, code: 1, stderr: []string{"strategies config"}},
+		{name: "config unknown strategy", args: multi("--config", "-"), stdin: `{"strategies": [{"strategy_name": "magic"}]}`,
+			code: 1, stderr: []string{`strategies[0]: unknown strategy_name "magic"`, "diversity"}},
+		{name: "config unknown field", args: multi("--config", "-"), stdin: `{"strategies": [{"strategy_name": "diversity", "colour": 1}]}`,
+			code: 1, stderr: []string{`strategy "diversity": unknown field "colour"`}},
+		{name: "config wrong field type", args: multi("--config", "-"), stdin: `{"strategies": [{"strategy_name": "diversity", "strength": "high"}]}`,
+			code: 1, stderr: []string{"strategies[0]", "strength"}},
+		{name: "config without strategies", args: multi("--config", "-"), stdin: `{"n_samples_to_select": 3}`,
+			code: 1, stderr: []string{"no strategies given"}},
+		{name: "config file missing", args: multi("--config", "/nonexistent/req.json"), code: 1, stderr: []string{"/nonexistent/req.json", "no such file"}},
+		{name: "strategy flag unknown key", args: multi("--strategy", "diversity:colour=red"), code: 2, stderr: []string{`unknown key "colour"`}},
+		{name: "strategy flag bad number", args: multi("--strategy", "weights:key=w,strength=lots"), code: 2, stderr: []string{`strength "lots" is not a number`}},
+		{name: "strategy flag unknown name", args: multi("--strategy", "magic"), code: 2, stderr: []string{`unknown strategy_name "magic"`}},
+	}
+}
+
+func TestBadInputs(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "small")
+	relSmall(t, base)
+	relBuild(t)
+	for _, tc := range relBadCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.bug != "" {
+				t.Skip("bug: " + tc.bug)
+			}
+			dir := filepath.Join(t.TempDir(), "ds")
+			relCopyDir(t, base, dir)
+			if tc.setup != nil {
+				tc.setup(t, dir)
+			}
+			var before map[string]string
+			if _, err := os.Stat(dir); err == nil {
+				before = relSnapshot(t, dir)
+			}
+			args := make([]string, len(tc.args))
+			for i, a := range tc.args {
+				args[i] = strings.ReplaceAll(a, "DIR", dir)
+			}
+			r := relRunWith(t, nil, tc.stdin, args...)
+			t.Logf("exit %d: %s", r.code, strings.ReplaceAll(strings.TrimSpace(r.stderr), dir, "DIR"))
+			if r.code != tc.code {
+				t.Errorf("exit %d, want %d; stderr: %s", r.code, tc.code, r.stderr)
+			}
+			for _, want := range tc.stderr {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr does not contain %q:\n%s", want, r.stderr)
+				}
+			}
+			if tc.code != 0 && !strings.HasPrefix(r.stderr, "winnow: ") {
+				t.Errorf("error message does not start with \"winnow: \": %q", r.stderr)
+			}
+			if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, "goroutine ") {
+				t.Errorf("winnow panicked:\n%s", r.stderr)
+			}
+			if before == nil {
+				return
+			}
+			after := relSnapshot(t, dir)
+			if tc.tag == "" {
+				if d := relSameSnapshot(before, after); d != "" {
+					t.Errorf("the failed run changed the dataset: %s", d)
+				}
+				return
+			}
+			tags := relTags(t, dir)
+			if rows, ok := tags[tc.tag]; !ok || len(rows) != tc.tagSize {
+				t.Errorf("tag %q holds %d samples (present: %t), want %d", tc.tag, len(rows), ok, tc.tagSize)
+			}
+			if _, ok := before["tags.parquet"]; ok {
+				if _, still := tags["old"]; !still {
+					t.Errorf("tag \"old\" was lost")
+				}
+			}
+		})
+	}
+}
