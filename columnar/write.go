@@ -73,12 +73,23 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts WriterOptions) (*Writer, 
 	if rows <= 0 {
 		rows = 64 * 1024
 	}
-	props := parquet.NewWriterProperties(
+	popts := []parquet.WriterProperty{
 		parquet.WithCompression(codec),
 		parquet.WithMaxRowGroupLength(rows),
 		parquet.WithStats(true),
 		parquet.WithCreatedBy("winnow"),
-	)
+		// Dictionaries pay only for repetitive strings. Elsewhere (ids,
+		// vectors) they cost time and, once a dictionary outgrows its page
+		// and falls back to plain, arrow-go lists the two encodings in map
+		// order, so identical data would not give identical bytes.
+		parquet.WithDictionaryDefault(false),
+	}
+	for _, f := range schema.Fields() {
+		if f.Type.ID() == arrow.STRING || f.Type.ID() == arrow.LARGE_STRING {
+			popts = append(popts, parquet.WithDictionaryFor(f.Name, true))
+		}
+	}
+	props := parquet.NewWriterProperties(popts...)
 	if len(opts.Metadata) > 0 {
 		keys := slices.Sorted(maps.Keys(opts.Metadata)) // sorted: identical inputs give identical bytes
 		vals := make([]string, len(keys))
