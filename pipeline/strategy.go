@@ -336,19 +336,19 @@ func parseWire(raw json.RawMessage) (Strategy, error) {
 		}
 		return Deduplication{Model: str(w.Model), MinDistance: *w.MinDistance, Strength: w.Strength}, nil
 	case "weights":
-		if w.MetadataKey == nil {
+		if w.MetadataKey == nil || *w.MetadataKey == "" {
 			return nil, fmt.Errorf("strategy %q needs metadata_key", w.StrategyName)
 		}
 		return MetadataWeighting{Key: *w.MetadataKey, Strength: w.Strength}, nil
 	case "balance":
 		return AnnotationBalancing{Target: target, Source: str(w.Source), Strength: w.Strength}, nil
 	case "metadata_balance":
-		if w.MetadataKey == nil {
+		if w.MetadataKey == nil || *w.MetadataKey == "" {
 			return nil, fmt.Errorf("strategy %q needs metadata_key", w.StrategyName)
 		}
 		return MetadataBalancing{Key: *w.MetadataKey, Target: target, Strength: w.Strength}, nil
 	case "similarity":
-		if w.QueryTag == nil {
+		if w.QueryTag == nil || *w.QueryTag == "" {
 			return nil, fmt.Errorf("strategy %q needs query_tag_name", w.StrategyName)
 		}
 		return Similarity{QueryTag: *w.QueryTag, Model: str(w.Model), Strength: w.Strength}, nil
