@@ -2,18 +2,51 @@ package strategies
 
 import "math"
 
+// distBlock is the number of dimensions summed per kernel call. A distance
+// is the float64 sum, block after block in order, of the blocks' squared
+// distances, so a partial sum only grows: distUpTo can stop early and still
+// agree exactly with the full computation about every comparison.
+const distBlock = 64
+
 // sqDist returns the squared Euclidean distance between a and b
 // (len(b) >= len(a)), accumulating in float64. Every distance the engine
-// compares goes through this one function, so the straightforward and the
+// compares goes through this one summation, so the straightforward and the
 // fast paths see bit-identical values; the float64 accumulator keeps the
 // rounding error (about len(a)·2^-53 relative) far below the tie tolerance.
 func sqDist(a, b []float32) float64 {
-	return sqDistImpl(a, b)
+	if len(a) <= distBlock {
+		return sqDistImpl(a, b)
+	}
+	s := 0.0
+	for lo := 0; lo < len(a); lo += distBlock {
+		hi := min(lo+distBlock, len(a))
+		s += sqDistImpl(a[lo:hi], b[lo:hi])
+	}
+	return s
 }
 
 // dist returns the Euclidean distance between a and b.
 func dist(a, b []float32) float64 {
 	return math.Sqrt(sqDist(a, b))
+}
+
+// distUpTo returns dist(a, b) when it is below limit, and otherwise some
+// value >= limit, computed from a prefix of the blocks. Callers that only
+// ask whether the distance is below limit get dist's answer exactly.
+func distUpTo(a, b []float32, limit float64) float64 {
+	if len(a) <= distBlock {
+		return math.Sqrt(sqDistImpl(a, b))
+	}
+	lim2 := limit * limit
+	s := 0.0
+	for lo := 0; lo < len(a); lo += distBlock {
+		hi := min(lo+distBlock, len(a))
+		s += sqDistImpl(a[lo:hi], b[lo:hi])
+		if s >= lim2 && math.Sqrt(s) >= limit {
+			break
+		}
+	}
+	return math.Sqrt(s)
 }
 
 // sqDistGo is the portable kernel: four independent accumulators so the
@@ -65,4 +98,8 @@ func sqDist32Go(a, b []float32) float32 {
 var (
 	sqDistImpl   = sqDistGo
 	sqDist32Impl = sqDist32Go
+	// sqDist32x4Impl sets out to the float32 squared distances from q to
+	// the four consecutive rows of len(q) values at rows, or returns false
+	// when it cannot (no kernel for this CPU or dimension).
+	sqDist32x4Impl = func(q, rows []float32, out *[4]float32) bool { return false }
 )

@@ -13,9 +13,20 @@ func sqDistAVX2(a, b []float32) float64
 //go:noescape
 func sqDist32AVX2(a, b []float32) float32
 
+//go:noescape
+func sqDist32x4AVX2(q, rows []float32, dim int, out *[4]float32)
+
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		sqDistImpl = func(a, b []float32) float64 { return sqDistAVX2(a, b[:len(a)]) }
 		sqDist32Impl = func(a, b []float32) float32 { return sqDist32AVX2(a, b[:len(a)]) }
+		sqDist32x4Impl = func(q, rows []float32, out *[4]float32) bool {
+			if len(q)%16 != 0 || len(q) == 0 {
+				return false
+			}
+			_ = rows[4*len(q)-1]
+			sqDist32x4AVX2(q, rows, len(q), out)
+			return true
+		}
 	}
 }

@@ -139,3 +139,63 @@ done32:
 	VZEROUPPER
 	MOVSS X0, ret+48(FP)
 	RET
+
+// func sqDist32x4AVX2(q, rows []float32, dim int, out *[4]float32)
+// Squared float32 distances from q to the four consecutive rows of dim
+// values at rows; dim must be a positive multiple of 16. Loading q once for
+// four rows halves the loads of four separate calls.
+TEXT ·sqDist32x4AVX2(SB), NOSPLIT, $0-64
+	MOVQ q_base+0(FP), SI
+	MOVQ rows_base+24(FP), DI
+	MOVQ dim+48(FP), CX
+	MOVQ out+56(FP), DX
+	MOVQ CX, BX
+	SHLQ $2, BX
+	LEAQ (DI)(BX*1), R8
+	LEAQ (R8)(BX*1), R9
+	LEAQ (R9)(BX*1), R10
+	XORQ AX, AX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+loop16x4:
+	VMOVUPS (SI)(AX*1), Y8
+	VMOVUPS 32(SI)(AX*1), Y9
+	VSUBPS (DI)(AX*1), Y8, Y10
+	VSUBPS 32(DI)(AX*1), Y9, Y11
+	VFMADD231PS Y10, Y10, Y0
+	VFMADD231PS Y11, Y11, Y4
+	VSUBPS (R8)(AX*1), Y8, Y12
+	VSUBPS 32(R8)(AX*1), Y9, Y13
+	VFMADD231PS Y12, Y12, Y1
+	VFMADD231PS Y13, Y13, Y5
+	VSUBPS (R9)(AX*1), Y8, Y14
+	VSUBPS 32(R9)(AX*1), Y9, Y15
+	VFMADD231PS Y14, Y14, Y2
+	VFMADD231PS Y15, Y15, Y6
+	VSUBPS (R10)(AX*1), Y8, Y10
+	VSUBPS 32(R10)(AX*1), Y9, Y11
+	VFMADD231PS Y10, Y10, Y3
+	VFMADD231PS Y11, Y11, Y7
+	ADDQ $64, AX
+	SUBQ $16, CX
+	JNE  loop16x4
+
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVUPS X0, (DX)
+	VZEROUPPER
+	RET

@@ -67,3 +67,48 @@ func BenchmarkSqDist32Go(b *testing.B) {
 func BenchmarkSqDist32Impl(b *testing.B) {
 	benchKernel(b, 128, func(a, b []float32) float64 { return float64(sqDist32Impl(a, b)) })
 }
+
+func TestKernel32x4(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 2))
+	for _, dim := range []int{16, 32, 128, 8, 17} {
+		q, rows := make([]float32, dim), make([]float32, 4*dim)
+		for i := range q {
+			q[i] = float32(r.NormFloat64())
+		}
+		for i := range rows {
+			rows[i] = float32(r.NormFloat64())
+		}
+		var out [4]float32
+		if !sqDist32x4Impl(q, rows, &out) {
+			continue // no kernel here: callers fall back to sqDist32Impl
+		}
+		for k := range out {
+			want := refSqDist(q, rows[k*dim:(k+1)*dim])
+			if math.Abs(float64(out[k])-want) > 1e-5*want {
+				t.Errorf("dim %d row %d: %v, want %v", dim, k, out[k], want)
+			}
+		}
+	}
+}
+
+func TestDistUpTo(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for trial := 0; trial < 2000; trial++ {
+		n := 1 + r.IntN(300)
+		a, b := make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+		}
+		full := dist(a, b)
+		if math.Abs(full*full-refSqDist(a, b)) > 1e-12*full*full {
+			t.Fatalf("n=%d: dist %v, reference %v", n, full*full, refSqDist(a, b))
+		}
+		// limits around the distance itself, where rounding could matter
+		for _, limit := range []float64{full, math.Nextafter(full, 0), math.Nextafter(full, 10), full / 2, full * 2, 0, math.Inf(1)} {
+			got := distUpTo(a, b, limit)
+			if (got < limit) != (full < limit) || (full < limit && got != full) {
+				t.Fatalf("n=%d limit %v: distUpTo %v, dist %v", n, limit, got, full)
+			}
+		}
+	}
+}

@@ -239,7 +239,7 @@ func (s *divState) addFast(row int) {
 			keep := true
 			if !(dac >= 2*dx*skipMargin) {
 				n++
-				if d := dist(s.d.row(int(x)), c); d < dx {
+				if d := distUpTo(s.d.row(int(x)), c, dx); d < dx {
 					s.md[x] = d
 					keep = false
 				}
@@ -261,7 +261,11 @@ func (s *divState) addFast(row int) {
 	}
 	// Serially, in task order: compact every touched group and collect the
 	// moved members into the new center's group.
-	var moved []int32
+	nmoved := 0
+	for _, tk := range s.tasks {
+		nmoved += tk.hi - tk.lo - tk.kept
+	}
+	moved := make([]int32, 0, nmoved)
 	newRadius := 0.0
 	for t := 0; t < len(s.tasks); {
 		g := s.tasks[t].g
@@ -287,6 +291,9 @@ func (s *divState) addFast(row int) {
 		} else if w < cap(gr.members)/4 {
 			gr.members = append([]int32(nil), gr.members...)
 		}
+	}
+	if len(moved) < cap(moved)/2 {
+		moved = append([]int32(nil), moved...) // most were ineligible
 	}
 	s.groups = append(s.groups, group{center: int32(row), radius: newRadius, members: moved})
 }

@@ -97,7 +97,6 @@ type engine struct {
 	inS     []bool
 	empty   bool
 
-	scores []Score // scan scratch
 	heaps  *heaps
 }
 
@@ -283,26 +282,21 @@ func (e *engine) eligible(i int) bool {
 const notEligible = math.MinInt
 
 // scan scores every candidate and returns the winner (lowest index among
-// the tied best) or -1.
+// the tied best) or -1. It keeps no per-candidate scratch: the chunk that
+// holds the lowest tied index is the first chunk whose own best is tied, and
+// only that chunk is scored again.
 func (e *engine) scan() (int, Score) {
 	n := e.p.Candidates
-	if e.scores == nil {
-		e.scores = make([]Score, n)
-	}
 	const size = 4096
 	nt := chunks(n, size)
 	bests := make([]Score, nt)
 	parallel(e.workers, nt, func(t int) {
 		b := Score{Inf: notEligible}
 		for i := t * size; i < min((t+1)*size, n); i++ {
-			if !e.eligible(i) {
-				e.scores[i] = Score{Inf: notEligible}
-				continue
-			}
-			s := e.total(i)
-			e.scores[i] = s
-			if b.Less(s) {
-				b = s
+			if e.eligible(i) {
+				if s := e.total(i); b.Less(s) {
+					b = s
+				}
 			}
 		}
 		bests[t] = b
@@ -317,10 +311,17 @@ func (e *engine) scan() (int, Score) {
 		return -1, best
 	}
 	thr := threshold(best.Log)
-	for i, s := range e.scores {
-		if tied(s, best, thr) {
-			return i, s
+	for t, b := range bests {
+		if !tied(b, best, thr) {
+			continue
+		}
+		for i := t * size; i < min((t+1)*size, n); i++ {
+			if e.eligible(i) {
+				if s := e.total(i); tied(s, best, thr) {
+					return i, s
+				}
+			}
 		}
 	}
-	panic("strategies: best score lost") // unreachable: best came from scores
+	panic("strategies: best score lost") // unreachable: best came from a chunk
 }

@@ -117,11 +117,7 @@ func TypicalityWeights(ctx context.Context, vectors []float32, dim int, rows int
 				a := vectors[i*dim : (i+1)*dim]
 				h := nb[i*k : (i+1)*k]
 				f := filled[i-lo]
-				for j := j0; j < j1; j++ {
-					if j == i {
-						continue
-					}
-					d := sqDist32Impl(a, vectors[j*dim:(j+1)*dim])
+				push := func(d float32) {
 					if f < k {
 						h[f] = d
 						f++
@@ -131,6 +127,20 @@ func TypicalityWeights(ctx context.Context, vectors []float32, dim int, rows int
 					} else if d < h[0] {
 						h[0] = d
 						siftMax(h, 0)
+					}
+				}
+				j := j0
+				var four [4]float32
+				for ; j+4 <= j1 && sqDist32x4Impl(a, vectors[j*dim:(j+4)*dim], &four); j += 4 {
+					for q, d := range four {
+						if j+q != i {
+							push(d)
+						}
+					}
+				}
+				for ; j < j1; j++ {
+					if j != i {
+						push(sqDist32Impl(a, vectors[j*dim:(j+1)*dim]))
 					}
 				}
 				filled[i-lo] = f

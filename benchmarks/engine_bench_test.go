@@ -1,0 +1,256 @@
+package benchmarks
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"winnow/strategies"
+)
+
+// Engine benchmarks run on in-memory data; sizes come from the
+// environment so the defaults stay small:
+//
+//	WINNOW_BENCH_N            rows (default 20000)
+//	WINNOW_BENCH_D            dimension (default 64)
+//	WINNOW_BENCH_K            comma-separated pick counts (default 200)
+//	WINNOW_BENCH_SCAN_PICKS   picks of the straightforward scan (default 50)
+//	WINNOW_BENCH_TYP_N        rows for typicality (default 5000)
+//	WINNOW_BENCH_TYP_D        dimension for typicality (default 128)
+//
+// Run one op each:
+//
+//	WINNOW_BENCH_N=1000000 WINNOW_BENCH_D=512 WINNOW_BENCH_K=1000,10000 \
+//	  go test -run '^$' -bench Engine -benchtime 1x ./benchmarks/
+type engineSizes struct {
+	n, dim, scanPicks int
+	ks                []int
+}
+
+func engineEnv(name string, def int) int {
+	if s := os.Getenv(name); s != "" {
+		if v, err := strconv.Atoi(s); err == nil && v > 0 {
+			return v
+		}
+	}
+	return def
+}
+
+func engineSizesFromEnv() engineSizes {
+	s := engineSizes{n: engineEnv("WINNOW_BENCH_N", 20000), dim: engineEnv("WINNOW_BENCH_D", 64),
+		scanPicks: engineEnv("WINNOW_BENCH_SCAN_PICKS", 50)}
+	for _, f := range strings.Split(os.Getenv("WINNOW_BENCH_K"), ",") {
+		if k, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && k > 0 {
+			s.ks = append(s.ks, k)
+		}
+	}
+	if len(s.ks) == 0 {
+		s.ks = []int{200}
+	}
+	return s
+}
+
+// engineMixture returns n vectors of dim values (row-major) drawn from a
+// Gaussian mixture with fixed seed: max(10, n/500) clusters whose sizes
+// follow Zipf's law (weight ∝ 1/rank^1.1), each a Gaussian with a random
+// rank-12 covariance of random scale plus small isotropic noise (real
+// embeddings have a low intrinsic dimension), and each row's cluster id.
+// Rows are in random cluster order. Chunks use their own seeded generators,
+// so the data do not depend on the number of goroutines.
+func engineMixture(n, dim int, seed uint64) ([]float32, []int) {
+	const rank = 12
+	k := max(10, n/500)
+	r := rand.New(rand.NewPCG(seed, 1))
+	cum := make([]float64, k)
+	total := 0.0
+	for j := range cum {
+		total += 1 / math.Pow(float64(j+1), 1.1)
+		cum[j] = total
+	}
+	centers := make([]float32, k*dim)
+	for i := range centers {
+		centers[i] = float32(r.NormFloat64())
+	}
+	basis := make([]float32, k*rank*dim)
+	for j := 0; j < k; j++ {
+		scale := (0.3 + 0.7*r.Float64()) / math.Sqrt(rank)
+		for i := j * rank * dim; i < (j+1)*rank*dim; i++ {
+			basis[i] = float32(r.NormFloat64() * scale)
+		}
+	}
+	v := make([]float32, n*dim)
+	cls := make([]int, n)
+	const chunk = 4096
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			z := make([]float64, rank)
+			for {
+				c := int(next.Add(1) - 1)
+				if c*chunk >= n {
+					return
+				}
+				cr := rand.New(rand.NewPCG(seed, uint64(c)+2))
+				for i := c * chunk; i < min((c+1)*chunk, n); i++ {
+					j, _ := slices.BinarySearch(cum, cr.Float64()*total)
+					j = min(j, k-1)
+					cls[i] = j
+					for q := range z {
+						z[q] = cr.NormFloat64()
+					}
+					row := v[i*dim : (i+1)*dim]
+					for d := range row {
+						x := float64(centers[j*dim+d]) + 0.05*cr.NormFloat64()
+						for q := range z {
+							x += z[q] * float64(basis[(j*rank+q)*dim+d])
+						}
+						row[d] = float32(x)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return v, cls
+}
+
+// peakHeap samples the live heap every few milliseconds until stopped and
+// returns the largest value seen.
+func peakHeap() (stop func() uint64) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		wg.Wait()
+		return peak
+	}
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	return sample[0].Value.Uint64()
+}
+
+// runEngine runs one selection per op and reports ms per pick, the
+// fraction of the n·k candidate distances computed, and the engine's peak
+// heap above the inputs in bytes per candidate.
+func runEngine(b *testing.B, p strategies.Problem) *strategies.Result {
+	var res *strategies.Result
+	base := liveHeap()
+	stop := peakHeap()
+	start := time.Now()
+	for b.Loop() {
+		var err error
+		res, err = strategies.Select(context.Background(), p)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	el := time.Since(start)
+	peak := stop()
+	picks := float64(len(res.Picks)) * float64(b.N)
+	b.ReportMetric(el.Seconds()*1e3/picks, "ms/pick")
+	b.ReportMetric(float64(res.Distances)/(float64(p.Candidates)*float64(len(res.Picks))), "dist-frac")
+	b.ReportMetric(float64(peak-min(peak, base))/float64(p.Candidates), "peak-B/cand")
+	return res
+}
+
+func BenchmarkEngine(b *testing.B) {
+	sz := engineSizesFromEnv()
+	v, cls := engineMixture(sz.n, sz.dim, 1)
+	div, err := strategies.NewDiversity(v, sz.dim, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Weights and a 10-class one-hot label correlated with the clusters
+	// for the combined run.
+	r := rand.New(rand.NewPCG(2, 2))
+	w := make([]float64, sz.n)
+	onehot := make([]float64, sz.n*10)
+	for i := range w {
+		w[i] = 0.5 + r.Float64()
+		onehot[i*10+cls[i]%10] = 1
+	}
+	wts, err := strategies.NewWeights(w, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bal, err := strategies.NewBalance(onehot, 10, []float64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	problem := func(k int, s ...strategies.Strategy) strategies.Problem {
+		return strategies.Problem{Rows: sz.n, Candidates: sz.n, Picks: k, Strategies: s}
+	}
+	var scanPicks []int
+	b.Run("scan", func(b *testing.B) {
+		p := problem(sz.scanPicks, div)
+		p.Straightforward = true
+		start := time.Now()
+		res := runEngine(b, p)
+		el := time.Since(start).Seconds() / float64(b.N)
+		// Every pick reads every candidate's vector once.
+		b.ReportMetric(float64(sz.n)*float64(sz.dim)*4*float64(len(res.Picks))/el/1e9, "GB/s")
+		for _, pk := range res.Picks {
+			scanPicks = append(scanPicks, pk.Row)
+		}
+	})
+	for _, k := range sz.ks {
+		b.Run("diversity/k="+strconv.Itoa(k), func(b *testing.B) {
+			res := runEngine(b, problem(k, div))
+			var got []int
+			for _, pk := range res.Picks[:min(len(res.Picks), len(scanPicks))] {
+				got = append(got, pk.Row)
+			}
+			if !slices.Equal(got, scanPicks[:len(got)]) {
+				b.Fatal("fast picks differ from the straightforward scan")
+			}
+		})
+		b.Run("combined/k="+strconv.Itoa(k), func(b *testing.B) {
+			runEngine(b, problem(k, div, wts, bal))
+		})
+	}
+}
+
+func BenchmarkTypicality(b *testing.B) {
+	n, dim := engineEnv("WINNOW_BENCH_TYP_N", 5000), engineEnv("WINNOW_BENCH_TYP_D", 128)
+	v, _ := engineMixture(n, dim, 3)
+	for b.Loop() {
+		if _, err := strategies.TypicalityWeights(context.Background(), v, dim, n, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(n)*float64(dim)/(b.Elapsed().Seconds()/float64(b.N))/1e9, "Gdim/s")
+}
