@@ -276,10 +276,17 @@ type parser struct {
 //
 //	width < 256 and weather in ("rain", "snow") and not tagged("reviewed")
 //
-// Precedence is not > and > or; "true" and "false" stand for the empty
-// And and Or. Column names that are not plain identifiers (or clash with
-// a keyword) are written in backquotes. A syntax error is a *QueryError
-// naming the line and column where parsing failed.
+// Precedence is not > and > or; keywords are case-insensitive; "true"
+// and "false" stand for the empty And and Or. Literals are strings in
+// double quotes (Go escapes), integers, floats (with "." or an exponent)
+// and true/false. Timestamps and dates are strings: "2024-01-31",
+// "2024-01-31 12:00:00", "2024-01-31T12:00:00.5" (these three in UTC) or
+// RFC 3339 with a zone. Column names that are not plain identifiers (or
+// clash with a keyword) are written in backquotes, ` doubled inside.
+//
+// Parse checks syntax only; Check resolves names and types against a
+// dataset. A syntax error is a *QueryError naming the line and column
+// where parsing failed.
 func Parse(text string) (Expr, error) {
 	src := text
 	p := &parser{lx: lexer{src: &src, s: text, line: 1, col: 1}}
