@@ -96,6 +96,8 @@ func (c Column) Contains(text string) Expr {
 // name rather than panicking at the call site.
 func literal(v any) columnar.Literal {
 	switch v := v.(type) {
+	case nil:
+		return columnar.Literal{Kind: columnar.InvalidLit, Str: "nil (comparisons with null are never true; use IsNull or IsNotNull)"}
 	case string:
 		return columnar.Literal{Kind: columnar.StringLit, Str: v}
 	case bool:
