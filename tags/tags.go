@@ -163,11 +163,18 @@ func Add(ctx context.Context, ds *columnar.Dataset, name string, rows *columnar.
 			return err
 		}
 	}
-	if err := WriteFile(path, write, check, o.hook); err != nil {
+	renamed := false
+	hook := func(p string) {
+		if p == "renamed" {
+			renamed = true
+		}
+		o.hook.at(p)
+	}
+	if err := WriteFile(path, write, check, hook); err != nil {
 		// Only a failure before the rename leaves the tag unstored; after
 		// it (a failed folder sync) the tag is in place and keeps its
 		// companion.
-		if now, serr := stampOf(path); o.undo != nil && serr == nil && now == before {
+		if o.undo != nil && !renamed {
 			o.undo()
 		}
 		return fmt.Errorf("add tag %q: %w", name, err)
