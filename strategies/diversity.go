@@ -3,6 +3,7 @@ package strategies
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Diversity is the diversity strategy of spec §3 (greedy k-center over the
@@ -104,6 +105,9 @@ func (d *Diversity) Start(rows, candidates int) (State, error) {
 }
 
 func (d *Diversity) row(i int) []float32 { return d.vectors[i*d.dim : (i+1)*d.dim] }
+
+// tsize is the number of group members one task of the fast update takes.
+const tsize = 1024
 
 // skipMargin widens the triangle-inequality skip tests so that float
 // rounding of the distances (relative error about dim·2^-53, far below
@@ -214,7 +218,6 @@ func (s *divState) addFast(row int) {
 		}
 	}
 	// Chunks of the groups that the new center may take members from.
-	const tsize = 1024
 	s.tasks = s.tasks[:0]
 	for g := range s.groups {
 		gr := &s.groups[g]
@@ -228,31 +231,31 @@ func (s *divState) addFast(row int) {
 	var counts = make([]int64, len(s.tasks))
 	parallel(s.workers, len(s.tasks), func(t int) {
 		tk := &s.tasks[t]
-		m := s.groups[tk.g].members
+		m := s.groups[tk.g].members[tk.lo:tk.hi]
 		dac := s.dac[tk.g]
-		i, j := tk.lo, tk.hi
+		// Stable partition: members stay in row order, so the rows are
+		// read in increasing address order.
+		var movedBuf [tsize]int32
+		moved := movedBuf[:0]
+		kept := 0
 		radius := 0.0
 		var n int64
-		for i < j {
-			x := m[i]
+		for _, x := range m {
 			dx := s.md[x]
-			keep := true
 			if !(dac >= 2*dx*skipMargin) {
 				n++
 				if d := distUpTo(s.d.row(int(x)), c, dx); d < dx {
 					s.md[x] = d
-					keep = false
+					moved = append(moved, x)
+					continue
 				}
 			}
-			if keep {
-				radius = math.Max(radius, dx)
-				i++
-			} else {
-				j--
-				m[i], m[j] = m[j], m[i]
-			}
+			radius = math.Max(radius, dx)
+			m[kept] = x
+			kept++
 		}
-		tk.kept = i - tk.lo
+		copy(m[kept:], moved)
+		tk.kept = kept
 		tk.radius = radius
 		counts[t] = n
 	})
@@ -292,6 +295,7 @@ func (s *divState) addFast(row int) {
 			gr.members = append([]int32(nil), gr.members...)
 		}
 	}
+	slices.Sort(moved)
 	if len(moved) < cap(moved)/2 {
 		moved = append([]int32(nil), moved...) // most were ineligible
 	}

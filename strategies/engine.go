@@ -97,7 +97,7 @@ type engine struct {
 	inS     []bool
 	empty   bool
 
-	heaps  *heaps
+	heaps *heaps
 }
 
 func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
