@@ -221,7 +221,7 @@ func (r *resolver) newWeights(w []float64, strength float64, u *universe, what s
 	var ve *strategies.ValueError
 	if errors.As(err, &ve) {
 		return nil, fmt.Errorf("%s: %d of %d candidates have a %s weight (first: sample %s)",
-			what, ve.Count, u.candidates, strings.ToLower(ve.Reason), r.ds.cd.IDs()[u.rows[ve.Row]])
+			what, ve.Count, u.candidates, ve.Reason, r.ds.cd.IDs()[u.rows[ve.Row]])
 	}
 	return st, err
 }

@@ -223,11 +223,11 @@ func relBadCases() []relBadCase {
 
 		// Weights.
 		{name: "NaN weight", setup: relSetSamples(relSmallRows(6, relWeightAt(func(i int) bool { return i == 3 }, `"NaN"`))),
-			args: weighted("w"), code: 1, stderr: []string{`"w"`, "1 of 6", relID(3)}},
+			args: weighted("w"), code: 1, stderr: []string{`metadata column "w": 1 of 6 candidates have a NaN weight`, relID(3)}},
 		{name: "Inf weight", setup: relSetSamples(relSmallRows(6, relWeightAt(func(i int) bool { return i == 4 }, `"+Inf"`))),
-			args: weighted("w"), code: 1, stderr: []string{`"w"`, "1 of 6", relID(4)}},
+			args: weighted("w"), code: 1, stderr: []string{`metadata column "w": 1 of 6 candidates have a +Inf weight`, relID(4)}},
 		{name: "negative weight", setup: relSetSamples(relSmallRows(6, relWeightAt(func(i int) bool { return i >= 2 }, "-1"))),
-			args: weighted("w"), code: 1, stderr: []string{`"w"`, "4 of 6", "negative", relID(2)}},
+			args: weighted("w"), code: 1, stderr: []string{`metadata column "w": 4 of 6 candidates have a negative weight`, relID(2)}},
 		{name: "null weight", setup: relSetSamples(relSmallRows(6, relWeightAt(func(i int) bool { return i == 5 }, "null"))),
 			args: weighted("w"), code: 1, stderr: []string{`metadata column "w": 1 of 6 candidates have a null weight`, relID(5)}},
 		{name: "weight column of strings", args: weighted("cls"), code: 1, stderr: []string{`metadata column "cls" is utf8; weighting needs a numeric column`}},
