@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -284,13 +286,41 @@ func ParseRequest(data []byte) (*Request, error) {
 			return nil, fmt.Errorf("strategies config: unknown field %q (known: n_samples_to_select, sampling_result_tag_name, strategies)", k)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("strategies config: field %q: %w", k, err)
+			return nil, fmt.Errorf("strategies config: field %q: %w", k, plainJSONError(err))
 		}
 	}
 	if len(req.Strategies) == 0 {
 		return nil, fmt.Errorf("strategies config: no strategies given")
 	}
 	return req, nil
+}
+
+// plainJSONError rewords a JSON type mismatch in the config's terms:
+// encoding/json names Go types and struct fields ("cannot unmarshal string
+// into Go struct field wire.strength of type float64"), which mean nothing
+// to someone writing the file.
+func plainJSONError(err error) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	want := "a " + te.Type.String()
+	switch te.Type.Kind() {
+	case reflect.Float32, reflect.Float64:
+		want = "a number"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		want = "a whole number"
+	case reflect.String:
+		want = "a string"
+	case reflect.Slice:
+		want = "a list"
+	case reflect.Map, reflect.Struct:
+		want = "an object"
+	}
+	if te.Field != "" {
+		return fmt.Errorf("field %q must be %s, got %s", te.Field, want, te.Value)
+	}
+	return fmt.Errorf("must be %s, got %s", want, te.Value)
 }
 
 func parseWire(raw json.RawMessage) (Strategy, error) {
@@ -300,7 +330,7 @@ func parseWire(raw json.RawMessage) (Strategy, error) {
 	}
 	var w wire
 	if err := json.Unmarshal(raw, &w); err != nil {
-		return nil, err
+		return nil, plainJSONError(err)
 	}
 	ok, known := allowed[w.StrategyName]
 	if !known {
