@@ -554,7 +554,7 @@ func loadBits(b []byte, off, n int) uint64 {
 		for j := 0; j < n; j++ {
 			p := off + j
 			if p>>3 < len(b) && b[p>>3]&(1<<uint(p&7)) != 0 {
-				w |= 1 << uint(j)
+				w |= 1 << (uint(j) & 63)
 			}
 		}
 	}
@@ -568,7 +568,7 @@ func predBits(n int, pred func(i int) bool, dst []uint64, base int) {
 		end := min(k+64, n)
 		var w uint64
 		for i := k; i < end; i++ {
-			w |= b2u(pred(i)) << uint(i-k)
+			w |= b2u(pred(i)) << (uint(i-k) & 63)
 		}
 		orWord(dst, base+k, w)
 	}
@@ -589,7 +589,7 @@ func rangeBits[T integer](vals []T, lo, hi T, neg bool, dst []uint64, base int) 
 		c := vals[k:min(k+64, len(vals))]
 		var w uint64
 		for j, x := range c {
-			w |= b2u(uint64(x)-ulo <= span) << uint(j)
+			w |= b2u(uint64(x)-ulo <= span) << (uint(j) & 63)
 		}
 		orWord(dst, base+k, (w^flip)&lowMask(len(c)))
 	}
@@ -602,7 +602,7 @@ func pointBits[T integer](vals []T, pts []T, dst []uint64, base int) {
 		var w uint64
 		for j, x := range c {
 			_, ok := slices.BinarySearch(pts, x)
-			w |= b2u(ok) << uint(j)
+			w |= b2u(ok) << (uint(j) & 63)
 		}
 		orWord(dst, base+k, w)
 	}
@@ -684,27 +684,27 @@ func floatLeaf[T float](l *leaf, vals []T, dst []uint64, base int) {
 		switch l.op {
 		case Lt:
 			for j, x := range c {
-				w |= b2u(float64(x) < f) << uint(j)
+				w |= b2u(float64(x) < f) << (uint(j) & 63)
 			}
 		case Le:
 			for j, x := range c {
-				w |= b2u(float64(x) <= f) << uint(j)
+				w |= b2u(float64(x) <= f) << (uint(j) & 63)
 			}
 		case Gt:
 			for j, x := range c {
-				w |= b2u(float64(x) > f) << uint(j)
+				w |= b2u(float64(x) > f) << (uint(j) & 63)
 			}
 		case Ge:
 			for j, x := range c {
-				w |= b2u(float64(x) >= f) << uint(j)
+				w |= b2u(float64(x) >= f) << (uint(j) & 63)
 			}
 		case Eq:
 			for j, x := range c {
-				w |= b2u(float64(x) == f) << uint(j)
+				w |= b2u(float64(x) == f) << (uint(j) & 63)
 			}
 		case Ne:
 			for j, x := range c {
-				w |= b2u(float64(x) != f) << uint(j)
+				w |= b2u(float64(x) != f) << (uint(j) & 63)
 			}
 		}
 		orWord(dst, base+k, w)
@@ -784,7 +784,7 @@ func stringSetBits[O int32 | int64](offs []O, data []byte, lits []string, neg bo
 			v := data[offs[i]-o0 : offs[i+1]-o0]
 			for _, lit := range lits {
 				if len(lit) == len(v) && string(v) == lit {
-					w |= 1 << uint(i-k)
+					w |= 1 << (uint(i-k) & 63)
 					break
 				}
 			}
@@ -837,13 +837,13 @@ func shortSetBits[O int32 | int64](offs []O, data []byte, lits []string, flip ui
 			for j := range m {
 				hit |= b2u(l == lens[j]) & b2u(v == words[j])
 			}
-			w |= hit << uint(i-k)
+			w |= hit << (uint(i-k) & 63)
 		}
 		for i := max(k, safe); i < end; i++ {
 			v := data[offs[i]-o0 : offs[i+1]-o0]
 			for _, lit := range lits {
 				if string(v) == lit {
-					w |= 1 << uint(i-k)
+					w |= 1 << (uint(i-k) & 63)
 					break
 				}
 			}
@@ -859,7 +859,7 @@ func dictBits[I integer](idx []I, tbl []uint8, dst []uint64, base int) {
 		c := idx[k:min(k+64, len(idx))]
 		var w uint64
 		for j, x := range c {
-			w |= uint64(tbl[uint64(x)&m]&1) << uint(j)
+			w |= uint64(tbl[uint64(x)&m]&1) << (uint(j) & 63)
 		}
 		orWord(dst, base+k, w)
 	}
