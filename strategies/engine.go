@@ -176,13 +176,13 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 		}
 		var w int
 		var sc Score
-		if e.empty || !e.lazyOK() {
-			w, sc = e.scan()
-		} else {
-			if e.heaps == nil {
-				e.buildHeaps()
-			}
+		if !e.empty && e.heaps == nil && e.lazyOK() {
+			e.buildHeaps() // may decide that scanning is cheaper
+		}
+		if e.heaps != nil && e.lazyOK() {
 			w, sc = e.heaps.best(e)
+		} else {
+			w, sc = e.scan()
 		}
 		if w < 0 {
 			break

@@ -34,7 +34,7 @@ func clustered(r *rand.Rand, n, dim int) []float32 {
 // group skips, the per-member skips and the lazy heaps all do real work,
 // and requires the picks of the straightforward path.
 func TestFastPathsMatchStraightforward(t *testing.T) {
-	const n, dim = 3000, 8
+	const n, dim = 2000, 8
 	r := rand.New(rand.NewPCG(1, 2))
 	v := clustered(r, n, dim)
 	v2 := clustered(r, n, 3)
@@ -60,18 +60,30 @@ func TestFastPathsMatchStraightforward(t *testing.T) {
 		pre  []int
 	}{
 		{"diversity", []Strategy{mustDiv(t, v, dim, 1)}, nil},
-		{"diversity preselected", []Strategy{mustDiv(t, v, dim, 1)}, []int{2999, 5, 17, 2500}},
+		{"diversity preselected", []Strategy{mustDiv(t, v, dim, 1)}, []int{1999, 5, 17, 1500}},
 		{"dedup", []Strategy{dedup}, nil},
 		{"diversity weights", []Strategy{mustDiv(t, v, dim, 1), mustW(t, w, 0.7)}, nil},
-		{"two models balance", []Strategy{mustDiv(t, v, dim, 1), mustDiv(t, v2, 3, 0.5), mustBal(t, onehot, 4, []float64{1, 2, 3, 4}, 3)}, []int{2990}},
+		{"two models balance", []Strategy{mustDiv(t, v, dim, 1), mustDiv(t, v2, 3, 0.5), mustBal(t, onehot, 4, []float64{1, 2, 3, 4}, 3)}, []int{1990}},
 		{"all", []Strategy{mustDiv(t, v, dim, 2), mustW(t, w, 1), mustBal(t, counts, 3, []float64{1, 1, 1}, 1)}, nil},
 		{"negative diversity", []Strategy{mustDiv(t, v, dim, -1), mustW(t, w, 1)}, nil},
 		{"negative balance", []Strategy{mustDiv(t, v, dim, 1), mustBal(t, onehot, 4, []float64{1, 1, 1, 1}, -1)}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := Problem{Rows: n, Candidates: n - 20, Preselected: tc.pre, Picks: 250, Strategies: tc.s}
-			allPaths(t, p)
+			p := Problem{Rows: n, Candidates: n - 20, Preselected: tc.pre, Picks: 150, Strategies: tc.s}
+			var first []int
+			for k, opt := range []options{{}, {scan: true}, {naive: true}} {
+				p.Workers = k + 1
+				res, err := selectWith(context.Background(), p, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if k == 0 {
+					first = rows(res)
+				} else if !slices.Equal(rows(res), first) {
+					t.Fatalf("%+v: picks differ from the default path", opt)
+				}
+			}
 		})
 	}
 }
@@ -125,5 +137,28 @@ func TestWorkersDoNotMatter(t *testing.T) {
 	}
 	if !slices.Equal(tw[0], tw[1]) {
 		t.Error("typicality depends on workers")
+	}
+}
+
+// TestManyCountRows covers the fallback from per-row heaps to scanning
+// when nearly every candidate has its own count row.
+func TestManyCountRows(t *testing.T) {
+	const n = 1500
+	r := rand.New(rand.NewPCG(5, 5))
+	v := clustered(r, n, 4)
+	counts := make([]float64, n*3)
+	for i := range counts {
+		counts[i] = float64(r.IntN(40))
+	}
+	p := Problem{Rows: n, Candidates: n, Picks: 60, Strategies: []Strategy{mustDiv(t, v, 4, 1), mustBal(t, counts, 3, []float64{1, 2, 3}, 0.1)}}
+	e := &engine{p: p, bal: nil}
+	if _, _, ok := e.lazyRows(); !ok {
+		t.Fatal("no balancing: rows not grouped")
+	}
+	allPaths(t, p)
+	st, _ := p.Strategies[1].Start(n, n)
+	e.bal = st.(*balState)
+	if _, _, ok := e.lazyRows(); ok {
+		t.Error("1500 distinct count rows grouped for heaps")
 	}
 }
