@@ -267,9 +267,21 @@ func (lx *lexer) number(p Pos) (token, error) {
 
 // parser is a recursive-descent parser with one token of lookahead.
 type parser struct {
-	lx   lexer
-	tok  token
-	peek *token
+	lx    lexer
+	tok   token
+	peek  *token
+	depth int // nesting of parentheses, not and calls
+}
+
+// maxDepth bounds nesting so that hostile text cannot exhaust the stack.
+const maxDepth = 1000
+
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > maxDepth {
+		return p.lx.errorf(p.tok.pos, "predicate nested more than %d levels deep", maxDepth)
+	}
+	return nil
 }
 
 // Parse reads a predicate in the text form of spec/query.md, e.g.
@@ -391,6 +403,10 @@ func (p *parser) and() (Expr, error) {
 }
 
 func (p *parser) not() (Expr, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
 	if !p.isKeyword("not") {
 		return p.primary()
 	}
