@@ -128,7 +128,7 @@ func TestParseErrors(t *testing.T) {
 		{`w < 1 ; x`, `1:7: syntax error: unexpected character ';'`},
 		{"w < 1 and \xff", "1:11: syntax error: invalid UTF-8 in query text"},
 		{`)`, `1:1: syntax error: expected a condition, found ")"`},
-		{strings.Repeat("(", 1001) + "a < 1" + strings.Repeat(")", 1001), `1:1000: syntax error: predicate nested more than 1000 levels deep`},
+		{strings.Repeat("(", 1001) + "a < 1" + strings.Repeat(")", 1001), `1:1001: syntax error: predicate nested more than 1000 levels deep`},
 		{strings.Repeat("not ", 1001) + "a < 1", `1:4001: syntax error: predicate nested more than 1000 levels deep`},
 	}
 	for _, tt := range tests {
