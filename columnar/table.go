@@ -137,6 +137,7 @@ func openPart(path string) (p *part, err error) {
 	if err := checkFooter(path, r); err != nil {
 		return nil, err
 	}
+	dropStoredSchema(r)
 	return &part{path: path, f: f, r: r}, nil
 }
 
@@ -175,6 +176,33 @@ func checkFooter(path string, r *file.Reader) error {
 	return nil
 }
 
+// arrowSchemaKey is the footer key under which Arrow writers store the
+// Arrow schema.
+const arrowSchemaKey = "ARROW:schema"
+
+// dropStoredSchema removes the stored Arrow schema from r's footer
+// metadata, so that column types come from the Parquet schema alone.
+//
+// arrow-go decodes that flatbuffer without bounds checks: a corrupt one
+// can make it allocate a slice of billions of fields, a fatal out-of-
+// memory crash that recover cannot catch (found by FuzzEmbeddingsFile).
+// The Parquet schema carries what winnow needs: the UUID logical type
+// still reads as the UUID extension type, a FixedSizeList reads as a List
+// (the reader checks dimensions on the vectors themselves), and other
+// columns get the Arrow types of their Parquet logical types.
+func dropStoredSchema(r *file.Reader) {
+	md := r.MetaData().FileMetaData
+	kv := md.KeyValueMetadata
+	n := 0
+	for _, e := range kv {
+		if e.Key != arrowSchemaKey {
+			kv[n] = e
+			n++
+		}
+	}
+	md.KeyValueMetadata = kv[:n]
+}
+
 // openParts opens every part of the table at path. On error nothing stays
 // open.
 func openParts(path string) ([]*part, error) {
@@ -200,9 +228,8 @@ func closeParts(parts []*part) {
 	}
 }
 
-// arrowSchema is the Arrow schema of one part, as pqarrow reads it
-// (including a stored ARROW:schema, which restores extension and
-// fixed-size list types).
+// arrowSchema is the Arrow schema of one part, as pqarrow derives it
+// from the Parquet schema (see dropStoredSchema).
 func (p *part) arrowSchema() (s *arrow.Schema, err error) {
 	defer recoverTo(p.path, &err)
 	s, err = pqarrow.FromParquet(p.r.MetaData().Schema, nil, p.r.MetaData().KeyValueMetadata())
