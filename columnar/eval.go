@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -334,12 +336,8 @@ func evalLeaf(l *leaf, v *env) (tv, error) {
 		k = NewBitmap(v.n)
 		kw = k.words
 	}
-	base := 0
-	for _, arr := range col.Chunks() {
-		if err := evalChunk(l, arr, t.words, kw, base); err != nil {
-			return tv{}, fmt.Errorf("evaluate predicate: %s column %q: %w", v.table, l.col, err)
-		}
-		base += arr.Len()
+	if err := evalParallel(l, col, v.n, t.words, kw); err != nil {
+		return tv{}, fmt.Errorf("evaluate predicate: %s column %q: %w", v.table, l.col, err)
 	}
 	switch l.kind {
 	case leafIsNull:
@@ -353,6 +351,118 @@ func evalLeaf(l *leaf, v *env) (tv, error) {
 	}
 	t.And(k)
 	return tv{t: t, k: k}, nil
+}
+
+// parallelMinRows is the column length from which a leaf is split across
+// cores; below it, starting goroutines costs more than it saves.
+const parallelMinRows = 1 << 18
+
+// piece is a run of rows of a column: arr placed at row base.
+type piece struct {
+	arr  arrow.Array
+	base int
+}
+
+// splitRows cuts the column's rows into parts of about equal length,
+// slicing chunks where a boundary falls inside one. Slices made here are
+// listed in made, for the caller to release.
+func splitRows(col *arrow.Chunked, n, parts int) (out [][]piece, made []arrow.Array) {
+	out = make([][]piece, parts)
+	per := (n + parts - 1) / parts
+	c0 := 0
+	for _, arr := range col.Chunks() {
+		c1 := c0 + arr.Len()
+		for w := c0 / max(per, 1); w < parts && w*per < c1; w++ {
+			lo, hi := max(c0, w*per), min(c1, (w+1)*per)
+			if lo >= hi {
+				continue
+			}
+			a := arr
+			if lo != c0 || hi != c1 {
+				a = array.NewSlice(arr, int64(lo-c0), int64(hi-c0))
+				made = append(made, a)
+			}
+			out[w] = append(out[w], piece{arr: a, base: lo})
+		}
+		c0 = c1
+	}
+	return out, made
+}
+
+// evalParallel evaluates l over every chunk of col into t (and k when
+// not nil). Long columns are split across GOMAXPROCS goroutines by row
+// range. The first part writes into t and k directly; the others write
+// into private words, merged afterwards, because a part that does not
+// start on a multiple of 64 rows shares its first word with the part
+// before it.
+func evalParallel(l *leaf, col *arrow.Chunked, n int, t, k []uint64) error {
+	parts := runtime.GOMAXPROCS(0)
+	if n < parallelMinRows || parts < 2 {
+		base := 0
+		for _, arr := range col.Chunks() {
+			if err := evalChunk(l, arr, t, k, base); err != nil {
+				return err
+			}
+			base += arr.Len()
+		}
+		return nil
+	}
+	split, made := splitRows(col, n, parts)
+	defer func() {
+		for _, a := range made {
+			a.Release()
+		}
+	}()
+	type result struct {
+		w0     int // first word
+		tw, kw []uint64
+		err    error
+	}
+	res := make([]result, parts)
+	var wg sync.WaitGroup
+	for w, ps := range split {
+		if len(ps) == 0 {
+			continue
+		}
+		r := &res[w]
+		r0, r1 := ps[0].base, ps[len(ps)-1].base+ps[len(ps)-1].arr.Len()
+		r.w0 = r0 >> 6
+		r.tw, r.kw = t, k
+		off := 0
+		if w > 0 {
+			r.tw = make([]uint64, (r1+63)>>6-r.w0)
+			if k != nil {
+				r.kw = make([]uint64, len(r.tw))
+			}
+			off = r.w0 * 64
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, p := range ps {
+				if r.err = evalChunk(l, p.arr, r.tw, r.kw, p.base-off); r.err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for w := range res {
+		r := &res[w]
+		if r.err != nil {
+			return r.err
+		}
+		if w == 0 || r.tw == nil {
+			continue
+		}
+		for i, x := range r.tw {
+			t[r.w0+i] |= x
+		}
+		for i, x := range r.kw {
+			k[r.w0+i] |= x
+		}
+	}
+	return nil
 }
 
 // evalChunk sets, for the rows of arr placed at row base, the rows where

@@ -3,6 +3,8 @@ package columnar
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -303,6 +305,55 @@ func TestEvalBadReads(t *testing.T) {
 		_, err := Eval(context.Background(), mustParse(t, `width < 3`), tt.src)
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("got %v, want %s", err, tt.want)
+		}
+	}
+}
+
+// TestEvalParallelMatchesSequential checks that splitting a long column
+// across goroutines (at row boundaries that are not multiples of 64, and
+// inside chunks) sets exactly the bits of the one-goroutine loop.
+func TestEvalParallelMatchesSequential(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	r := rand.New(rand.NewPCG(3, 4))
+	n := parallelMinRows + 1234
+	ints, strs := make([]any, n), make([]any, n)
+	for i := range n {
+		if r.IntN(7) > 0 {
+			ints[i] = r.IntN(100)
+			strs[i] = diffVocab[r.IntN(len(diffVocab))]
+		}
+	}
+	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int16, ValueType: arrow.BinaryTypes.String}
+	fields := []arrow.Field{
+		{Name: "i", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "d", Type: dt, Nullable: true},
+	}
+	cols := []arrow.Array{qCol(arrow.PrimitiveTypes.Int64, ints...), qCol(arrow.BinaryTypes.String, strs...), qCol(dt, strs...)}
+	for _, cuts := range [][]int{nil, {1}, {777, 100_001, 200_003}, randomCuts(r, 5000)} {
+		src := &qSource{samples: qTable(fields, cols, cuts...)}
+		for _, q := range []string{`i < 50`, `i is null`, `s in ("rain", "a")`, `d == "snow"`, `s contains "a"`, `d >= "b"`} {
+			c, err := compile(mustParse(t, q), src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := c.root.(*leaf)
+			col := src.samples.Column(src.samples.Schema().FieldIndices(l.col)[0]).Data()
+			seqT, seqK := NewBitmap(n), NewBitmap(n)
+			base := 0
+			for _, arr := range col.Chunks() {
+				if err := evalChunk(l, arr, seqT.words, seqK.words, base); err != nil {
+					t.Fatal(err)
+				}
+				base += arr.Len()
+			}
+			parT, parK := NewBitmap(n), NewBitmap(n)
+			if err := evalParallel(l, col, n, parT.words, parK.words); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(seqT.words, parT.words) || !slices.Equal(seqK.words, parK.words) {
+				t.Errorf("%s with cuts %v: parallel and sequential bitmaps differ", q, cuts[:min(len(cuts), 4)])
+			}
 		}
 	}
 }
