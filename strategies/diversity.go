@@ -90,7 +90,7 @@ func (d *Diversity) Start(rows, candidates int) (State, error) {
 	if d.Rows() < rows {
 		return nil, fmt.Errorf("diversity: %d vectors for %d rows", d.Rows(), rows)
 	}
-	s := &divState{d: d, cand: candidates, empty: true, workers: 1, md: make([]float64, candidates)}
+	s := &divState{d: d, cand: candidates, empty: true, workers: 1, md: make([]float64, candidates), grp: make([]int32, candidates)}
 	for i := range s.md {
 		s.md[i] = math.Inf(1)
 	}
@@ -148,8 +148,11 @@ type divState struct {
 	empty   bool
 	workers int
 	naive   bool
+	stream  int // 0: choose per update, 1: always addStream, -1: never (tests)
 
 	groups []group
+	grp    []int32 // group of each candidate, -1 once ineligible for good
+	active []bool  // per group: may the new center take members from it
 	dac    []float64
 	tasks  []divTask
 	work   int64 // distance computations done, for benchmarks
@@ -228,6 +231,14 @@ func (s *divState) addFast(row int) {
 			s.tasks = append(s.tasks, divTask{g: g, lo: lo, hi: min(lo+tsize, len(gr.members))})
 		}
 	}
+	active := 0
+	for _, tk := range s.tasks {
+		active += tk.hi - tk.lo
+	}
+	if s.stream > 0 || s.stream == 0 && active > s.cand/streamShare && s.cand > 4*tsize {
+		s.addStream(row, c)
+		return
+	}
 	var counts = make([]int64, len(s.tasks))
 	parallel(s.workers, len(s.tasks), func(t int) {
 		tk := &s.tasks[t]
@@ -278,8 +289,10 @@ func (s *divState) addFast(row int) {
 			tk := s.tasks[t]
 			for _, x := range gr.members[tk.lo+tk.kept : tk.hi] {
 				if s.d.dedup && s.md[x] < s.d.minDist {
+					s.grp[x] = -1
 					continue // ineligible for good: distances only shrink
 				}
+				s.grp[x] = int32(len(s.groups))
 				moved = append(moved, x)
 				newRadius = math.Max(newRadius, s.md[x])
 			}
@@ -300,4 +313,91 @@ func (s *divState) addFast(row int) {
 		moved = append([]int32(nil), moved...) // most were ineligible
 	}
 	s.groups = append(s.groups, group{center: int32(row), radius: newRadius, members: moved})
+}
+
+// streamShare: when more than 1/streamShare of the candidates sit in groups
+// that the new center may take members from, addStream walks the
+// candidates in row order instead of group by group. Reading rows in order
+// lets the hardware prefetch them; scattered reads cost several times more
+// per row. Both walks make the same decision for every candidate.
+const streamShare = 8
+
+// addStream is the fast update as one pass over the candidates in row
+// order, with the same skip tests and distances as the group walk.
+func (s *divState) addStream(row int, c []float32) {
+	newG := int32(len(s.groups))
+	if cap(s.active) < len(s.groups) {
+		s.active = make([]bool, len(s.groups), 2*len(s.groups))
+	}
+	s.active = s.active[:len(s.groups)]
+	for g := range s.groups {
+		gr := &s.groups[g]
+		s.active[g] = len(gr.members) > 0 && !(s.dac[g] >= 2*gr.radius*skipMargin)
+	}
+	const size = 4096
+	nt := chunks(s.cand, size)
+	moved := make([][]int32, nt)
+	counts := make([]int64, nt)
+	parallel(s.workers, nt, func(t int) {
+		var mv []int32
+		var n int64
+		for x := t * size; x < min((t+1)*size, s.cand); x++ {
+			g := s.grp[x]
+			if g < 0 || !s.active[g] {
+				continue
+			}
+			dx := s.md[x]
+			if s.dac[g] >= 2*dx*skipMargin {
+				continue
+			}
+			n++
+			if d := distUpTo(s.d.row(x), c, dx); d < dx {
+				s.md[x] = d
+				if s.d.dedup && d < s.d.minDist {
+					s.grp[x] = -1
+					continue
+				}
+				s.grp[x] = newG
+				mv = append(mv, int32(x))
+			}
+		}
+		moved[t], counts[t] = mv, n
+	})
+	total := 0
+	for t := range moved {
+		s.work += counts[t]
+		total += len(moved[t])
+	}
+	members := make([]int32, 0, total)
+	newRadius := 0.0
+	for _, mv := range moved {
+		for _, x := range mv {
+			newRadius = math.Max(newRadius, s.md[x])
+		}
+		members = append(members, mv...)
+	}
+	// Drop the members that moved or became ineligible from the groups
+	// they left; the survivors' distances did not change.
+	for g := range s.groups {
+		if !s.active[g] {
+			continue
+		}
+		gr := &s.groups[g]
+		w, radius := 0, 0.0
+		for _, x := range gr.members {
+			if s.grp[x] == int32(g) {
+				gr.members[w] = x
+				w++
+				radius = math.Max(radius, s.md[x])
+			}
+		}
+		gr.members = gr.members[:w]
+		gr.radius = radius
+		if w == 0 {
+			gr.members = nil
+		} else if w < cap(gr.members)/4 {
+			gr.members = append([]int32(nil), gr.members...)
+		}
+	}
+	s.groups = append(s.groups, group{center: int32(row), radius: newRadius, members: members})
 }

@@ -61,6 +61,9 @@ type Result struct {
 type options struct {
 	naive bool // straightforward diversity update and full scan every pick
 	scan  bool // fast diversity update but a full scan for the argmax
+	// stream forces the fast diversity update to walk the candidates in
+	// row order (1) or group by group (-1); 0 chooses per update.
+	stream int
 }
 
 // Select runs the greedy selection of spec §2–§8. It honours ctx between
@@ -137,7 +140,7 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 		e.states = append(e.states, s)
 		switch s := s.(type) {
 		case *divState:
-			s.workers, s.naive = e.workers, opt.naive
+			s.workers, s.naive, s.stream = e.workers, opt.naive, opt.stream
 			e.divs = append(e.divs, divRef{s, k})
 		case wState:
 			weights = append(weights, k)

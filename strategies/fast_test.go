@@ -72,7 +72,7 @@ func TestFastPathsMatchStraightforward(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := Problem{Rows: n, Candidates: n - 20, Preselected: tc.pre, Picks: 150, Strategies: tc.s}
 			var first []int
-			for k, opt := range []options{{}, {scan: true}, {naive: true}} {
+			for k, opt := range []options{{}, {scan: true}, {naive: true}, {stream: 1}, {stream: -1}} {
 				p.Workers = k + 1
 				res, err := selectWith(context.Background(), p, opt)
 				if err != nil {

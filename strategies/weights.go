@@ -112,6 +112,9 @@ func TypicalityWeights(ctx context.Context, vectors []float32, dim int, rows int
 		lo, hi := t*qb, min((t+1)*qb, rows)
 		filled := make([]int, hi-lo)
 		for j0 := 0; j0 < rows; j0 += jb {
+			if ctx.Err() != nil {
+				return // a task is long on big inputs: stop it too
+			}
 			j1 := min(j0+jb, rows)
 			for i := lo; i < hi; i++ {
 				a := vectors[i*dim : (i+1)*dim]
