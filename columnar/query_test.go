@@ -336,3 +336,16 @@ func mustParse(t testing.TB, s string) Expr {
 	}
 	return e
 }
+
+func TestCheckTimestampRange(t *testing.T) {
+	nsType := &arrow.TimestampType{Unit: arrow.Nanosecond}
+	src := &qSource{samples: qTable([]arrow.Field{{Name: "t", Type: nsType}}, []arrow.Array{qCol(nsType)})}
+	err := Check(mustParse(t, `t > "2500-01-01"`), src)
+	want := `1:5: column "t" has type timestamp[ns], but "2500-01-01" is out of range for a timestamp[ns] column`
+	if err == nil || !strings.HasPrefix(err.Error(), want+"\n") {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	if err := Check(mustParse(t, `t > "2200-01-01"`), src); err != nil {
+		t.Errorf("2200 in a ns column: %v", err)
+	}
+}

@@ -105,9 +105,9 @@ func literal(v any) columnar.Literal {
 	case time.Time:
 		return columnar.Literal{Kind: columnar.StringLit, Str: v.Format(time.RFC3339Nano)}
 	case float32:
-		return columnar.Literal{Kind: columnar.FloatLit, Float: float64(v)}
+		return floatLiteral(float64(v))
 	case float64:
-		return columnar.Literal{Kind: columnar.FloatLit, Float: v}
+		return floatLiteral(v)
 	case fmt.Stringer: // e.g. uuid.UUID for sample_id
 		return columnar.Literal{Kind: columnar.StringLit, Str: v.String()}
 	}
@@ -122,6 +122,15 @@ func literal(v any) columnar.Literal {
 		return columnar.Literal{Kind: columnar.InvalidLit, Str: fmt.Sprintf("%d exceeds the int64 range", rv.Uint())}
 	}
 	return columnar.Literal{Kind: columnar.InvalidLit, Str: fmt.Sprintf("Go value %v of type %T", v, v)}
+}
+
+// floatLiteral rejects NaN and infinities, which the text form cannot
+// write, so that every built predicate prints as text Where reads back.
+func floatLiteral(f float64) columnar.Literal {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return columnar.Literal{Kind: columnar.InvalidLit, Str: fmt.Sprintf("%v (NaN and infinities cannot be compared)", f)}
+	}
+	return columnar.Literal{Kind: columnar.FloatLit, Float: f}
 }
 
 // And holds when every argument holds; And() is true. A single argument

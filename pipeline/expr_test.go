@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -95,6 +96,8 @@ func TestBuilderBadValues(t *testing.T) {
 	}{
 		{pipeline.Field("width").Lt([]int{1}), `column "width" (int64): unsupported value: Go value [1] of type []int`},
 		{pipeline.Field("width").Lt(uint64(1 << 63)), `column "width" (int64): unsupported value: 9223372036854775808 exceeds the int64 range`},
+		{pipeline.Field("width").Gt(math.Inf(1)), `column "width" (int64): unsupported value: +Inf (NaN and infinities cannot be compared)`},
+		{pipeline.Field("width").In(1, math.NaN()), `column "width" (int64): unsupported value: NaN (NaN and infinities cannot be compared)`},
 		{pipeline.Field("width").Eq(nil), `column "width" (int64): unsupported value: nil (comparisons with null are never true; use IsNull or IsNotNull)`},
 		{pipeline.Field("width").Lt("x"), `column "width" has type int64, but "x" is a string; compare it with a number`},
 		{pipeline.Field("widht").Lt(1), `unknown column "widht"; samples columns are: width`},
