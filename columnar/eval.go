@@ -211,6 +211,9 @@ func (ev *evaluator) tag(name string) (*Bitmap, error) {
 	if err != nil {
 		return nil, fmt.Errorf("evaluate predicate: read tag %q: %w", name, err)
 	}
+	if b == nil {
+		return nil, fmt.Errorf("evaluate predicate: read tag %q: no bitmap", name)
+	}
 	if b.Len() != ev.samples.n {
 		return nil, fmt.Errorf("evaluate predicate: tag %q covers %d samples, want %d", name, b.Len(), ev.samples.n)
 	}

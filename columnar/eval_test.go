@@ -367,3 +367,14 @@ func TestEvalParallelMatchesSequential(t *testing.T) {
 		}
 	}
 }
+
+type nilTagSource struct{ *qSource }
+
+func (nilTagSource) Tag(string) (*Bitmap, error) { return nil, nil }
+
+func TestEvalNilTag(t *testing.T) {
+	_, err := Eval(context.Background(), mustParse(t, `tagged("reviewed")`), nilTagSource{fixture()})
+	if err == nil || err.Error() != `evaluate predicate: read tag "reviewed": no bitmap` {
+		t.Errorf("nil tag bitmap: %v", err)
+	}
+}

@@ -26,9 +26,11 @@ type Source interface {
 	// TagNames lists the dataset's tags.
 	TagNames() []string
 	// SampleColumns reads the named samples columns in dataset order.
+	// Eval releases the table when done.
 	SampleColumns(ctx context.Context, names []string) (arrow.Table, error)
 	// AnnotationColumns reads the named annotations columns, with the
-	// sample row of every annotation.
+	// sample row of every annotation. Eval passes an empty, non-nil list
+	// when it needs the sample rows only, and releases the table.
 	AnnotationColumns(ctx context.Context, names []string) (*Annotations, error)
 	// Tag returns the samples carrying the tag.
 	Tag(name string) (*Bitmap, error)
