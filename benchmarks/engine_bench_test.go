@@ -177,12 +177,21 @@ func liveHeap() uint64 {
 	return sample[0].Value.Uint64()
 }
 
-// runEngine runs one selection per op and reports ms per pick, the
-// fraction of the n·k candidate distances computed, and the engine's peak
-// heap above the inputs in bytes per candidate.
+// runEngine runs one selection per op and reports ms per pick (wall and
+// CPU), the fraction of the n·k candidate distances computed, and in bytes
+// per candidate above the inputs the peak heap (garbage included) and the
+// engine's live state at the last pick (measured after a collection).
 func runEngine(b *testing.B, p strategies.Problem) *strategies.Result {
 	var res *strategies.Result
 	base := liveHeap()
+	// The engine's state is live during the last pick: measure it there,
+	// after a collection, so garbage does not count.
+	var state uint64
+	p.Progress = func(done, total int) {
+		if done == total {
+			state = liveHeap() - min(liveHeap(), base)
+		}
+	}
 	stop := peakHeap()
 	cpu0 := cpuTime()
 	start := time.Now()
@@ -203,6 +212,7 @@ func runEngine(b *testing.B, p strategies.Problem) *strategies.Result {
 	b.ReportMetric(cpu.Seconds()*1e3/picks, "cpu-ms/pick")
 	b.ReportMetric(float64(res.Distances)/(float64(p.Candidates)*float64(len(res.Picks))), "dist-frac")
 	b.ReportMetric(float64(peak-min(peak, base))/float64(p.Candidates), "peak-B/cand")
+	b.ReportMetric(float64(state)/float64(p.Candidates), "state-B/cand")
 	return res
 }
 
@@ -267,10 +277,12 @@ func BenchmarkEngine(b *testing.B) {
 func BenchmarkTypicality(b *testing.B) {
 	n, dim := engineEnv("WINNOW_BENCH_TYP_N", 5000), engineEnv("WINNOW_BENCH_TYP_D", 128)
 	v, _ := engineMixture(n, dim, 3)
+	cpu0 := cpuTime()
 	for b.Loop() {
 		if _, err := strategies.TypicalityWeights(context.Background(), v, dim, n, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(n)*float64(n)*float64(dim)/(b.Elapsed().Seconds()/float64(b.N))/1e9, "Gdim/s")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 }

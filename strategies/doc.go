@@ -46,7 +46,14 @@
 //     weights, one balancing strategy. Otherwise every candidate is scored
 //     each pick, in parallel.
 //
+//   - When a new sample may take members from groups holding more than an
+//     eighth of the candidates, the update walks the candidates in row
+//     order instead (same tests, same distances), because scattered row
+//     reads cost several times a streamed pass. The skips only pay when
+//     the data has structure at the scale of the selection: on overlapping
+//     clusters most distances still have to be computed.
+//
 // Results never depend on Problem.Workers. Engine state beyond the inputs
-// is about 29 bytes per candidate for diversity (distance, group member,
-// heap entry, selected flag), plus 16 with weights.
+// is about 33 bytes per candidate for diversity (distance, group, group
+// member, heap entry, selected flag), plus 16 with weights.
 package strategies
