@@ -41,6 +41,7 @@
 //     that a new sample cannot get closer to; skip tests carry a 1e-9
 //     relative margin and every distance that is computed goes through the
 //     same summation, stopping early once it cannot be a new minimum.
+//
 //   - The arg-max uses lazy max-heaps (one per distinct balancing count
 //     row) when scores can only fall: diversity with strength >= 0,
 //     weights, one balancing strategy. Otherwise every candidate is scored
