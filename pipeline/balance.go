@@ -87,6 +87,9 @@ func (r *resolver) annotationCounts(source string, u *universe) (*balanceData, e
 	if k == 0 {
 		return nil, errors.New("no annotations to balance")
 	}
+	if err := checkCountSize("annotation labels", len(u.rows), k); err != nil {
+		return nil, err
+	}
 	at := engineRows(r.ds.Len(), u)
 	counts := make([]float64, len(u.rows)*k)
 	for i, s := range ann.Sample {
@@ -95,6 +98,21 @@ func (r *resolver) annotationCounts(source string, u *universe) (*balanceData, e
 		}
 	}
 	return &balanceData{classes: ci.names, counts: counts}, nil
+}
+
+// maxCountCells bounds the dense samples × classes count matrix of a
+// balancing strategy (2 GiB of float64). Balancing by a column with a
+// distinct value per sample (a file name, an id) would otherwise ask for
+// N² cells and kill the process for lack of memory instead of failing.
+const maxCountCells = 1 << 28
+
+// checkCountSize refuses a count matrix above maxCountCells.
+func checkCountSize(what string, rows, classes int) error {
+	if classes > 0 && rows > maxCountCells/classes {
+		return fmt.Errorf("%s: %d distinct classes; balancing %d samples over them needs %d million counts, more than the limit of %d million: balance a column with fewer distinct values",
+			what, classes, rows, int64(rows)*int64(classes)/1_000_000, maxCountCells/1_000_000)
+	}
+	return nil
 }
 
 // categoryCounts one-hot encodes a categorical metadata column for the
@@ -121,6 +139,9 @@ func (r *resolver) categoryCounts(key string, u *universe) (*balanceData, error)
 	k := len(ci.names)
 	if k == 0 {
 		return nil, fmt.Errorf("metadata column %q has only nulls", key)
+	}
+	if err := checkCountSize(fmt.Sprintf("metadata column %q", key), len(u.rows), k); err != nil {
+		return nil, err
 	}
 	counts := make([]float64, len(u.rows)*k)
 	for e, row := range u.rows {

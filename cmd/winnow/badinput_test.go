@@ -7,6 +7,7 @@ package main
 // and the document in step: each row of the document names its case here.
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"winnow/benchmarks/datagen"
 	"winnow/columnar"
 )
 
@@ -401,5 +403,26 @@ func TestBadInputs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBadInputHighCardinality balances by a column with a distinct value
+// per sample (file_name): 20,000 classes over 20,000 samples would need a
+// 3.2 GB count matrix. winnow must refuse with a clear message instead of
+// running out of memory.
+func TestBadInputHighCardinality(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "wide")
+	_, err := datagen.Generate(context.Background(), dir, datagen.Config{N: 20000, Dim: 2, Clusters: 2, NoAnnotations: true, NoEmbeddings: true, NoTags: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := relSnapshot(t, dir)
+	r := relRun(t, nil, "select", "metadata-balanced", dir, "--n", "5", "--tag", "new", "--metadata-key", "file_name")
+	want := `metadata column "file_name": 20000 distinct classes; balancing 20000 samples over them needs 400 million counts, more than the limit of 268 million`
+	if r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", r.code, r.stderr, want)
+	}
+	if d := relSameSnapshot(before, relSnapshot(t, dir)); d != "" {
+		t.Errorf("the failed run changed the dataset: %s", d)
 	}
 }
