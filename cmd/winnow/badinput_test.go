@@ -335,7 +335,7 @@ func relBadCases() []relBadCase {
 			code: 1, stderr: []string{`strategies config: strategies[0]: field "strength" must be a number, got string`}},
 		{name: "config n not a number", args: []string{"select", "multi", "DIR", "--tag", "new", "--config", "-"},
 			stdin: `{"n_samples_to_select": "ten", "strategies": [{"strategy_name": "diversity"}]}`,
-			code: 1, stderr: []string{`strategies config: field "n_samples_to_select": must be a whole number, got string`}},
+			code:  1, stderr: []string{`strategies config: field "n_samples_to_select": must be a whole number, got string`}},
 		{name: "config without strategies", args: multi("--config", "-"), stdin: `{"n_samples_to_select": 3}`,
 			code: 1, stderr: []string{"no strategies given"}},
 		{name: "config file missing", args: multi("--config", "/nonexistent/req.json"), code: 1, stderr: []string{"/nonexistent/req.json", "no such file"}},
