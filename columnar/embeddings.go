@@ -352,7 +352,9 @@ func (w *embWorker) firstVector(ctx context.Context, p *part, l listLayout, g in
 					found = true
 					break
 				}
-				row++
+				if row++; row >= int(rg.NumRows()) {
+					return 0, id, false, fmt.Errorf("%s: corrupt parquet file: row group %d holds more than the %d rows it claims", p.path, g, rg.NumRows())
+				}
 				in, k = w.defs[j] >= l.emptyDef, 0
 				if w.defs[j] > l.emptyDef {
 					k = 1
