@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -236,8 +237,14 @@ func fzSwap(t *testing.T, dir, table string, data, valid []byte) func() {
 	}
 }
 
-// fzCheckAlloc fails the test if reading allocated more than fzMaxAlloc.
-func fzCheckAlloc(t *testing.T, read func()) {
+// fzHang is how long reading one small fuzzed dataset may take: far more
+// than any legal input needs (milliseconds), so only a loop that does not
+// end (or one sized by a claim in the file) crosses it.
+const fzHang = 20 * time.Second
+
+// fzAlloc runs read (which must not call t's methods) and fails the test
+// if it allocated more than fzMaxAlloc.
+func fzAlloc(t *testing.T, read func()) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	read()
@@ -247,39 +254,71 @@ func fzCheckAlloc(t *testing.T, read func()) {
 	}
 }
 
+// fzCheck runs fzReadAll on another goroutine and fails the test if it
+// reports an inconsistency, allocated more than fzMaxAlloc, or did not
+// finish within fzHang. (Go's fuzzer has no per-input timeout of its own.)
+func fzCheck(t *testing.T, dir, mutated string) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var (
+		skip string
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		skip, err = fzReadAll(dir, mutated)
+	}()
+	select {
+	case <-done:
+	case <-time.After(fzHang):
+		t.Fatalf("reading a %d-sample dataset did not finish within %s", fzRows, fzHang)
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > fzMaxAlloc {
+		t.Fatalf("reading a %d-sample dataset allocated %d MB", fzRows, got>>20)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skip != "" {
+		t.Skip(skip)
+	}
+}
+
 // fzReadAll runs Stat on the mutated table and every reader of the dataset
 // in dir, and checks that what succeeds is consistent. Errors are expected
 // for corrupt input.
-func fzReadAll(t *testing.T, dir, mutated string) {
+func fzReadAll(dir, mutated string) (skip string, err error) {
 	ctx := context.Background()
 	if st, err := columnar.Stat(filepath.Join(dir, mutated)); err == nil && st.Rows < 0 {
-		t.Skipf("bug: Stat %s reports %d rows instead of an error", mutated, st.Rows)
+		return fmt.Sprintf("bug: Stat %s reports %d rows instead of an error", mutated, st.Rows), nil
 	}
-	ds, err := columnar.Open(ctx, dir)
-	if err != nil {
-		if err.Error() == "" {
-			t.Fatal("empty error message")
+	ds, oerr := columnar.Open(ctx, dir)
+	if oerr != nil {
+		if oerr.Error() == "" {
+			return "", fmt.Errorf("empty error message")
 		}
-		return
+		return "", nil
 	}
 	n := ds.Len()
 	if n > fzRows {
-		t.Fatalf("Open found %d samples in a table of %d rows", n, fzRows)
+		return "", fmt.Errorf("Open found %d samples in a table of %d rows", n, fzRows)
 	}
 	if tbl, err := ds.SampleColumns(ctx, nil); err == nil {
 		if tbl.NumRows() != int64(n) {
-			t.Fatalf("SampleColumns: %d rows for %d samples", tbl.NumRows(), n)
+			return "", fmt.Errorf("SampleColumns: %d rows for %d samples", tbl.NumRows(), n)
 		}
 		tbl.Release()
 	}
 	if ds.AnnotationSchema() != nil {
 		if a, err := ds.AnnotationColumns(ctx, nil); err == nil {
 			if int64(len(a.Sample)) != a.Table.NumRows() {
-				t.Fatalf("AnnotationColumns: %d sample rows for %d annotations", len(a.Sample), a.Table.NumRows())
+				return "", fmt.Errorf("AnnotationColumns: %d sample rows for %d annotations", len(a.Sample), a.Table.NumRows())
 			}
 			for _, r := range a.Sample {
 				if r < 0 || int(r) >= n {
-					t.Fatalf("annotation of sample row %d in a dataset of %d", r, n)
+					return "", fmt.Errorf("annotation of sample row %d in a dataset of %d", r, n)
 				}
 			}
 			a.Table.Release()
@@ -288,10 +327,10 @@ func fzReadAll(t *testing.T, dir, mutated string) {
 	for _, tag := range ds.TagNames() {
 		bm, err := ds.Tag(tag)
 		if err != nil {
-			t.Fatalf("listed tag %q: %v", tag, err)
+			return "", fmt.Errorf("listed tag %q: %v", tag, err)
 		}
 		if bm.Len() != n {
-			t.Fatalf("tag %q covers %d rows, dataset has %d", tag, bm.Len(), n)
+			return "", fmt.Errorf("tag %q covers %d rows, dataset has %d", tag, bm.Len(), n)
 		}
 	}
 	for _, model := range ds.Models() {
@@ -300,17 +339,18 @@ func fzReadAll(t *testing.T, dir, mutated string) {
 			continue
 		}
 		if m.Rows() != n || len(m.Data) != n*m.Dim || m.Dim < 0 {
-			t.Fatalf("model %s: %d×%d matrix with %d values for %d samples", model, m.Rows(), m.Dim, len(m.Data), n)
+			return "", fmt.Errorf("model %s: %d×%d matrix with %d values for %d samples", model, m.Rows(), m.Dim, len(m.Data), n)
 		}
 		for i, v := range m.Data {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				t.Fatalf("model %s: value %d is %v", model, i, v)
+				return "", fmt.Errorf("model %s: value %d is %v", model, i, v)
 			}
 			if !m.Present.Get(i/max(m.Dim, 1)) && v != 0 {
-				t.Fatalf("model %s: absent row %d holds %v", model, i/m.Dim, v)
+				return "", fmt.Errorf("model %s: absent row %d holds %v", model, i/m.Dim, v)
 			}
 		}
 	}
+	return "", nil
 }
 
 // FuzzOpen feeds mutated samples, annotations and tags tables (table
@@ -327,7 +367,7 @@ func FuzzOpen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, table uint8, data []byte) {
 		name := fzFiles[int(table)%3]
 		defer fzSwap(t, dir, name, data, files[name])()
-		fzCheckAlloc(t, func() { fzReadAll(t, dir, name) })
+		fzCheck(t, dir, name)
 	})
 }
 
@@ -345,7 +385,7 @@ func FuzzReadEmbeddings(f *testing.F) {
 	f.Fuzz(func(t *testing.T, model uint8, data []byte) {
 		name := fzFiles[3+int(model)%2]
 		defer fzSwap(t, dir, name, data, files[name])()
-		fzCheckAlloc(t, func() { fzReadAll(t, dir, name) })
+		fzCheck(t, dir, name)
 	})
 }
 
@@ -386,7 +426,7 @@ func TestFuzzSeedsAreWhatTheySay(t *testing.T) {
 		}
 		dir := fzWrite(t, files, table, claim)
 		var rerr error
-		fzCheckAlloc(t, func() {
+		fzAlloc(t, func() {
 			ctx := context.Background()
 			ds, err := columnar.Open(ctx, dir)
 			switch {
