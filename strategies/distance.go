@@ -102,4 +102,7 @@ var (
 	// the four consecutive rows of len(q) values at rows, or returns false
 	// when it cannot (no kernel for this CPU or dimension).
 	sqDist32x4Impl = func(q, rows []float32, out *[4]float32) bool { return false }
+	// prefetchImpl hints a row into the cache ahead of its use; it changes
+	// no result.
+	prefetchImpl = func(row []float32) {}
 )

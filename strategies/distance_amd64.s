@@ -199,3 +199,17 @@ loop16x4:
 	VMOVUPS X0, (DX)
 	VZEROUPPER
 	RET
+
+// func prefetchAVX2(p *float32, bytes int)
+// Hints the cache lines of bytes bytes from p into the cache, so that a
+// row needed a few distances later is on its way while others are computed.
+TEXT ·prefetchAVX2(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ bytes+8(FP), CX
+
+prefetchloop:
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	SUBQ $64, CX
+	JG   prefetchloop
+	RET

@@ -106,6 +106,9 @@ func (d *Diversity) Start(rows, candidates int) (State, error) {
 
 func (d *Diversity) row(i int) []float32 { return d.vectors[i*d.dim : (i+1)*d.dim] }
 
+// prefetchAhead is how many distances ahead rows are prefetched.
+const prefetchAhead = 4
+
 // tsize is the number of group members one task of the fast update takes.
 const tsize = 1024
 
@@ -203,7 +206,11 @@ func (s *divState) addFast(row int) {
 	s.dac = s.dac[:len(s.groups)]
 	const gsize = 64
 	parallel(s.workers, chunks(len(s.groups), gsize), func(t int) {
-		for g := t * gsize; g < min((t+1)*gsize, len(s.groups)); g++ {
+		hi := min((t+1)*gsize, len(s.groups))
+		for g := t * gsize; g < hi; g++ {
+			if a := g + prefetchAhead; a < hi && s.groups[a].center >= 0 && len(s.groups[a].members) > 0 {
+				prefetchImpl(s.d.row(int(s.groups[a].center)))
+			}
 			gr := &s.groups[g]
 			switch {
 			case len(gr.members) == 0:
@@ -244,24 +251,41 @@ func (s *divState) addFast(row int) {
 		tk := &s.tasks[t]
 		m := s.groups[tk.g].members[tk.lo:tk.hi]
 		dac := s.dac[tk.g]
-		// Stable partition: members stay in row order, so the rows are
-		// read in increasing address order.
+		// First the cheap skip tests, then the distances, with each row
+		// fetched a few distances ahead: scattered rows would otherwise
+		// cost a memory round trip each.
+		var needBuf [tsize]int32
+		need := needBuf[:0]
+		for pos, x := range m {
+			if !(dac >= 2*s.md[x]*skipMargin) {
+				need = append(need, int32(pos))
+			}
+		}
+		var movedFlag [tsize]bool
+		for k, pos := range need {
+			if k+prefetchAhead < len(need) {
+				prefetchImpl(s.d.row(int(m[need[k+prefetchAhead]])))
+			}
+			x := m[pos]
+			dx := s.md[x]
+			if d := distUpTo(s.d.row(int(x)), c, dx); d < dx {
+				s.md[x] = d
+				movedFlag[pos] = true
+			}
+		}
+		n := int64(len(need))
+		// Stable partition: members stay in row order, so later walks
+		// read rows in increasing address order.
 		var movedBuf [tsize]int32
 		moved := movedBuf[:0]
 		kept := 0
 		radius := 0.0
-		var n int64
-		for _, x := range m {
-			dx := s.md[x]
-			if !(dac >= 2*dx*skipMargin) {
-				n++
-				if d := distUpTo(s.d.row(int(x)), c, dx); d < dx {
-					s.md[x] = d
-					moved = append(moved, x)
-					continue
-				}
+		for pos, x := range m {
+			if movedFlag[pos] {
+				moved = append(moved, x)
+				continue
 			}
-			radius = math.Max(radius, dx)
+			radius = math.Max(radius, s.md[x])
 			m[kept] = x
 			kept++
 		}
@@ -340,27 +364,29 @@ func (s *divState) addStream(row int, c []float32) {
 	counts := make([]int64, nt)
 	parallel(s.workers, nt, func(t int) {
 		var mv []int32
-		var n int64
+		var needBuf [size]int32
+		need := needBuf[:0]
 		for x := t * size; x < min((t+1)*size, s.cand); x++ {
-			g := s.grp[x]
-			if g < 0 || !s.active[g] {
-				continue
+			if g := s.grp[x]; g >= 0 && s.active[g] && !(s.dac[g] >= 2*s.md[x]*skipMargin) {
+				need = append(need, int32(x))
+			}
+		}
+		for k, x := range need {
+			if k+prefetchAhead < len(need) {
+				prefetchImpl(s.d.row(int(need[k+prefetchAhead])))
 			}
 			dx := s.md[x]
-			if s.dac[g] >= 2*dx*skipMargin {
-				continue
-			}
-			n++
-			if d := distUpTo(s.d.row(x), c, dx); d < dx {
+			if d := distUpTo(s.d.row(int(x)), c, dx); d < dx {
 				s.md[x] = d
 				if s.d.dedup && d < s.d.minDist {
 					s.grp[x] = -1
 					continue
 				}
 				s.grp[x] = newG
-				mv = append(mv, int32(x))
+				mv = append(mv, x)
 			}
 		}
+		n := int64(len(need))
 		moved[t], counts[t] = mv, n
 	})
 	total := 0
