@@ -48,7 +48,7 @@ func readAll(t testing.TB, dir string) {
 
 // TestCorruptBytesNeverPanic flips bytes spread over the samples and
 // embeddings files in turn: readers must return errors, never panic.
-// FuzzEmbeddingsFile searches further.
+// FuzzOpen and FuzzReadEmbeddings (fuzz_reader_test.go) search further.
 func TestCorruptBytesNeverPanic(t *testing.T) {
 	dir, samples, emb := corruptDataset(t)
 	flips := 200 // per file; every byte would take a minute on 2 cores
@@ -71,15 +71,4 @@ func TestCorruptBytesNeverPanic(t *testing.T) {
 		}
 		os.WriteFile(path, f.data, 0o644)
 	}
-}
-
-func FuzzEmbeddingsFile(f *testing.F) {
-	dir, _, emb := corruptDataset(f)
-	f.Add(emb)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if err := os.WriteFile(filepath.Join(dir, "embeddings", "m.parquet"), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		readAll(t, dir)
-	})
 }

@@ -185,7 +185,7 @@ const arrowSchemaKey = "ARROW:schema"
 //
 // arrow-go decodes that flatbuffer without bounds checks: a corrupt one
 // can make it allocate a slice of billions of fields, a fatal out-of-
-// memory crash that recover cannot catch (found by FuzzEmbeddingsFile).
+// memory crash that recover cannot catch (found by fuzzing).
 // The Parquet schema carries what winnow needs: the UUID logical type
 // still reads as the UUID extension type, a FixedSizeList reads as a List
 // (the reader checks dimensions on the vectors themselves), and other
