@@ -106,12 +106,12 @@ type ModelReport struct {
 // AnnotationReport counts annotations by source and by label.
 type AnnotationReport struct {
 	Rows    int     `json:"rows"`
-	Sources []Count `json:"sources"`
-	Labels  []Count `json:"labels"`
+	Sources []ValueCount `json:"sources"`
+	Labels  []ValueCount `json:"labels"`
 }
 
-// Count is a value and how often it occurs.
-type Count struct {
+// ValueCount is a value and how often it occurs.
+type ValueCount struct {
 	Value string `json:"value"`
 	Count int    `json:"count"`
 }
@@ -192,16 +192,16 @@ func listSize(f arrow.Field) int {
 
 // countStrings counts the values of a string column, most frequent first
 // (ties by value). Nulls count as "(null)".
-func countStrings(tbl arrow.Table, col int) []Count {
+func countStrings(tbl arrow.Table, col int) []ValueCount {
 	counts := map[string]int{}
 	for _, chunk := range tbl.Column(col).Data().Chunks() {
 		for i := 0; i < chunk.Len(); i++ {
 			counts[stringAt(chunk, i)]++
 		}
 	}
-	out := make([]Count, 0, len(counts))
+	out := make([]ValueCount, 0, len(counts))
 	for v, c := range counts {
-		out = append(out, Count{v, c})
+		out = append(out, ValueCount{v, c})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {

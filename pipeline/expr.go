@@ -177,12 +177,12 @@ type AnnotationCount struct {
 	of *columnar.Annotation
 }
 
-// CountOf counts, per sample, the annotations that satisfy a's
-// conditions: CountOf(Annotation(Label().Eq("person"))).Ge(3).
+// Count counts, per sample, the annotations that satisfy a's
+// conditions: Count(Annotation(Label().Eq("person"))).Ge(3).
 //
 // (It is not named Count because this package's Count is the value/count
 // pair of inspection reports.)
-func CountOf(a *columnar.Annotation) AnnotationCount { return AnnotationCount{of: a} }
+func Count(a *columnar.Annotation) AnnotationCount { return AnnotationCount{of: a} }
 
 func (c AnnotationCount) cmp(op columnar.Op, n int64) Expr {
 	return &columnar.Count{Of: c.of, Op: op, N: n}

@@ -43,12 +43,12 @@ func TestBuilderMatchesText(t *testing.T) {
 		{pipeline.Tagged("reviewed"), `tagged("reviewed")`},
 		{pipeline.Annotation(), `annotation()`},
 		{pipeline.Annotation(l().Eq("cat"), a("confidence").Gt(0.5)), `annotation(label == "cat" and confidence > 0.5)`},
-		{pipeline.CountOf(pipeline.Annotation(l().Eq("person"))).Ge(3), `count(annotation(label == "person")) >= 3`},
-		{pipeline.CountOf(pipeline.Annotation()).Lt(1), `count(annotation()) < 1`},
-		{pipeline.CountOf(pipeline.Annotation()).Le(1), `count(annotation()) <= 1`},
-		{pipeline.CountOf(pipeline.Annotation()).Gt(1), `count(annotation()) > 1`},
-		{pipeline.CountOf(pipeline.Annotation()).Eq(1), `count(annotation()) == 1`},
-		{pipeline.CountOf(pipeline.Annotation()).Ne(1), `count(annotation()) != 1`},
+		{pipeline.Count(pipeline.Annotation(l().Eq("person"))).Ge(3), `count(annotation(label == "person")) >= 3`},
+		{pipeline.Count(pipeline.Annotation()).Lt(1), `count(annotation()) < 1`},
+		{pipeline.Count(pipeline.Annotation()).Le(1), `count(annotation()) <= 1`},
+		{pipeline.Count(pipeline.Annotation()).Gt(1), `count(annotation()) > 1`},
+		{pipeline.Count(pipeline.Annotation()).Eq(1), `count(annotation()) == 1`},
+		{pipeline.Count(pipeline.Annotation()).Ne(1), `count(annotation()) != 1`},
 		{pipeline.And(), `true`},
 		{pipeline.Or(), `false`},
 		{pipeline.And(f("a").Lt(1)), `a < 1`},
@@ -191,8 +191,8 @@ func ExampleAnnotation() {
 	// annotation()
 }
 
-func ExampleCountOf() {
-	fmt.Println(pipeline.CountOf(pipeline.Annotation(pipeline.Label().Eq("person"))).Ge(3))
+func ExampleCount() {
+	fmt.Println(pipeline.Count(pipeline.Annotation(pipeline.Label().Eq("person"))).Ge(3))
 	// Output: count(annotation(label == "person")) >= 3
 }
 

@@ -96,7 +96,7 @@ func printReport(w io.Writer, r *pipeline.Report) {
 	tw.Flush()
 }
 
-func counts(cs []pipeline.Count, most int) string {
+func counts(cs []pipeline.ValueCount, most int) string {
 	s := ""
 	for i, c := range cs {
 		if i == most {
