@@ -105,7 +105,7 @@ type ModelReport struct {
 
 // AnnotationReport counts annotations by source and by label.
 type AnnotationReport struct {
-	Rows    int     `json:"rows"`
+	Rows    int          `json:"rows"`
 	Sources []ValueCount `json:"sources"`
 	Labels  []ValueCount `json:"labels"`
 }
