@@ -371,10 +371,9 @@ func (s *divState) addStream(row int, c []float32) {
 				need = append(need, int32(x))
 			}
 		}
-		for k, x := range need {
-			if k+prefetchAhead < len(need) {
-				prefetchImpl(s.d.row(int(need[k+prefetchAhead])))
-			}
+		// Rows in increasing order: the hardware prefetcher keeps up, an
+		// explicit prefetch only costs here.
+		for _, x := range need {
 			dx := s.md[x]
 			if d := distUpTo(s.d.row(int(x)), c, dx); d < dx {
 				s.md[x] = d
