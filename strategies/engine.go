@@ -76,8 +76,8 @@ type options struct {
 // row, so there is one heap per distinct count row and the balancing term
 // is added per heap. Where that bound does not hold (a negative diversity
 // strength, several balancing strategies, strategies of other types, many
-// distinct count rows) the engine scans every candidate; both paths return
-// identical picks.
+// distinct count rows, no diversity term) the engine scans every candidate;
+// both paths return identical picks.
 func Select(ctx context.Context, p Problem) (*Result, error) {
 	return selectWith(ctx, p, options{naive: p.Straightforward})
 }
@@ -216,17 +216,22 @@ func (e *engine) add(row int) {
 	e.empty = false
 }
 
-// lazyOK reports whether cached scores bound current ones from above.
+// lazyOK reports whether the heaps apply: cached scores bound current ones
+// from above, and some diversity term keeps scores apart. Without one
+// (weights and balancing only) whole heaps can be exactly tied, and popping
+// every tied entry each pick would cost more than a scan.
 func (e *engine) lazyOK() bool {
 	if e.opt.naive || e.opt.scan || len(e.generic) > 0 {
 		return false
 	}
+	varying := false
 	for _, d := range e.divs {
 		if d.s.d.strength < 0 {
 			return false
 		}
+		varying = varying || d.s.d.strength > 0
 	}
-	return true
+	return varying
 }
 
 // base is the score of candidate i without balancing and generic terms:
