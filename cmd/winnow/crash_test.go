@@ -177,11 +177,29 @@ func TestCrashKillAtWritePoints(t *testing.T) {
 	}
 }
 
+// relTrace is the environment that makes the child print "at POINT" at
+// every point of the tag write.
+var relTrace = []string{"WINNOW_TEST_TRACE=1"}
+
+// relLastPoint is the last tag-write point a traced child reported.
+func relLastPoint(stderr string) string {
+	last := "before the tag write"
+	for _, l := range strings.Split(stderr, "\n") {
+		if p, ok := strings.CutPrefix(l, "at "); ok {
+			last = p
+		}
+	}
+	return last
+}
+
 // TestCrashKillAtRandomTimes kills whole runs with SIGKILL at random
-// moments between start and a little after the time an uninterrupted run
-// takes, so kills land while the dataset is read, while the engine runs,
-// while the record and the tag are written and after exit. Every outcome
-// must be the old or the new tags.parquet, byte for byte.
+// moments, so kills land while the dataset is read, while the engine runs,
+// while the record and the tag are written and after exit. The child
+// traces the points of the tag write, so each outcome is checked against
+// where the kill landed: before the rename the old file, after it the new
+// one (a kill just after "temp-synced" may land either side of the
+// rename), always byte for byte. A third of the kills land at random
+// within 3 ms after the child reports the tag's temporary file written.
 func TestCrashKillAtRandomTimes(t *testing.T) {
 	// A dozen kills per starting state keep `go test ./...` fast; set
 	// WINNOW_CRASH_RUNS to run many more (the soak run of the report).
@@ -197,40 +215,56 @@ func TestCrashKillAtRandomTimes(t *testing.T) {
 		runs = n
 	}
 	bases := relCrashBases(t)
-	rng := rand.New(rand.NewPCG(1, 2)) // fixed seed: a failure can be replayed
+	rng := rand.New(rand.NewPCG(1, 2)) // fixed seed: the same delays each run
 	for _, base := range bases {
-		// Time a run to know where to aim.
+		// Time a traced run to know where to aim.
 		probe := filepath.Join(t.TempDir(), "probe")
 		relCopyDir(t, base.dir, probe)
 		start := time.Now()
-		if r := relRun(t, nil, relCrashArgs(probe)...); r.code != 0 {
-			t.Fatalf("probe run: exit %d: %s", r.code, r.stderr)
+		c := relStart(t, relTrace, relCrashArgs(probe)...)
+		if !c.waitLine("at temp-written", time.Minute) {
+			code, stderr := c.wait(t, time.Minute)
+			t.Fatalf("probe run never wrote the tag (exit %d): %s", code, stderr)
+		}
+		write := time.Since(start)
+		if code, stderr := c.wait(t, time.Minute); code != 0 {
+			t.Fatalf("probe run: exit %d: %s", code, stderr)
 		}
 		full := time.Since(start)
 		counts := map[string]int{}
 		for i := range runs {
 			dir := filepath.Join(t.TempDir(), "ds")
 			relCopyDir(t, base.dir, dir)
-			// Half the kills anywhere in the run, half in its last third,
-			// where the record and the tag are written.
+			c := relStart(t, relTrace, relCrashArgs(dir)...)
 			var delay time.Duration
-			if i%2 == 0 {
+			switch i % 3 {
+			case 0: // anywhere in the run
 				delay = time.Duration(rng.Int64N(int64(full) * 11 / 10))
-			} else {
+				time.Sleep(delay)
+			case 1: // the last third: record and tag writes
 				delay = full*2/3 + time.Duration(rng.Int64N(int64(full)/2))
+				time.Sleep(delay)
+			case 2: // up to 3 ms after the tag's temporary file is written:
+				// during its fsync, the check, the rename, the folder sync
+				delay = time.Duration(rng.Int64N(int64(3 * time.Millisecond)))
+				c.waitLine("at temp-written", time.Minute)
+				time.Sleep(delay)
 			}
-			c := relStart(t, nil, relCrashArgs(dir)...)
-			time.Sleep(delay)
 			c.cmd.Process.Signal(syscall.SIGKILL)
 			code, stderr := c.wait(t, time.Minute)
 			if code != -1 && code != 0 {
 				t.Fatalf("run %d (kill after %s): exit %d: %s", i, delay, code, stderr)
 			}
 			state := relCheckCrashState(t, base, dir)
-			if code == 0 && state != "new" {
-				t.Fatalf("run %d finished successfully but left the old tags.parquet", i)
+			where := relLastPoint(stderr)
+			if code == 0 {
+				where = "after exit"
 			}
-			counts[state]++
+			want := map[string]string{"before the tag write": "old", "temp-written": "old", "renamed": "new", "after exit": "new"}[where]
+			if want != "" && state != want {
+				t.Fatalf("run %d: killed %s (after %s), tags.parquet is the %s file, want the %s one", i, where, delay, state, want)
+			}
+			counts[where+": "+state]++
 			// The dataset must accept the same selection again unless the
 			// tag was committed.
 			if state == "old" {
@@ -242,6 +276,7 @@ func TestCrashKillAtRandomTimes(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("%s: %d kills over a %s run: %d left the old file, %d the new one", base.name, runs, full.Round(time.Millisecond), counts["old"], counts["new"])
+		t.Logf("%s: %d kills over a %s run (tag written at %s); where they landed and the file left: %v",
+			base.name, runs, full.Round(time.Millisecond), write.Round(time.Millisecond), counts)
 	}
 }

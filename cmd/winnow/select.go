@@ -317,12 +317,18 @@ func printStrategy(w io.Writer, s pipeline.StrategyReport) {
 // testHook lets the crash-safety tests pause a child process at a named
 // point of the tag write: WINNOW_TEST_PAUSE=POINT makes it print
 // "paused POINT" on stderr and sleep, so the test can kill it there.
+// WINNOW_TEST_TRACE=1 prints "at POINT" at every point, so a test that
+// kills at random moments can tell where each kill landed.
 func testHook() func(string) {
 	point := os.Getenv("WINNOW_TEST_PAUSE")
-	if point == "" {
+	trace := os.Getenv("WINNOW_TEST_TRACE") != ""
+	if point == "" && !trace {
 		return nil
 	}
 	return func(p string) {
+		if trace {
+			fmt.Fprintf(os.Stderr, "at %s\n", p)
+		}
 		if p == point || point == "all" {
 			fmt.Fprintf(os.Stderr, "paused %s\n", p)
 			time.Sleep(time.Hour)
