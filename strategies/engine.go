@@ -100,7 +100,8 @@ type engine struct {
 	inS     []bool
 	empty   bool
 
-	heaps *heaps
+	heaps  *heaps
+	static *static
 }
 
 func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
@@ -182,9 +183,15 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 		if !e.empty && e.heaps == nil && e.lazyOK() {
 			e.buildHeaps() // may decide that scanning is cheaper
 		}
-		if e.heaps != nil && e.lazyOK() {
+		if e.static == nil && e.staticOK() {
+			e.buildStatic() // may decide that scanning is cheaper
+		}
+		switch {
+		case e.heaps != nil && e.lazyOK():
 			w, sc = e.heaps.best(e)
-		} else {
+		case e.static != nil && e.staticOK():
+			w, sc = e.static.best(e)
+		default:
 			w, sc = e.scan()
 		}
 		if w < 0 {

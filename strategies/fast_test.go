@@ -162,3 +162,29 @@ func TestManyCountRows(t *testing.T) {
 		t.Error("1500 distinct count rows grouped for heaps")
 	}
 }
+
+// TestStaticOrder covers the sorted-order path for weights and balancing
+// without diversity, where huge groups of candidates tie exactly.
+func TestStaticOrder(t *testing.T) {
+	const n = 3000
+	r := rand.New(rand.NewPCG(6, 6))
+	flags := make([]float64, n)
+	onehot := make([]float64, n*3)
+	for i := 0; i < n; i++ {
+		flags[i] = float64(r.IntN(2))
+		onehot[i*3+r.IntN(3)] = 1
+	}
+	v := clustered(r, n, 2)
+	dedup, err := NewDeduplication(v, 2, 0.5, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range [][]Strategy{
+		{mustW(t, flags, 1)},
+		{mustBal(t, onehot, 3, []float64{1, 2, 3}, 1)},
+		{mustW(t, flags, -1), mustBal(t, onehot, 3, []float64{1, 1, 1}, 2)},
+		{dedup, mustBal(t, onehot, 3, []float64{1, 1, 1}, 1), mustW(t, flags, 0.5)},
+	} {
+		allPaths(t, Problem{Rows: n, Candidates: n - 10, Preselected: []int{n - 1, 3}, Picks: 400, Strategies: s})
+	}
+}
