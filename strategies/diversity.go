@@ -371,9 +371,14 @@ func (s *divState) addStream(row int, c []float32) {
 				need = append(need, int32(x))
 			}
 		}
-		// Rows in increasing order: the hardware prefetcher keeps up, an
-		// explicit prefetch only costs here.
-		for _, x := range need {
+		// Rows in increasing order: when most are needed the hardware
+		// prefetcher keeps up and an explicit prefetch only costs; when
+		// few are, each would be a memory round trip.
+		sparse := 4*len(need) < size
+		for k, x := range need {
+			if sparse && k+prefetchAhead < len(need) {
+				prefetchImpl(s.d.row(int(need[k+prefetchAhead])))
+			}
 			dx := s.md[x]
 			if d := distUpTo(s.d.row(int(x)), c, dx); d < dx {
 				s.md[x] = d
