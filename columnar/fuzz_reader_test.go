@@ -390,9 +390,8 @@ func FuzzReadEmbeddings(f *testing.F) {
 }
 
 // TestFuzzSeedsAreWhatTheySay checks the hand-made seeds: the valid files
-// open and read, and a file rewritten to claim 10^12 rows is still a
-// well-formed footer that the reader rejects with an error (rather than a
-// decoding failure before the claim is ever seen).
+// open and read, and a file rewritten to claim 10^12 rows is a different
+// file that the readers reject with an error, allocating little.
 func TestFuzzSeedsAreWhatTheySay(t *testing.T) {
 	files := fzDataset(t)
 	dir := fzWrite(t, files, "", nil)
@@ -417,12 +416,11 @@ func TestFuzzSeedsAreWhatTheySay(t *testing.T) {
 		if err := os.WriteFile(p, claim, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		st, err := columnar.Stat(p)
-		if err != nil {
-			t.Fatalf("%s claiming 10^12 rows: Stat should read the well-formed footer: %v", table, err)
-		}
-		if st.Rows != 1e12 {
-			t.Fatalf("%s: footer claims %d rows, want 10^12", table, st.Rows)
+		// Stat reads footers only: it may report the claim or reject it
+		// (a list column whose value count cannot cover the rows), never
+		// report anything else.
+		if st, err := columnar.Stat(p); err == nil && st.Rows != 1e12 {
+			t.Fatalf("%s: footer claims 10^12 rows, Stat reports %d", table, st.Rows)
 		}
 		dir := fzWrite(t, files, table, claim)
 		var rerr error
