@@ -10,7 +10,9 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -26,7 +28,9 @@ import (
 // 100000) for each codec. b.SetBytes is the float32 matrix size, so MB/s
 // is float32 delivered. peak-RSS/matrix is the process's peak resident
 // set during the timed reads over the matrix size (the high-water mark is
-// reset after the data is generated and opened).
+// reset after the data is generated and opened). cpu-s/op and GB/cpu-s
+// measure CPU time rather than wall time, which on a loaded machine says
+// more about the reader than MB/s does.
 //
 // The tables are generated once with columnar.Writer and cached under
 // benchmarks/data/ (gitignored), keyed by N, D and codec.
@@ -63,9 +67,12 @@ func BenchmarkReadEmbeddings(b *testing.B) {
 			runtime.GC()
 			debug.FreeOSMemory()
 			resetPeakRSS()
+			var cpu time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
+				c0 := readCPUTime()
 				m, err := d.ReadEmbeddings(ctx, "bench")
+				cpu += readCPUTime() - c0
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -81,6 +88,11 @@ func BenchmarkReadEmbeddings(b *testing.B) {
 				b.StartTimer()
 			}
 			b.StopTimer()
+			// CPU time (user+system, all threads) per read: on a machine
+			// shared with other jobs, matrix bytes per CPU second and the
+			// core count bound what an idle machine would deliver.
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(matrixBytes)*float64(b.N)/cpu.Seconds()/1e9, "GB/cpu-s")
 			if peak := peakRSS(); peak > 0 {
 				b.ReportMetric(float64(peak)/float64(matrixBytes), "peak-RSS/matrix")
 				b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
@@ -190,6 +202,15 @@ func writeTable(b *testing.B, path string, schema *arrow.Schema, opts columnar.W
 	if err := f.Sync(); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// readCPUTime is the user plus system CPU time of the process so far.
+func readCPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // resetPeakRSS resets the kernel's resident-set high-water mark of this
