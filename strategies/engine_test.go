@@ -414,7 +414,7 @@ func randomProblem(t testing.TB, r *rand.Rand) (Problem, []refStrategy) {
 }
 
 func TestEngineMatchesReference(t *testing.T) {
-	seeds := 3000
+	seeds := 2000
 	if testing.Short() {
 		seeds = 500
 	}
