@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,14 +27,33 @@ func relConcurrentRounds() int {
 	return 2
 }
 
+// TestConcurrentDifferentTags runs six writers of one dataset at once:
+// four selections, a query storing its matches, and `tags add` from a
+// list of ids, each adding its own tag. Every tag must survive with
+// exactly the rows a run alone stores.
 func TestConcurrentDifferentTags(t *testing.T) {
-	const procs = 4
+	const procs = 6
 	base := relCopyFixture(t)
+	ids := strings.Fields(relRun(t, nil, "query", base, "--ids", "--where", "ink_fraction > 0.2").stdout)
+	if len(ids) < 10 {
+		t.Fatalf("query --ids listed %d samples", len(ids))
+	}
+	idFile := filepath.Join(t.TempDir(), "ids.txt")
+	if err := os.WriteFile(idFile, []byte(strings.Join(ids[:7], "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// Each run's picks, from runs alone on their own copies: selections
 	// do not depend on other tags, so a concurrent run must store exactly
 	// these rows.
 	args := func(dir string, i int) []string {
-		return []string{"select", "diverse", dir, "--n", fmt.Sprint(10 + i), "--tag", fmt.Sprintf("t%d", i)}
+		tag := fmt.Sprintf("t%d", i)
+		switch i {
+		case 4:
+			return []string{"query", dir, "--where", "ink_fraction > 0.2", "--tag", tag}
+		case 5:
+			return []string{"tags", "add", dir, tag, "--ids", idFile}
+		}
+		return []string{"select", "diverse", dir, "--n", fmt.Sprint(10 + i), "--tag", tag}
 	}
 	want := make([][]int, procs)
 	for i := range procs {
