@@ -305,13 +305,19 @@ func fzReadAll(dir, mutated string) (skip string, err error) {
 	if n > fzRows {
 		return "", fmt.Errorf("Open found %d samples in a table of %d rows", n, fzRows)
 	}
-	if tbl, err := ds.SampleColumns(ctx, nil); err == nil {
-		if tbl.NumRows() != int64(n) {
-			return "", fmt.Errorf("SampleColumns: %d rows for %d samples", tbl.NumRows(), n)
+	// Read what the mutated table can affect: everything depends on the
+	// samples, the other tables only on themselves (keeps executions
+	// fast).
+	samples := mutated == "samples.parquet"
+	if samples {
+		if tbl, err := ds.SampleColumns(ctx, nil); err == nil {
+			if tbl.NumRows() != int64(n) {
+				return "", fmt.Errorf("SampleColumns: %d rows for %d samples", tbl.NumRows(), n)
+			}
+			tbl.Release()
 		}
-		tbl.Release()
 	}
-	if ds.AnnotationSchema() != nil {
+	if ds.AnnotationSchema() != nil && (samples || mutated == "annotations.parquet") {
 		if a, err := ds.AnnotationColumns(ctx, nil); err == nil {
 			if int64(len(a.Sample)) != a.Table.NumRows() {
 				return "", fmt.Errorf("AnnotationColumns: %d sample rows for %d annotations", len(a.Sample), a.Table.NumRows())
@@ -334,6 +340,9 @@ func fzReadAll(dir, mutated string) (skip string, err error) {
 		}
 	}
 	for _, model := range ds.Models() {
+		if !samples && mutated != "embeddings/"+model+".parquet" {
+			continue
+		}
 		m, err := ds.ReadEmbeddings(ctx, model)
 		if err != nil {
 			continue
