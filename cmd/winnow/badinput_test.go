@@ -262,6 +262,30 @@ func relBadCases() []relBadCase {
 		{name: "tag name in use", args: withTag("old"), code: 1, stderr: []string{`tag "old": tag already exists`, "choose a new name"}},
 
 		// Corrupt and truncated files.
+		{name: "table both file and folder", setup: func(t *testing.T, dir string) {
+			relWriteJSON(t, filepath.Join(dir, "samples", "part-0.parquet"), relSamplesSchema, relSmallRows(6, nil))
+		}, args: div(), code: 1, stderr: []string{"table samples is both a file", "and a folder"}},
+		{name: "table folder without parts", setup: func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "samples.parquet"))
+			os.MkdirAll(filepath.Join(dir, "samples"), 0o755)
+			os.WriteFile(filepath.Join(dir, "samples", "_SUCCESS"), nil, 0o644)
+		}, args: div(), code: 1, stderr: []string{"table folder holds no *.parquet part"}},
+		{name: "parts with different schemas", setup: func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "samples.parquet"))
+			relWriteJSON(t, filepath.Join(dir, "samples", "part-0.parquet"), relSamplesSchema, relSmallRows(3, nil))
+			other := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: columnar.UUIDType()}, {Name: "w", Type: arrow.BinaryTypes.String}}, nil)
+			relWriteJSON(t, filepath.Join(dir, "samples", "part-1.parquet"), other, fmt.Sprintf(`[{"sample_id": %q, "w": "x"}]`, relID(3)))
+		}, args: div(), code: 1, stderr: []string{"part-1.parquet: schema", "differs from the first part"}},
+		{name: "embedding parts of different dimensions", setup: func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "embeddings", "m.parquet"))
+			relWriteJSON(t, filepath.Join(dir, "embeddings", "m", "a.parquet"), columnar.EmbeddingSchema(2), relEmbRows("[0,0]", "[1,1]", "[2,2]"))
+			relWriteJSON(t, filepath.Join(dir, "embeddings", "m", "b.parquet"), columnar.EmbeddingSchema(3),
+				fmt.Sprintf(`[{"sample_id": %q, "embedding": [3,3,3]}]`, relID(3)))
+		}, args: div(), code: 1, stderr: []string{"b.parquet", relID(3), "has a vector of dimension more than 2"}},
+		{name: "null tag value", setup: func(t *testing.T, dir string) {
+			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: columnar.UUIDType()}, {Name: "old", Type: arrow.FixedWidthTypes.Boolean, Nullable: true}}, nil)
+			relWriteJSON(t, filepath.Join(dir, "tags.parquet"), s, fmt.Sprintf(`[{"sample_id": %q, "old": null}]`, sid))
+		}, args: div(), code: 1, stderr: []string{"tags.parquet", `tag column "old": null value for sample ` + sid}},
 		{name: "truncated samples", setup: relMangle("samples.parquet", func(b []byte) []byte { return b[:len(b)/2] }),
 			args: div(), code: 1, stderr: []string{"samples.parquet", "corrupt or truncated parquet file"}},
 		{name: "samples not parquet", setup: relMangle("samples.parquet", func(b []byte) []byte { return []byte("sample_id\n1\n") }),
