@@ -78,6 +78,14 @@ func writeRecord(ds *Dataset, res *Result, list []Strategy, opts Options) (strin
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", fmt.Errorf("selection record: %w", err)
 	}
+	// store runs this under the dataset's tag lock (as tags.Add's
+	// sidecar), so no other record is being written: temporary files in
+	// selections/ are left by killed runs, and would pile up.
+	if stale, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*.parquet.tmp-*")); len(stale) > 0 {
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
 	write := func(w io.Writer) error { return writeRecordRows(w, res, list, string(header)) }
 	if err := tags.WriteFile(path, write, nil, nil); err != nil {
 		return "", fmt.Errorf("selection record: %w", err)
