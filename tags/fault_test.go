@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -181,27 +182,45 @@ func TestWriteFileParentNotFolder(t *testing.T) {
 	}
 }
 
-// TestAddReadOnlyFolder makes the dataset folder read-only. Root ignores
-// permission bits, so as root the test skips: the full-disk and
-// not-a-folder tests cover a failing create for it.
+// ftReadOnly makes dir refuse new files and returns how it undoes that.
+// Root ignores permission bits, so as root it sets the immutable
+// attribute (chattr +i, which binds root too) instead; where neither
+// works the test is skipped with the reason.
+func ftReadOnly(t *testing.T, dir string) func() {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		return func() { os.Chmod(dir, 0o755) }
+	}
+	chattr, err := exec.LookPath("chattr")
+	if err != nil {
+		t.Skip("running as root, which ignores permission bits, without chattr to make a folder immutable; TestWriteFileParentNotFolder and TestWriteFileDiskFull cover failed writes")
+	}
+	if out, err := exec.Command(chattr, "+i", dir).CombinedOutput(); err != nil {
+		t.Skipf("running as root, which ignores permission bits, and chattr +i failed (%v: %s); TestWriteFileParentNotFolder and TestWriteFileDiskFull cover failed writes", err, out)
+	}
+	undo := func() { exec.Command(chattr, "-i", dir).Run() }
+	t.Cleanup(undo) // before TempDir's removal, which was registered first
+	return undo
+}
+
+// TestAddReadOnlyFolder makes the dataset folder refuse new files: Add
+// fails saying where, and the old tags.parquet stays.
 func TestAddReadOnlyFolder(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("running as root, which may write to read-only folders; TestWriteFileParentNotFolder and TestWriteFileDiskFull cover failed writes")
-	}
 	ds, old := ftDataset(t)
-	// The lock file must exist: Add creates it before writing anything.
-	if err := os.Chmod(ds.Dir(), 0o555); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Chmod(ds.Dir(), 0o755)
+	// The lock file exists already (ftDataset added a tag), as it does in
+	// any dataset winnow has tagged before.
+	undo := ftReadOnly(t, ds.Dir())
 	err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5))
+	undo()
 	if !errors.Is(err, os.ErrPermission) {
-		t.Fatalf("error %v, want permission denied", err)
+		t.Fatalf("error %v, want a permission error", err)
 	}
-	if !strings.Contains(err.Error(), ds.Dir()) {
-		t.Errorf("error %q does not name the folder", err)
+	if want := `add tag "new": create temporary file in ` + ds.Dir(); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
 	}
-	os.Chmod(ds.Dir(), 0o755)
 	ftIntact(t, ds.Dir(), old)
 }
 

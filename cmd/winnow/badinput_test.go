@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -449,4 +450,50 @@ func TestBadInputHighCardinality(t *testing.T) {
 	if d := relSameSnapshot(before, relSnapshot(t, dir)); d != "" {
 		t.Errorf("the failed run changed the dataset: %s", d)
 	}
+}
+
+// TestBadInputReadOnlyDataset runs a selection on a dataset folder that
+// refuses new files (read-only, or immutable when the tests run as root,
+// which ignores permission bits): exit 1 naming what could not be written,
+// and no change.
+func TestBadInputReadOnlyDataset(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "small")
+	relSmall(t, dir)
+	// Tagged before, so the lock file exists as in any dataset winnow
+	// has written.
+	if r := relRun(t, nil, "select", "diverse", dir, "--n", "1", "--tag", "first"); r.code != 0 {
+		t.Fatalf("first selection: exit %d: %s", r.code, r.stderr)
+	}
+	before := relSnapshot(t, dir)
+	for _, sub := range []string{dir, filepath.Join(dir, "selections")} {
+		relReadOnly(t, sub)
+	}
+	r := relRun(t, nil, "select", "diverse", dir, "--n", "2", "--tag", "new")
+	if r.code != 1 || !strings.Contains(r.stderr, "winnow: selection record: ") || !strings.Contains(r.stderr, filepath.Join(dir, "selections")) {
+		t.Errorf("exit %d, stderr %q; want exit 1 naming the selection record's folder", r.code, r.stderr)
+	}
+	if d := relSameSnapshot(before, relSnapshot(t, dir)); d != "" {
+		t.Errorf("the failed run changed the dataset: %s", d)
+	}
+}
+
+// relReadOnly makes dir refuse new files until the test ends: chmod for
+// ordinary users, the immutable attribute (chattr +i) for root.
+func relReadOnly(t *testing.T, dir string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(dir, 0o755) })
+		return
+	}
+	chattr, err := exec.LookPath("chattr")
+	if err != nil {
+		t.Skip("running as root, which ignores permission bits, without chattr to make a folder immutable")
+	}
+	if out, err := exec.Command(chattr, "+i", dir).CombinedOutput(); err != nil {
+		t.Skipf("running as root, which ignores permission bits, and chattr +i failed: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command(chattr, "-i", dir).Run() })
 }
