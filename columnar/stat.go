@@ -1,15 +1,11 @@
 package columnar
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // TableStat describes a table from its Parquet footers alone, without
@@ -19,70 +15,43 @@ type TableStat struct {
 	Parts  int           // number of Parquet files
 	Rows   int64         // rows in all parts
 	Bytes  int64         // size on disk
-	Schema *arrow.Schema // Arrow schema of the first part
+	Schema *arrow.Schema // Arrow schema shared by the parts
 }
 
 // Stat reads the footers of the table at path (a .parquet file or a folder
-// of part files).
+// of part files) with the same checks as every other read: a corrupt
+// footer is an error naming the file.
 func Stat(path string) (*TableStat, error) {
-	parts, err := statTableParts(path)
+	parts, err := openParts(path)
 	if err != nil {
 		return nil, err
 	}
+	defer closeParts(parts)
 	st := &TableStat{Path: path, Parts: len(parts)}
-	for i, p := range parts {
-		if err := statPart(p, st, i == 0); err != nil {
-			return nil, err
+	for _, p := range parts {
+		st.Rows += p.r.NumRows()
+		if fi, err := os.Stat(p.path); err == nil {
+			st.Bytes += fi.Size()
 		}
+	}
+	if st.Schema, err = tableSchema(parts); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
 
-func statPart(path string, st *TableStat, first bool) (err error) {
-	defer func() {
-		// arrow-go can panic on malformed footers; a bad file is an error.
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%s: corrupt parquet footer: %v", path, r)
-		}
-	}()
-	rdr, err := file.OpenParquetFile(path, false)
+// EmbeddingDim returns the dimension of model's vectors from the first
+// stored vector, without reading the others. It is 0 for a table without
+// vectors.
+func (d *Dataset) EmbeddingDim(ctx context.Context, model string) (int, error) {
+	path, ok := d.models[model]
+	if !ok {
+		return 0, fmt.Errorf("unknown model %q (models: %s)", model, knownList(d.modelNames))
+	}
+	t, err := openEmbeddings(path, d.Len())
 	if err != nil {
-		return fmt.Errorf("%s: not a readable parquet file: %w", path, err)
+		return 0, err
 	}
-	defer rdr.Close()
-	st.Rows += rdr.NumRows()
-	if fi, err := os.Stat(path); err == nil {
-		st.Bytes += fi.Size()
-	}
-	if first {
-		fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		if st.Schema, err = fr.Schema(); err != nil {
-			return fmt.Errorf("%s: schema: %w", path, err)
-		}
-	}
-	return nil
-}
-
-// statTableParts lists the Parquet files of a table: the file itself, or the
-// *.parquet files of a folder in lexical order.
-func statTableParts(path string) ([]string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.IsDir() {
-		return []string{path}, nil
-	}
-	parts, err := filepath.Glob(filepath.Join(path, "*.parquet"))
-	if err != nil {
-		return nil, err
-	}
-	if len(parts) == 0 {
-		return nil, fmt.Errorf("%s: folder holds no .parquet files", path)
-	}
-	sort.Strings(parts)
-	return parts, nil
+	defer t.Close()
+	return d.embeddingDim(ctx, t)
 }

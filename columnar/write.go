@@ -7,7 +7,9 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -53,7 +55,9 @@ type WriterOptions struct {
 // pqarrow.FileWriter, Close does not close the underlying io.Writer, so
 // callers can fsync a file before closing it.
 type Writer struct {
-	fw *pqarrow.FileWriter
+	fw        *pqarrow.FileWriter
+	groupRows int64 // rows per row group
+	inGroup   int64 // rows in the current row group
 }
 
 type nopCloser struct{ io.Writer }
@@ -103,19 +107,81 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts WriterOptions) (*Writer, 
 	if err != nil {
 		return nil, fmt.Errorf("start parquet writer: %w", err)
 	}
-	return &Writer{fw: fw}, nil
+	return &Writer{fw: fw, groupRows: rows}, nil
 }
 
 // Write appends a record batch, starting new row groups as needed.
+//
+// Writer splits records at row-group boundaries itself, and hands pqarrow
+// only pieces that start at offset 0: arrow-go v18.8.0 ignores the offset
+// of a sliced FixedSizeList when writing it, so letting pqarrow slice a
+// record would repeat the first rows' vectors in later row groups.
 func (w *Writer) Write(rec arrow.RecordBatch) error {
-	if err := w.fw.WriteBuffered(rec); err != nil {
-		return fmt.Errorf("write parquet rows: %w", err)
+	n := rec.NumRows()
+	for off := int64(0); off < n || n == 0; {
+		if w.inGroup == w.groupRows {
+			if err := w.NewRowGroup(); err != nil {
+				return err
+			}
+		}
+		k := min(n-off, w.groupRows-w.inGroup)
+		piece, owned := rec, false
+		if off != 0 || k != n {
+			piece, owned = rec.NewSlice(off, off+k), true
+		}
+		c, err := compact(piece)
+		if err != nil {
+			return err
+		}
+		if c != piece {
+			if owned {
+				piece.Release()
+			}
+			piece, owned = c, true
+		}
+		err = w.fw.WriteBuffered(piece)
+		if owned {
+			piece.Release()
+		}
+		if err != nil {
+			return fmt.Errorf("write parquet rows: %w", err)
+		}
+		w.inGroup += k
+		off += k
+		if n == 0 {
+			break
+		}
 	}
 	return nil
 }
 
+// compact returns rec, or a new copy of it whose columns start at offset
+// 0 when some do not (see Write).
+func compact(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	sliced := false
+	for _, c := range rec.Columns() {
+		sliced = sliced || c.Data().Offset() != 0
+	}
+	if !sliced {
+		return rec, nil
+	}
+	cols := make([]arrow.Array, rec.NumCols())
+	for i, c := range rec.Columns() {
+		cp, err := array.Concatenate([]arrow.Array{c}, memory.DefaultAllocator)
+		if err != nil {
+			return nil, fmt.Errorf("copy column %q: %w", rec.ColumnName(i), err)
+		}
+		defer cp.Release()
+		cols[i] = cp
+	}
+	return array.NewRecordBatch(rec.Schema(), cols, rec.NumRows()), nil
+}
+
 // NewRowGroup ends the current row group; the next Write starts another.
-func (w *Writer) NewRowGroup() error { return w.fw.NewBufferedRowGroupChecked() }
+func (w *Writer) NewRowGroup() error {
+	w.inGroup = 0
+	return w.fw.NewBufferedRowGroupChecked()
+}
 
 // Close writes the footer. It does not close the underlying writer.
 func (w *Writer) Close() error {

@@ -139,10 +139,11 @@ func (d *Dataset) Inspect(ctx context.Context) (*Report, error) {
 		}
 		r.Tables = append(r.Tables, tr)
 		if m, ok := strings.CutPrefix(name, "embeddings/"); ok {
-			mr := ModelReport{Name: m, Vectors: st.Rows}
-			if i := st.Schema.FieldIndices(columnar.EmbeddingColumn); len(i) > 0 {
-				mr.Dim = listSize(st.Schema.Field(i[0]))
+			dim, err := d.cd.EmbeddingDim(ctx, m)
+			if err != nil {
+				return nil, err
 			}
+			mr := ModelReport{Name: m, Dim: dim, Vectors: st.Rows}
 			mr.Coverage = fmt.Sprintf("%.1f%%", 100*float64(st.Rows)/float64(max(d.Len(), 1)))
 			r.Models = append(r.Models, mr)
 		}
@@ -179,15 +180,6 @@ func (d *Dataset) annotationReport(ctx context.Context) (*AnnotationReport, erro
 		ar.Sources = countStrings(ann.Table, 1)
 	}
 	return ar, nil
-}
-
-// listSize is the fixed length of a FixedSizeList field, or 0 for
-// variable-length lists (their dimension is known only from the data).
-func listSize(f arrow.Field) int {
-	if t, ok := f.Type.(*arrow.FixedSizeListType); ok {
-		return int(t.Len())
-	}
-	return 0
 }
 
 // countStrings counts the values of a string column, most frequent first
