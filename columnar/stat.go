@@ -16,6 +16,9 @@ type TableStat struct {
 	Rows   int64         // rows in all parts
 	Bytes  int64         // size on disk
 	Schema *arrow.Schema // Arrow schema shared by the parts
+	// Metadata is the first part's key-value metadata (without the
+	// stored Arrow schema, which is never decoded).
+	Metadata map[string]string
 }
 
 // Stat reads the footers of the table at path (a .parquet file or a folder
@@ -27,7 +30,12 @@ func Stat(path string) (*TableStat, error) {
 		return nil, err
 	}
 	defer closeParts(parts)
-	st := &TableStat{Path: path, Parts: len(parts)}
+	st := &TableStat{Path: path, Parts: len(parts), Metadata: map[string]string{}}
+	for _, kv := range parts[0].r.MetaData().KeyValueMetadata() {
+		if kv.Value != nil {
+			st.Metadata[kv.Key] = *kv.Value
+		}
+	}
 	for _, p := range parts {
 		st.Rows += p.r.NumRows()
 		if fi, err := os.Stat(p.path); err == nil {

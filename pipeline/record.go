@@ -159,13 +159,12 @@ func (d *Dataset) ReadRecord(ctx context.Context, tag string) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	md := st.Schema.Metadata()
-	i := md.FindKey(recordKey)
-	if i < 0 {
+	header, ok := st.Metadata[recordKey]
+	if !ok {
 		return nil, fmt.Errorf("%s: no %s metadata", path, recordKey)
 	}
 	rec := &Record{}
-	if err := json.Unmarshal([]byte(md.Values()[i]), &rec.Header); err != nil {
+	if err := json.Unmarshal([]byte(header), &rec.Header); err != nil {
 		return nil, fmt.Errorf("%s: %s metadata: %w", path, recordKey, err)
 	}
 	tbl, err := columnar.ReadTable(ctx, path, nil)
