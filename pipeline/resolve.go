@@ -254,7 +254,9 @@ func (r *resolver) column(key string) (arrow.Array, error) {
 		chunks[0].Retain()
 		return chunks[0], nil
 	}
-	return array.Concatenate(chunks, nil)
+	// Concatenate needs an allocator: nil crashes on every column of
+	// more than one chunk (tables over 32k rows).
+	return array.Concatenate(chunks, memory.DefaultAllocator)
 }
 
 // metadataWeights reads a numeric column as weights for the universe rows.
@@ -338,6 +340,9 @@ func (r *resolver) similarity(queryTag, model string, vec []float32, dim int, u 
 	if len(query) == 0 {
 		return nil, fmt.Errorf("query tag %q has no sample with an embedding for model %q", queryTag, model)
 	}
-	w := strategies.SimilarityWeights(vec, dim, u.candidates, query)
+	w, err := strategies.SimilarityWeightsContext(r.ctx, vec, dim, u.candidates, query)
+	if err != nil {
+		return nil, err
+	}
 	return append(w, make([]float64, len(u.rows)-len(w))...), nil
 }

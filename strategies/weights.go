@@ -52,11 +52,23 @@ func (s wState) Add(int)                 {}
 // vectors of dim values) and μ the mean of d_i, objective(i) = exp(-d_i/μ),
 // or 1 for all when μ = 0. query must hold at least one vector.
 func SimilarityWeights(vectors []float32, dim int, candidates int, query []float32) []float64 {
+	d, _ := SimilarityWeightsContext(context.Background(), vectors, dim, candidates, query)
+	return d
+}
+
+// SimilarityWeightsContext is SimilarityWeights that stops when ctx is
+// done and returns ctx's error: with many query vectors the nearest-query
+// search is candidates × Q distances, seconds on large datasets, and
+// Ctrl-C must not wait for it.
+func SimilarityWeightsContext(ctx context.Context, vectors []float32, dim int, candidates int, query []float32) ([]float64, error) {
 	q := len(query) / dim
 	d := make([]float64, candidates)
 	const size = 256
-	parallel(workerCount(0), chunks(candidates, size), func(t int) {
+	err := parallelCtx(ctx, workerCount(0), chunks(candidates, size), func(t int) {
 		for i := t * size; i < min((t+1)*size, candidates); i++ {
+			if ctx.Err() != nil {
+				return
+			}
 			v := vectors[i*dim : (i+1)*dim]
 			best := math.Inf(1)
 			for j := 0; j < q; j++ {
@@ -65,6 +77,9 @@ func SimilarityWeights(vectors []float32, dim int, candidates int, query []float
 			d[i] = math.Sqrt(best)
 		}
 	})
+	if err != nil {
+		return nil, err
+	}
 	mu := 0.0
 	for _, x := range d {
 		mu += x
@@ -77,7 +92,7 @@ func SimilarityWeights(vectors []float32, dim int, candidates int, query []float
 			d[i] = math.Exp(-x / mu)
 		}
 	}
-	return d
+	return d, nil
 }
 
 // typK is the neighbour count of spec §6.

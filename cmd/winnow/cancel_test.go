@@ -37,17 +37,29 @@ func TestCancelLongSelection(t *testing.T) {
 	dir := relLongDataset(t)
 	before := relSnapshot(t, dir)
 	relBuild(t) // build outside the timed part
+	diverse := []string{"diverse", "--n", "3000"}
 	for _, tc := range []struct {
+		name  string
 		sig   syscall.Signal
 		after time.Duration
+		cmd   []string // select subcommand and flags
 	}{
-		{syscall.SIGINT, time.Second},            // in the greedy engine
-		{syscall.SIGTERM, time.Second},           // batch schedulers stop jobs with SIGTERM
-		{syscall.SIGINT, 150 * time.Millisecond}, // while the embeddings are read
+		{"diverse", syscall.SIGINT, time.Second, diverse},            // in the greedy engine
+		{"diverse", syscall.SIGTERM, time.Second, diverse},           // batch schedulers stop jobs with SIGTERM
+		{"diverse", syscall.SIGINT, 150 * time.Millisecond, diverse}, // while the embeddings are read
+		{"typical", syscall.SIGINT, time.Second, []string{"typical", "--n", "3000"}},
+		// In the nearest-query search: 50,000 candidates × ~5,000 samples
+		// tagged reviewed (it ignored cancellation before).
+		{"similar", syscall.SIGINT, time.Second, []string{"similar", "--n", "3000", "--query-tag", "reviewed"}},
+		// Metadata columns of more than one chunk (over 32k rows) crashed
+		// weighting and balancing before.
+		{"multi", syscall.SIGINT, time.Second, []string{"multi", "--n", "3000",
+			"--strategy", "diversity", "--strategy", "weights:key=width", "--strategy", "metadata_balance:key=weather"}},
 	} {
 		sig := tc.sig
-		t.Run(sig.String()+"-after-"+tc.after.String(), func(t *testing.T) {
-			c := relStart(t, nil, "select", "diverse", dir, "--n", "3000", "--tag", "long")
+		t.Run(tc.name+"-"+sig.String()+"-after-"+tc.after.String(), func(t *testing.T) {
+			args := append([]string{"select", tc.cmd[0], dir, "--tag", "long"}, tc.cmd[1:]...)
+			c := relStart(t, nil, args...)
 			time.Sleep(tc.after)
 			select {
 			case <-c.done:
