@@ -498,3 +498,50 @@ func relReadOnly(t *testing.T, dir string) {
 	}
 	t.Cleanup(func() { exec.Command(chattr, "-i", dir).Run() })
 }
+
+// TestLargeMultiPartDataset runs every strategy to completion on a
+// dataset whose tables are folders of three parts, each of several row
+// groups, with 40,000 samples: columns then arrive in many chunks, the
+// shape the 2,000-sample fixture never has (weighting and balancing
+// crashed on it once). Each run must succeed and store a tag of n
+// samples; the existing tag must survive.
+func TestLargeMultiPartDataset(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates a 40,000-sample dataset")
+	}
+	dir := filepath.Join(t.TempDir(), "big")
+	_, err := datagen.Generate(context.Background(), dir, datagen.Config{N: 40000, Dim: 8, Clusters: 20, Seed: 3, Parts: 3, RowGroupRows: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range [][]string{
+		{"diverse"},
+		{"dedup", "--min-distance", "0.05"},
+		{"weighted", "--metadata-key", "width"},
+		{"balanced", "--source", "ground_truth", "--target", "input"},
+		{"metadata-balanced", "--metadata-key", "weather"},
+		{"similar", "--query-tag", "reviewed"},
+		{"typical", "--where", `split == "test"`},
+		{"diverse", "--preselected", "reviewed", "--where", `weather == "rain" and width > 500`},
+	} {
+		tag := fmt.Sprintf("big%d", i)
+		args := append([]string{"select", tc[0], dir, "--n", "30", "--tag", tag}, tc[1:]...)
+		if r := relRun(t, nil, args...); r.code != 0 {
+			t.Errorf("%s: exit %d: %s", strings.Join(tc, " "), r.code, r.stderr)
+		}
+	}
+	tags := relTags(t, dir)
+	if len(tags["reviewed"]) == 0 {
+		t.Error("tag reviewed was lost")
+	}
+	for i := range 8 {
+		name := fmt.Sprintf("big%d", i)
+		want := 30
+		if i == 7 {
+			want += len(tags["reviewed"]) // preselected samples stay in the result
+		}
+		if got := len(tags[name]); got != want {
+			t.Errorf("tag %s holds %d samples, want %d", name, got, want)
+		}
+	}
+}
