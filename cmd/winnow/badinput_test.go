@@ -328,6 +328,12 @@ func relBadCases() []relBadCase {
 			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: columnar.UUIDType()}, {Name: "label", Type: arrow.PrimitiveTypes.Int64}}, nil)
 			relWriteJSON(t, filepath.Join(dir, "annotations.parquet"), s, fmt.Sprintf(`[{"sample_id": %q, "label": 3}]`, sid))
 		}, args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1, stderr: []string{"annotations.parquet", `"label"`}},
+		{name: "annotation of an unknown sample", setup: func(t *testing.T, dir string) {
+			relWriteJSON(t, filepath.Join(dir, "annotations.parquet"), relAnnSchema, fmt.Sprintf(`[{"sample_id": %q, "label": "cat"}, {"sample_id": %q, "label": "dog"}]`, sid, relID(77)))
+		}, args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1, stderr: []string{"annotations.parquet", relID(77), "not in samples"}},
+		{name: "tag of an unknown sample", setup: func(t *testing.T, dir string) {
+			relWriteJSON(t, filepath.Join(dir, "tags.parquet"), relTagsSchema, fmt.Sprintf(`[{"sample_id": %q, "old": true}]`, relID(55)))
+		}, args: div(), code: 1, stderr: []string{"tags.parquet", relID(55), "not in samples"}},
 		{name: "tag column not boolean", setup: func(t *testing.T, dir string) {
 			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: columnar.UUIDType()}, {Name: "old", Type: arrow.PrimitiveTypes.Int64}}, nil)
 			relWriteJSON(t, filepath.Join(dir, "tags.parquet"), s, fmt.Sprintf(`[{"sample_id": %q, "old": 3}]`, sid))
