@@ -167,3 +167,15 @@ func equal(a, b []int) bool {
 	}
 	return true
 }
+
+func TestSimilarityCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := SimilarityWeightsContext(ctx, make([]float32, 2000), 2, 1000, []float32{0, 0}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	w, err := SimilarityWeightsContext(context.Background(), []float32{0, 0, 3, 4}, 2, 2, []float32{0, 0})
+	if err != nil || w[0] != 1 || math.Abs(w[1]-math.Exp(-2)) > 1e-15 {
+		t.Errorf("weights %v, %v; want [1 e^-2]", w, err)
+	}
+}
