@@ -36,7 +36,7 @@ type Dataset struct {
 	samples string // samples table path
 	schema  *arrow.Schema
 	ids     []uuid.UUID
-	index   map[uuid.UUID]int32
+	index   *idIndex
 
 	models     map[string]string // model name -> table path
 	modelNames []string
@@ -68,7 +68,16 @@ func Open(ctx context.Context, dir string) (*Dataset, error) {
 	if d.samples == "" {
 		return nil, fmt.Errorf("open dataset %s: no samples table (samples.parquet or samples/)", dir)
 	}
-	if err := d.readSamples(ctx); err != nil {
+	// The tags table is decoded while the sample ids are: both are whole
+	// columns of every sample, and they are independent until mapped.
+	tags := make(chan tagsLoad, 1)
+	go func() { tags <- loadTags(ctx, dir) }()
+	err = d.readSamples(ctx)
+	tl := <-tags
+	if tl.tbl != nil {
+		defer tl.tbl.Release()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
 	}
 	if err := d.findModels(); err != nil {
@@ -77,7 +86,7 @@ func Open(ctx context.Context, dir string) (*Dataset, error) {
 	if err := d.openAnnotations(); err != nil {
 		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
 	}
-	if err := d.readTags(ctx); err != nil {
+	if err := d.readTags(tl); err != nil {
 		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
 	}
 	return d, nil
@@ -107,7 +116,16 @@ func (d *Dataset) readSamples(ctx context.Context) error {
 	fields[idx[0]] = arrow.Field{Name: SampleIDColumn, Type: UUIDType()}
 	d.schema = arrow.NewSchema(fields, nil)
 
-	d.index = make(map[uuid.UUID]int32)
+	// Size the id slice from the footers, but never beyond the bytes on
+	// disk: a footer may lie, and unique ids take 16 bytes a row anyway.
+	var claimed, size int64
+	for _, p := range parts {
+		claimed += p.r.NumRows()
+		if fi, err := p.f.Stat(); err == nil {
+			size += fi.Size() / 16
+		}
+	}
+	d.ids = make([]uuid.UUID, 0, max(0, min(claimed, size, math.MaxInt32)))
 	var ir idReader
 	for _, p := range parts {
 		col, err := p.idColumn(SampleIDColumn)
@@ -118,15 +136,10 @@ func (d *Dataset) readSamples(ctx context.Context) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			base := len(d.ids)
 			err := ir.read(p, p.r.RowGroup(g), col, SampleIDColumn, func(i int, id uuid.UUID) error {
-				if prev, dup := d.index[id]; dup {
-					return fmt.Errorf("%s: column %q: duplicate sample id %s (rows %d and %d)", p.path, SampleIDColumn, id, prev, base+i)
-				}
 				if len(d.ids) >= math.MaxInt32 {
 					return fmt.Errorf("%s: more than %d samples", d.samples, math.MaxInt32)
 				}
-				d.index[id] = int32(len(d.ids))
 				d.ids = append(d.ids, id)
 				return nil
 			})
@@ -134,6 +147,9 @@ func (d *Dataset) readSamples(ctx context.Context) error {
 				return err
 			}
 		}
+	}
+	if d.index, err = buildIDIndex(d.ids); err != nil {
+		return fmt.Errorf("%s: column %q: %w", d.samples, SampleIDColumn, err)
 	}
 	return nil
 }
@@ -184,7 +200,7 @@ func (d *Dataset) IDs() []uuid.UUID { return d.ids }
 
 // Lookup returns the dataset row of sample id.
 func (d *Dataset) Lookup(id uuid.UUID) (int, bool) {
-	i, ok := d.index[id]
+	i, ok := d.index.find(id)
 	return int(i), ok
 }
 

@@ -373,6 +373,8 @@ func readPart(ctx context.Context, p *part, columns []string) (tbl arrow.Table, 
 	for i := range rgs {
 		rgs[i] = i
 	}
+	// Not Parallel: arrow-go would decode columns on goroutines of its own,
+	// where a panic on a corrupt page cannot be recovered into an error.
 	// A record reader decodes BatchSize rows at a time, so memory grows
 	// with the data actually decoded, never with the footer's claims.
 	rr, err := fr.GetRecordReader(ctx, leaves, rgs)

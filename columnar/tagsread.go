@@ -19,18 +19,30 @@ import (
 	"github.com/google/uuid"
 )
 
-// readTags reads and validates the tags table, if any.
-func (d *Dataset) readTags(ctx context.Context) error {
-	path, err := locateTable(d.dir, tagsTable)
+// tagsLoad is the tags table as read from disk, before validation.
+type tagsLoad struct {
+	path string
+	tbl  arrow.Table
+	err  error
+}
+
+// loadTags reads the tags table of dataset dir, if it has one.
+func loadTags(ctx context.Context, dir string) tagsLoad {
+	path, err := locateTable(dir, tagsTable)
 	if err != nil || path == "" {
-		return err
+		return tagsLoad{err: err}
 	}
-	d.tags = path
 	tbl, err := ReadTable(ctx, path, nil)
-	if err != nil {
-		return err
+	return tagsLoad{path: path, tbl: tbl, err: err}
+}
+
+// readTags validates the loaded tags table and maps it to sample rows.
+func (d *Dataset) readTags(tl tagsLoad) error {
+	if tl.err != nil || tl.path == "" {
+		return tl.err
 	}
-	defer tbl.Release()
+	path, tbl := tl.path, tl.tbl
+	d.tags = path
 	sc := tbl.Schema()
 	idIdx := sc.FieldIndices(SampleIDColumn)
 	if len(idIdx) == 0 {
@@ -42,10 +54,13 @@ func (d *Dataset) readTags(ctx context.Context) error {
 	rows := make([]int32, tbl.NumRows())
 	ids := make([]uuid.UUID, tbl.NumRows())
 	seen := NewBitmap(d.Len())
-	err = uuidsOf(path, SampleIDColumn, tbl.Column(idIdx[0]).Data(), func(row int, id uuid.UUID) error {
-		r, ok := d.index[id]
+	err := uuidsOf(path, SampleIDColumn, tbl.Column(idIdx[0]).Data(), func(row int, id uuid.UUID) error {
+		// winnow writes tags in dataset order: then no lookup is needed.
+		r, ok := int32(row), row < len(d.ids) && d.ids[row] == id
 		if !ok {
-			return fmt.Errorf("%s: sample id %s is not in samples", path, id)
+			if r, ok = d.index.find(id); !ok {
+				return fmt.Errorf("%s: sample id %s is not in samples", path, id)
+			}
 		}
 		if seen.Get(int(r)) {
 			return fmt.Errorf("%s: column %q: duplicate sample id %s", path, SampleIDColumn, id)
