@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -172,7 +173,8 @@ func ReadIDs(ds *columnar.Dataset, r io.Reader) (*columnar.Bitmap, error) {
 	bm := columnar.NewBitmap(ds.Len())
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for line := 1; sc.Scan(); line++ {
+	line := 1
+	for ; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
 		if text == "" {
 			continue
@@ -188,6 +190,9 @@ func ReadIDs(ds *columnar.Dataset, r io.Reader) (*columnar.Bitmap, error) {
 		bm.Set(row)
 	}
 	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("read ids: line %d is longer than 1 MiB; expected one sample id per line", line)
+		}
 		return nil, fmt.Errorf("read ids: %w", err)
 	}
 	return bm, nil

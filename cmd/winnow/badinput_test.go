@@ -356,6 +356,16 @@ func relBadCases() []relBadCase {
 		{name: "target summing to zero", args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new", "--target", "cat=0,dog=0,bird=0"},
 			code: 1, stderr: []string{"target"}},
 
+		// Id lists (tags add).
+		{name: "ids not UUIDs", args: []string{"tags", "add", "DIR", "new", "--ids", "-"}, stdin: relID(0) + "\nnot-an-id\n",
+			code: 1, stderr: []string{`tag "new": line 2: "not-an-id" is not a sample id (UUID)`}},
+		{name: "ids of unknown samples", args: []string{"tags", "add", "DIR", "new", "--ids", "-"}, stdin: relID(1) + "\n" + relID(42) + "\n",
+			code: 1, stderr: []string{`tag "new": line 2: sample id ` + relID(42) + " is not in the dataset"}},
+		{name: "ids line over 1 MiB", args: []string{"tags", "add", "DIR", "new", "--ids", "-"}, stdin: strings.Repeat("x", 2<<20),
+			code: 1, stderr: []string{`tag "new": read ids: line 1 is longer than 1 MiB; expected one sample id per line`}},
+		{name: "ids for a tag name in use", args: []string{"tags", "add", "DIR", "old", "--ids", "-"}, stdin: relID(1) + "\n",
+			code: 1, stderr: []string{`tag "old": tag already exists`}},
+
 		// Strategy configs.
 		{name: "config not JSON", args: multi("--config", "-"), stdin: `{"strategies": [`, code: 1, stderr: []string{"strategies config"}},
 		{name: "config unknown strategy", args: multi("--config", "-"), stdin: `{"strategies": [{"strategy_name": "magic"}]}`,
