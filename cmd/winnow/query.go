@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/urfave/cli/v3"
+
+	"winnow/pipeline"
 )
 
 func queryCommand(std stdio) *cli.Command {
@@ -44,11 +46,9 @@ Examples:
 			if err != nil {
 				return err
 			}
-			q := ds.Query()
-			if w := cmd.String("where"); w != "" {
-				if q, err = q.Where(w); err != nil {
-					return err
-				}
+			q, err := whereQuery(ds, cmd)
+			if err != nil {
+				return err
 			}
 			switch {
 			case cmd.IsSet("tag"):
@@ -79,4 +79,12 @@ Examples:
 			return nil
 		},
 	}
+}
+
+// whereQuery is the dataset's query narrowed by the command's --where.
+func whereQuery(ds *pipeline.Dataset, cmd *cli.Command) (*pipeline.Query, error) {
+	if w := cmd.String("where"); w != "" {
+		return ds.Query().Where(w)
+	}
+	return ds.Query(), nil
 }

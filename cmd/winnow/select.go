@@ -227,11 +227,9 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 	if err != nil {
 		return err
 	}
-	q := ds.Query()
-	if w := cmd.String("where"); w != "" {
-		if q, err = q.Where(w); err != nil {
-			return err
-		}
+	q, err := whereQuery(ds, cmd)
+	if err != nil {
+		return err
 	}
 	sel, err := q.SelectionContext(ctx)
 	if err != nil {
