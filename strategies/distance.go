@@ -17,10 +17,25 @@ func sqDist(a, b []float32) float64 {
 	if len(a) <= distBlock {
 		return sqDistImpl(a, b)
 	}
+	return sqDistUpTo(a, b, math.Inf(1))
+}
+
+// sqDistUpTo is the blocked sum of sqDist, stopped after the first block
+// that brings it to lim2 or above.
+func sqDistUpTo(a, b []float32, lim2 float64) float64 {
 	s := 0.0
-	for lo := 0; lo < len(a); lo += distBlock {
-		hi := min(lo+distBlock, len(a))
-		s += sqDistImpl(a[lo:hi], b[lo:hi])
+	for lo := 0; lo < len(a); {
+		if len(a)-lo >= distBlock {
+			var n int
+			s, n = sqDistBlocksImpl(a[lo:], b[lo:], s, lim2)
+			lo += n
+		} else {
+			s += sqDistImpl(a[lo:], b[lo:])
+			lo = len(a)
+		}
+		if s >= lim2 {
+			break
+		}
 	}
 	return s
 }
@@ -39,14 +54,38 @@ func distUpTo(a, b []float32, limit float64) float64 {
 	}
 	lim2 := limit * limit
 	s := 0.0
-	for lo := 0; lo < len(a); lo += distBlock {
-		hi := min(lo+distBlock, len(a))
-		s += sqDistImpl(a[lo:hi], b[lo:hi])
+	for lo := 0; lo < len(a); {
+		if len(a)-lo >= distBlock {
+			var n int
+			s, n = sqDistBlocksImpl(a[lo:], b[lo:], s, lim2)
+			lo += n
+		} else {
+			s += sqDistImpl(a[lo:], b[lo:])
+			lo = len(a)
+		}
+		// s >= lim2 does not imply sqrt(s) >= limit after rounding:
+		// only the second test may stop early.
 		if s >= lim2 && math.Sqrt(s) >= limit {
 			break
 		}
 	}
 	return math.Sqrt(s)
+}
+
+// sqDistBlocksGo adds to s the kernel's sums of whole distBlock blocks of
+// a and b, in order, stopping after the first block that brings s to lim2
+// or above or when less than a block is left; it returns s and the number
+// of values consumed.
+func sqDistBlocksGo(a, b []float32, s, lim2 float64) (float64, int) {
+	n := 0
+	for len(a)-n >= distBlock {
+		s += sqDistImpl(a[n:n+distBlock], b[n:n+distBlock])
+		n += distBlock
+		if s >= lim2 {
+			break
+		}
+	}
+	return s, n
 }
 
 // sqDistGo is the portable kernel: four independent accumulators so the
@@ -96,8 +135,10 @@ func sqDist32Go(a, b []float32) float32 {
 }
 
 var (
-	sqDistImpl   = sqDistGo
-	sqDist32Impl = sqDist32Go
+	sqDistImpl = sqDistGo
+	// sqDistBlocksImpl is sqDistBlocksGo in one call where the CPU allows.
+	sqDistBlocksImpl = sqDistBlocksGo
+	sqDist32Impl     = sqDist32Go
 	// sqDist32x4Impl sets out to the float32 squared distances from q to
 	// the four consecutive rows of len(q) values at rows, or returns false
 	// when it cannot (no kernel for this CPU or dimension).

@@ -11,6 +11,9 @@ import "golang.org/x/sys/cpu"
 func sqDistAVX2(a, b []float32) float64
 
 //go:noescape
+func sqDistBlocksAVX2(a, b []float32, s, lim2 float64) (sum float64, n int)
+
+//go:noescape
 func sqDist32AVX2(a, b []float32) float32
 
 //go:noescape
@@ -22,6 +25,9 @@ func prefetchAVX2(p *float32, bytes int)
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		sqDistImpl = func(a, b []float32) float64 { return sqDistAVX2(a, b[:len(a)]) }
+		sqDistBlocksImpl = func(a, b []float32, s, lim2 float64) (float64, int) {
+			return sqDistBlocksAVX2(a, b[:len(a)], s, lim2)
+		}
 		prefetchImpl = func(row []float32) {
 			if len(row) > 0 {
 				prefetchAVX2(&row[0], 4*len(row))

@@ -213,3 +213,67 @@ prefetchloop:
 	SUBQ $64, CX
 	JG   prefetchloop
 	RET
+
+// func sqDistBlocksAVX2(a, b []float32, s, lim2 float64) (sum float64, n int)
+// Adds to s, block after block of 64 dimensions, each block's squared
+// distance reduced exactly as sqDistAVX2 reduces a 64-value slice, and
+// stops after the first block that brings the sum to lim2 or above, or
+// when fewer than 64 values are left. It returns the sum and the number of
+// values consumed. One call replaces a call per block (and the checks
+// between them), which cost a fifth of an update on 512 dimensions.
+TEXT ·sqDistBlocksAVX2(SB), NOSPLIT, $0-80
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	MOVQ b_base+24(FP), DI
+	MOVSD s+48(FP), X6
+	MOVSD lim2+56(FP), X7
+	XORQ AX, AX
+
+block:
+	CMPQ CX, $64
+	JL   out
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	MOVQ $4, DX
+
+inner:
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD 16(SI), Y5
+	VCVTPS2PD 32(SI), Y8
+	VCVTPS2PD 48(SI), Y9
+	VCVTPS2PD (DI), Y10
+	VCVTPS2PD 16(DI), Y11
+	VCVTPS2PD 32(DI), Y12
+	VCVTPS2PD 48(DI), Y13
+	VSUBPD Y10, Y4, Y4
+	VSUBPD Y11, Y5, Y5
+	VSUBPD Y12, Y8, Y8
+	VSUBPD Y13, Y9, Y9
+	VFMADD231PD Y4, Y4, Y0
+	VFMADD231PD Y5, Y5, Y1
+	VFMADD231PD Y8, Y8, Y2
+	VFMADD231PD Y9, Y9, Y3
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ DX
+	JNZ  inner
+	VADDPD Y1, Y0, Y0
+	VADDPD Y3, Y2, Y2
+	VADDPD Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VHADDPD X0, X0, X0
+	VADDSD X0, X6, X6
+	ADDQ $64, AX
+	SUBQ $64, CX
+	UCOMISD X7, X6
+	JAE  out
+	JMP  block
+
+out:
+	VZEROUPPER
+	MOVSD X6, sum+64(FP)
+	MOVQ AX, n+72(FP)
+	RET

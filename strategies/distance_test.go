@@ -112,3 +112,32 @@ func TestDistUpTo(t *testing.T) {
 		}
 	}
 }
+
+// TestBlocksKernel checks that the one-call blocked sum is bit-identical to
+// the portable loop of per-block kernel calls, stops at the same block, and
+// that sqDist still equals the per-block sum it has always been.
+func TestBlocksKernel(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for trial := 0; trial < 3000; trial++ {
+		n := r.IntN(600)
+		a, b := make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i], b[i] = float32(r.NormFloat64()*3), float32(r.NormFloat64())
+		}
+		s0 := float64(r.IntN(3))
+		perBlock := 0.0
+		for lo := 0; lo < n; lo += distBlock {
+			perBlock += sqDistImpl(a[lo:min(lo+distBlock, n)], b[lo:min(lo+distBlock, n)])
+		}
+		if got := sqDist(a, b); n > 0 && got != perBlock {
+			t.Fatalf("n=%d: sqDist %v, per-block sum %v", n, got, perBlock)
+		}
+		for _, lim2 := range []float64{math.Inf(1), 0, perBlock / 2, perBlock, math.Nextafter(perBlock, 0), perBlock / 7} {
+			ws, wn := sqDistBlocksGo(a, b, s0, lim2)
+			gs, gn := sqDistBlocksImpl(a, b, s0, lim2)
+			if gs != ws || gn != wn {
+				t.Fatalf("n=%d lim2=%v: kernel (%v, %d), portable (%v, %d)", n, lim2, gs, gn, ws, wn)
+			}
+		}
+	}
+}

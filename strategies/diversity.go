@@ -153,12 +153,13 @@ type divState struct {
 	naive   bool
 	stream  int // 0: choose per update, 1: always addStream, -1: never (tests)
 
-	groups []group
-	grp    []int32 // group of each candidate, -1 once ineligible for good
-	active []bool  // per group: may the new center take members from it
-	dac    []float64
-	tasks  []divTask
-	work   int64 // distance computations done, for benchmarks
+	groups  []group
+	grp     []int32 // group of each candidate, -1 once ineligible for good
+	active  []bool  // per group: may the new center take members from it
+	actList []int32
+	dac     []float64
+	tasks   []divTask
+	work    int64 // distance computations done, for benchmarks
 }
 
 func (s *divState) Objective(i int) float64 {
@@ -407,18 +408,25 @@ func (s *divState) addStream(row int, c []float32) {
 		members = append(members, mv...)
 	}
 	// Drop the members that moved or became ineligible from the groups
-	// they left; the survivors' distances did not change.
+	// they left; the survivors' distances did not change. Each group owns
+	// its member list, so the groups are compacted in parallel: done
+	// serially this walk was a large share of the update on few cores.
+	act := s.actList[:0]
 	for g := range s.groups {
-		if !s.active[g] {
-			continue
+		if s.active[g] {
+			act = append(act, int32(g))
 		}
+	}
+	s.actList = act
+	parallel(s.workers, len(act), func(t int) {
+		g := act[t]
 		gr := &s.groups[g]
 		w, radius := 0, 0.0
 		for _, x := range gr.members {
-			if s.grp[x] == int32(g) {
+			if s.grp[x] == g {
 				gr.members[w] = x
 				w++
-				radius = math.Max(radius, s.md[x])
+				radius = max(radius, s.md[x])
 			}
 		}
 		gr.members = gr.members[:w]
@@ -428,6 +436,6 @@ func (s *divState) addStream(row int, c []float32) {
 		} else if w < cap(gr.members)/4 {
 			gr.members = append([]int32(nil), gr.members...)
 		}
-	}
+	})
 	s.groups = append(s.groups, group{center: int32(row), radius: newRadius, members: members})
 }
