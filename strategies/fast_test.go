@@ -188,3 +188,32 @@ func TestStaticOrder(t *testing.T) {
 		allPaths(t, Problem{Rows: n, Candidates: n - 10, Preselected: []int{n - 1, 3}, Picks: 400, Strategies: s})
 	}
 }
+
+// TestFastPathsWideVectors repeats the comparison on vectors wider than one
+// distance block (two whole blocks and a tail), where distances go through
+// the one-call blocked kernel and stop early, and where the row-order walk
+// meets both windows it walks whole and sparse ones.
+func TestFastPathsWideVectors(t *testing.T) {
+	const n, dim = 3000, 2*distBlock + 5
+	v := clustered(rand.New(rand.NewPCG(11, 12)), n, dim)
+	dedup, err := NewDeduplication(v, dim, 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []Strategy{mustDiv(t, v, dim, 1), dedup} {
+		p := Problem{Rows: n, Candidates: n, Picks: 120, Strategies: []Strategy{s}}
+		var first []int
+		for k, opt := range []options{{naive: true}, {}, {stream: 1}, {stream: -1}} {
+			p.Workers = k%3 + 1
+			res, err := selectWith(context.Background(), p, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k == 0 {
+				first = rows(res)
+			} else if !slices.Equal(rows(res), first) {
+				t.Fatalf("%+v: picks differ from the straightforward path", opt)
+			}
+		}
+	}
+}
