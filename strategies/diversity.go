@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 )
 
 // Diversity is the diversity strategy of spec §3 (greedy k-center over the
@@ -157,6 +158,7 @@ type divState struct {
 	grp     []int32 // group of each candidate, -1 once ineligible for good
 	active  []bool  // per group: may the new center take members from it
 	actList []int32
+	lost    []int32 // per group: members that left it in this update
 	dac     []float64
 	tasks   []divTask
 	work    int64 // distance computations done, for benchmarks
@@ -361,11 +363,14 @@ func (s *divState) addStream(row int, c []float32) {
 	newG := int32(len(s.groups))
 	if cap(s.active) < len(s.groups) {
 		s.active = make([]bool, len(s.groups), 2*len(s.groups))
+		s.lost = make([]int32, len(s.groups), 2*len(s.groups))
 	}
 	s.active = s.active[:len(s.groups)]
+	s.lost = s.lost[:len(s.groups)]
 	for g := range s.groups {
 		gr := &s.groups[g]
 		s.active[g] = len(gr.members) > 0 && !(s.dac[g] >= 2*gr.radius*skipMargin)
+		s.lost[g] = 0
 	}
 	const size = 4096
 	nt := chunks(s.cand, size)
@@ -382,6 +387,7 @@ func (s *divState) addStream(row int, c []float32) {
 		}
 		upd := func(x int32, d float64) {
 			s.md[x] = d
+			atomic.AddInt32(&s.lost[s.grp[x]], 1)
 			if s.d.dedup && d < s.d.minDist {
 				s.grp[x] = -1
 				return
@@ -449,12 +455,13 @@ func (s *divState) addStream(row int, c []float32) {
 		members = append(members, mv...)
 	}
 	// Drop the members that moved or became ineligible from the groups
-	// they left; the survivors' distances did not change. Each group owns
-	// its member list, so the groups are compacted in parallel: done
-	// serially this walk was a large share of the update on few cores.
+	// they left; the survivors' distances did not change, so groups that
+	// lost none keep their lists and radii (while every group is active,
+	// early on, walking them all cost a tenth of the update). Each group
+	// owns its member list, so the groups are compacted in parallel.
 	act := s.actList[:0]
 	for g := range s.groups {
-		if s.active[g] {
+		if s.lost[g] > 0 {
 			act = append(act, int32(g))
 		}
 	}
