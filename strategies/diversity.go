@@ -358,7 +358,9 @@ const (
 )
 
 // addStream is the fast update as one pass over the candidates in row
-// order, with the same skip tests and distances as the group walk.
+// order, with the same skip tests as the group walk; in dense windows it
+// also computes distances the tests made unnecessary (they change nothing),
+// because reading every row in order is cheaper there than skipping.
 func (s *divState) addStream(row int, c []float32) {
 	newG := int32(len(s.groups))
 	if cap(s.active) < len(s.groups) {
@@ -378,13 +380,6 @@ func (s *divState) addStream(row int, c []float32) {
 	counts := make([]int64, nt)
 	parallel(s.workers, nt, func(t int) {
 		var mv []int32
-		var needBuf [size]int32
-		need := needBuf[:0]
-		for x := t * size; x < min((t+1)*size, s.cand); x++ {
-			if g := s.grp[x]; g >= 0 && s.active[g] && !(s.dac[g] >= 2*s.md[x]*skipMargin) {
-				need = append(need, int32(x))
-			}
-		}
 		upd := func(x int32, d float64) {
 			s.md[x] = d
 			atomic.AddInt32(&s.lost[s.grp[x]], 1)
@@ -402,17 +397,20 @@ func (s *divState) addStream(row int, c []float32) {
 		// distances halfway breaks its streams and measured about twice
 		// the cost per distance. Computing a distance that the skip tests
 		// proved unnecessary changes nothing: the straightforward update
-		// computes them all.
+		// computes them all. (The need list is per window, not per task:
+		// a task-sized array cost its clearing and stack growth.)
+		var buf [denseWin]int32
 		n := int64(0)
-		k := 0
 		hi := min((t+1)*size, s.cand)
 		for lo := t * size; lo < hi; lo += denseWin {
 			wh := min(lo+denseWin, hi)
-			j := k
-			for j < len(need) && int(need[j]) < wh {
-				j++
+			need := buf[:0]
+			for x := lo; x < wh; x++ {
+				if g := s.grp[x]; g >= 0 && s.active[g] && !(s.dac[g] >= 2*s.md[x]*skipMargin) {
+					need = append(need, int32(x))
+				}
 			}
-			if denseDen*(j-k) > wh-lo {
+			if denseDen*len(need) > wh-lo {
 				for x := int32(lo); x < int32(wh); x++ {
 					if g := s.grp[x]; g >= 0 && s.active[g] {
 						n++
@@ -421,16 +419,14 @@ func (s *divState) addStream(row int, c []float32) {
 						}
 					}
 				}
-				k = j
 				continue
 			}
 			// Few rows needed: each is a memory round trip unless
 			// fetched a few distances ahead; they are far enough apart
 			// that stopping a distance early saves its reads.
-			sparse := 4*(j-k) < wh-lo
-			for ; k < j; k++ {
-				x := need[k]
-				if sparse && k+prefetchAhead < j {
+			sparse := 4*len(need) < wh-lo
+			for k, x := range need {
+				if sparse && k+prefetchAhead < len(need) {
 					prefetchImpl(s.d.row(int(need[k+prefetchAhead])))
 				}
 				n++
