@@ -268,6 +268,12 @@ func (d *Dataset) embeddingDim(ctx context.Context, t *embTable) (int, error) {
 			if fixed > 0 && k != fixed {
 				return 0, fmt.Errorf("%s: column %q: sample %s has a vector of dimension %d, want %d", p.path, EmbeddingColumn, id, k, fixed)
 			}
+			if k == 0 {
+				// Dimension 0 would size an empty matrix that the next,
+				// non-empty vector overruns (a decoder panic, reported as
+				// a corrupt file).
+				return 0, fmt.Errorf("%s: column %q: sample %s has a vector of dimension 0; an embedding needs at least one element", p.path, EmbeddingColumn, id)
+			}
 			return k, nil
 		}
 	}
