@@ -254,10 +254,30 @@ func tableSchema(parts []*part) (*arrow.Schema, error) {
 			continue
 		}
 		if !first.Equal(s) {
-			return nil, fmt.Errorf("%s: schema %v differs from the first part %s (%v)", p.path, s, parts[0].path, first)
+			return nil, schemaDiff(p.path, s, parts[0].path, first)
 		}
 	}
 	return first, nil
+}
+
+// schemaDiff says how the schema s of part path differs from the first
+// part's, in a table's terms: the column lists, or the first column whose
+// type or nullability differs. (Printing both schemas whole buries the
+// difference.)
+func schemaDiff(path string, s *arrow.Schema, firstPath string, first *arrow.Schema) error {
+	if fieldNames(s) != fieldNames(first) {
+		return fmt.Errorf("%s: schema differs from the first part %s: columns (%s) instead of (%s)", path, firstPath, fieldNames(s), fieldNames(first))
+	}
+	for i, f := range s.Fields() {
+		g := first.Field(i)
+		if !arrow.TypeEqual(f.Type, g.Type) {
+			return fmt.Errorf("%s: schema differs from the first part %s: column %q is %s instead of %s", path, firstPath, f.Name, f.Type, g.Type)
+		}
+		if f.Nullable != g.Nullable {
+			return fmt.Errorf("%s: schema differs from the first part %s: column %q is nullable=%t instead of %t", path, firstPath, f.Name, f.Nullable, g.Nullable)
+		}
+	}
+	return fmt.Errorf("%s: schema differs from the first part %s in its column metadata", path, firstPath)
 }
 
 // fieldNames lists the top-level column names of s, for error messages.

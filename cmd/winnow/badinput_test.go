@@ -272,7 +272,14 @@ func relBadCases() []relBadCase {
 			relWriteJSON(t, filepath.Join(dir, "samples", "part-0.parquet"), relSamplesSchema, relSmallRows(3, nil))
 			other := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: columnar.UUIDType()}, {Name: "w", Type: arrow.BinaryTypes.String}}, nil)
 			relWriteJSON(t, filepath.Join(dir, "samples", "part-1.parquet"), other, fmt.Sprintf(`[{"sample_id": %q, "w": "x"}]`, relID(3)))
-		}, args: div(), code: 1, stderr: []string{"part-1.parquet: schema", "differs from the first part"}},
+		}, args: div(), code: 1, stderr: []string{`part-1.parquet: schema differs from the first part`, "part-0.parquet: columns (sample_id, w) instead of (sample_id, w, cls, count)"}},
+		{name: "parts with different column types", setup: func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "samples.parquet"))
+			relWriteJSON(t, filepath.Join(dir, "samples", "part-0.parquet"), relSamplesSchema, relSmallRows(3, nil))
+			other := arrow.NewSchema(append(relSamplesSchema.Fields()[:1:1], arrow.Field{Name: "w", Type: arrow.BinaryTypes.String, Nullable: true},
+				relSamplesSchema.Field(2), relSamplesSchema.Field(3)), nil)
+			relWriteJSON(t, filepath.Join(dir, "samples", "part-1.parquet"), other, fmt.Sprintf(`[{"sample_id": %q, "w": "x"}]`, relID(3)))
+		}, args: div(), code: 1, stderr: []string{`part-1.parquet: schema differs from the first part`, `part-0.parquet: column "w" is utf8 instead of float64`}},
 		{name: "embedding parts of different dimensions", setup: func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "embeddings", "m.parquet"))
 			relWriteJSON(t, filepath.Join(dir, "embeddings", "m", "a.parquet"), columnar.EmbeddingSchema(2), relEmbRows("[0,0]", "[1,1]", "[2,2]"))
