@@ -169,6 +169,7 @@ func TestSelectErrors(t *testing.T) {
 		{"unknown strategy", []string{"select", "multi", dir, "--n", "3", "--tag", "x", "--strategy", "vibes"}, 2, `unknown strategy_name "vibes"`},
 		{"unknown key", []string{"select", "multi", dir, "--n", "3", "--tag", "x", "--strategy", "diversity:colour=red"}, 2, `unknown key "colour"`},
 		{"no strategy", []string{"select", "multi", dir, "--n", "3", "--tag", "x"}, 2, "needs --config FILE or at least one --strategy"},
+		{"negative workers", []string{"select", "diverse", dir, "--n", "3", "--tag", "x", "--workers", "-5"}, 2, "--workers must be 0 (all cores) or more, got -5"},
 		{"bad where", []string{"select", "diverse", dir, "--n", "3", "--tag", "x", "--where", "width <"}, 1, "1:"},
 		{"unknown subcommand", []string{"select", "best", dir}, 2, `unknown select command "best"; use one of diverse, dedup`},
 		{"missing dir", []string{"select", "diverse", "--n", "3", "--tag", "x"}, 2, "needs a dataset folder"},

@@ -211,6 +211,9 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 	if err != nil {
 		return err
 	}
+	if w := cmd.Int("workers"); w < 0 {
+		return usagef("--workers must be 0 (all cores) or more, got %d", w)
+	}
 	if cmd.IsSet("n") {
 		n = int(cmd.Int("n"))
 	}
