@@ -36,25 +36,52 @@ func loadTags(ctx context.Context, dir string) tagsLoad {
 	return tagsLoad{path: path, tbl: tbl, err: err}
 }
 
-// readTags validates the loaded tags table and maps it to sample rows.
+// readTags validates the loaded tags table and keeps it as d's tags.
 func (d *Dataset) readTags(tl tagsLoad) error {
 	if tl.err != nil || tl.path == "" {
 		return tl.err
 	}
-	path, tbl := tl.path, tl.tbl
-	d.tags = path
+	names, bits, err := d.parseTags(tl.path, tl.tbl)
+	if err != nil {
+		return err
+	}
+	d.tags, d.tagNames, d.tagBits = tl.path, names, map[string]*Bitmap{}
+	for i, n := range names {
+		d.tagBits[n] = bits[i]
+	}
+	return nil
+}
+
+// ReadTagColumns reads tags.parquet as it is on disk now, validated like
+// Open validates it, and returns its tag columns in file order as bitmaps
+// over d's samples. Tag writers use it under their lock, so that a tag
+// another process added since d was opened is kept. A dataset without a
+// tags table has none.
+func (d *Dataset) ReadTagColumns(ctx context.Context) ([]string, []*Bitmap, error) {
+	tl := loadTags(ctx, d.dir)
+	if tl.tbl != nil {
+		defer tl.tbl.Release()
+	}
+	if tl.err != nil || tl.path == "" {
+		return nil, nil, tl.err
+	}
+	return d.parseTags(tl.path, tl.tbl)
+}
+
+// parseTags validates a tags table and maps its columns to sample rows.
+func (d *Dataset) parseTags(path string, tbl arrow.Table) (names []string, bits []*Bitmap, err error) {
 	sc := tbl.Schema()
 	idIdx := sc.FieldIndices(SampleIDColumn)
 	if len(idIdx) == 0 {
-		return fmt.Errorf("%s: missing required column %q (columns: %s)", path, SampleIDColumn, fieldNames(sc))
+		return nil, nil, fmt.Errorf("%s: missing required column %q (columns: %s)", path, SampleIDColumn, fieldNames(sc))
 	}
 	if t := sc.Field(idIdx[0]).Type; !isUUIDType(t) {
-		return fmt.Errorf("%s: column %q has type %s, want a UUID", path, SampleIDColumn, t)
+		return nil, nil, fmt.Errorf("%s: column %q has type %s, want a UUID", path, SampleIDColumn, t)
 	}
 	rows := make([]int32, tbl.NumRows())
 	ids := make([]uuid.UUID, tbl.NumRows())
 	seen := NewBitmap(d.Len())
-	err := uuidsOf(path, SampleIDColumn, tbl.Column(idIdx[0]).Data(), func(row int, id uuid.UUID) error {
+	err = uuidsOf(path, SampleIDColumn, tbl.Column(idIdx[0]).Data(), func(row int, id uuid.UUID) error {
 		// winnow writes tags in dataset order: then no lookup is needed.
 		r, ok := int32(row), row < len(d.ids) && d.ids[row] == id
 		if !ok {
@@ -70,15 +97,14 @@ func (d *Dataset) readTags(tl tagsLoad) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	d.tagBits = map[string]*Bitmap{}
 	for c, f := range sc.Fields() {
 		if c == idIdx[0] {
 			continue
 		}
 		if f.Type.ID() != arrow.BOOL {
-			return fmt.Errorf("%s: tag column %q has type %s, want bool", path, f.Name, f.Type)
+			return nil, nil, fmt.Errorf("%s: tag column %q has type %s, want bool", path, f.Name, f.Type)
 		}
 		b := NewBitmap(d.Len())
 		row := 0
@@ -86,17 +112,16 @@ func (d *Dataset) readTags(tl tagsLoad) error {
 			ba := a.(*array.Boolean)
 			for i := 0; i < ba.Len(); i, row = i+1, row+1 {
 				if ba.IsNull(i) {
-					return fmt.Errorf("%s: tag column %q: null value for sample %s", path, f.Name, ids[row])
+					return nil, nil, fmt.Errorf("%s: tag column %q: null value for sample %s", path, f.Name, ids[row])
 				}
 				if ba.Value(i) {
 					b.Set(int(rows[row]))
 				}
 			}
 		}
-		d.tagNames = append(d.tagNames, f.Name)
-		d.tagBits[f.Name] = b
+		names, bits = append(names, f.Name), append(bits, b)
 	}
-	return nil
+	return names, bits, nil
 }
 
 // TagNames returns the tag names in tags.parquet column order; none if

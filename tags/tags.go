@@ -134,7 +134,7 @@ func Add(ctx context.Context, ds *columnar.Dataset, name string, rows *columnar.
 	if err != nil {
 		return fmt.Errorf("add tag %q: %w", name, err)
 	}
-	cols, err := current(ctx, ds, path, before.exists)
+	cols, err := current(ctx, ds)
 	if err != nil {
 		return fmt.Errorf("add tag %q: %w", name, err)
 	}
@@ -187,82 +187,19 @@ type column struct {
 	rows *columnar.Bitmap
 }
 
-// current reads every tag column of the file at path, mapped to ds's
-// sample order. It reads the file, not ds's snapshot, to keep tags that
-// were added after ds was opened.
-func current(ctx context.Context, ds *columnar.Dataset, path string, exists bool) ([]column, error) {
-	if !exists {
-		return nil, nil
-	}
-	tbl, err := columnar.ReadTable(ctx, path, nil)
+// current reads every tag column of tags.parquet as it is now, mapped to
+// ds's sample order. It reads the file, not ds's snapshot, to keep tags
+// that were added after ds was opened.
+func current(ctx context.Context, ds *columnar.Dataset) ([]column, error) {
+	names, bits, err := ds.ReadTagColumns(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer tbl.Release()
-	rowOf, err := sampleRows(ds, tbl, path)
-	if err != nil {
-		return nil, err
-	}
-	var cols []column
-	for i, f := range tbl.Schema().Fields() {
-		if f.Name == columnar.SampleIDColumn {
-			continue
-		}
-		if f.Type.ID() != arrow.BOOL {
-			return nil, fmt.Errorf("%s: column %q is %s, a tag column must be boolean", path, f.Name, f.Type)
-		}
-		bm := columnar.NewBitmap(ds.Len())
-		off := 0
-		for _, chunk := range tbl.Column(i).Data().Chunks() {
-			b := chunk.(*array.Boolean)
-			for j := 0; j < b.Len(); j++ {
-				if b.IsValid(j) && b.Value(j) {
-					bm.Set(rowOf[off+j])
-				}
-			}
-			off += b.Len()
-		}
-		cols = append(cols, column{f.Name, bm})
+	cols := make([]column, len(names))
+	for i := range names {
+		cols[i] = column{names[i], bits[i]}
 	}
 	return cols, nil
-}
-
-// sampleRows maps every row of a tags table to its sample's dataset row.
-func sampleRows(ds *columnar.Dataset, tbl arrow.Table, path string) ([]int, error) {
-	idx := tbl.Schema().FieldIndices(columnar.SampleIDColumn)
-	if len(idx) == 0 {
-		return nil, fmt.Errorf("%s: missing column %q", path, columnar.SampleIDColumn)
-	}
-	out := make([]int, 0, tbl.NumRows())
-	for _, chunk := range tbl.Column(idx[0]).Data().Chunks() {
-		for j := 0; j < chunk.Len(); j++ {
-			id, err := uuidAt(chunk, j)
-			if err != nil {
-				return nil, fmt.Errorf("%s: column %q row %d: %w", path, columnar.SampleIDColumn, len(out), err)
-			}
-			row, ok := ds.Lookup(id)
-			if !ok {
-				return nil, fmt.Errorf("%s: sample_id %s is not in samples", path, id)
-			}
-			out = append(out, row)
-		}
-	}
-	return out, nil
-}
-
-func uuidAt(a arrow.Array, i int) (uuid.UUID, error) {
-	if a.IsNull(i) {
-		return uuid.UUID{}, errors.New("null sample id")
-	}
-	switch a := a.(type) {
-	case *extensions.UUIDArray:
-		return a.Value(i), nil
-	case *array.String:
-		return uuid.Parse(a.Value(i))
-	case *array.FixedSizeBinary:
-		return uuid.FromBytes(a.Value(i))
-	}
-	return uuid.UUID{}, fmt.Errorf("sample id type %s is not a UUID", a.DataType())
 }
 
 // writeTags writes the tag table: sample_id in dataset order and one
