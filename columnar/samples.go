@@ -38,7 +38,7 @@ func (d *Dataset) SampleColumns(ctx context.Context, names []string) (arrow.Tabl
 	var tbl arrow.Table
 	if len(read) > 0 {
 		var err error
-		if tbl, err = ReadTable(ctx, d.samples, read); err != nil {
+		if tbl, err = readTable(ctx, d.samples, read, true); err != nil {
 			return nil, fmt.Errorf("read samples: %w", err)
 		}
 		defer tbl.Release()

@@ -27,6 +27,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 )
 
 // readBatchRows is the number of rows (or levels) decoded per low-level
@@ -313,6 +314,13 @@ func (p *part) leafColumn(name string) (int, error) {
 // known ones. All parts must share one schema. The caller should Release
 // the table when done.
 func ReadTable(ctx context.Context, path string, columns []string) (arrow.Table, error) {
+	return readTable(ctx, path, columns, false)
+}
+
+// readTable is ReadTable; with dict, string columns come back
+// dictionary-encoded as Parquet stores them (decoding indices instead of
+// materialising every string), for the predicate kernels.
+func readTable(ctx context.Context, path string, columns []string, dict bool) (arrow.Table, error) {
 	parts, err := openParts(path)
 	if err != nil {
 		return nil, err
@@ -346,11 +354,14 @@ func ReadTable(ctx context.Context, path string, columns []string) (arrow.Table,
 	}()
 	var rows int64
 	for _, p := range parts {
-		tbl, err := readPart(ctx, p, columns)
+		tbl, err := readPart(ctx, p, columns, dict)
 		if err != nil {
 			return nil, err
 		}
 		for i := range columns {
+			if dict {
+				fields[i].Type = tbl.Column(i).DataType()
+			}
 			for _, a := range tbl.Column(i).Data().Chunks() {
 				a.Retain()
 				chunks[i] = append(chunks[i], a)
@@ -374,20 +385,25 @@ func ReadTable(ctx context.Context, path string, columns []string) (arrow.Table,
 
 // readPart reads columns (top-level names, all present) of one part, in
 // that order.
-func readPart(ctx context.Context, p *part, columns []string) (tbl arrow.Table, err error) {
+func readPart(ctx context.Context, p *part, columns []string, dict bool) (tbl arrow.Table, err error) {
 	defer recoverTo(p.path, &err)
-	fr, err := pqarrow.NewFileReader(p.r, pqarrow.ArrowReadProperties{BatchSize: readBatchRows}, memory.DefaultAllocator)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p.path, err)
-	}
+	props := pqarrow.ArrowReadProperties{BatchSize: readBatchRows}
 	sc := p.r.MetaData().Schema
 	var leaves []int
 	for _, c := range columns {
 		for i := 0; i < sc.NumColumns(); i++ {
 			if sc.ColumnRoot(i).Name() == c {
 				leaves = append(leaves, i)
+				col := sc.Column(i)
+				if dict && col.MaxRepetitionLevel() == 0 && col.LogicalType().Equals(schema.StringLogicalType{}) {
+					props.SetReadDict(i, true)
+				}
 			}
 		}
+	}
+	fr, err := pqarrow.NewFileReader(p.r, props, memory.DefaultAllocator)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.path, err)
 	}
 	rgs := make([]int, p.r.NumRowGroups())
 	for i := range rgs {

@@ -126,7 +126,7 @@ func (r *resolver) categoryCounts(key string, u *universe) (*balanceData, error)
 	defer col.Release()
 	text, ok := categorical(col)
 	if !ok {
-		return nil, fmt.Errorf("metadata column %q is %s; balancing needs a categorical column (string, boolean or integer)", key, col.DataType())
+		return nil, fmt.Errorf("metadata column %q is %s; balancing needs a categorical column (string, boolean or integer)", key, valueType(col.DataType()))
 	}
 	var ci classIndex
 	class := make([]int, col.Len())

@@ -270,7 +270,7 @@ func (r *resolver) metadataWeights(key string, u *universe) ([]float64, error) {
 	defer col.Release()
 	num, ok := numeric(col)
 	if !ok {
-		return nil, fmt.Errorf("metadata column %q is %s; weighting needs a numeric column (integer, float or boolean)", key, col.DataType())
+		return nil, fmt.Errorf("metadata column %q is %s; weighting needs a numeric column (integer, float or boolean)", key, valueType(col.DataType()))
 	}
 	w := make([]float64, len(u.rows))
 	nulls, first := 0, -1
@@ -345,4 +345,14 @@ func (r *resolver) similarity(queryTag, model string, vec []float32, dim int, u 
 		return nil, err
 	}
 	return append(w, make([]float64, len(u.rows)-len(w))...), nil
+}
+
+// valueType names a column's type as the user's table declares it: the
+// reader hands strings over dictionary-encoded, which is an encoding, not
+// the column's type.
+func valueType(t arrow.DataType) arrow.DataType {
+	if d, ok := t.(*arrow.DictionaryType); ok {
+		return d.ValueType
+	}
+	return t
 }
