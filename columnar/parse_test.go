@@ -168,7 +168,7 @@ func TestFormatBuilt(t *testing.T) {
 		{&Not{Arg: &And{Args: []Expr{a, b}}}, "not (a < 1 and b < 2)"},
 		{cmpE("x", Eq, flt(2)), "x == 2.0"},
 		{cmpE("x", Eq, flt(1e21)), "x == 1e+21"},
-		{cmpE("x", Eq, flt(-0.0)), "x == 0.0"},
+		{cmpE("x", Eq, flt(0)), "x == 0.0"},
 		{cmpE("x", Eq, str("tab\there")), `x == "tab\there"`},
 		{cmpE("", Eq, num(1)), "`` == 1"},
 		{cmpE("1x", Eq, num(1)), "`1x` == 1"},

@@ -266,23 +266,22 @@ func (m *model) generate(lo, hi int) *piece {
 	defer sb.Release()
 	sb.Reserve(hi - lo)
 	var (
-		ids       = sb.Field(0).(*extensions.UUIDBuilder)
-		names     = sb.Field(1).(*array.StringBuilder)
-		widths    = sb.Field(2).(*array.Int64Builder)
-		heights   = sb.Field(3).(*array.Int64Builder)
-		created   = sb.Field(4).(*array.TimestampBuilder)
-		clusterB  = sb.Field(5).(*array.Int64Builder)
-		splitB    = sb.Field(6).(*array.StringBuilder)
-		weatherB  = sb.Field(7).(*array.StringBuilder)
-		diffB     = sb.Field(8).(*array.Float64Builder)
-		brightB   = sb.Field(9).(*array.Float64Builder)
-		objectsB  = sb.Field(10).(*array.Int64Builder)
-		embIDs    *extensions.UUIDBuilder
-		vecs      []float32
-		ab        *array.RecordBuilder
-		tb        *array.RecordBuilder
-		nameBuf   []byte
-		sampleIDs = make([]uuid.UUID, 0, hi-lo)
+		ids      = sb.Field(0).(*extensions.UUIDBuilder)
+		names    = sb.Field(1).(*array.StringBuilder)
+		widths   = sb.Field(2).(*array.Int64Builder)
+		heights  = sb.Field(3).(*array.Int64Builder)
+		created  = sb.Field(4).(*array.TimestampBuilder)
+		clusterB = sb.Field(5).(*array.Int64Builder)
+		splitB   = sb.Field(6).(*array.StringBuilder)
+		weatherB = sb.Field(7).(*array.StringBuilder)
+		diffB    = sb.Field(8).(*array.Float64Builder)
+		brightB  = sb.Field(9).(*array.Float64Builder)
+		objectsB = sb.Field(10).(*array.Int64Builder)
+		embIDs   *extensions.UUIDBuilder
+		vecs     []float32
+		ab       *array.RecordBuilder
+		tb       *array.RecordBuilder
+		nameBuf  []byte
 	)
 	if !cfg.NoEmbeddings {
 		embIDs = extensions.NewUUIDBuilder(mem)
@@ -301,7 +300,7 @@ func (m *model) generate(lo, hi int) *piece {
 	for i := lo; i < hi; i++ {
 		r := g.at(streamSample, uint64(i))
 		id := randomUUID(r)
-		sampleIDs = append(sampleIDs, id)
+
 		k := m.clusters.draw(r.Float64())
 		p.clusterCount[k]++
 		w := minWidth + r.IntN(maxWidth-minWidth+1)
