@@ -27,18 +27,39 @@ func (e *QueryError) Error() string {
 	return s
 }
 
+// caretWidth is how much of a long line an error shows around its caret.
+const caretWidth = 100
+
 // caret returns the line of text that p is on and, below it, a caret
-// under column p.Col.
+// under column p.Col. A line longer than caretWidth is cut to a window
+// around the column, marked with "…", so a machine-generated query of
+// thousands of characters still gives a short, readable error.
 func caret(text string, p Pos) string {
 	lines := strings.Split(text, "\n")
 	if p.Line-1 >= len(lines) {
 		return ""
 	}
-	line := lines[p.Line-1]
+	line := []rune(lines[p.Line-1])
+	col := p.Col - 1 // runes before the caret
+	prefix, suffix := "", ""
+	if len(line) > caretWidth {
+		lo := max(0, min(col-caretWidth/2, len(line)-caretWidth))
+		hi := min(len(line), lo+caretWidth)
+		if lo > 0 {
+			prefix = "…"
+		}
+		if hi < len(line) {
+			suffix = "…"
+		}
+		line, col = line[lo:hi], col-lo
+	}
 	var pad strings.Builder
+	if prefix != "" {
+		pad.WriteByte(' ')
+	}
 	n := 0
 	for _, r := range line {
-		if n >= p.Col-1 {
+		if n >= col {
 			break
 		}
 		if r == '\t' {
@@ -48,10 +69,10 @@ func caret(text string, p Pos) string {
 		}
 		n++
 	}
-	for ; n < p.Col-1; n++ {
+	for ; n < col; n++ {
 		pad.WriteByte(' ')
 	}
-	return "  " + line + "\n  " + pad.String() + "^"
+	return "  " + prefix + string(line) + suffix + "\n  " + pad.String() + "^"
 }
 
 type tokKind uint8

@@ -268,3 +268,33 @@ func FuzzParse(f *testing.F) {
 		assertRoundTrip(t, e)
 	})
 }
+
+// TestCaretLongLine: an error in a very long query shows a window of the
+// line around the caret, not the whole line.
+func TestCaretLongLine(t *testing.T) {
+	q := "width < 1 and " + strings.Repeat("width < 1 and ", 500) + "width <"
+	_, err := Parse(q)
+	if err == nil {
+		t.Fatal("want a syntax error")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("error has %d lines: %q", len(lines), err)
+	}
+	text, mark := lines[1], lines[2]
+	if n := len([]rune(text)); n > caretWidth+4 {
+		t.Fatalf("shown line has %d characters, want at most %d", n, caretWidth+4)
+	}
+	if !strings.HasPrefix(text, "  …") || !strings.HasSuffix(text, "width <") {
+		t.Fatalf("window %q should start with … and end at the query's end", text)
+	}
+	// The caret sits under the end of the text, where the operand is missing.
+	if got, want := len([]rune(mark)), len([]rune(text))+1; got != want && got != want-1 {
+		t.Fatalf("caret at column %d of %q, want about %d", got, mark, want)
+	}
+	short := "width <"
+	_, err = Parse(short)
+	if !strings.Contains(err.Error(), "\n  width <\n") {
+		t.Fatalf("short lines are shown whole: %q", err)
+	}
+}
