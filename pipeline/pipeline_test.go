@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,30 +13,8 @@ import (
 // can write tags without touching the committed files.
 func copyDataset(t testing.TB, src string) string {
 	t.Helper()
-	dst := t.TempDir()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		in, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.Create(target)
-		if err != nil {
-			return err
-		}
-		defer out.Close()
-		_, err = io.Copy(out, in)
-		return err
-	})
-	require.NoError(t, err)
+	dst := filepath.Join(t.TempDir(), "data")
+	require.NoError(t, os.CopyFS(dst, os.DirFS(src)))
 	return dst
 }
 

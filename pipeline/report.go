@@ -46,16 +46,9 @@ type WeightReport struct {
 // coverageBudget caps the distance work of a coverage estimate, in floats.
 const coverageBudget = 1 << 31
 
-func (r *resolver) reports(list []Strategy, b *built, u *universe, res *Result) []StrategyReport {
-	// Engine rows of the selection: preselected first, then the picks.
-	pos := make(map[int]int, len(u.rows))
-	for i, row := range u.rows {
-		pos[row] = i
-	}
-	sel := make([]int, len(res.Picks))
-	for i, p := range res.Picks {
-		sel[i] = pos[p.Row]
-	}
+// reports summarises each strategy; sel holds the engine rows of the
+// result tag (preselected first, then the picks).
+func (r *resolver) reports(list []Strategy, b *built, u *universe, sel []int) []StrategyReport {
 	out := make([]StrategyReport, len(list))
 	for i, s := range list {
 		rep := StrategyReport{Name: s.Name(), Strength: s.strength(), Model: r.models[i]}

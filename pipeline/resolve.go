@@ -293,25 +293,25 @@ func (r *resolver) metadataWeights(key string, u *universe) ([]float64, error) {
 func numeric(a arrow.Array) (func(int) float64, bool) {
 	switch a := a.(type) {
 	case *array.Float64:
-		return func(i int) float64 { return a.Value(i) }, true
+		return values(a.Float64Values()), true
 	case *array.Float32:
-		return func(i int) float64 { return float64(a.Value(i)) }, true
+		return values(a.Float32Values()), true
 	case *array.Int64:
-		return func(i int) float64 { return float64(a.Value(i)) }, true
+		return values(a.Int64Values()), true
 	case *array.Int32:
-		return func(i int) float64 { return float64(a.Value(i)) }, true
+		return values(a.Int32Values()), true
 	case *array.Int16:
-		return func(i int) float64 { return float64(a.Value(i)) }, true
+		return values(a.Int16Values()), true
 	case *array.Int8:
-		return func(i int) float64 { return float64(a.Value(i)) }, true
+		return values(a.Int8Values()), true
 	case *array.Uint64:
-		return func(i int) float64 { return float64(a.Value(i)) }, true
+		return values(a.Uint64Values()), true
 	case *array.Uint32:
-		return func(i int) float64 { return float64(a.Value(i)) }, true
+		return values(a.Uint32Values()), true
 	case *array.Uint16:
-		return func(i int) float64 { return float64(a.Value(i)) }, true
+		return values(a.Uint16Values()), true
 	case *array.Uint8:
-		return func(i int) float64 { return float64(a.Value(i)) }, true
+		return values(a.Uint8Values()), true
 	case *array.Boolean:
 		return func(i int) float64 {
 			if a.Value(i) {
@@ -321,6 +321,11 @@ func numeric(a arrow.Array) (func(int) float64, bool) {
 		}, true
 	}
 	return nil, false
+}
+
+// values reads a typed Arrow buffer as float64s.
+func values[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32 | float64](v []T) func(int) float64 {
+	return func(i int) float64 { return float64(v[i]) }
 }
 
 // similarity computes spec §6's similarity weights to the samples tagged

@@ -196,12 +196,12 @@ func (s *Selection) MultiStrategies(ctx context.Context, n int, tag string, list
 			return nil, fmt.Errorf("select %q: %w", tag, err)
 		}
 	}
-	s.fillPicks(res, u, engine)
+	sel := s.fillPicks(res, u, engine)
 	if len(res.Picks)-len(pre) < picks && picks > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("stopped after %d of %d picks: no eligible candidate was left (deduplication's minimum distance)", len(res.Picks)-len(pre), picks))
 	}
 	res.Selected = len(res.Picks) - len(pre)
-	res.Strategies = r.reports(list, built, u, res)
+	res.Strategies = r.reports(list, built, u, sel)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -238,12 +238,8 @@ type universe struct {
 
 func newUniverse(cands, pre []int) *universe {
 	u := &universe{rows: slices.Clone(cands), candidates: len(cands)}
-	pos := make(map[int]int, len(pre))
-	for i, r := range cands {
-		pos[r] = i
-	}
 	for _, r := range pre {
-		if i, ok := pos[r]; ok {
+		if i, ok := slices.BinarySearch(cands, r); ok { // cands are in dataset order
 			u.pre = append(u.pre, i)
 			u.preInCandidates++
 			continue
@@ -268,22 +264,27 @@ func (u *universe) identity(n int) bool {
 	return true
 }
 
-func (s *Selection) fillPicks(res *Result, u *universe, engine *strategies.Result) {
+// fillPicks lists the result tag's samples in res.Picks and returns their
+// engine rows, in the same order.
+func (s *Selection) fillPicks(res *Result, u *universe, engine *strategies.Result) []int {
 	ids := s.ds.cd.IDs()
+	sel := slices.Clone(u.pre)
 	for _, p := range u.pre {
 		row := u.rows[p]
 		res.Picks = append(res.Picks, Pick{SampleID: ids[row], Row: row, Rank: len(res.Picks), Preselected: true})
 	}
 	if engine == nil {
-		return
+		return sel
 	}
 	for _, p := range engine.Picks {
+		sel = append(sel, p.Row)
 		row := u.rows[p.Row]
 		res.Picks = append(res.Picks, Pick{
 			SampleID: ids[row], Row: row, Rank: len(res.Picks),
 			Score: p.Score.Log, InfFactors: p.Score.Inf, Objectives: p.Objectives,
 		})
 	}
+	return sel
 }
 
 // store writes the selection record, then the tag. The tag is the commit

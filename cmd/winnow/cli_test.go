@@ -15,14 +15,6 @@ import (
 	"winnow/pipeline"
 )
 
-// fixture copies testdata/mnist to a temporary folder.
-func fixture(t *testing.T) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "mnist")
-	require.NoError(t, os.CopyFS(dst, os.DirFS("../../testdata/mnist")))
-	return dst
-}
-
 // winnow runs the CLI in-process and returns its exit status and output.
 func winnow(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -49,7 +41,7 @@ func tagCount(t *testing.T, dir, tag string) int {
 }
 
 func TestSelectSubcommands(t *testing.T) {
-	dir := fixture(t)
+	dir := relCopyFixture(t)
 	ok(t, "query", dir, "--where", `annotation(label == "3")`, "--tag", "threes")
 	cases := []struct {
 		args []string
@@ -93,7 +85,7 @@ func TestSelectSubcommands(t *testing.T) {
 }
 
 func TestSelectWeightedIsTopN(t *testing.T) {
-	dir := fixture(t)
+	dir := relCopyFixture(t)
 	ok(t, "select", "weighted", dir, "--n", "5", "--tag", "inky", "--metadata-key", "ink_fraction")
 	// The 5 tagged digits are exactly those with ink_fraction at or above the 5th largest.
 	top := strings.Fields(ok(t, "query", dir, "--where", `tagged("inky")`, "--count"))
@@ -113,7 +105,7 @@ func TestSelectWeightedIsTopN(t *testing.T) {
 func jsonNumber(x float64) string { b, _ := json.Marshal(x); return string(b) }
 
 func TestSelectMultiConfig(t *testing.T) {
-	dir := fixture(t)
+	dir := relCopyFixture(t)
 	cfg := filepath.Join(t.TempDir(), "mix.json")
 	require.NoError(t, os.WriteFile(cfg, []byte(`{
 		"n_samples_to_select": 40, "sampling_result_tag_name": "mix",
@@ -141,7 +133,7 @@ func TestSelectMultiConfig(t *testing.T) {
 }
 
 func TestSelectErrors(t *testing.T) {
-	dir := fixture(t)
+	dir := relCopyFixture(t)
 	ok(t, "select", "diverse", dir, "--n", "3", "--tag", "taken")
 	cases := []struct {
 		name string
@@ -193,7 +185,7 @@ func TestSelectErrors(t *testing.T) {
 }
 
 func TestSelectClampAndDryRun(t *testing.T) {
-	dir := fixture(t)
+	dir := relCopyFixture(t)
 	code, out, errs := winnow(t, "", "select", "diverse", dir, "--n", "5000", "--tag", "all", "--where", `thickness == "bold"`)
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, errs, "warning: asked for 5000 samples but only 675 candidates are available; selecting 675")
@@ -212,7 +204,7 @@ func TestSelectClampAndDryRun(t *testing.T) {
 }
 
 func TestPreselectedIncremental(t *testing.T) {
-	dir := fixture(t)
+	dir := relCopyFixture(t)
 	ok(t, "select", "diverse", dir, "--n", "30", "--tag", "once")
 	ok(t, "select", "diverse", dir, "--n", "12", "--tag", "first")
 	out := ok(t, "select", "diverse", dir, "--n", "18", "--tag", "second", "--preselected", "first")
@@ -223,7 +215,7 @@ func TestPreselectedIncremental(t *testing.T) {
 }
 
 func TestSameRunSameFiles(t *testing.T) {
-	a, b := fixture(t), fixture(t)
+	a, b := relCopyFixture(t), relCopyFixture(t)
 	args := []string{"select", "multi", "--n", "20", "--tag", "mix", "--strategy", "diversity", "--strategy", "balance"}
 	ok(t, append(args[:2:2], append([]string{a}, args[2:]...)...)...)
 	ok(t, append(args[:2:2], append([]string{b}, args[2:]...)...)...)
@@ -244,7 +236,7 @@ func TestSameRunSameFiles(t *testing.T) {
 }
 
 func TestInspectAndTags(t *testing.T) {
-	dir := fixture(t)
+	dir := relCopyFixture(t)
 	out := ok(t, "inspect", dir)
 	for _, want := range []string{"2000 samples", "embeddings/pixels", "pixels  784", "ground_truth 2000", "tags: none"} {
 		assert.Contains(t, out, want)
@@ -293,7 +285,7 @@ func TestInspectAndTags(t *testing.T) {
 }
 
 func TestQueryCommand(t *testing.T) {
-	dir := fixture(t)
+	dir := relCopyFixture(t)
 	assert.Equal(t, "2000 of 2000 samples match\n", ok(t, "query", dir))
 	assert.Equal(t, "675\n", ok(t, "query", dir, "--where", `thickness == "bold"`, "--count"))
 	ids := ok(t, "query", dir, "--where", `annotation(label == "0") and thickness == "bold"`, "--ids")
