@@ -125,7 +125,7 @@ func (d *Dataset) AnnotationColumns(ctx context.Context, names []string) (*Annot
 	ids := make([]uuid.UUID, tbl.NumRows())
 	idCol := tbl.Column(slices.Index(read, SampleIDColumn))
 	err = uuidsOf(d.annotations, SampleIDColumn, idCol.Data(), func(row int, id uuid.UUID) error {
-		r, ok := d.index.find(id)
+		r, ok := d.index().find(id)
 		if !ok {
 			return fmt.Errorf("%s: sample id %s is not in samples", d.annotations, id)
 		}

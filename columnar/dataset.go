@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/google/uuid"
@@ -36,7 +37,8 @@ type Dataset struct {
 	samples string // samples table path
 	schema  *arrow.Schema
 	ids     []uuid.UUID
-	index   *idIndex
+	idxOnce sync.Once
+	idx     *idIndex // built on the first lookup; see index
 
 	models     map[string]string // model name -> table path
 	modelNames []string
@@ -68,14 +70,16 @@ func Open(ctx context.Context, dir string) (*Dataset, error) {
 	if d.samples == "" {
 		return nil, fmt.Errorf("open dataset %s: no samples table (samples.parquet or samples/)", dir)
 	}
-	// The tags table is decoded while the sample ids are: both are whole
-	// columns of every sample, and they are independent until mapped.
-	tags := make(chan tagsLoad, 1)
-	go func() { tags <- loadTags(ctx, dir) }()
-	err = d.readSamples(ctx)
-	tl := <-tags
-	if tl.tbl != nil {
-		defer tl.tbl.Release()
+	if err := d.readSamples(ctx); err != nil {
+		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
+	}
+	// The ids are checked for duplicates while the tags table is read: a
+	// tags table in dataset order needs no lookup, so both only read ids.
+	uniq := make(chan error, 1)
+	go func() { uniq <- checkUnique(d.ids) }()
+	err = d.readTags(ctx)
+	if uerr := <-uniq; uerr != nil {
+		return nil, fmt.Errorf("open dataset %s: %s: column %q: %w", dir, d.samples, SampleIDColumn, uerr)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
@@ -84,9 +88,6 @@ func Open(ctx context.Context, dir string) (*Dataset, error) {
 		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
 	}
 	if err := d.openAnnotations(); err != nil {
-		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
-	}
-	if err := d.readTags(tl); err != nil {
 		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
 	}
 	return d, nil
@@ -116,16 +117,24 @@ func (d *Dataset) readSamples(ctx context.Context) error {
 	fields[idx[0]] = arrow.Field{Name: SampleIDColumn, Type: UUIDType()}
 	d.schema = arrow.NewSchema(fields, nil)
 
-	// Size the id slice from the footers, but never beyond the bytes on
-	// disk: a footer may lie, and unique ids take 16 bytes a row anyway.
-	var claimed, size int64
+	// Decode the row groups in parallel straight into place when the
+	// footers' row counts are believable: never beyond the bytes on disk
+	// (unique ids take 16 bytes a row anyway). Otherwise read in order,
+	// growing the slice, so that a lying footer meets the data first.
+	claimed, size := rowGroupRows(parts), int64(0)
 	for _, p := range parts {
-		claimed += p.r.NumRows()
 		if fi, err := p.f.Stat(); err == nil {
 			size += fi.Size() / 16
 		}
 	}
-	d.ids = make([]uuid.UUID, 0, max(0, min(claimed, size, math.MaxInt32)))
+	if claimed >= 0 && claimed <= size && claimed <= math.MaxInt32 {
+		d.ids = make([]uuid.UUID, claimed)
+		return readIDsParallel(ctx, parts, SampleIDColumn, func(row int, id uuid.UUID) error {
+			d.ids[row] = id
+			return nil
+		})
+	}
+	d.ids = make([]uuid.UUID, 0, max(0, min(size, math.MaxInt32)))
 	var ir idReader
 	for _, p := range parts {
 		col, err := p.idColumn(SampleIDColumn)
@@ -148,10 +157,32 @@ func (d *Dataset) readSamples(ctx context.Context) error {
 			}
 		}
 	}
-	if d.index, err = buildIDIndex(d.ids); err != nil {
-		return fmt.Errorf("%s: column %q: %w", d.samples, SampleIDColumn, err)
-	}
 	return nil
+}
+
+// rowGroupRows is the number of rows the row groups of parts claim, or -1
+// if one claims a negative number.
+func rowGroupRows(parts []*part) int64 {
+	var n int64
+	for _, p := range parts {
+		for g := 0; g < p.r.NumRowGroups(); g++ {
+			r := p.r.MetaData().RowGroup(g).NumRows()
+			if r < 0 {
+				return -1
+			}
+			n += r
+		}
+	}
+	return n
+}
+
+// index returns the id index, building it on first use. Open checked the
+// ids for duplicates without keeping an index (a query that finds tables
+// in dataset order never looks an id up, and the index is 13 bytes a
+// sample), so the build cannot fail here.
+func (d *Dataset) index() *idIndex {
+	d.idxOnce.Do(func() { d.idx, _ = buildIDIndex(d.ids) })
+	return d.idx
 }
 
 // findModels lists embeddings/: MODEL.parquet files and MODEL/ folders.
@@ -200,7 +231,7 @@ func (d *Dataset) IDs() []uuid.UUID { return d.ids }
 
 // Lookup returns the dataset row of sample id.
 func (d *Dataset) Lookup(id uuid.UUID) (int, bool) {
-	i, ok := d.index.find(id)
+	i, ok := d.index().find(id)
 	return int(i), ok
 }
 

@@ -425,7 +425,7 @@ func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) 
 			rows[i], guess = g, g
 			return nil
 		}
-		r, ok := d.index.find(id)
+		r, ok := d.index().find(id)
 		if !ok {
 			return fmt.Errorf("%s: sample id %s is not in samples", p.path, id)
 		}
