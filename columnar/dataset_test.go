@@ -340,3 +340,79 @@ func Example() {
 	fmt.Println(d.Len(), d.Models(), m.Dim, m.Present.Indexes(), m.Row(1))
 	// Output: 2 [clip] 2 [1] [0.5 1]
 }
+
+// TestManyRowGroups reads tables of many row groups, whose row groups are
+// decoded concurrently: ids, sample columns and tags must come back in
+// table order. Tags in dataset order are checked without lookups; a table
+// with two rows swapped in a late row group, or holding only a prefix of
+// the samples, must map exactly as row-by-row lookups do.
+func TestManyRowGroups(t *testing.T) {
+	const n, rg = 1000, 37
+	ids := testIDs(n, 9)
+	tagSchema := schemaOf(SampleIDColumn, UUIDType(), "odd", arrow.FixedWidthTypes.Boolean)
+	for _, c := range []struct {
+		name string
+		rows func() []int // sample of each tags row
+	}{
+		{"in order", func() []int { return seq(n) }},
+		{"swapped late", func() []int { r := seq(n); r[900], r[951] = r[951], r[900]; return r }},
+		{"prefix", func() []int { return seq(n / 3) }},
+		{"swapped first", func() []int { r := seq(n); r[0], r[1] = r[1], r[0]; return r }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeParquet(t, filepath.Join(dir, "samples.parquet"), rowGroups(n, rg, func(lo, hi int) arrow.RecordBatch {
+				rec := samplesRecord(ids[lo:hi], idUUID)
+				return rec
+			}), compress.Codecs.Zstd)
+			rows := c.rows()
+			writeParquet(t, filepath.Join(dir, "tags.parquet"), rowGroups(len(rows), rg, func(lo, hi int) arrow.RecordBatch {
+				var rs [][]any
+				for _, s := range rows[lo:hi] {
+					rs = append(rs, []any{ids[s], s%2 == 1})
+				}
+				return record(tagSchema, rs...)
+			}), compress.Codecs.Snappy)
+			d := mustOpen(t, dir)
+			if !slices.Equal(d.IDs(), ids) {
+				t.Fatal("ids out of order")
+			}
+			tbl, err := d.SampleColumns(context.Background(), []string{"size"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tbl.Release()
+			row := 0
+			for _, a := range tbl.Column(0).Data().Chunks() {
+				for _, v := range a.(*array.Int64).Int64Values() {
+					// samplesRecord numbers sizes per record: i*10 within it.
+					if want := int64(row%rg) * 10; v != want {
+						t.Fatalf("size of row %d = %d, want %d", row, v, want)
+					}
+					row++
+				}
+			}
+			bm, err := d.Tag("odd")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []int
+			for s := range n {
+				if s%2 == 1 && slices.Contains(rows, s) {
+					want = append(want, s)
+				}
+			}
+			if got := bm.Indexes(); !slices.Equal(got, want) {
+				t.Fatalf("tag odd = %d rows, want %d", len(got), len(want))
+			}
+		})
+	}
+}
+
+func seq(n int) []int {
+	r := make([]int, n)
+	for i := range r {
+		r[i] = i
+	}
+	return r
+}

@@ -8,7 +8,11 @@ package columnar
 // uuid.UUID; nulls and malformed strings are errors naming the file and row.
 
 import (
+	"context"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -183,4 +187,68 @@ func uuidArray(ids []uuid.UUID) arrow.Array {
 		b.UnsafeAppend(id)
 	}
 	return b.NewArray()
+}
+
+// readIDsParallel decodes the UUID column name of every row group of
+// parts on all cores, calling put(row, id) for each value with row its
+// index in the whole table (by the footers' row counts, which the reader
+// checks). Row groups run concurrently; rows within one come in order.
+// Callers must bound the footers' total before allocating by it. The
+// error is that of the first failing row group in table order.
+func readIDsParallel(ctx context.Context, parts []*part, name string, put func(row int, id uuid.UUID) error) error {
+	type task struct {
+		p    *part
+		col  int
+		rg   int
+		base int
+	}
+	var tasks []task
+	base := 0
+	for _, p := range parts {
+		col, err := p.idColumn(name)
+		if err != nil {
+			return err
+		}
+		for g := 0; g < p.r.NumRowGroups(); g++ {
+			tasks = append(tasks, task{p, col, g, base})
+			base += int(p.r.MetaData().RowGroup(g).NumRows())
+		}
+	}
+	errs := make([]error, len(tasks))
+	var (
+		next   atomic.Int64
+		failed atomic.Bool
+		wg     sync.WaitGroup
+	)
+	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ir idReader
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= len(tasks) {
+					return
+				}
+				tk := tasks[i]
+				err := ctx.Err()
+				if err == nil {
+					err = ir.read(tk.p, tk.p.r.RowGroup(tk.rg), tk.col, name, func(j int, id uuid.UUID) error {
+						return put(tk.base+j, id)
+					})
+				}
+				if err != nil {
+					errs[i] = err
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

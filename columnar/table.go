@@ -18,8 +18,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -383,6 +385,33 @@ func readTable(ctx context.Context, path string, columns []string, dict bool) (a
 	return tbl, nil
 }
 
+// readRowGroups decodes leaves of row groups rgs of p into record
+// batches (the caller releases them, also on error) and returns them with
+// their schema.
+func readRowGroups(ctx context.Context, p *part, props pqarrow.ArrowReadProperties, leaves, rgs []int) (recs []arrow.RecordBatch, sc *arrow.Schema, err error) {
+	fr, err := pqarrow.NewFileReader(p.r, props, memory.DefaultAllocator)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", p.path, err)
+	}
+	rr, err := fr.GetRecordReader(ctx, leaves, rgs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: corrupt or truncated parquet file: %w", p.path, err)
+	}
+	defer rr.Release()
+	for rr.Next() {
+		if err := ctx.Err(); err != nil {
+			return recs, nil, err
+		}
+		r := rr.RecordBatch()
+		r.Retain()
+		recs = append(recs, r)
+	}
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return recs, nil, fmt.Errorf("%s: corrupt or truncated parquet file: %w", p.path, err)
+	}
+	return recs, rr.Schema(), nil
+}
+
 // readPart reads columns (top-level names, all present) of one part, in
 // that order.
 func readPart(ctx context.Context, p *part, columns []string, dict bool) (tbl arrow.Table, err error) {
@@ -401,42 +430,52 @@ func readPart(ctx context.Context, p *part, columns []string, dict bool) (tbl ar
 			}
 		}
 	}
-	fr, err := pqarrow.NewFileReader(p.r, props, memory.DefaultAllocator)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p.path, err)
+	// Contiguous ranges of row groups are decoded on goroutines of ours
+	// (not pqarrow's Parallel option: arrow-go would decode on goroutines
+	// of its own, where a panic on a corrupt page cannot be recovered into
+	// an error). A record reader decodes BatchSize rows at a time, so
+	// memory grows with the data actually decoded, never with the
+	// footer's claims.
+	nrg := p.r.NumRowGroups()
+	w := max(1, min(runtime.GOMAXPROCS(0), nrg))
+	batches := make([][]arrow.RecordBatch, w)
+	errs := make([]error, w)
+	var rsc *arrow.Schema
+	var once sync.Once
+	var wg sync.WaitGroup
+	for k := range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer recoverTo(p.path, &errs[k])
+			rgs := make([]int, 0, nrg/w+1)
+			for g := k * nrg / w; g < (k+1)*nrg/w; g++ {
+				rgs = append(rgs, g)
+			}
+			var sc *arrow.Schema
+			batches[k], sc, errs[k] = readRowGroups(ctx, p, props, leaves, rgs)
+			if sc != nil {
+				once.Do(func() { rsc = sc })
+			}
+		}()
 	}
-	rgs := make([]int, p.r.NumRowGroups())
-	for i := range rgs {
-		rgs[i] = i
-	}
-	// Not Parallel: arrow-go would decode columns on goroutines of its own,
-	// where a panic on a corrupt page cannot be recovered into an error.
-	// A record reader decodes BatchSize rows at a time, so memory grows
-	// with the data actually decoded, never with the footer's claims.
-	rr, err := fr.GetRecordReader(ctx, leaves, rgs)
-	if err != nil {
-		return nil, fmt.Errorf("%s: corrupt or truncated parquet file: %w", p.path, err)
-	}
-	defer rr.Release()
+	wg.Wait()
 	var recs []arrow.RecordBatch
 	defer func() {
 		for _, r := range recs {
 			r.Release()
 		}
 	}()
-	for rr.Next() {
-		if err := ctx.Err(); err != nil {
+	for k := range w {
+		recs = append(recs, batches[k]...)
+	}
+	for _, err := range errs {
+		if err != nil {
 			return nil, err
 		}
-		r := rr.RecordBatch()
-		r.Retain()
-		recs = append(recs, r)
-	}
-	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: corrupt or truncated parquet file: %w", p.path, err)
 	}
 	// pqarrow returns fields in file order; reorder to the request below.
-	t := array.NewTableFromRecords(rr.Schema(), recs)
+	t := array.NewTableFromRecords(rsc, recs)
 	defer t.Release()
 	if t.NumRows() != p.r.NumRows() {
 		return nil, fmt.Errorf("%s: corrupt parquet file: footer claims %d rows but %d were read", p.path, p.r.NumRows(), t.NumRows())

@@ -12,6 +12,7 @@ package columnar
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -19,33 +20,18 @@ import (
 	"github.com/google/uuid"
 )
 
-// tagsLoad is the tags table as read from disk, before validation.
-type tagsLoad struct {
-	path string
-	tbl  arrow.Table
-	err  error
-}
-
-// loadTags reads the tags table of dataset dir, if it has one.
-func loadTags(ctx context.Context, dir string) tagsLoad {
-	path, err := locateTable(dir, tagsTable)
+// readTags reads and validates the tags table, if the dataset has one,
+// and keeps it as d's tags.
+func (d *Dataset) readTags(ctx context.Context) error {
+	path, err := locateTable(d.dir, tagsTable)
 	if err != nil || path == "" {
-		return tagsLoad{err: err}
+		return err
 	}
-	tbl, err := ReadTable(ctx, path, nil)
-	return tagsLoad{path: path, tbl: tbl, err: err}
-}
-
-// readTags validates the loaded tags table and keeps it as d's tags.
-func (d *Dataset) readTags(tl tagsLoad) error {
-	if tl.err != nil || tl.path == "" {
-		return tl.err
-	}
-	names, bits, err := d.parseTags(tl.path, tl.tbl)
+	names, bits, err := d.readTagsFile(ctx, path)
 	if err != nil {
 		return err
 	}
-	d.tags, d.tagNames, d.tagBits = tl.path, names, map[string]*Bitmap{}
+	d.tags, d.tagNames, d.tagBits = path, names, map[string]*Bitmap{}
 	for i, n := range names {
 		d.tagBits[n] = bits[i]
 	}
@@ -58,46 +44,31 @@ func (d *Dataset) readTags(tl tagsLoad) error {
 // another process added since d was opened is kept. A dataset without a
 // tags table has none.
 func (d *Dataset) ReadTagColumns(ctx context.Context) ([]string, []*Bitmap, error) {
-	tl := loadTags(ctx, d.dir)
-	if tl.tbl != nil {
-		defer tl.tbl.Release()
+	path, err := locateTable(d.dir, tagsTable)
+	if err != nil || path == "" {
+		return nil, nil, err
 	}
-	if tl.err != nil || tl.path == "" {
-		return nil, nil, tl.err
-	}
-	return d.parseTags(tl.path, tl.tbl)
+	return d.readTagsFile(ctx, path)
 }
 
-// parseTags validates a tags table and maps its columns to sample rows.
-func (d *Dataset) parseTags(path string, tbl arrow.Table) (names []string, bits []*Bitmap, err error) {
-	sc := tbl.Schema()
+// readTagsFile validates the tags table at path and maps its columns to
+// sample rows.
+func (d *Dataset) readTagsFile(ctx context.Context, path string) (names []string, bits []*Bitmap, err error) {
+	parts, err := openParts(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer closeParts(parts)
+	sc, err := tableSchema(parts)
+	if err != nil {
+		return nil, nil, err
+	}
 	idIdx := sc.FieldIndices(SampleIDColumn)
 	if len(idIdx) == 0 {
 		return nil, nil, fmt.Errorf("%s: missing required column %q (columns: %s)", path, SampleIDColumn, fieldNames(sc))
 	}
 	if t := sc.Field(idIdx[0]).Type; !isUUIDType(t) {
 		return nil, nil, fmt.Errorf("%s: column %q has type %s, want a UUID", path, SampleIDColumn, t)
-	}
-	rows := make([]int32, tbl.NumRows())
-	ids := make([]uuid.UUID, tbl.NumRows())
-	seen := NewBitmap(d.Len())
-	err = uuidsOf(path, SampleIDColumn, tbl.Column(idIdx[0]).Data(), func(row int, id uuid.UUID) error {
-		// winnow writes tags in dataset order: then no lookup is needed.
-		r, ok := int32(row), row < len(d.ids) && d.ids[row] == id
-		if !ok {
-			if r, ok = d.index.find(id); !ok {
-				return fmt.Errorf("%s: sample id %s is not in samples", path, id)
-			}
-		}
-		if seen.Get(int(r)) {
-			return fmt.Errorf("%s: column %q: duplicate sample id %s", path, SampleIDColumn, id)
-		}
-		seen.Set(int(r))
-		rows[row], ids[row] = r, id
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
 	}
 	for c, f := range sc.Fields() {
 		if c == idIdx[0] {
@@ -106,22 +77,118 @@ func (d *Dataset) parseTags(path string, tbl arrow.Table) (names []string, bits 
 		if f.Type.ID() != arrow.BOOL {
 			return nil, nil, fmt.Errorf("%s: tag column %q has type %s, want bool", path, f.Name, f.Type)
 		}
+		names = append(names, f.Name)
+	}
+	rows, err := d.tagRows(ctx, path, parts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(names) == 0 {
+		return nil, nil, nil
+	}
+	tbl, err := ReadTable(ctx, path, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tbl.Release()
+	// Row r of the table is sample rows[r], or sample r when rows is nil.
+	sample := func(r int) int {
+		if rows == nil {
+			return r
+		}
+		return int(rows[r])
+	}
+	for c, name := range names {
 		b := NewBitmap(d.Len())
 		row := 0
 		for _, a := range tbl.Column(c).Data().Chunks() {
 			ba := a.(*array.Boolean)
 			for i := 0; i < ba.Len(); i, row = i+1, row+1 {
 				if ba.IsNull(i) {
-					return nil, nil, fmt.Errorf("%s: tag column %q: null value for sample %s", path, f.Name, ids[row])
+					return nil, nil, fmt.Errorf("%s: tag column %q: null value for sample %s", path, name, d.ids[sample(row)])
 				}
 				if ba.Value(i) {
-					b.Set(int(rows[row]))
+					b.Set(sample(row))
 				}
 			}
 		}
-		names, bits = append(names, f.Name), append(bits, b)
+		bits = append(bits, b)
 	}
 	return names, bits, nil
+}
+
+// errNotInOrder stops tagRows' parallel check at the first table row that
+// is not the sample of the same row.
+var errNotInOrder = errors.New("not in dataset order")
+
+// tagRows decodes the tags table's sample ids and returns the sample row
+// of each table row, or nil when table row r is sample r for every row
+// (winnow writes tags in dataset order; then no id is looked up and no
+// row list is kept). Each id must be a sample's, at most once.
+func (d *Dataset) tagRows(ctx context.Context, path string, parts []*part) ([]int32, error) {
+	// First assume dataset order and check it on all cores; a table in
+	// any other order is mapped row by row below.
+	if n := rowGroupRows(parts); n >= 0 && n <= int64(len(d.ids)) {
+		err := readIDsParallel(ctx, parts, SampleIDColumn, func(row int, id uuid.UUID) error {
+			if d.ids[row] != id {
+				return errNotInOrder
+			}
+			return nil
+		})
+		if err == nil {
+			return nil, nil
+		}
+		if err != errNotInOrder {
+			return nil, err
+		}
+	}
+	var (
+		rows []int32 // nil while row r is sample r
+		ir   idReader
+		n    int // table rows before the current row group
+	)
+	seen := NewBitmap(d.Len())
+	for _, p := range parts {
+		col, err := p.idColumn(SampleIDColumn)
+		if err != nil {
+			return nil, err
+		}
+		for g := 0; g < p.r.NumRowGroups(); g++ {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			rg := p.r.RowGroup(g)
+			err := ir.read(p, rg, col, SampleIDColumn, func(i int, id uuid.UUID) error {
+				r := n + i
+				s := int32(r)
+				if rows != nil || r >= len(d.ids) || d.ids[r] != id {
+					if rows == nil {
+						rows = make([]int32, r, r+1)
+						for j := range rows {
+							rows[j] = int32(j)
+						}
+					}
+					var ok bool
+					if s, ok = d.index().find(id); !ok {
+						return fmt.Errorf("%s: sample id %s is not in samples", path, id)
+					}
+				}
+				if seen.Get(int(s)) {
+					return fmt.Errorf("%s: column %q: duplicate sample id %s", path, SampleIDColumn, id)
+				}
+				seen.Set(int(s))
+				if rows != nil {
+					rows = append(rows, s)
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			n += int(rg.NumRows())
+		}
+	}
+	return rows, nil
 }
 
 // TagNames returns the tag names in tags.parquet column order; none if
