@@ -22,6 +22,9 @@ func sqDist32x4AVX2(q, rows []float32, dim int, out *[4]float32)
 //go:noescape
 func prefetchAVX2(p *float32, bytes int)
 
+//go:noescape
+func dotInt8AVX2(a, b []int8) int32
+
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		sqDistImpl = func(a, b []float32) float64 { return sqDistAVX2(a, b[:len(a)]) }
@@ -33,6 +36,7 @@ func init() {
 				prefetchAVX2(&row[0], 4*len(row))
 			}
 		}
+		dotInt8Impl = func(a, b []int8) int32 { return dotInt8AVX2(a, b[:len(a)]) }
 		sqDist32Impl = func(a, b []float32) float32 { return sqDist32AVX2(a, b[:len(a)]) }
 		sqDist32x4Impl = func(q, rows []float32, out *[4]float32) bool {
 			if len(q)%16 != 0 || len(q) == 0 {

@@ -110,6 +110,9 @@ func (d *Diversity) row(i int) []float32 { return d.vectors[i*d.dim : (i+1)*d.di
 // prefetchAhead is how many distances ahead rows are prefetched.
 const prefetchAhead = 4
 
+// quantAhead is how many bounds ahead 8-bit rows are prefetched.
+const quantAhead = 4
+
 // tsize is the number of group members one task of the fast update takes.
 const tsize = 1024
 
@@ -161,7 +164,9 @@ type divState struct {
 	lost    []int32 // per group: members that left it in this update
 	dac     []float64
 	tasks   []divTask
-	work    int64 // distance computations done, for benchmarks
+	work    int64  // distance computations done, for benchmarks
+	q       *quant // the 8-bit prefilter, nil without Problem.Prefilter
+	bounds  int64  // 8-bit bounds computed, for benchmarks
 }
 
 func (s *divState) Objective(i int) float64 {
@@ -250,6 +255,11 @@ func (s *divState) addFast(row int) {
 		return
 	}
 	var counts = make([]int64, len(s.tasks))
+	bcounts := make([]int64, len(s.tasks))
+	var qc []int8
+	if s.q != nil {
+		qc = s.q.row(row)
+	}
 	parallel(s.workers, len(s.tasks), func(t int) {
 		tk := &s.tasks[t]
 		m := s.groups[tk.g].members[tk.lo:tk.hi]
@@ -259,11 +269,19 @@ func (s *divState) addFast(row int) {
 		// cost a memory round trip each.
 		var needBuf [tsize]int32
 		need := needBuf[:0]
+		nb := int64(0)
 		for pos, x := range m {
 			if !(dac >= 2*s.md[x]*skipMargin) {
+				if s.q != nil {
+					nb++
+					if s.q.cannotMove(int(x), row, qc, s.md[x]) {
+						continue
+					}
+				}
 				need = append(need, int32(pos))
 			}
 		}
+		bcounts[t] = nb
 		var movedFlag [tsize]bool
 		for k, pos := range need {
 			if k+prefetchAhead < len(need) {
@@ -297,8 +315,9 @@ func (s *divState) addFast(row int) {
 		tk.radius = radius
 		counts[t] = n
 	})
-	for _, n := range counts {
+	for t, n := range counts {
 		s.work += n
+		s.bounds += bcounts[t]
 	}
 	// Serially, in task order: compact every touched group and collect the
 	// moved members into the new center's group.
@@ -378,6 +397,11 @@ func (s *divState) addStream(row int, c []float32) {
 	nt := chunks(s.cand, size)
 	moved := make([][]int32, nt)
 	counts := make([]int64, nt)
+	bcounts := make([]int64, nt)
+	var qc []int8
+	if s.q != nil {
+		qc = s.q.row(row)
+	}
 	parallel(s.workers, nt, func(t int) {
 		var mv []int32
 		upd := func(x int32, d float64) {
@@ -410,6 +434,31 @@ func (s *divState) addStream(row int, c []float32) {
 					need = append(need, int32(x))
 				}
 			}
+			if s.q != nil {
+				// The 8-bit bound settles most of the needed rows,
+				// reading their codes in row order; the few left are
+				// far apart, so they are fetched ahead.
+				bcounts[t] += int64(len(need))
+				kept := need[:0]
+				for k, x := range need {
+					if k+quantAhead < len(need) {
+						s.q.prefetch(int(need[k+quantAhead]))
+					}
+					if !s.q.cannotMove(int(x), row, qc, s.md[x]) {
+						kept = append(kept, x)
+					}
+				}
+				for k, x := range kept {
+					if k+prefetchAhead < len(kept) {
+						prefetchImpl(s.d.row(int(kept[k+prefetchAhead])))
+					}
+					n++
+					if d, dx := distUpTo(s.d.row(int(x)), c, s.md[x]), s.md[x]; d < dx {
+						upd(x, d)
+					}
+				}
+				continue
+			}
 			if denseDen*len(need) > wh-lo {
 				for x := int32(lo); x < int32(wh); x++ {
 					if g := s.grp[x]; g >= 0 && s.active[g] {
@@ -440,6 +489,7 @@ func (s *divState) addStream(row int, c []float32) {
 	total := 0
 	for t := range moved {
 		s.work += counts[t]
+		s.bounds += bcounts[t]
 		total += len(moved[t])
 	}
 	members := make([]int32, 0, total)
