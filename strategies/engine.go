@@ -155,6 +155,7 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 			s.workers, s.naive, s.stream = e.workers, opt.naive, opt.stream
 			if (p.Prefilter || opt.prefilter) && !opt.naive && s.d.dim <= maxQuantDim {
 				s.q = newQuant(s.d.vectors, s.d.dim, p.Rows, e.workers)
+				s.cq.add(s.q, -1) // the first group has no center
 			}
 			e.divs = append(e.divs, divRef{s, k})
 		case wState:

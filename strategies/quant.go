@@ -106,17 +106,43 @@ func (q *quant) lower(x, c int, qc []int8) float64 {
 }
 
 // cannotMove reports whether the bound proves that candidate x, at
-// current distance dx, keeps it against center c: lower(x, c) >=
-// dx·skipMargin, compared in squares (no square root; the factor
-// 1-1e-14 covers the rounding of both squares).
+// current distance dx, keeps it against center c.
 func (q *quant) cannotMove(x, c int, qc []int8, dx float64) bool {
-	rx, rc := &q.rows[x], &q.rows[c]
-	dot := float64(dotInt8Impl(q.row(x), qc))
+	return farEnough(q.row(x), &q.rows[x], qc, &q.rows[c], dx)
+}
+
+// farEnough reports whether the 8-bit bound proves d(x, c) >=
+// dx·skipMargin for rows with codes xc, qc and the rest rx, rc. It
+// compares lower's bound in squares (no square root; the factor 1-1e-14
+// covers the rounding of both squares).
+func farEnough(xc []int8, rx *qrow, qc []int8, rc *qrow, dx float64) bool {
+	dot := float64(dotInt8Impl(xc, qc))
 	sum := rx.sq + rc.sq
 	d2 := (sum - 2*rx.scale*rc.scale*dot - 1e-12*sum) * (1 - 1e-14)
 	t := dx*skipMargin + rx.eps + rc.eps
 	return d2 >= t*t
 }
+
+// centers keeps the codes of the group centers one after another, in
+// group order, so the per-pick pass over thousands of centers reads them
+// in order instead of one scattered row each.
+type centers struct {
+	codes []int8
+	rows  []qrow
+}
+
+// add appends row i's codes (a zero row for the center-less first group).
+func (cs *centers) add(q *quant, i int) {
+	if i < 0 {
+		cs.codes = append(cs.codes, make([]int8, q.dim)...)
+		cs.rows = append(cs.rows, qrow{eps: math.Inf(1)})
+		return
+	}
+	cs.codes = append(cs.codes, q.row(i)...)
+	cs.rows = append(cs.rows, q.rows[i])
+}
+
+func (cs *centers) row(g, dim int) []int8 { return cs.codes[g*dim : (g+1)*dim] }
 
 func dotInt8Go(a, b []int8) int32 {
 	var s int32
