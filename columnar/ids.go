@@ -44,6 +44,9 @@ func (p *part) idColumn(name string) (int, error) {
 }
 
 // idReader decodes a UUID column chunk batch by batch into reused buffers.
+// Batches stop at page ends (ReadBatchInPage): the values point into the
+// page, which is fine because each id is copied or parsed at once, and it
+// saves copying every id out of the page first.
 type idReader struct {
 	flba []parquet.FixedLenByteArray
 	ba   []parquet.ByteArray
@@ -75,12 +78,12 @@ func (ir *idReader) read(p *part, rg *file.RowGroupReader, col int, name string,
 			if ir.flba == nil {
 				ir.flba = make([]parquet.FixedLenByteArray, readBatchRows)
 			}
-			lv, vals, err = r.ReadBatch(batch, ir.flba, ir.defs, nil)
+			lv, vals, err = r.ReadBatchInPage(batch, ir.flba, ir.defs, nil)
 		case *file.ByteArrayColumnChunkReader:
 			if ir.ba == nil {
 				ir.ba = make([]parquet.ByteArray, readBatchRows)
 			}
-			lv, vals, err = r.ReadBatch(batch, ir.ba, ir.defs, nil)
+			lv, vals, err = r.ReadBatchInPage(batch, ir.ba, ir.defs, nil)
 		default:
 			return fmt.Errorf("%s: column %q: unexpected reader %T", p.path, name, cr)
 		}
