@@ -56,30 +56,46 @@ func newQuant(vectors []float32, dim, rows, workers int) *quant {
 }
 
 func (q *quant) quantize(i int, x []float32) {
-	var m float32
-	for _, v := range x {
-		m = max(m, v, -v)
+	var m0, m1 float32
+	j := 0
+	for ; j+1 < len(x); j += 2 {
+		m0 = max(m0, x[j], -x[j])
+		m1 = max(m1, x[j+1], -x[j+1])
 	}
+	if j < len(x) {
+		m0 = max(m0, x[j], -x[j])
+	}
+	m := max(m0, m1)
 	if m == 0 {
 		return // zero row: codes 0, scale 0, exact
 	}
 	s, inv := float64(m)/127, 127/float64(m)
 	codes := q.codes[i*q.dim : (i+1)*q.dim]
-	var e2, n2 float64
-	var c2 int64
-	for j, v := range x {
-		// Rounded half away from zero; |v·inv| <= 127 keeps it in int8.
-		// Any rounding would do: eps is measured on the codes chosen.
-		f := float64(v)
-		c := int64(f*inv + math.Copysign(0.5, f))
+	codes = codes[:len(x)]
+	// Two sets of sums (shorter dependency chains). Codes are rounded
+	// half up; |v·inv| <= 127 keeps them in int8. Any rounding would do:
+	// eps is measured on the codes chosen.
+	var ea, eb, na, nb float64
+	var ca, cb int64
+	j = 0
+	for ; j+1 < len(x); j += 2 {
+		f, g := float64(x[j]), float64(x[j+1])
+		c, e := math.Floor(f*inv+0.5), math.Floor(g*inv+0.5)
+		codes[j], codes[j+1] = int8(c), int8(e)
+		d, h := f-c*s, g-e*s
+		ea, eb = ea+d*d, eb+h*h
+		na, nb = na+f*f, nb+g*g
+		ca, cb = ca+int64(c)*int64(c), cb+int64(e)*int64(e)
+	}
+	if j < len(x) {
+		f := float64(x[j])
+		c := math.Floor(f*inv + 0.5)
 		codes[j] = int8(c)
-		c2 += c * c
-		d := f - float64(c)*s
-		e2 += d * d
-		n2 += f * f
+		d := f - c*s
+		ea, na, ca = ea+d*d, na+f*f, ca+int64(c)*int64(c)
 	}
 	// Generous for the rounding of the sums above (relative ~dim·2^-53).
-	q.rows[i] = qrow{scale: s, sq: s * s * float64(c2), eps: math.Sqrt(e2)*(1+1e-9) + 1e-10*math.Sqrt(n2)}
+	q.rows[i] = qrow{scale: s, sq: s * s * float64(ca+cb), eps: math.Sqrt(ea+eb)*(1+1e-9) + 1e-10*math.Sqrt(na+nb)}
 }
 
 func (q *quant) row(i int) []int8 { return q.codes[i*q.dim : (i+1)*q.dim] }
