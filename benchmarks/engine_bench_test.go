@@ -30,10 +30,15 @@ import (
 //	WINNOW_BENCH_TYP_D        dimension for typicality (default 128)
 //	WINNOW_BENCH_SEP          scale of the cluster centers (default 1)
 //
-// Run one op each:
+// Run one op each (the figures in the README):
 //
-//	WINNOW_BENCH_N=1000000 WINNOW_BENCH_D=512 WINNOW_BENCH_K=1000,10000 \
+//	WINNOW_BENCH_N=1000000 WINNOW_BENCH_D=512 WINNOW_BENCH_SEP=3 \
+//	  WINNOW_BENCH_K=1000,10000 WINNOW_BENCH_SCAN_PICKS=10 \
 //	  go test -run '^$' -bench Engine -benchtime 1x ./benchmarks/
+//
+// scan is the straightforward parallel scan; diversity and prefilter (the
+// same with Problem.Prefilter) must return its picks, which the benchmark
+// checks; combined adds weights and balancing to diversity.
 type engineSizes struct {
 	n, dim, scanPicks int
 	ks                []int

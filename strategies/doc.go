@@ -59,6 +59,14 @@
 //     the data has structure at the scale of the selection: on overlapping
 //     clusters most distances still have to be computed.
 //
+//   - With Problem.Prefilter, an 8-bit copy of each diversity matrix (codes
+//     with a per-row scale and a bound on the rounding error) proves most
+//     "cannot come closer" cases before a float32 row is read: a lower
+//     bound on the distance from an exact integer dot product, minus both
+//     rows' rounding errors. It pays where the triangle tests cannot skip,
+//     typically before every cluster of the data has a selected sample.
+//     It costs a quarter of the matrix plus 24 bytes a row.
+//
 // Results never depend on Problem.Workers. Engine state beyond the inputs
 // is about 33 bytes per candidate for diversity (distance, group, group
 // member, heap entry, selected flag), plus 16 with weights (measured by the
