@@ -416,3 +416,53 @@ func seq(n int) []int {
 	}
 	return r
 }
+
+// TestIDsAcrossPages reads sample ids from row groups of many small data
+// pages, as UUIDs and as strings: ids are decoded page by page, so every
+// page boundary must be crossed without losing or repeating a row.
+func TestIDsAcrossPages(t *testing.T) {
+	const n = 3000
+	ids := testIDs(n, 12)
+	for _, it := range []idType{idUUID, idString} {
+		dir := t.TempDir()
+		f, err := os.Create(filepath.Join(dir, "samples.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := samplesRecord(ids, it)
+		props := parquet.NewWriterProperties(parquet.WithDataPageSize(512), parquet.WithMaxRowGroupLength(1100),
+			parquet.WithDictionaryDefault(false), parquet.WithCompression(compress.Codecs.Snappy), parquet.WithBatchSize(50))
+		w, err := pqarrow.NewFileWriter(rec.Schema(), f, props, pqarrow.DefaultWriterProps())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		rd, err := file.OpenParquetFile(filepath.Join(dir, "samples.parquet"), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages := 0
+		for g := 0; g < rd.NumRowGroups(); g++ {
+			pr, err := rd.RowGroup(g).GetColumnPageReader(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for pr.Next() {
+				pages++
+			}
+		}
+		rd.Close()
+		if pages < 10 || rd.NumRowGroups() < 3 {
+			t.Fatalf("fixture has %d pages in %d row groups; want many", pages, rd.NumRowGroups())
+		}
+		d := mustOpen(t, dir)
+		if !slices.Equal(d.IDs(), ids) {
+			t.Fatalf("idType %v: ids differ after crossing %d pages", it, pages)
+		}
+	}
+}
