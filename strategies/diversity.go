@@ -177,27 +177,47 @@ type divState struct {
 	lost    []int32 // per group: members that left it in this update
 	dac     []float64
 	tasks   []divTask
-	work    int64   // distance computations done, for benchmarks
-	q       *quant  // the 8-bit prefilter, nil without Problem.Prefilter
-	cq      centers // with q: the groups' centers' codes, in group order
-	bounds  int64   // 8-bit bounds computed, for benchmarks
+	work    int64     // distance computations done, for benchmarks
+	q       *quant    // the 8-bit prefilter, nil without Problem.Prefilter
+	cq      centers   // with q: the groups' centers' codes, in group order
+	bounds  int64     // 8-bit bounds computed, for benchmarks
+	def     *deferred // with q: centers not yet applied to every candidate
 }
 
 func (s *divState) Objective(i int) float64 {
 	if s.empty {
 		return 1
 	}
-	return s.md[i]
+	return s.current(i)
 }
 
 func (s *divState) Eligible(i int) bool {
-	return !s.d.dedup || s.empty || s.md[i] >= s.d.minDist
+	return !s.d.dedup || s.empty || s.current(i) >= s.d.minDist
+}
+
+// distances is the number of exact distances computed so far.
+func (s *divState) distances() int64 {
+	if s.def != nil {
+		return s.work + s.def.work.Load()
+	}
+	return s.work
+}
+
+// boundsDone is the number of 8-bit bounds computed so far.
+func (s *divState) boundsDone() int64 {
+	if s.def != nil {
+		return s.bounds + s.def.bounds.Load()
+	}
+	return s.bounds
 }
 
 func (s *divState) Add(row int) {
-	if s.naive {
+	switch {
+	case s.naive:
 		s.addNaive(row)
-	} else {
+	case s.def != nil:
+		s.addDeferred(row)
+	default:
 		s.addFast(row)
 	}
 	s.empty = false

@@ -65,7 +65,10 @@
 //     bound on the distance from an exact integer dot product, minus both
 //     rows' rounding errors. It pays where the triangle tests cannot skip,
 //     typically before every cluster of the data has a selected sample.
-//     It costs a quarter of the matrix plus 24 bytes a row.
+//     While most candidates are within reach of new samples, new samples
+//     are applied in batches of 16 (each candidate's codes read once per
+//     batch), and a candidate the engine looks at in between is brought up
+//     to date first. It costs a quarter of the matrix plus 25 bytes a row.
 //
 // Results never depend on Problem.Workers. Engine state beyond the inputs
 // is about 33 bytes per candidate for diversity (distance, group, group

@@ -156,6 +156,7 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 			if (p.Prefilter || opt.prefilter) && !opt.naive && s.d.dim <= maxQuantDim {
 				s.q = newQuant(s.d.vectors, s.d.dim, p.Rows, e.workers)
 				s.cq.add(s.q, -1) // the first group has no center
+				s.def = &deferred{done: make([]uint8, p.Candidates)}
 			}
 			e.divs = append(e.divs, divRef{s, k})
 		case wState:
@@ -223,8 +224,8 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 		}
 	}
 	for _, d := range e.divs {
-		res.Distances += d.s.work
-		res.Bounds += d.s.bounds
+		res.Distances += d.s.distances()
+		res.Bounds += d.s.boundsDone()
 	}
 	return res, nil
 }
@@ -267,7 +268,7 @@ func (e *engine) base(i int) Score {
 	}
 	for _, d := range e.divs {
 		if !d.s.empty {
-			s.addLog(d.s.d.strength, math.Log(d.s.md[i]))
+			s.addLog(d.s.d.strength, math.Log(d.s.current(i)))
 		}
 	}
 	return s

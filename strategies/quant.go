@@ -25,7 +25,9 @@ import (
 // Before the k-center has a sample in every cluster of the data, about
 // half the candidates need a distance per pick and almost none of them
 // move (measured: 1M×512, ~2% of those distances change anything); the
-// 8-bit bound settles all but a few percent of them.
+// 8-bit bound settles all but a few percent of them. In that phase the
+// centers are also applied in batches (deferred.go), so each candidate's
+// codes are read once per batch rather than once per pick.
 type quant struct {
 	dim   int
 	codes []int8
@@ -109,8 +111,13 @@ func (q *quant) prefetch(i int) {
 
 // lower returns a lower bound on d(x, c), where c's codes are qc.
 func (q *quant) lower(x, c int, qc []int8) float64 {
-	rx, rc := &q.rows[x], &q.rows[c]
-	dot := float64(dotInt8Impl(q.row(x), qc))
+	return lowerRows(q.row(x), &q.rows[x], qc, &q.rows[c])
+}
+
+// lowerRows is the bound of lower for rows given by their codes and the
+// rest (the centers' codes are kept apart from the matrix's).
+func lowerRows(xc []int8, rx *qrow, qc []int8, rc *qrow) float64 {
+	dot := float64(dotInt8Impl(xc, qc))
 	sum := rx.sq + rc.sq
 	// Each float64 operation here is off by at most a few units of 2^-53
 	// of sum (|2·s_x·s_c·dot| <= sum); 1e-12·sum covers them.

@@ -1,0 +1,217 @@
+package strategies
+
+import (
+	"math"
+	"sync/atomic"
+)
+
+// Deferred diversity updates (with Problem.Prefilter).
+//
+// Eagerly, every new center is measured against every candidate it might
+// come closer to: before every cluster of the data has a center that is
+// about half the candidates per pick, and even through the 8-bit codes it
+// is a pass over memory per pick. Deferred, a new center only joins a
+// pending list; the pick after it needs the current distance of the few
+// candidates the engine looks at (heap tops, or every candidate when the
+// engine scans), and those are brought up to date on demand. Every
+// deferBatch centers, one pass applies all pending centers to every
+// candidate: each candidate's codes are read once for the whole batch and
+// the batch's codes stay in cache, so the pass costs compute, not memory.
+//
+// A candidate's distance after centers c_1..c_m is min(d_0, d(x,c_1), ...,
+// d(x,c_m)) whichever way it is computed, and every skipped distance is
+// proven (triangle inequality on a lower bound of the center-to-center
+// distance, then the 8-bit bound) not below the distance at that moment,
+// so the values, and the picks, are those of the eager update.
+
+// deferBatch is the number of centers applied per pass (at most 255: the
+// per-candidate count of applied centers is a byte).
+const deferBatch = 16
+
+// deferShare: when fewer than 1/deferShare of the candidates needed any
+// work in a pass, deferral ends (measured on 200k×512 clustered data: the
+// share falls from ~1 to ~0.1 as the clusters get their first centers).
+const deferShare = 8
+
+// deferred is the pending part of a divState.
+type deferred struct {
+	rows   []int32     // pending centers (problem rows), in order
+	groups []int32     // their group ids
+	lbs    [][]float64 // lbs[j][g] <= d(center of group g, rows[j])
+	done   []uint8     // per candidate: pending centers already applied
+	work   atomic.Int64
+	bounds atomic.Int64
+}
+
+// addDeferred records a new center; the pass runs when the batch is full.
+func (s *divState) addDeferred(row int) {
+	f := s.def
+	g := int32(len(s.groups))
+	s.groups = append(s.groups, group{center: int32(row), radius: math.Inf(1)})
+	s.cq.add(s.q, row)
+	// Lower bounds of the distances from the new center to every group's
+	// center, from the codes (contiguous, in cache).
+	j := len(f.rows)
+	if j == len(f.lbs) {
+		f.lbs = append(f.lbs, nil)
+	}
+	lb := f.lbs[j][:0]
+	qc, rc := s.q.row(row), &s.q.rows[row]
+	for k := range s.groups {
+		if s.groups[k].center < 0 {
+			lb = append(lb, 0)
+			continue
+		}
+		lb = append(lb, lowerRows(s.cq.row(k, s.d.dim), &s.cq.rows[k], qc, rc))
+	}
+	f.bounds.Add(int64(len(s.groups)))
+	f.lbs[j] = lb
+	f.rows = append(f.rows, int32(row))
+	f.groups = append(f.groups, g)
+	if len(f.rows) == deferBatch {
+		s.flush()
+	}
+}
+
+// current returns candidate i's distance to S, applying the pending
+// centers it has not seen. Calls for different candidates may run
+// concurrently; each writes only its own candidate's state.
+func (s *divState) current(i int) float64 {
+	if f := s.def; f != nil && int(f.done[i]) < len(f.rows) {
+		w, b := s.apply(i, int(f.done[i]), len(f.rows))
+		f.work.Add(w)
+		f.bounds.Add(b)
+		f.done[i] = uint8(len(f.rows))
+	}
+	return s.md[i]
+}
+
+// apply applies pending centers from..to-1 to candidate x in order and
+// returns the exact distances and 8-bit bounds it computed.
+func (s *divState) apply(x, from, to int) (work, bounds int64) {
+	f := s.def
+	xc, rx := s.q.row(x), &s.q.rows[x]
+	for j := from; j < to; j++ {
+		g := s.grp[x]
+		if g < 0 {
+			return // ineligible for good
+		}
+		dx := s.md[x]
+		// d(x,c) >= d(a,c) - d(x,a) >= lb - dx >= dx: x keeps dx.
+		if f.lbs[j][g] >= 2*dx*skipMargin {
+			continue
+		}
+		c := int(f.rows[j])
+		bounds++
+		if farEnough(xc, rx, s.q.row(c), &s.q.rows[c], dx) {
+			continue
+		}
+		work++
+		if d := distUpTo(s.d.row(x), s.d.row(c), dx); d < dx {
+			s.md[x] = d
+			if s.d.dedup && d < s.d.minDist {
+				s.grp[x] = -1
+			} else {
+				s.grp[x] = f.groups[j]
+			}
+		}
+	}
+	return work, bounds
+}
+
+// flush applies every pending center to every candidate, then rebuilds
+// the groups' member lists and radii from the candidates' groups.
+func (s *divState) flush() {
+	f := s.def
+	to := len(f.rows)
+	if to == 0 {
+		return
+	}
+	const size = 4096
+	nt := chunks(s.cand, size)
+	work, bounds, needs := make([]int64, nt), make([]int64, nt), make([]int64, nt)
+	parallel(s.workers, nt, func(t int) {
+		var buf [denseWin]int32
+		for lo := t * size; lo < min((t+1)*size, s.cand); lo += denseWin {
+			wh := min(lo+denseWin, s.cand)
+			// Rows some pending center may come closer to, by the
+			// triangle test alone (the state only improves the tests
+			// as centers are applied, so a row none can reach now
+			// stays out of reach).
+			need := buf[:0]
+			for x := lo; x < wh; x++ {
+				from := int(f.done[x])
+				g := s.grp[x]
+				if from >= to || g < 0 {
+					continue
+				}
+				lim := 2 * s.md[x] * skipMargin
+				for j := from; j < to; j++ {
+					if !(f.lbs[j][g] >= lim) {
+						need = append(need, int32(x))
+						break
+					}
+				}
+			}
+			needs[t] += int64(len(need))
+			for k, x := range need {
+				if k+quantAhead < len(need) {
+					s.q.prefetch(int(need[k+quantAhead]))
+				}
+				w, b := s.apply(int(x), int(f.done[x]), to)
+				work[t] += w
+				bounds[t] += b
+			}
+			clear(f.done[lo:wh])
+		}
+	})
+	var needed int64
+	for t := range work {
+		s.work += work[t]
+		s.bounds += bounds[t]
+		needed += needs[t]
+	}
+	s.work += f.work.Swap(0)
+	s.bounds += f.bounds.Swap(0)
+	f.rows, f.groups = f.rows[:0], f.groups[:0]
+	s.regroup()
+	// Once few candidates are within reach of new centers (every cluster
+	// has one), the eager update, which skips whole groups by their
+	// radius and touches only the candidates a center can reach, is the
+	// cheaper one: from here on every center is applied at once.
+	if needed*deferShare < int64(s.cand) {
+		s.def = nil
+	}
+}
+
+// regroup rebuilds every group's member list (in candidate order) and
+// radius from grp and md.
+func (s *divState) regroup() {
+	count := make([]int32, len(s.groups)+1)
+	for _, g := range s.grp {
+		count[g+1]++
+	}
+	off := make([]int32, len(s.groups)+1)
+	for g := 1; g <= len(s.groups); g++ {
+		off[g] = off[g-1] + count[g]
+	}
+	all := make([]int32, off[len(s.groups)])
+	pos := append([]int32(nil), off[:len(s.groups)]...)
+	radius := make([]float64, len(s.groups))
+	for x, g := range s.grp {
+		if g < 0 {
+			continue
+		}
+		all[pos[g]] = int32(x)
+		pos[g]++
+		radius[g] = max(radius[g], s.md[x])
+	}
+	for g := range s.groups {
+		gr := &s.groups[g]
+		gr.members = all[off[g]:pos[g]:pos[g]]
+		gr.radius = radius[g]
+		if len(gr.members) == 0 {
+			gr.members = nil
+		}
+	}
+}
