@@ -132,6 +132,9 @@ func (d *Dataset) readSamples(ctx context.Context) error {
 		return readIDsParallel(ctx, parts, SampleIDColumn, func(row int, id uuid.UUID) error {
 			d.ids[row] = id
 			return nil
+		}, func(row int, raw []byte) error {
+			copy(idBytes(d.ids[row:]), raw)
+			return nil
 		})
 	}
 	d.ids = make([]uuid.UUID, 0, max(0, min(size, math.MaxInt32)))

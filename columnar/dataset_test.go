@@ -418,20 +418,22 @@ func seq(n int) []int {
 }
 
 // TestIDsAcrossPages reads sample ids from row groups of many small data
-// pages, as UUIDs and as strings: ids are decoded page by page, so every
-// page boundary must be crossed without losing or repeating a row.
+// pages, as UUIDs and as strings: PLAIN required UUID pages are taken
+// whole, others value by value, and every page boundary must be crossed
+// without losing or repeating a row. A tags table of such pages is checked
+// against the samples page by page: in dataset order, and with two rows
+// swapped in its last page (then mapped by id).
 func TestIDsAcrossPages(t *testing.T) {
 	const n = 3000
 	ids := testIDs(n, 12)
-	for _, it := range []idType{idUUID, idString} {
-		dir := t.TempDir()
-		f, err := os.Create(filepath.Join(dir, "samples.parquet"))
+	props := parquet.NewWriterProperties(parquet.WithDataPageSize(512), parquet.WithMaxRowGroupLength(1100),
+		parquet.WithDictionaryDefault(false), parquet.WithCompression(compress.Codecs.Snappy), parquet.WithBatchSize(50))
+	write := func(t *testing.T, path string, rec arrow.RecordBatch) {
+		f, err := os.Create(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := samplesRecord(ids, it)
-		props := parquet.NewWriterProperties(parquet.WithDataPageSize(512), parquet.WithMaxRowGroupLength(1100),
-			parquet.WithDictionaryDefault(false), parquet.WithCompression(compress.Codecs.Snappy), parquet.WithBatchSize(50))
+		defer f.Close()
 		w, err := pqarrow.NewFileWriter(rec.Schema(), f, props, pqarrow.DefaultWriterProps())
 		if err != nil {
 			t.Fatal(err)
@@ -442,27 +444,54 @@ func TestIDsAcrossPages(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		rd, err := file.OpenParquetFile(filepath.Join(dir, "samples.parquet"), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages := 0
-		for g := 0; g < rd.NumRowGroups(); g++ {
-			pr, err := rd.RowGroup(g).GetColumnPageReader(0)
+	}
+	for _, it := range []idType{idUUID, idString} {
+		for _, swap := range []bool{false, true} {
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, "samples.parquet"), samplesRecord(ids, it))
+			rd, err := file.OpenParquetFile(filepath.Join(dir, "samples.parquet"), false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for pr.Next() {
-				pages++
+			pages := 0
+			for g := 0; g < rd.NumRowGroups(); g++ {
+				pr, err := rd.RowGroup(g).GetColumnPageReader(0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for pr.Next() {
+					pages++
+				}
 			}
-		}
-		rd.Close()
-		if pages < 10 || rd.NumRowGroups() < 3 {
-			t.Fatalf("fixture has %d pages in %d row groups; want many", pages, rd.NumRowGroups())
-		}
-		d := mustOpen(t, dir)
-		if !slices.Equal(d.IDs(), ids) {
-			t.Fatalf("idType %v: ids differ after crossing %d pages", it, pages)
+			rd.Close()
+			if pages < 10 || rd.NumRowGroups() < 3 {
+				t.Fatalf("fixture has %d pages in %d row groups; want many", pages, rd.NumRowGroups())
+			}
+			order := seq(n)
+			if swap {
+				order[n-2], order[n-1] = order[n-1], order[n-2]
+			}
+			// Required ids, as winnow writes them: the page path.
+			sc := arrow.NewSchema([]arrow.Field{{Name: SampleIDColumn, Type: UUIDType()},
+				{Name: "odd", Type: arrow.FixedWidthTypes.Boolean}}, nil)
+			var rs [][]any
+			for _, s := range order {
+				rs = append(rs, []any{ids[s], s%2 == 1})
+			}
+			write(t, filepath.Join(dir, "tags.parquet"), record(sc, rs...))
+			d := mustOpen(t, dir)
+			if !slices.Equal(d.IDs(), ids) {
+				t.Fatalf("idType %v: ids differ after crossing %d pages", it, pages)
+			}
+			bm, err := d.Tag("odd")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s := range n {
+				if bm.Get(s) != (s%2 == 1) {
+					t.Fatalf("idType %v swap %v: sample %d tagged %v", it, swap, s, bm.Get(s))
+				}
+			}
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -198,7 +199,10 @@ func uuidArray(ids []uuid.UUID) arrow.Array {
 // checks). Row groups run concurrently; rows within one come in order.
 // Callers must bound the footers' total before allocating by it. The
 // error is that of the first failing row group in table order.
-func readIDsParallel(ctx context.Context, parts []*part, name string, put func(row int, id uuid.UUID) error) error {
+//
+// bulk, when not nil, takes whole pages of ids as raw bytes (16 a row)
+// where the chunk's layout allows (see readPlain): bulk(row, raw).
+func readIDsParallel(ctx context.Context, parts []*part, name string, put func(row int, id uuid.UUID) error, bulk func(row int, raw []byte) error) error {
 	type task struct {
 		p    *part
 		col  int
@@ -235,8 +239,15 @@ func readIDsParallel(ctx context.Context, parts []*part, name string, put func(r
 				}
 				tk := tasks[i]
 				err := ctx.Err()
-				if err == nil {
-					err = ir.read(tk.p, tk.p.r.RowGroup(tk.rg), tk.col, name, func(j int, id uuid.UUID) error {
+				done := false
+				rg := tk.p.r.RowGroup(tk.rg)
+				if err == nil && bulk != nil {
+					done, err = ir.readPlain(tk.p, rg, tk.col, name, func(j int, raw []byte) error {
+						return bulk(tk.base+j, raw)
+					})
+				}
+				if err == nil && !done {
+					err = ir.read(tk.p, rg, tk.col, name, func(j int, id uuid.UUID) error {
 						return put(tk.base+j, id)
 					})
 				}
@@ -254,4 +265,76 @@ func readIDsParallel(ctx context.Context, parts []*part, name string, put func(r
 		}
 	}
 	return nil
+}
+
+// readPlain is the fast path of read for the common layout of a sample_id
+// chunk: required FIXED_LEN_BYTE_ARRAY(16) values, PLAIN encoded, no
+// dictionary. A decompressed data page then is the ids themselves, 16
+// bytes each, and bulk gets them whole: bulk(i, raw) with i the row group
+// index of raw's first id. It reports false, having called nothing, when
+// the chunk's metadata allows another layout.
+func (ir *idReader) readPlain(p *part, rg *file.RowGroupReader, col int, name string, bulk func(i int, raw []byte) error) (ok bool, err error) {
+	defer recoverTo(p.path, &err)
+	d := p.r.MetaData().Schema.Column(col)
+	if d.PhysicalType() != parquet.Types.FixedLenByteArray || d.TypeLength() != 16 || d.MaxDefinitionLevel() != 0 || d.MaxRepetitionLevel() != 0 {
+		return false, nil
+	}
+	cc, err := rg.MetaData().ColumnChunk(col)
+	if err != nil {
+		return false, nil // the column reader reports it
+	}
+	if cc.HasDictionaryPage() {
+		return false, nil
+	}
+	for _, e := range cc.Encodings() {
+		if e != parquet.Encodings.Plain && e != parquet.Encodings.RLE && e != parquet.Encodings.BitPacked {
+			return false, nil
+		}
+	}
+	pr, err := rg.GetColumnPageReader(col)
+	if err != nil {
+		return true, fmt.Errorf("%s: column %q: %w", p.path, name, err)
+	}
+	want := rg.NumRows()
+	var n int64
+	for n < want && pr.Next() {
+		var data []byte
+		switch pg := pr.Page().(type) {
+		case *file.DataPageV1:
+			if parquet.Encoding(pg.Encoding()) != parquet.Encodings.Plain {
+				return true, fmt.Errorf("%s: column %q: corrupt parquet file: %s page in a PLAIN column chunk", p.path, name, parquet.Encoding(pg.Encoding()))
+			}
+			data = pg.Data()
+		case *file.DataPageV2:
+			if parquet.Encoding(pg.Encoding()) != parquet.Encodings.Plain || pg.DefinitionLevelByteLen() != 0 || pg.RepetitionLevelByteLen() != 0 {
+				return true, fmt.Errorf("%s: column %q: corrupt parquet file: unexpected page layout", p.path, name)
+			}
+			data = pg.Data()
+		default:
+			return true, fmt.Errorf("%s: column %q: corrupt parquet file: unexpected %T", p.path, name, pg)
+		}
+		nv := int64(pr.Page().NumValues())
+		if nv < 0 || nv > want-n || int64(len(data)) < 16*nv {
+			return true, fmt.Errorf("%s: column %q: corrupt parquet file: page of %d values in %d bytes", p.path, name, nv, len(data))
+		}
+		if err := bulk(int(n), data[:16*nv]); err != nil {
+			return true, err
+		}
+		n += nv
+	}
+	if err := pr.Err(); err != nil {
+		return true, fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, name, err)
+	}
+	if n != want {
+		return true, fmt.Errorf("%s: column %q: corrupt parquet file: row group claims %d rows but holds %d", p.path, name, want, n)
+	}
+	return true, nil
+}
+
+// idBytes is ids as the bytes they are made of.
+func idBytes(ids []uuid.UUID) []byte {
+	if len(ids) == 0 {
+		return nil
+	}
+	return unsafe.Slice(&ids[0][0], 16*len(ids))
 }

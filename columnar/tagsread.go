@@ -11,6 +11,7 @@ package columnar
 // tag.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -131,6 +132,11 @@ func (d *Dataset) tagRows(ctx context.Context, path string, parts []*part) ([]in
 	if n := rowGroupRows(parts); n >= 0 && n <= int64(len(d.ids)) {
 		err := readIDsParallel(ctx, parts, SampleIDColumn, func(row int, id uuid.UUID) error {
 			if d.ids[row] != id {
+				return errNotInOrder
+			}
+			return nil
+		}, func(row int, raw []byte) error {
+			if !bytes.Equal(raw, idBytes(d.ids[row:row+len(raw)/16])) {
 				return errNotInOrder
 			}
 			return nil
