@@ -48,23 +48,47 @@ func (s *divState) addDeferred(row int) {
 	f := s.def
 	g := int32(len(s.groups))
 	s.groups = append(s.groups, group{center: int32(row), radius: math.Inf(1)})
-	s.cq.add(s.q, row)
 	// Lower bounds of the distances from the new center to every group's
-	// center, from the codes (contiguous, in cache).
+	// center: from the codes (contiguous, in cache) with the prefilter,
+	// else the distances themselves. Groups left empty need none.
 	j := len(f.rows)
 	if j == len(f.lbs) {
 		f.lbs = append(f.lbs, nil)
 	}
 	lb := f.lbs[j][:0]
-	qc, rc := s.q.row(row), &s.q.rows[row]
-	for k := range s.groups {
-		if s.groups[k].center < 0 {
-			lb = append(lb, 0)
-			continue
-		}
-		lb = append(lb, lowerRows(s.cq.row(k, s.d.dim), &s.cq.rows[k], qc, rc))
+	lb = append(lb, make([]float64, len(s.groups))...)
+	c := s.d.row(row)
+	var qc []int8
+	var rc *qrow
+	if s.q != nil {
+		s.cq.add(s.q, row)
+		qc, rc = s.q.row(row), &s.q.rows[row]
 	}
-	f.bounds.Add(int64(len(s.groups)))
+	const gsize = 64
+	nch := chunks(len(s.groups), gsize)
+	exact := make([]int64, nch)
+	parallel(s.workers, nch, func(t int) {
+		for k := t * gsize; k < min((t+1)*gsize, len(s.groups)); k++ {
+			gr := &s.groups[k]
+			switch {
+			case gr.center < 0 || k == int(g):
+				lb[k] = 0
+			case len(gr.members) == 0 && gr.radius == 0:
+				lb[k] = math.Inf(1) // empty since the last pass: no member to test
+			case s.q != nil:
+				lb[k] = lowerRows(s.cq.row(k, s.d.dim), &s.cq.rows[k], qc, rc)
+			default:
+				exact[t]++
+				lb[k] = dist(s.d.row(int(gr.center)), c)
+			}
+		}
+	})
+	for _, n := range exact {
+		f.work.Add(n)
+	}
+	if s.q != nil {
+		f.bounds.Add(int64(len(s.groups)))
+	}
 	f.lbs[j] = lb
 	f.rows = append(f.rows, int32(row))
 	f.groups = append(f.groups, g)
@@ -90,7 +114,11 @@ func (s *divState) current(i int) float64 {
 // returns the exact distances and 8-bit bounds it computed.
 func (s *divState) apply(x, from, to int) (work, bounds int64) {
 	f := s.def
-	xc, rx := s.q.row(x), &s.q.rows[x]
+	var xc []int8
+	var rx *qrow
+	if s.q != nil {
+		xc, rx = s.q.row(x), &s.q.rows[x]
+	}
 	for j := from; j < to; j++ {
 		g := s.grp[x]
 		if g < 0 {
@@ -102,11 +130,19 @@ func (s *divState) apply(x, from, to int) (work, bounds int64) {
 			continue
 		}
 		c := int(f.rows[j])
-		bounds++
-		if farEnough(xc, rx, s.q.row(c), &s.q.rows[c], dx) {
+		if s.q != nil {
+			bounds++
+			if farEnough(xc, rx, s.q.row(c), &s.q.rows[c], dx) {
+				continue
+			}
+		}
+		// The float32 kernel settles most of the rest at half the cost
+		// of the float64 one (the row is in cache for the whole batch);
+		// either reads the row, so each counts as one distance.
+		work++
+		if farEnough32(s.d.row(x), s.d.row(c), dx) {
 			continue
 		}
-		work++
 		if d := distUpTo(s.d.row(x), s.d.row(c), dx); d < dx {
 			s.md[x] = d
 			if s.d.dedup && d < s.d.minDist {
@@ -156,7 +192,11 @@ func (s *divState) flush() {
 			needs[t] += int64(len(need))
 			for k, x := range need {
 				if k+quantAhead < len(need) {
-					s.q.prefetch(int(need[k+quantAhead]))
+					if s.q != nil {
+						s.q.prefetch(int(need[k+quantAhead]))
+					} else {
+						prefetchImpl(s.d.row(int(need[k+quantAhead])))
+					}
 				}
 				w, b := s.apply(int(x), int(f.done[x]), to)
 				work[t] += w

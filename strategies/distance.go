@@ -147,3 +147,20 @@ var (
 	// no result.
 	prefetchImpl = func(row []float32) {}
 )
+
+// farEnough32 reports whether the float32 kernel proves d(a, b) >=
+// limit·skipMargin. The float32 sum of n squared differences is at least
+// the exact one times 1-(n+3)·2^-24 (each difference and each addition
+// rounds once, all terms are non-negative); the factor used here doubles
+// that margin, and an absolute term covers results near underflow. An
+// overflowed or NaN sum proves nothing. It costs about half the float64
+// kernel where rows are in cache.
+func farEnough32(a, b []float32, limit float64) bool {
+	s := float64(sqDist32Impl(a, b))
+	if math.IsInf(s, 0) || math.IsNaN(s) || math.IsInf(limit, 0) {
+		return false
+	}
+	n := float64(len(a))
+	lim := limit * skipMargin
+	return s*(1-(n+8)*0x1p-23)-n*0x1p-126 >= lim*lim
+}

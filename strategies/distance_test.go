@@ -141,3 +141,44 @@ func TestBlocksKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestFarEnough32 checks the float32 bound against the float64 distance on
+// rows of very different magnitudes (down to subnormal differences and up
+// to overflow) and limits just below, at and above the distance: it may
+// only claim what the distance reaches, and must settle clear cases.
+func TestFarEnough32(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	settled, moderate := 0, 0
+	for trial := 0; trial < 3000; trial++ {
+		dim := 1 + r.IntN(700)
+		scale := math.Pow(10, float64(r.IntN(80)-40))
+		a, b := make([]float32, dim), make([]float32, dim)
+		for i := range a {
+			a[i] = float32(r.NormFloat64() * scale)
+			b[i] = a[i]
+			if r.IntN(3) > 0 {
+				b[i] = float32(r.NormFloat64() * scale)
+			}
+		}
+		exact := dist(a, b)
+		if scale > 1e-15 && scale < 1e15 && exact > 0 {
+			moderate++
+		}
+		for _, f := range []float64{0.5, 0.99, 1 - 1e-6, 1 - 1e-9, 1, 1 + 1e-9, 2} {
+			lim := exact * f
+			if farEnough32(a, b, lim) {
+				if exact < lim*skipMargin {
+					t.Fatalf("dim %d scale %g: claims %v >= %v but the distance is %v", dim, scale, exact, lim*skipMargin, exact)
+				}
+				if f == 0.5 && scale > 1e-15 && scale < 1e15 && exact > 0 {
+					settled++
+				}
+			}
+		}
+	}
+	// Squares of moderate magnitudes neither overflow nor underflow in
+	// float32: there every clear case (half the distance) is settled.
+	if settled != moderate {
+		t.Errorf("settled %d of %d clear cases of moderate magnitude", settled, moderate)
+	}
+}

@@ -75,6 +75,8 @@ type options struct {
 	stream int
 	// prefilter turns Problem.Prefilter on.
 	prefilter bool
+	// eager applies every new center at once (no deferred batches).
+	eager bool
 }
 
 // Select runs the greedy selection of spec §2–§8. It honours ctx between
@@ -156,6 +158,8 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 			if (p.Prefilter || opt.prefilter) && !opt.naive && s.d.dim <= maxQuantDim {
 				s.q = newQuant(s.d.vectors, s.d.dim, p.Rows, e.workers)
 				s.cq.add(s.q, -1) // the first group has no center
+			}
+			if !opt.naive && !opt.eager {
 				s.def = &deferred{done: make([]uint8, p.Candidates)}
 			}
 			e.divs = append(e.divs, divRef{s, k})
