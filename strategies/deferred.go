@@ -5,32 +5,39 @@ import (
 	"sync/atomic"
 )
 
-// Deferred diversity updates (with Problem.Prefilter).
+// Deferred diversity updates.
 //
 // Eagerly, every new center is measured against every candidate it might
 // come closer to: before every cluster of the data has a center that is
-// about half the candidates per pick, and even through the 8-bit codes it
-// is a pass over memory per pick. Deferred, a new center only joins a
-// pending list; the pick after it needs the current distance of the few
-// candidates the engine looks at (heap tops, or every candidate when the
-// engine scans), and those are brought up to date on demand. Every
-// deferBatch centers, one pass applies all pending centers to every
-// candidate: each candidate's codes are read once for the whole batch and
-// the batch's codes stay in cache, so the pass costs compute, not memory.
+// about half the candidates per pick, a pass over memory per pick.
+// Deferred, a new center only joins a pending list; the pick after it
+// needs the current distance of the few candidates the engine looks at
+// (heap tops, or every candidate when the engine scans), and those are
+// brought up to date on demand. Every deferBatch centers, one pass
+// applies all pending centers to every candidate: each candidate's row
+// (or, with the prefilter, its 8-bit codes) is read once for the whole
+// batch and stays in cache while it is measured against each center, so
+// the pass costs compute rather than memory bandwidth. Within it a float32
+// distance with a rigorous rounding margin settles most pairs before the
+// float64 kernel is needed.
 //
 // A candidate's distance after centers c_1..c_m is min(d_0, d(x,c_1), ...,
 // d(x,c_m)) whichever way it is computed, and every skipped distance is
 // proven (triangle inequality on a lower bound of the center-to-center
-// distance, then the 8-bit bound) not below the distance at that moment,
-// so the values, and the picks, are those of the eager update.
+// distance, then the 8-bit or float32 bound) not below the distance at
+// that moment, so the values, and the picks, are those of the eager
+// update. Once a center has few candidates within its reach (every
+// cluster has a center), the eager update, which skips whole groups by
+// their radius, is cheaper, and deferral ends.
 
 // deferBatch is the number of centers applied per pass (at most 255: the
 // per-candidate count of applied centers is a byte).
-const deferBatch = 16
+const deferBatch = 64
 
-// deferShare: when fewer than 1/deferShare of the candidates needed any
-// work in a pass, deferral ends (measured on 200k×512 clustered data: the
-// share falls from ~1 to ~0.1 as the clusters get their first centers).
+// deferShare: when a center of a pass had fewer than 1/deferShare of the
+// candidates within reach of the triangle test, on average, deferral ends
+// (on clustered data the share falls from ~1/2 to a cluster's share once
+// every cluster has a center).
 const deferShare = 8
 
 // deferred is the pending part of a divState.
@@ -47,6 +54,7 @@ type deferred struct {
 func (s *divState) addDeferred(row int) {
 	f := s.def
 	g := int32(len(s.groups))
+	s.addCenterRow(int(g), row)
 	s.groups = append(s.groups, group{center: int32(row), radius: math.Inf(1)})
 	// Lower bounds of the distances from the new center to every group's
 	// center: from the codes (contiguous, in cache) with the prefilter,
@@ -79,7 +87,7 @@ func (s *divState) addDeferred(row int) {
 				lb[k] = lowerRows(s.cq.row(k, s.d.dim), &s.cq.rows[k], qc, rc)
 			default:
 				exact[t]++
-				lb[k] = dist(s.d.row(int(gr.center)), c)
+				lb[k] = dist(s.centerRow(k), c)
 			}
 		}
 	})
@@ -182,14 +190,17 @@ func (s *divState) flush() {
 					continue
 				}
 				lim := 2 * s.md[x] * skipMargin
+				reach := 0
 				for j := from; j < to; j++ {
 					if !(f.lbs[j][g] >= lim) {
-						need = append(need, int32(x))
-						break
+						reach++
 					}
 				}
+				if reach > 0 {
+					need = append(need, int32(x))
+					needs[t] += int64(reach)
+				}
 			}
-			needs[t] += int64(len(need))
 			for k, x := range need {
 				if k+quantAhead < len(need) {
 					if s.q != nil {
@@ -219,7 +230,7 @@ func (s *divState) flush() {
 	// has one), the eager update, which skips whole groups by their
 	// radius and touches only the candidates a center can reach, is the
 	// cheaper one: from here on every center is applied at once.
-	if needed*deferShare < int64(s.cand) {
+	if needed*deferShare < int64(s.cand)*int64(to) {
 		s.def = nil
 	}
 }

@@ -181,7 +181,36 @@ type divState struct {
 	q       *quant    // the 8-bit prefilter, nil without Problem.Prefilter
 	cq      centers   // with q: the groups' centers' codes, in group order
 	bounds  int64     // 8-bit bounds computed, for benchmarks
-	def     *deferred // with q: centers not yet applied to every candidate
+	def     *deferred // centers not yet applied to every candidate
+	// cf holds the rows of the first groups' centers one after another
+	// (without q, and within centerBudget), so the per-pick pass over the
+	// centers streams them instead of reading one scattered row each.
+	cf []float32
+}
+
+// centerBudget is how many floats a candidate the contiguous copies of
+// center rows may take (24 bytes), keeping the engine's state under 64
+// bytes a candidate.
+const centerBudget = 6
+
+// addCenterRow appends group g's center row to cf while the budget allows.
+func (s *divState) addCenterRow(g int, row int) {
+	dim := s.d.dim
+	if g == 1 && len(s.cf) == 0 && s.q == nil && dim <= centerBudget*s.cand {
+		s.cf = append(s.cf, make([]float32, dim)...) // group 0 has no center
+	}
+	if s.q != nil || len(s.cf) != g*dim || len(s.cf)+dim > centerBudget*s.cand {
+		return
+	}
+	s.cf = append(s.cf, s.d.row(row)...)
+}
+
+// centerRow returns group g's center row, from cf when it is there.
+func (s *divState) centerRow(g int) []float32 {
+	if dim := s.d.dim; (g+1)*dim <= len(s.cf) {
+		return s.cf[g*dim : (g+1)*dim]
+	}
+	return s.d.row(int(s.groups[g].center))
 }
 
 func (s *divState) Objective(i int) float64 {
@@ -259,7 +288,7 @@ func (s *divState) addFast(row int) {
 	parallel(s.workers, nch, func(t int) {
 		hi := min((t+1)*gsize, len(s.groups))
 		for g := t * gsize; g < hi; g++ {
-			if a := g + prefetchAhead; s.q == nil && a < hi && s.groups[a].center >= 0 && len(s.groups[a].members) > 0 {
+			if a := g + prefetchAhead; s.q == nil && a < hi && s.groups[a].center >= 0 && len(s.groups[a].members) > 0 && (a+1)*s.d.dim > len(s.cf) {
 				prefetchImpl(s.d.row(int(s.groups[a].center)))
 			}
 			gr := &s.groups[g]
@@ -271,12 +300,18 @@ func (s *divState) addFast(row int) {
 			case s.q != nil && farEnough(s.cq.row(g, s.d.dim), &s.cq.rows[g], qc, &s.q.rows[row], 2*gr.radius*skipMargin):
 				bounds[t]++
 				s.dac[g] = math.Inf(1)
+			case s.q == nil && farEnough32(s.centerRow(g), c, 2*gr.radius*skipMargin):
+				// The float32 kernel proves the group out of reach at
+				// half the cost (dac is only ever compared with
+				// 2·radius of this group or less).
+				exact[t]++
+				s.dac[g] = math.Inf(1)
 			default:
 				if s.q != nil {
 					bounds[t]++ // tried above
 				}
 				exact[t]++
-				s.dac[g] = dist(s.d.row(int(gr.center)), c)
+				s.dac[g] = dist(s.centerRow(g), c)
 			}
 		}
 	})
@@ -408,6 +443,7 @@ func (s *divState) addFast(row int) {
 
 // addGroup appends the group of a new center.
 func (s *divState) addGroup(g group) {
+	s.addCenterRow(len(s.groups), int(g.center))
 	s.groups = append(s.groups, g)
 	if s.q != nil {
 		s.cq.add(s.q, int(g.center))

@@ -65,15 +65,21 @@
 //     bound on the distance from an exact integer dot product, minus both
 //     rows' rounding errors. It pays where the triangle tests cannot skip,
 //     typically before every cluster of the data has a selected sample.
-//     While most candidates are within reach of new samples, new samples
-//     are applied in batches of 16 (each candidate's codes read once per
-//     batch), and a candidate the engine looks at in between is brought up
-//     to date first. It costs a quarter of the matrix plus 25 bytes a row.
+//     It costs a quarter of the matrix plus 24 bytes a row.
+//
+//   - While most candidates are within reach of new samples (before every
+//     cluster has one), new samples are applied in batches of 64, each
+//     candidate's row read once per batch and measured against all of
+//     them in cache, first with a float32 distance and a rigorous
+//     rounding margin; a candidate the engine looks at in between is
+//     brought up to date first (deferred.go). The centers' rows are kept
+//     side by side (within 24 bytes a candidate) so the per-pick pass
+//     over thousands of centers streams them.
 //
 // Results never depend on Problem.Workers. Engine state beyond the inputs
-// is about 33 bytes per candidate for diversity (distance, group, group
-// member, heap entry, selected flag), plus 16 with weights (measured by the
-// benchmarks at the last pick: 37 and 53 bytes).
+// is about 34 bytes per candidate for diversity (distance, group, group
+// member, heap entry, selected and batch counters) plus up to 24 for the
+// centers' rows, and 16 more with weights.
 //
 // Bad values are reported as *ValueError (WeightError is an alias) with the
 // first bad row and the number of bad rows, for the caller to name the

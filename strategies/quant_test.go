@@ -241,3 +241,26 @@ func TestDeferredUpdates(t *testing.T) {
 		t.Errorf("deferral ran %d batches and ended: %v", flushes, ds.def == nil)
 	}
 }
+
+// TestCenterRowsBeyondBudget selects more centers than the contiguous copy
+// of center rows may hold (24 bytes a candidate), so later centers are
+// read from the matrix: every path must still agree.
+func TestCenterRowsBeyondBudget(t *testing.T) {
+	const n, dim = 300, 64
+	v := clustered(rand.New(rand.NewPCG(33, 34)), n, dim)
+	p := Problem{Rows: n, Candidates: n, Picks: 200, Strategies: []Strategy{mustDiv(t, v, dim, 1)}}
+	allPaths(t, p)
+	s, _ := p.Strategies[0].Start(n, n)
+	ds := s.(*divState)
+	for i := 0; i < 60; i++ {
+		ds.addGroup(group{center: int32(i)})
+	}
+	if len(ds.cf) > centerBudget*n || len(ds.cf) == 0 || len(ds.cf)%dim != 0 {
+		t.Fatalf("center copy holds %d floats, budget %d", len(ds.cf), centerBudget*n)
+	}
+	for g := 1; g < len(ds.groups); g++ {
+		if !slices.Equal(ds.centerRow(g), ds.d.row(int(ds.groups[g].center))) {
+			t.Fatalf("group %d: center row differs from the matrix", g)
+		}
+	}
+}
