@@ -46,6 +46,9 @@ type deferred struct {
 	groups []int32     // their group ids
 	lbs    [][]float64 // lbs[j][g] <= d(center of group g, rows[j])
 	done   []uint8     // per candidate: pending centers already applied
+	cbuf   []float32   // during a pass: the pending centers' rows, padded to threes
+	cnorm  []float64   // their squared norms
+	zero   []float32   // a zero row, to take norms with the distance kernel
 	work   atomic.Int64
 	bounds atomic.Int64
 }
@@ -110,7 +113,7 @@ func (s *divState) addDeferred(row int) {
 // concurrently; each writes only its own candidate's state.
 func (s *divState) current(i int) float64 {
 	if f := s.def; f != nil && int(f.done[i]) < len(f.rows) {
-		w, b := s.apply(i, int(f.done[i]), len(f.rows))
+		w, b := s.apply(i, int(f.done[i]), len(f.rows), nil)
 		f.work.Add(w)
 		f.bounds.Add(b)
 		f.done[i] = uint8(len(f.rows))
@@ -119,8 +122,10 @@ func (s *divState) current(i int) float64 {
 }
 
 // apply applies pending centers from..to-1 to candidate x in order and
-// returns the exact distances and 8-bit bounds it computed.
-func (s *divState) apply(x, from, to int) (work, bounds int64) {
+// returns the exact distances and 8-bit bounds it computed. lb2, when not
+// nil, holds lower bounds on x's squared distances to the pending centers
+// (from the tiled float32 kernel, see bounds4).
+func (s *divState) apply(x, from, to int, lb2 []float64) (work, bounds int64) {
 	f := s.def
 	var xc []int8
 	var rx *qrow
@@ -148,7 +153,11 @@ func (s *divState) apply(x, from, to int) (work, bounds int64) {
 		// of the float64 one (the row is in cache for the whole batch);
 		// either reads the row, so each counts as one distance.
 		work++
-		if farEnough32(s.d.row(x), s.d.row(c), dx) {
+		if lb2 != nil {
+			if lim := dx * skipMargin; lb2[j] >= lim*lim {
+				continue
+			}
+		} else if farEnough32(s.d.row(x), s.d.row(c), dx) {
 			continue
 		}
 		if d := distUpTo(s.d.row(x), s.d.row(c), dx); d < dx {
@@ -171,11 +180,13 @@ func (s *divState) flush() {
 	if to == 0 {
 		return
 	}
+	tiled := s.q == nil && s.tile(to)
 	const size = 4096
 	nt := chunks(s.cand, size)
 	work, bounds, needs := make([]int64, nt), make([]int64, nt), make([]int64, nt)
 	parallel(s.workers, nt, func(t int) {
 		var buf [denseWin]int32
+		var lb2 [4][deferBatch]float64
 		for lo := t * size; lo < min((t+1)*size, s.cand); lo += denseWin {
 			wh := min(lo+denseWin, s.cand)
 			// Rows some pending center may come closer to, by the
@@ -201,6 +212,23 @@ func (s *divState) flush() {
 					needs[t] += int64(reach)
 				}
 			}
+			if tiled {
+				// Four rows at a time against every pending center.
+				for k := 0; k < len(need); k += 4 {
+					var rows [4]int
+					for i := range rows {
+						rows[i] = int(need[min(k+i, len(need)-1)])
+					}
+					s.bounds4(rows, to, &lb2)
+					for i := 0; i < min(4, len(need)-k); i++ {
+						w, b := s.apply(rows[i], int(f.done[rows[i]]), to, lb2[i][:to])
+						work[t] += w
+						bounds[t] += b
+					}
+				}
+				clear(f.done[lo:wh])
+				continue
+			}
 			for k, x := range need {
 				if k+quantAhead < len(need) {
 					if s.q != nil {
@@ -209,7 +237,7 @@ func (s *divState) flush() {
 						prefetchImpl(s.d.row(int(need[k+quantAhead])))
 					}
 				}
-				w, b := s.apply(int(x), int(f.done[x]), to)
+				w, b := s.apply(int(x), int(f.done[x]), to, nil)
 				work[t] += w
 				bounds[t] += b
 			}
@@ -263,6 +291,67 @@ func (s *divState) regroup() {
 		gr.radius = radius[g]
 		if len(gr.members) == 0 {
 			gr.members = nil
+		}
+	}
+}
+
+// tile prepares a pass of the to pending centers for the tiled kernel:
+// their rows side by side (padded with zero rows to a multiple of three)
+// and their squared norms. It reports false when the kernel cannot run.
+func (s *divState) tile(to int) bool {
+	f, dim := s.def, s.d.dim
+	var probe [4][]float32
+	for i := range probe {
+		probe[i] = s.d.row(0)
+	}
+	f.cbuf = append(f.cbuf[:0], make([]float32, (to+2)/3*3*dim)...)
+	var out [12]float32
+	if s.cand == 0 || !dot4x3Impl(&probe, f.cbuf, dim, &out) {
+		return false
+	}
+	if len(f.zero) != dim {
+		f.zero = make([]float32, dim)
+	}
+	f.cnorm = f.cnorm[:0]
+	for j := 0; j < to; j++ {
+		r := s.d.row(int(f.rows[j]))
+		copy(f.cbuf[j*dim:], r)
+		f.cnorm = append(f.cnorm, sqDistImpl(r, f.zero))
+	}
+	return true
+}
+
+// bounds4 sets lb2[i][j] to a lower bound on the squared distance from
+// candidate rows[i] to pending center j, from float32 dot products:
+// d² = ‖x‖² + ‖c‖² − 2⟨x,c⟩, where the float32 dot product over n
+// dimensions is within (n+8)·2^-24·Σ|x_k c_k| <= (n+8)·2^-24·(‖x‖²+‖c‖²)/2
+// of the exact one (each lane sums n/8 products with one rounding each,
+// then three reductions; the bound doubles that). The norms are float64
+// sums (the distance kernel against a zero row), whose error is far
+// below. Overflow gives no bound; an absolute term covers underflow.
+func (s *divState) bounds4(rows [4]int, to int, lb2 *[4][deferBatch]float64) {
+	f, dim := s.def, s.d.dim
+	var x [4][]float32
+	var nx [4]float64
+	for i, r := range rows {
+		x[i] = s.d.row(r)
+		nx[i] = sqDistImpl(x[i], f.zero) // ‖x‖², float64 sums (AVX2)
+	}
+	gamma := float64(dim+8) * 0x1p-23
+	slack := float64(dim) * 0x1p-126
+	var out [12]float32
+	for j := 0; j < to; j += 3 {
+		dot4x3Impl(&x, f.cbuf[j*dim:(j+3)*dim], dim, &out)
+		for jj := j; jj < min(j+3, to); jj++ {
+			for i := range rows {
+				d := float64(out[4*(jj-j)+i])
+				sum := nx[i] + f.cnorm[jj]
+				if math.IsInf(d, 0) || math.IsNaN(d) || math.IsInf(sum, 0) {
+					lb2[i][jj] = math.Inf(-1)
+					continue
+				}
+				lb2[i][jj] = sum - 2*d - gamma*sum - slack
+			}
 		}
 	}
 }

@@ -146,6 +146,10 @@ var (
 	// prefetchImpl hints a row into the cache ahead of its use; it changes
 	// no result.
 	prefetchImpl = func(row []float32) {}
+	// dot4x3Impl sets out[4*j+i] to the float32 dot product of row x[i]
+	// with center j (c holds three centers of dim values side by side), or
+	// returns false when it cannot (no kernel for this CPU or dimension).
+	dot4x3Impl = func(x *[4][]float32, c []float32, dim int, out *[12]float32) bool { return false }
 )
 
 // farEnough32 reports whether the float32 kernel proves d(a, b) >=

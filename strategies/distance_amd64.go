@@ -25,6 +25,9 @@ func prefetchAVX2(p *float32, bytes int)
 //go:noescape
 func dotInt8AVX2(a, b []int8) int32
 
+//go:noescape
+func dot4x3AVX2(x0, x1, x2, x3, c *float32, stride, dim int, out *[12]float32)
+
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		sqDistImpl = func(a, b []float32) float64 { return sqDistAVX2(a, b[:len(a)]) }
@@ -37,6 +40,17 @@ func init() {
 			}
 		}
 		dotInt8Impl = func(a, b []int8) int32 { return dotInt8AVX2(a, b[:len(a)]) }
+		dot4x3Impl = func(x *[4][]float32, c []float32, dim int, out *[12]float32) bool {
+			if dim%8 != 0 || dim == 0 {
+				return false
+			}
+			_ = c[3*dim-1]
+			for _, r := range x {
+				_ = r[dim-1]
+			}
+			dot4x3AVX2(&x[0][0], &x[1][0], &x[2][0], &x[3][0], &c[0], dim, dim, out)
+			return true
+		}
 		sqDist32Impl = func(a, b []float32) float32 { return sqDist32AVX2(a, b[:len(a)]) }
 		sqDist32x4Impl = func(q, rows []float32, out *[4]float32) bool {
 			if len(q)%16 != 0 || len(q) == 0 {

@@ -343,3 +343,77 @@ i8done:
 	VZEROUPPER
 	MOVL AX, ret+48(FP)
 	RET
+
+// func dot4x3AVX2(x0, x1, x2, x3, c *float32, stride, dim int, out *[12]float32)
+// Dot products of four rows with three centers (the centers stride floats
+// apart from c): out[4*j+i] = <x_i, c_j>. dim must be a positive multiple
+// of 8. Twelve accumulators of eight lanes stay in registers: each chunk
+// of a row is loaded once for the three centers, each chunk of a center
+// once for the four rows (as a memory operand).
+TEXT ·dot4x3AVX2(SB), NOSPLIT, $0-64
+	MOVQ x0+0(FP), SI
+	MOVQ x1+8(FP), DI
+	MOVQ x2+16(FP), R8
+	MOVQ x3+24(FP), R9
+	MOVQ c+32(FP), R10
+	MOVQ stride+40(FP), BX
+	SHLQ $2, BX
+	LEAQ (R10)(BX*1), R11
+	LEAQ (R11)(BX*1), R12
+	MOVQ dim+48(FP), CX
+	MOVQ out+56(FP), DX
+	XORQ AX, AX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+dot4x3loop:
+	VMOVUPS (SI)(AX*1), Y12
+	VMOVUPS (DI)(AX*1), Y13
+	VMOVUPS (R8)(AX*1), Y14
+	VMOVUPS (R9)(AX*1), Y15
+	VFMADD231PS (R10)(AX*1), Y12, Y0
+	VFMADD231PS (R10)(AX*1), Y13, Y1
+	VFMADD231PS (R10)(AX*1), Y14, Y2
+	VFMADD231PS (R10)(AX*1), Y15, Y3
+	VFMADD231PS (R11)(AX*1), Y12, Y4
+	VFMADD231PS (R11)(AX*1), Y13, Y5
+	VFMADD231PS (R11)(AX*1), Y14, Y6
+	VFMADD231PS (R11)(AX*1), Y15, Y7
+	VFMADD231PS (R12)(AX*1), Y12, Y8
+	VFMADD231PS (R12)(AX*1), Y13, Y9
+	VFMADD231PS (R12)(AX*1), Y14, Y10
+	VFMADD231PS (R12)(AX*1), Y15, Y11
+	ADDQ $32, AX
+	SUBQ $8, CX
+	JNE  dot4x3loop
+
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVUPS X0, (DX)
+	VHADDPS Y5, Y4, Y4
+	VHADDPS Y7, Y6, Y6
+	VHADDPS Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS X5, X4, X4
+	VMOVUPS X4, 16(DX)
+	VHADDPS Y9, Y8, Y8
+	VHADDPS Y11, Y10, Y10
+	VHADDPS Y10, Y8, Y8
+	VEXTRACTF128 $1, Y8, X9
+	VADDPS X9, X8, X8
+	VMOVUPS X8, 32(DX)
+	VZEROUPPER
+	RET

@@ -182,3 +182,39 @@ func TestFarEnough32(t *testing.T) {
 		t.Errorf("settled %d of %d clear cases of moderate magnitude", settled, moderate)
 	}
 }
+
+// TestDot4x3 compares the tiled dot-product kernel with float64 dot
+// products within the float32 error bound the prefilter relies on.
+func TestDot4x3(t *testing.T) {
+	r := rand.New(rand.NewPCG(35, 36))
+	for _, dim := range []int{8, 16, 64, 512, 776} {
+		var x [4][]float32
+		for i := range x {
+			x[i] = make([]float32, dim)
+			for k := range x[i] {
+				x[i][k] = float32(r.NormFloat64() * 3)
+			}
+		}
+		c := make([]float32, 3*dim)
+		for k := range c {
+			c[k] = float32(r.NormFloat64() * 3)
+		}
+		var out [12]float32
+		if !dot4x3Impl(&x, c, dim, &out) {
+			t.Skip("no tiled kernel on this CPU")
+		}
+		for j := 0; j < 3; j++ {
+			for i := 0; i < 4; i++ {
+				want, mag := 0.0, 0.0
+				for k := 0; k < dim; k++ {
+					p := float64(x[i][k]) * float64(c[j*dim+k])
+					want += p
+					mag += math.Abs(p)
+				}
+				if math.Abs(float64(out[4*j+i])-want) > float64(dim+8)*0x1p-23*mag {
+					t.Fatalf("dim %d: row %d center %d: %v, want %v", dim, i, j, out[4*j+i], want)
+				}
+			}
+		}
+	}
+}

@@ -70,9 +70,10 @@
 //   - While most candidates are within reach of new samples (before every
 //     cluster has one), new samples are applied in batches of 64, each
 //     candidate's row read once per batch and measured against all of
-//     them in cache, first with a float32 distance and a rigorous
-//     rounding margin; a candidate the engine looks at in between is
-//     brought up to date first (deferred.go). The centers' rows are kept
+//     them in cache, first with float32 dot products (four rows by three
+//     samples in registers, AVX2) and a rigorous rounding margin; a
+//     candidate the engine looks at in between is brought up to date
+//     first (deferred.go). The centers' rows are kept
 //     side by side (within 24 bytes a candidate) so the per-pick pass
 //     over thousands of centers streams them.
 //
