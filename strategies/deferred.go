@@ -2,6 +2,7 @@ package strategies
 
 import (
 	"math"
+	"slices"
 	"sync/atomic"
 )
 
@@ -49,8 +50,10 @@ type deferred struct {
 	cbuf   []float32   // during a pass: the pending centers' rows, padded to threes
 	cnorm  []float64   // their squared norms
 	zero   []float32   // a zero row, to take norms with the distance kernel
-	work   atomic.Int64
-	bounds atomic.Int64
+	// members backs every group's member list between passes.
+	members []int32
+	work    atomic.Int64
+	bounds  atomic.Int64
 }
 
 // addDeferred records a new center; the pass runs when the batch is full.
@@ -67,7 +70,7 @@ func (s *divState) addDeferred(row int) {
 		f.lbs = append(f.lbs, nil)
 	}
 	lb := f.lbs[j][:0]
-	lb = append(lb, make([]float64, len(s.groups))...)
+	lb = slices.Grow(lb, len(s.groups))[:len(s.groups)]
 	c := s.d.row(row)
 	var qc []int8
 	var rc *qrow
@@ -274,7 +277,14 @@ func (s *divState) regroup() {
 	for g := 1; g <= len(s.groups); g++ {
 		off[g] = off[g-1] + count[g]
 	}
-	all := make([]int32, off[len(s.groups)])
+	// The member lists of the last pass are dead (rebuilt here from grp),
+	// so their backing array is reused.
+	all := s.def.members
+	if cap(all) < int(off[len(s.groups)]) {
+		all = make([]int32, off[len(s.groups)])
+	}
+	all = all[:off[len(s.groups)]]
+	s.def.members = all
 	pos := append([]int32(nil), off[:len(s.groups)]...)
 	radius := make([]float64, len(s.groups))
 	for x, g := range s.grp {

@@ -91,7 +91,7 @@ func (d *Diversity) Start(rows, candidates int) (State, error) {
 	if d.Rows() < rows {
 		return nil, fmt.Errorf("diversity: %d vectors for %d rows", d.Rows(), rows)
 	}
-	s := &divState{d: d, cand: candidates, empty: true, workers: 1, md: make([]float64, candidates), grp: make([]int32, candidates)}
+	s := &divState{d: d, cand: candidates, empty: true, workers: 1, md: make([]float64, candidates), grp: make([]int32, candidates), cfBudget: centerBudget}
 	for i := range s.md {
 		s.md[i] = math.Inf(1)
 	}
@@ -185,21 +185,27 @@ type divState struct {
 	// cf holds the rows of the first groups' centers one after another
 	// (without q, and within centerBudget), so the per-pick pass over the
 	// centers streams them instead of reading one scattered row each.
-	cf []float32
+	cf       []float32
+	cfBudget int // floats a candidate cf may take
 }
 
 // centerBudget is how many floats a candidate the contiguous copies of
 // center rows may take (24 bytes), keeping the engine's state under 64
-// bytes a candidate.
-const centerBudget = 6
+// bytes a candidate; sharedCenterBudget (8 bytes) applies when other
+// strategies keep per-candidate state too (weights take 16 bytes).
+const (
+	centerBudget       = 6
+	sharedCenterBudget = 2
+)
 
 // addCenterRow appends group g's center row to cf while the budget allows.
 func (s *divState) addCenterRow(g int, row int) {
 	dim := s.d.dim
-	if g == 1 && len(s.cf) == 0 && s.q == nil && dim <= centerBudget*s.cand {
+	budget := s.cfBudget * s.cand
+	if g == 1 && len(s.cf) == 0 && s.q == nil && dim <= budget {
 		s.cf = append(s.cf, make([]float32, dim)...) // group 0 has no center
 	}
-	if s.q != nil || len(s.cf) != g*dim || len(s.cf)+dim > centerBudget*s.cand {
+	if s.q != nil || len(s.cf) != g*dim || len(s.cf)+dim > budget {
 		return
 	}
 	s.cf = append(s.cf, s.d.row(row)...)

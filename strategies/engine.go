@@ -176,6 +176,13 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 			e.generic = append(e.generic, k)
 		}
 	}
+	if len(e.divs) < len(p.Strategies) {
+		// Other strategies keep per-candidate state too: the diversity
+		// strategies' copies of center rows get a smaller share.
+		for _, d := range e.divs {
+			d.s.cfBudget = sharedCenterBudget
+		}
+	}
 	if len(weights) > 0 {
 		e.konst = make([]Score, p.Candidates)
 		const size = 4096
