@@ -32,8 +32,10 @@ type Options struct {
 	Workers int
 	// Prefilter keeps an 8-bit copy of each embedding matrix the
 	// diversity and deduplication strategies use (a quarter of its size)
-	// to skip most distance computations: on data in many separated
-	// clusters several times faster, with the same picks.
+	// and rules out most distance computations with it; the picks are the
+	// same. Since the default path batches its updates it rarely pays: on
+	// 1M×512 clustered data it is 2% faster at 10,000 picks and 13% slower
+	// at 1,000.
 	Prefilter bool
 	// Progress, when set, is called as picks are made.
 	Progress func(done, total int)

@@ -35,8 +35,9 @@ type Problem struct {
 	// Prefilter keeps an 8-bit copy of every diversity matrix (a quarter
 	// of its size, plus 24 bytes a row) and rules out most distance
 	// computations with it before they read float32 rows. The picks are
-	// identical; it trades memory for speed where many candidates need a
-	// distance per pick (data in many well-separated clusters).
+	// identical. It trades memory for speed where memory bandwidth limits
+	// the update; the default path's batches are compute-bound, so it
+	// rarely pays now (see the README's figures).
 	Prefilter bool
 }
 

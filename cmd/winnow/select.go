@@ -24,7 +24,7 @@ func commonSelectFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "drop-missing", Usage: "skip candidates without an embedding instead of failing"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "select and print the summary, write nothing"},
 		&cli.IntFlag{Name: "workers", Usage: "goroutines to use (0: all cores); picks never depend on it"},
-		&cli.BoolFlag{Name: "prefilter", Usage: "keep an 8-bit copy of the embeddings (a quarter of their memory) to skip most distance work in diverse/dedup; same picks, often several times faster on large data"},
+		&cli.BoolFlag{Name: "prefilter", Usage: "keep an 8-bit copy of the embeddings (a quarter of their memory) to skip distance work in diverse/dedup; same picks, rarely faster than the default"},
 		jsonFlag,
 	}
 }
