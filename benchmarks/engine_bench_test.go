@@ -36,9 +36,8 @@ import (
 //	  WINNOW_BENCH_K=1000,10000 WINNOW_BENCH_SCAN_PICKS=10 \
 //	  go test -run '^$' -bench Engine -benchtime 1x ./benchmarks/
 //
-// scan is the straightforward parallel scan; diversity and prefilter (the
-// same with Problem.Prefilter) must return its picks, which the benchmark
-// checks; combined adds weights and balancing to diversity.
+// scan is the straightforward parallel scan; diversity must return its
+// picks, which the benchmark checks; combined adds weights and balancing.
 type engineSizes struct {
 	n, dim, scanPicks int
 	ks                []int
@@ -271,21 +270,6 @@ func BenchmarkEngine(b *testing.B) {
 			}
 			if !slices.Equal(got, scanPicks[:len(got)]) {
 				b.Fatal("fast picks differ from the straightforward scan")
-			}
-		})
-		// The same exact diversity with the 8-bit prefilter: same picks,
-		// a quarter of the bytes read for most candidates.
-		b.Run("prefilter/k="+strconv.Itoa(k), func(b *testing.B) {
-			p := problem(k, div)
-			p.Prefilter = true
-			res := runEngine(b, p)
-			b.ReportMetric(float64(res.Bounds)/(float64(p.Candidates)*float64(len(res.Picks))), "bound-frac")
-			var got []int
-			for _, pk := range res.Picks[:min(len(res.Picks), len(scanPicks))] {
-				got = append(got, pk.Row)
-			}
-			if !slices.Equal(got, scanPicks[:len(got)]) {
-				b.Fatal("prefiltered picks differ from the straightforward scan")
 			}
 		})
 		b.Run("combined/k="+strconv.Itoa(k), func(b *testing.B) {

@@ -30,13 +30,6 @@ type Options struct {
 	// Workers bounds the goroutines of the engine; 0 means GOMAXPROCS.
 	// Picks never depend on it.
 	Workers int
-	// Prefilter keeps an 8-bit copy of each embedding matrix the
-	// diversity and deduplication strategies use (a quarter of its size)
-	// and rules out most distance computations with it; the picks are the
-	// same. Since the default path batches its updates it rarely pays: on
-	// 1M×512 clustered data it is 2% faster at 10,000 picks and 13% slower
-	// at 1,000.
-	Prefilter bool
 	// Progress, when set, is called as picks are made.
 	Progress func(done, total int)
 	// Hook is passed to the tag write (tests use it to stop a run at a
@@ -198,7 +191,6 @@ func (s *Selection) MultiStrategies(ctx context.Context, n int, tag string, list
 			Strategies:  built.engine,
 			Workers:     s.Options.Workers,
 			Progress:    s.Options.Progress,
-			Prefilter:   s.Options.Prefilter,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("select %q: %w", tag, err)

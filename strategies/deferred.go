@@ -16,7 +16,7 @@ import (
 // (heap tops, or every candidate when the engine scans), and those are
 // brought up to date on demand. Every deferBatch centers, one pass
 // applies all pending centers to every candidate: each candidate's row
-// (or, with the prefilter, its 8-bit codes) is read once for the whole
+// is read once for the whole
 // batch and stays in cache while it is measured against each center, so
 // the pass costs compute rather than memory bandwidth. Within it a float32
 // distance with a rigorous rounding margin settles most pairs before the
@@ -25,7 +25,7 @@ import (
 // A candidate's distance after centers c_1..c_m is min(d_0, d(x,c_1), ...,
 // d(x,c_m)) whichever way it is computed, and every skipped distance is
 // proven (triangle inequality on a lower bound of the center-to-center
-// distance, then the 8-bit or float32 bound) not below the distance at
+// distance, then the float32 bound) not below the distance at
 // that moment, so the values, and the picks, are those of the eager
 // update. Once a center has few candidates within its reach (every
 // cluster has a center), the eager update, which skips whole groups by
@@ -53,7 +53,6 @@ type deferred struct {
 	// members backs every group's member list between passes.
 	members []int32
 	work    atomic.Int64
-	bounds  atomic.Int64
 }
 
 // addDeferred records a new center; the pass runs when the batch is full.
@@ -62,9 +61,8 @@ func (s *divState) addDeferred(row int) {
 	g := int32(len(s.groups))
 	s.addCenterRow(int(g), row)
 	s.groups = append(s.groups, group{center: int32(row), radius: math.Inf(1)})
-	// Lower bounds of the distances from the new center to every group's
-	// center: from the codes (contiguous, in cache) with the prefilter,
-	// else the distances themselves. Groups left empty need none.
+	// The distances from the new center to every group's center (lower
+	// bounds where that is all a test needs). Groups left empty need none.
 	j := len(f.rows)
 	if j == len(f.lbs) {
 		f.lbs = append(f.lbs, nil)
@@ -72,12 +70,6 @@ func (s *divState) addDeferred(row int) {
 	lb := f.lbs[j][:0]
 	lb = slices.Grow(lb, len(s.groups))[:len(s.groups)]
 	c := s.d.row(row)
-	var qc []int8
-	var rc *qrow
-	if s.q != nil {
-		s.cq.add(s.q, row)
-		qc, rc = s.q.row(row), &s.q.rows[row]
-	}
 	const gsize = 64
 	nch := chunks(len(s.groups), gsize)
 	exact := make([]int64, nch)
@@ -89,8 +81,6 @@ func (s *divState) addDeferred(row int) {
 				lb[k] = 0
 			case len(gr.members) == 0 && gr.radius == 0:
 				lb[k] = math.Inf(1) // empty since the last pass: no member to test
-			case s.q != nil:
-				lb[k] = lowerRows(s.cq.row(k, s.d.dim), &s.cq.rows[k], qc, rc)
 			default:
 				exact[t]++
 				lb[k] = dist(s.centerRow(k), c)
@@ -99,9 +89,6 @@ func (s *divState) addDeferred(row int) {
 	})
 	for _, n := range exact {
 		f.work.Add(n)
-	}
-	if s.q != nil {
-		f.bounds.Add(int64(len(s.groups)))
 	}
 	f.lbs[j] = lb
 	f.rows = append(f.rows, int32(row))
@@ -116,25 +103,18 @@ func (s *divState) addDeferred(row int) {
 // concurrently; each writes only its own candidate's state.
 func (s *divState) current(i int) float64 {
 	if f := s.def; f != nil && int(f.done[i]) < len(f.rows) {
-		w, b := s.apply(i, int(f.done[i]), len(f.rows), nil)
-		f.work.Add(w)
-		f.bounds.Add(b)
+		f.work.Add(s.apply(i, int(f.done[i]), len(f.rows), nil))
 		f.done[i] = uint8(len(f.rows))
 	}
 	return s.md[i]
 }
 
 // apply applies pending centers from..to-1 to candidate x in order and
-// returns the exact distances and 8-bit bounds it computed. lb2, when not
+// returns the number of distances it computed. lb2, when not
 // nil, holds lower bounds on x's squared distances to the pending centers
 // (from the tiled float32 kernel, see bounds4).
-func (s *divState) apply(x, from, to int, lb2 []float64) (work, bounds int64) {
+func (s *divState) apply(x, from, to int, lb2 []float64) (work int64) {
 	f := s.def
-	var xc []int8
-	var rx *qrow
-	if s.q != nil {
-		xc, rx = s.q.row(x), &s.q.rows[x]
-	}
 	for j := from; j < to; j++ {
 		g := s.grp[x]
 		if g < 0 {
@@ -146,12 +126,6 @@ func (s *divState) apply(x, from, to int, lb2 []float64) (work, bounds int64) {
 			continue
 		}
 		c := int(f.rows[j])
-		if s.q != nil {
-			bounds++
-			if farEnough(xc, rx, s.q.row(c), &s.q.rows[c], dx) {
-				continue
-			}
-		}
 		// The float32 kernel settles most of the rest at half the cost
 		// of the float64 one (the row is in cache for the whole batch);
 		// either reads the row, so each counts as one distance.
@@ -172,7 +146,7 @@ func (s *divState) apply(x, from, to int, lb2 []float64) (work, bounds int64) {
 			}
 		}
 	}
-	return work, bounds
+	return work
 }
 
 // flush applies every pending center to every candidate, then rebuilds
@@ -183,10 +157,10 @@ func (s *divState) flush() {
 	if to == 0 {
 		return
 	}
-	tiled := s.q == nil && s.tile(to)
+	tiled := s.tile(to)
 	const size = 4096
 	nt := chunks(s.cand, size)
-	work, bounds, needs := make([]int64, nt), make([]int64, nt), make([]int64, nt)
+	work, needs := make([]int64, nt), make([]int64, nt)
 	parallel(s.workers, nt, func(t int) {
 		var buf [denseWin]int32
 		var lb2 [4][deferBatch]float64
@@ -224,25 +198,17 @@ func (s *divState) flush() {
 					}
 					s.bounds4(rows, to, &lb2)
 					for i := 0; i < min(4, len(need)-k); i++ {
-						w, b := s.apply(rows[i], int(f.done[rows[i]]), to, lb2[i][:to])
-						work[t] += w
-						bounds[t] += b
+						work[t] += s.apply(rows[i], int(f.done[rows[i]]), to, lb2[i][:to])
 					}
 				}
 				clear(f.done[lo:wh])
 				continue
 			}
 			for k, x := range need {
-				if k+quantAhead < len(need) {
-					if s.q != nil {
-						s.q.prefetch(int(need[k+quantAhead]))
-					} else {
-						prefetchImpl(s.d.row(int(need[k+quantAhead])))
-					}
+				if k+batchAhead < len(need) {
+					prefetchImpl(s.d.row(int(need[k+batchAhead])))
 				}
-				w, b := s.apply(int(x), int(f.done[x]), to, nil)
-				work[t] += w
-				bounds[t] += b
+				work[t] += s.apply(int(x), int(f.done[x]), to, nil)
 			}
 			clear(f.done[lo:wh])
 		}
@@ -250,11 +216,9 @@ func (s *divState) flush() {
 	var needed int64
 	for t := range work {
 		s.work += work[t]
-		s.bounds += bounds[t]
 		needed += needs[t]
 	}
 	s.work += f.work.Swap(0)
-	s.bounds += f.bounds.Swap(0)
 	f.rows, f.groups = f.rows[:0], f.groups[:0]
 	s.regroup()
 	// Once few candidates are within reach of new centers (every cluster

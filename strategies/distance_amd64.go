@@ -23,9 +23,6 @@ func sqDist32x4AVX2(q, rows []float32, dim int, out *[4]float32)
 func prefetchAVX2(p *float32, bytes int)
 
 //go:noescape
-func dotInt8AVX2(a, b []int8) int32
-
-//go:noescape
 func dot4x3AVX2(x0, x1, x2, x3, c *float32, stride, dim int, out *[12]float32)
 
 func init() {
@@ -39,7 +36,6 @@ func init() {
 				prefetchAVX2(&row[0], 4*len(row))
 			}
 		}
-		dotInt8Impl = func(a, b []int8) int32 { return dotInt8AVX2(a, b[:len(a)]) }
 		dot4x3Impl = func(x *[4][]float32, c []float32, dim int, out *[12]float32) bool {
 			if dim%8 != 0 || dim == 0 {
 				return false

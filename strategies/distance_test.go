@@ -184,7 +184,7 @@ func TestFarEnough32(t *testing.T) {
 }
 
 // TestDot4x3 compares the tiled dot-product kernel with float64 dot
-// products within the float32 error bound the prefilter relies on.
+// products within the float32 error bound the deferred batches rely on.
 func TestDot4x3(t *testing.T) {
 	r := rand.New(rand.NewPCG(35, 36))
 	for _, dim := range []int{8, 16, 64, 512, 776} {

@@ -110,21 +110,8 @@ func (d *Diversity) row(i int) []float32 { return d.vectors[i*d.dim : (i+1)*d.di
 // prefetchAhead is how many distances ahead rows are prefetched.
 const prefetchAhead = 4
 
-// quantAhead is how many bounds ahead 8-bit rows are prefetched.
-const quantAhead = 8
-
-// keptAhead is how many distances ahead the float32 rows that the 8-bit
-// bound left are prefetched.
-const keptAhead = 8
-
-// In a window where more than quantDenseNum/quantDenseDen of the rows
-// need a distance, the 8-bit bound is computed for every row (measured on
-// 1M×512 codes: walking all rows costs what walking 30% of them, chosen
-// at random, costs).
-const (
-	quantDenseNum = 3
-	quantDenseDen = 10
-)
+// batchAhead is how many rows ahead a deferred pass prefetches.
+const batchAhead = 8
 
 // tsize is the number of group members one task of the fast update takes.
 const tsize = 1024
@@ -178,13 +165,10 @@ type divState struct {
 	dac     []float64
 	tasks   []divTask
 	work    int64     // distance computations done, for benchmarks
-	q       *quant    // the 8-bit prefilter, nil without Problem.Prefilter
-	cq      centers   // with q: the groups' centers' codes, in group order
-	bounds  int64     // 8-bit bounds computed, for benchmarks
 	def     *deferred // centers not yet applied to every candidate
 	// cf holds the rows of the first groups' centers one after another
-	// (without q, and within centerBudget), so the per-pick pass over the
-	// centers streams them instead of reading one scattered row each.
+	// (within cfBudget), so the per-pick pass over the centers streams
+	// them instead of reading one scattered row each.
 	cf       []float32
 	cfBudget int // floats a candidate cf may take
 }
@@ -202,10 +186,10 @@ const (
 func (s *divState) addCenterRow(g int, row int) {
 	dim := s.d.dim
 	budget := s.cfBudget * s.cand
-	if g == 1 && len(s.cf) == 0 && s.q == nil && dim <= budget {
+	if g == 1 && len(s.cf) == 0 && dim <= budget {
 		s.cf = append(s.cf, make([]float32, dim)...) // group 0 has no center
 	}
-	if s.q != nil || len(s.cf) != g*dim || len(s.cf)+dim > budget {
+	if len(s.cf) != g*dim || len(s.cf)+dim > budget {
 		return
 	}
 	s.cf = append(s.cf, s.d.row(row)...)
@@ -236,14 +220,6 @@ func (s *divState) distances() int64 {
 		return s.work + s.def.work.Load()
 	}
 	return s.work
-}
-
-// boundsDone is the number of 8-bit bounds computed so far.
-func (s *divState) boundsDone() int64 {
-	if s.def != nil {
-		return s.bounds + s.def.bounds.Load()
-	}
-	return s.bounds
 }
 
 func (s *divState) Add(row int) {
@@ -277,24 +253,20 @@ func (s *divState) addNaive(row int) {
 func (s *divState) addFast(row int) {
 	c := s.d.row(row)
 	// Distances from the new center to the centers of non-empty groups;
-	// +Inf where the 8-bit bound already proves d >= 2·radius (the group
+	// +Inf where a float32 bound already proves d >= 2·radius (the group
 	// cannot lose a member, so no test needs the exact value). Late in a
 	// run there are thousands of groups and this is most of a pick's work.
 	if cap(s.dac) < len(s.groups) {
 		s.dac = make([]float64, len(s.groups), 2*len(s.groups))
 	}
 	s.dac = s.dac[:len(s.groups)]
-	var qc []int8
-	if s.q != nil {
-		qc = s.q.row(row)
-	}
 	const gsize = 64
 	nch := chunks(len(s.groups), gsize)
-	exact, bounds := make([]int64, nch), make([]int64, nch)
+	exact := make([]int64, nch)
 	parallel(s.workers, nch, func(t int) {
 		hi := min((t+1)*gsize, len(s.groups))
 		for g := t * gsize; g < hi; g++ {
-			if a := g + prefetchAhead; s.q == nil && a < hi && s.groups[a].center >= 0 && len(s.groups[a].members) > 0 && (a+1)*s.d.dim > len(s.cf) {
+			if a := g + prefetchAhead; a < hi && s.groups[a].center >= 0 && len(s.groups[a].members) > 0 && (a+1)*s.d.dim > len(s.cf) {
 				prefetchImpl(s.d.row(int(s.groups[a].center)))
 			}
 			gr := &s.groups[g]
@@ -303,27 +275,20 @@ func (s *divState) addFast(row int) {
 				s.dac[g] = math.Inf(1)
 			case gr.center < 0:
 				s.dac[g] = 0
-			case s.q != nil && farEnough(s.cq.row(g, s.d.dim), &s.cq.rows[g], qc, &s.q.rows[row], 2*gr.radius*skipMargin):
-				bounds[t]++
-				s.dac[g] = math.Inf(1)
-			case s.q == nil && farEnough32(s.centerRow(g), c, 2*gr.radius*skipMargin):
+			case farEnough32(s.centerRow(g), c, 2*gr.radius*skipMargin):
 				// The float32 kernel proves the group out of reach at
 				// half the cost (dac is only ever compared with
 				// 2·radius of this group or less).
 				exact[t]++
 				s.dac[g] = math.Inf(1)
 			default:
-				if s.q != nil {
-					bounds[t]++ // tried above
-				}
 				exact[t]++
 				s.dac[g] = dist(s.centerRow(g), c)
 			}
 		}
 	})
-	for t := range exact {
-		s.work += exact[t]
-		s.bounds += bounds[t]
+	for _, n := range exact {
+		s.work += n
 	}
 	// Chunks of the groups that the new center may take members from.
 	s.tasks = s.tasks[:0]
@@ -345,7 +310,6 @@ func (s *divState) addFast(row int) {
 		return
 	}
 	var counts = make([]int64, len(s.tasks))
-	bcounts := make([]int64, len(s.tasks))
 	parallel(s.workers, len(s.tasks), func(t int) {
 		tk := &s.tasks[t]
 		m := s.groups[tk.g].members[tk.lo:tk.hi]
@@ -355,19 +319,11 @@ func (s *divState) addFast(row int) {
 		// cost a memory round trip each.
 		var needBuf [tsize]int32
 		need := needBuf[:0]
-		nb := int64(0)
 		for pos, x := range m {
 			if !(dac >= 2*s.md[x]*skipMargin) {
-				if s.q != nil {
-					nb++
-					if s.q.cannotMove(int(x), row, qc, s.md[x]) {
-						continue
-					}
-				}
 				need = append(need, int32(pos))
 			}
 		}
-		bcounts[t] = nb
 		var movedFlag [tsize]bool
 		for k, pos := range need {
 			if k+prefetchAhead < len(need) {
@@ -401,9 +357,8 @@ func (s *divState) addFast(row int) {
 		tk.radius = radius
 		counts[t] = n
 	})
-	for t, n := range counts {
+	for _, n := range counts {
 		s.work += n
-		s.bounds += bcounts[t]
 	}
 	// Serially, in task order: compact every touched group and collect the
 	// moved members into the new center's group.
@@ -451,9 +406,6 @@ func (s *divState) addFast(row int) {
 func (s *divState) addGroup(g group) {
 	s.addCenterRow(len(s.groups), int(g.center))
 	s.groups = append(s.groups, g)
-	if s.q != nil {
-		s.cq.add(s.q, int(g.center))
-	}
 }
 
 // streamShare: when more than 1/streamShare of the candidates sit in groups
@@ -492,11 +444,6 @@ func (s *divState) addStream(row int, c []float32) {
 	nt := chunks(s.cand, size)
 	moved := make([][]int32, nt)
 	counts := make([]int64, nt)
-	bcounts := make([]int64, nt)
-	var qc []int8
-	if s.q != nil {
-		qc = s.q.row(row)
-	}
 	parallel(s.workers, nt, func(t int) {
 		var mv []int32
 		upd := func(x int32, d float64) {
@@ -529,50 +476,6 @@ func (s *divState) addStream(row int, c []float32) {
 					need = append(need, int32(x))
 				}
 			}
-			if s.q != nil {
-				// The 8-bit bound settles most of the needed rows. Where
-				// many rows of the window are needed it is computed for
-				// every row, in order (a stream of codes runs at full
-				// memory bandwidth; skipping rows here and there halved
-				// it, measured); elsewhere only for the needed rows,
-				// fetched ahead. The few rows left are far apart, so their
-				// float32 rows are fetched ahead too.
-				var keptBuf [denseWin]int32
-				kept := keptBuf[:0]
-				if quantDenseDen*len(need) > quantDenseNum*(wh-lo) {
-					bcounts[t] += int64(wh - lo)
-					j := 0
-					for x := lo; x < wh; x++ {
-						far := s.q.cannotMove(x, row, qc, s.md[x])
-						if j < len(need) && int(need[j]) == x {
-							j++
-							if !far {
-								kept = append(kept, int32(x))
-							}
-						}
-					}
-				} else {
-					bcounts[t] += int64(len(need))
-					for k, x := range need {
-						if k+quantAhead < len(need) {
-							s.q.prefetch(int(need[k+quantAhead]))
-						}
-						if !s.q.cannotMove(int(x), row, qc, s.md[x]) {
-							kept = append(kept, x)
-						}
-					}
-				}
-				for k, x := range kept {
-					if k+keptAhead < len(kept) {
-						prefetchImpl(s.d.row(int(kept[k+keptAhead])))
-					}
-					n++
-					if d, dx := distUpTo(s.d.row(int(x)), c, s.md[x]), s.md[x]; d < dx {
-						upd(x, d)
-					}
-				}
-				continue
-			}
 			if denseDen*len(need) > wh-lo {
 				for x := int32(lo); x < int32(wh); x++ {
 					if g := s.grp[x]; g >= 0 && s.active[g] {
@@ -603,7 +506,6 @@ func (s *divState) addStream(row int, c []float32) {
 	total := 0
 	for t := range moved {
 		s.work += counts[t]
-		s.bounds += bcounts[t]
 		total += len(moved[t])
 	}
 	members := make([]int32, 0, total)

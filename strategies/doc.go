@@ -59,28 +59,22 @@
 //     the data has structure at the scale of the selection: on overlapping
 //     clusters most distances still have to be computed.
 //
-//   - With Problem.Prefilter, an 8-bit copy of each diversity matrix (codes
-//     with a per-row scale and a bound on the rounding error) proves most
-//     "cannot come closer" cases before a float32 row is read: a lower
-//     bound on the distance from an exact integer dot product, minus both
-//     rows' rounding errors. It pays where the triangle tests cannot skip,
-//     typically before every cluster of the data has a selected sample.
-//     It costs a quarter of the matrix plus 24 bytes a row.
-//
 //   - While most candidates are within reach of new samples (before every
 //     cluster has one), new samples are applied in batches of 64, each
 //     candidate's row read once per batch and measured against all of
 //     them in cache, first with float32 dot products (four rows by three
 //     samples in registers, AVX2) and a rigorous rounding margin; a
 //     candidate the engine looks at in between is brought up to date
-//     first (deferred.go). The centers' rows are kept
-//     side by side (within 24 bytes a candidate) so the per-pick pass
-//     over thousands of centers streams them.
+//     first (deferred.go). The centers' rows are kept side by side
+//     (within 24 bytes a candidate, 8 beside other strategies) so the
+//     per-pick pass over thousands of centers streams them, and a float32
+//     bound rules most groups out before the float64 distance.
 //
 // Results never depend on Problem.Workers. Engine state beyond the inputs
 // is about 34 bytes per candidate for diversity (distance, group, group
 // member, heap entry, selected and batch counters) plus up to 24 for the
-// centers' rows, and 16 more with weights.
+// centers' rows (8 with other strategies, weights adding 16): measured at
+// the last of 10,000 picks from 1M, 59 bytes alone and 63 combined.
 //
 // Bad values are reported as *ValueError (WeightError is an alias) with the
 // first bad row and the number of bad rows, for the caller to name the

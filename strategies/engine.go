@@ -32,13 +32,6 @@ type Problem struct {
 	// picks are identical; it exists to verify that and to measure the
 	// speed-up.
 	Straightforward bool
-	// Prefilter keeps an 8-bit copy of every diversity matrix (a quarter
-	// of its size, plus 24 bytes a row) and rules out most distance
-	// computations with it before they read float32 rows. The picks are
-	// identical. It trades memory for speed where memory bandwidth limits
-	// the update; the default path's batches are compute-bound, so it
-	// rarely pays now (see the README's figures).
-	Prefilter bool
 }
 
 // Pick is one new sample.
@@ -61,9 +54,6 @@ type Result struct {
 	// strategies computed (preselection included): a measure of the work
 	// the fast path saved against Candidates per sample added to S.
 	Distances int64
-	// Bounds is the number of 8-bit lower bounds Prefilter computed
-	// (each reads a quarter of a distance's data).
-	Bounds int64
 }
 
 // options switch the engine's paths; tests use them to compare the fast
@@ -74,8 +64,6 @@ type options struct {
 	// stream forces the fast diversity update to walk the candidates in
 	// row order (1) or group by group (-1); 0 chooses per update.
 	stream int
-	// prefilter turns Problem.Prefilter on.
-	prefilter bool
 	// eager applies every new center at once (no deferred batches).
 	eager bool
 }
@@ -156,10 +144,6 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 		switch s := s.(type) {
 		case *divState:
 			s.workers, s.naive, s.stream = e.workers, opt.naive, opt.stream
-			if (p.Prefilter || opt.prefilter) && !opt.naive && s.d.dim <= maxQuantDim {
-				s.q = newQuant(s.d.vectors, s.d.dim, p.Rows, e.workers)
-				s.cq.add(s.q, -1) // the first group has no center
-			}
 			if !opt.naive && !opt.eager {
 				s.def = &deferred{done: make([]uint8, p.Candidates)}
 			}
@@ -237,7 +221,6 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 	}
 	for _, d := range e.divs {
 		res.Distances += d.s.distances()
-		res.Bounds += d.s.boundsDone()
 	}
 	return res, nil
 }

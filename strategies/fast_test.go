@@ -72,7 +72,7 @@ func TestFastPathsMatchStraightforward(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := Problem{Rows: n, Candidates: n - 20, Preselected: tc.pre, Picks: 150, Strategies: tc.s}
 			var first []int
-			for k, opt := range []options{{}, {scan: true}, {naive: true}, {stream: 1}, {stream: -1}, {eager: true}, {eager: true, stream: 1}, {eager: true, stream: -1}, {prefilter: true}, {prefilter: true, stream: 1}, {prefilter: true, eager: true, stream: -1}} {
+			for k, opt := range []options{{}, {scan: true}, {naive: true}, {stream: 1}, {stream: -1}, {eager: true}, {eager: true, stream: 1}, {eager: true, stream: -1}} {
 				p.Workers = k + 1
 				res, err := selectWith(context.Background(), p, opt)
 				if err != nil {
@@ -203,7 +203,7 @@ func TestFastPathsWideVectors(t *testing.T) {
 	for _, s := range []Strategy{mustDiv(t, v, dim, 1), dedup} {
 		p := Problem{Rows: n, Candidates: n, Picks: 120, Strategies: []Strategy{s}}
 		var first []int
-		for k, opt := range []options{{naive: true}, {}, {eager: true, stream: 1}, {eager: true, stream: -1}, {prefilter: true, stream: 1}, {prefilter: true, eager: true, stream: -1}} {
+		for k, opt := range []options{{naive: true}, {}, {eager: true, stream: 1}, {eager: true, stream: -1}} {
 			p.Workers = k%3 + 1
 			res, err := selectWith(context.Background(), p, opt)
 			if err != nil {

@@ -214,23 +214,6 @@ func TestPreselectedIncremental(t *testing.T) {
 	assert.Equal(t, a, b, "12 then 18 more equals 30 at once")
 }
 
-// TestPrefilterSamePicks: --prefilter changes the work, never the picks,
-// for diversity and for deduplication with other strategies.
-func TestPrefilterSamePicks(t *testing.T) {
-	dir := relCopyFixture(t)
-	for _, c := range [][]string{
-		{"diverse", "--n", "60"},
-		{"multi", "--n", "40", "--strategy", "deduplication:min_distance=1500", "--strategy", "balance"},
-	} {
-		ok(t, append([]string{"select", c[0], dir, "--tag", c[0] + "-plain"}, c[1:]...)...)
-		ok(t, append([]string{"select", c[0], dir, "--tag", c[0] + "-pf", "--prefilter"}, c[1:]...)...)
-		a := ok(t, "query", dir, "--where", `tagged("`+c[0]+`-plain")`, "--ids")
-		b := ok(t, "query", dir, "--where", `tagged("`+c[0]+`-pf")`, "--ids")
-		assert.Equal(t, a, b, "%s: --prefilter changed the picks", c[0])
-		assert.NotEmpty(t, a)
-	}
-}
-
 func TestSameRunSameFiles(t *testing.T) {
 	a, b := relCopyFixture(t), relCopyFixture(t)
 	args := []string{"select", "multi", "--n", "20", "--tag", "mix", "--strategy", "diversity", "--strategy", "balance"}

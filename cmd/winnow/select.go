@@ -24,7 +24,6 @@ func commonSelectFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "drop-missing", Usage: "skip candidates without an embedding instead of failing"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "select and print the summary, write nothing"},
 		&cli.IntFlag{Name: "workers", Usage: "goroutines to use (0: all cores); picks never depend on it"},
-		&cli.BoolFlag{Name: "prefilter", Usage: "keep an 8-bit copy of the embeddings (a quarter of their memory) to skip distance work in diverse/dedup; same picks, rarely faster than the default"},
 		jsonFlag,
 	}
 }
@@ -244,7 +243,6 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 		DropMissing: cmd.Bool("drop-missing"),
 		DryRun:      cmd.Bool("dry-run"),
 		Workers:     int(cmd.Int("workers")),
-		Prefilter:   cmd.Bool("prefilter"),
 		Hook:        testHook(),
 	}
 	if isTerminal(std.err) {

@@ -1,0 +1,123 @@
+package strategies
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestDeferredUpdates runs the deferred updates through many batches and
+// past the switch to eager updates, with preselection,
+// deduplication, weights, balancing and a second model, on separated
+// clusters (where deferral pays), and requires the straightforward picks.
+// It also checks that deferral really ran and really ended.
+func TestDeferredUpdates(t *testing.T) {
+	const n, dim, k = 5000, 40, 260
+	r := rand.New(rand.NewPCG(27, 28))
+	centers := make([]float32, 150*dim)
+	for i := range centers {
+		centers[i] = float32(r.NormFloat64() * 8)
+	}
+	v := make([]float32, n*dim)
+	onehot := make([]float64, n*3)
+	w := make([]float64, n)
+	for i := 0; i < n; i++ {
+		c := r.IntN(150)
+		for j := 0; j < dim; j++ {
+			v[i*dim+j] = centers[c*dim+j] + float32(r.NormFloat64())
+		}
+		onehot[i*3+c%3] = 1
+		w[i] = 0.5 + r.Float64()
+	}
+	v2 := clustered(r, n, 6)
+	dedup, err := NewDeduplication(v, dim, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		s    []Strategy
+		pre  []int
+	}{
+		{"diversity", []Strategy{mustDiv(t, v, dim, 1)}, nil},
+		{"preselected outside", []Strategy{mustDiv(t, v, dim, 1)}, []int{n - 1, 7, n - 3}},
+		{"dedup", []Strategy{dedup}, nil},
+		{"combined", []Strategy{mustDiv(t, v, dim, 1), mustW(t, w, 0.5), mustBal(t, onehot, 3, []float64{1, 1, 1}, 1)}, []int{3}},
+		{"two models", []Strategy{mustDiv(t, v, dim, 1), mustDiv(t, v2, 6, 0.3)}, nil},
+		{"negative strength scans", []Strategy{mustDiv(t, v, dim, 1), mustDiv(t, v2, 6, -0.2)}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Problem{Rows: n, Candidates: n - 10, Preselected: tc.pre, Picks: k, Strategies: tc.s}
+			want, err := selectWith(context.Background(), p, options{naive: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, workers := range []int{1, 2, 5} {
+				p.Workers = workers
+				got, err := selectWith(context.Background(), p, options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(rows(got), rows(want)) {
+					t.Fatalf("workers %d: picks differ from the straightforward path", workers)
+				}
+				for i := range got.Picks {
+					if !slices.Equal(got.Picks[i].Objectives, want.Picks[i].Objectives) {
+						t.Fatalf("workers %d: pick %d objectives %v, want %v", workers, i, got.Picks[i].Objectives, want.Picks[i].Objectives)
+					}
+				}
+			}
+		})
+	}
+	// Deferral runs while most candidates are within reach of new
+	// centers, then ends (fed the k-center's own picks).
+	order, err := Select(context.Background(), Problem{Rows: n, Candidates: n, Picks: 400, Strategies: []Strategy{mustDiv(t, v, dim, 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := mustDiv(t, v, dim, 1).Start(n, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := s.(*divState)
+	ds.workers = 2
+	ds.def = &deferred{done: make([]uint8, n)}
+	flushes := 0
+	for _, pk := range order.Picks {
+		if ds.def == nil {
+			break
+		}
+		before := len(ds.def.rows)
+		ds.Add(pk.Row)
+		if before == deferBatch-1 {
+			flushes++
+		}
+	}
+	if flushes < 2 || ds.def != nil {
+		t.Errorf("deferral ran %d batches and ended: %v", flushes, ds.def == nil)
+	}
+}
+
+// TestCenterRowsBeyondBudget selects more centers than the contiguous copy
+// of center rows may hold (24 bytes a candidate), so later centers are
+// read from the matrix: every path must still agree.
+func TestCenterRowsBeyondBudget(t *testing.T) {
+	const n, dim = 300, 64
+	v := clustered(rand.New(rand.NewPCG(33, 34)), n, dim)
+	p := Problem{Rows: n, Candidates: n, Picks: 200, Strategies: []Strategy{mustDiv(t, v, dim, 1)}}
+	allPaths(t, p)
+	s, _ := p.Strategies[0].Start(n, n)
+	ds := s.(*divState)
+	for i := 0; i < 60; i++ {
+		ds.addGroup(group{center: int32(i)})
+	}
+	if len(ds.cf) > centerBudget*n || len(ds.cf) == 0 || len(ds.cf)%dim != 0 {
+		t.Fatalf("center copy holds %d floats, budget %d", len(ds.cf), centerBudget*n)
+	}
+	for g := 1; g < len(ds.groups); g++ {
+		if !slices.Equal(ds.centerRow(g), ds.d.row(int(ds.groups[g].center))) {
+			t.Fatalf("group %d: center row differs from the matrix", g)
+		}
+	}
+}
