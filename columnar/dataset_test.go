@@ -429,21 +429,7 @@ func TestIDsAcrossPages(t *testing.T) {
 	props := parquet.NewWriterProperties(parquet.WithDataPageSize(512), parquet.WithMaxRowGroupLength(1100),
 		parquet.WithDictionaryDefault(false), parquet.WithCompression(compress.Codecs.Snappy), parquet.WithBatchSize(50))
 	write := func(t *testing.T, path string, rec arrow.RecordBatch) {
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		w, err := pqarrow.NewFileWriter(rec.Schema(), f, props, pqarrow.DefaultWriterProps())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Write(rec); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		writeParquetWith(t, path, []arrow.RecordBatch{rec}, props, pqarrow.DefaultWriterProps())
 	}
 	for _, it := range []idType{idUUID, idString} {
 		for _, swap := range []bool{false, true} {

@@ -125,6 +125,13 @@ func rowGroups(n, size int, build func(lo, hi int) arrow.RecordBatch) []arrow.Re
 // each, storing the Arrow schema.
 func writeParquet(t testing.TB, path string, recs []arrow.RecordBatch, codec compress.Compression) {
 	t.Helper()
+	writeParquetWith(t, path, recs, parquet.NewWriterProperties(parquet.WithCompression(codec)), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+}
+
+// writeParquetWith writes the records to path with pqarrow and the given
+// properties.
+func writeParquetWith(t testing.TB, path string, recs []arrow.RecordBatch, props *parquet.WriterProperties, aprops pqarrow.ArrowWriterProperties) {
+	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -133,8 +140,7 @@ func writeParquet(t testing.TB, path string, recs []arrow.RecordBatch, codec com
 		t.Fatal(err)
 	}
 	defer f.Close()
-	props := parquet.NewWriterProperties(parquet.WithCompression(codec))
-	w, err := pqarrow.NewFileWriter(recs[0].Schema(), f, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	w, err := pqarrow.NewFileWriter(recs[0].Schema(), f, props, aprops)
 	if err != nil {
 		t.Fatal(err)
 	}
