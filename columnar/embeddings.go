@@ -34,8 +34,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -212,40 +210,19 @@ func (d *Dataset) readEmbeddings(ctx context.Context, path string) (*Matrix, err
 			tasks = append(tasks, task{pi, g})
 		}
 	}
-	errs := make([]error, len(tasks))
-	var (
-		next   atomic.Int64
-		failed atomic.Bool
-		wg     sync.WaitGroup
-	)
-	workers := min(runtime.GOMAXPROCS(0), len(tasks))
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := &embWorker{d: d, m: m}
-			for !failed.Load() {
-				i := int(next.Add(1) - 1)
-				if i >= len(tasks) {
-					return
-				}
-				tk := tasks[i]
-				if err := w.rowGroup(ctx, t.parts[tk.part], t.layout[tk.part], tk.rg); err != nil {
-					errs[i] = err
-					failed.Store(true)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	// Report the first failing row group in table order.
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	err = runTasks(len(tasks), func() func(i int) error {
+		w := &embWorker{d: d, m: m}
+		return func(i int) error {
+			tk := tasks[i]
+			return w.rowGroup(ctx, t.parts[tk.part], t.layout[tk.part], tk.rg)
 		}
+	})
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, cerr
+	}
+	// runTasks reports the first failing row group in table order.
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }

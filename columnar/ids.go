@@ -10,9 +10,6 @@ package columnar
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -221,50 +218,27 @@ func readIDsParallel(ctx context.Context, parts []*part, name string, put func(r
 			base += int(p.r.MetaData().RowGroup(g).NumRows())
 		}
 	}
-	errs := make([]error, len(tasks))
-	var (
-		next   atomic.Int64
-		failed atomic.Bool
-		wg     sync.WaitGroup
-	)
-	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var ir idReader
-			for !failed.Load() {
-				i := int(next.Add(1) - 1)
-				if i >= len(tasks) {
-					return
-				}
-				tk := tasks[i]
-				err := ctx.Err()
-				done := false
-				rg := tk.p.r.RowGroup(tk.rg)
-				if err == nil && bulk != nil {
-					done, err = ir.readPlain(tk.p, rg, tk.col, name, func(j int, raw []byte) error {
-						return bulk(tk.base+j, raw)
-					})
-				}
-				if err == nil && !done {
-					err = ir.read(tk.p, rg, tk.col, name, func(j int, id uuid.UUID) error {
-						return put(tk.base+j, id)
-					})
-				}
-				if err != nil {
-					errs[i] = err
-					failed.Store(true)
+	return runTasks(len(tasks), func() func(i int) error {
+		var ir idReader
+		return func(i int) error {
+			tk := tasks[i]
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			rg := tk.p.r.RowGroup(tk.rg)
+			if bulk != nil {
+				done, err := ir.readPlain(tk.p, rg, tk.col, name, func(j int, raw []byte) error {
+					return bulk(tk.base+j, raw)
+				})
+				if err != nil || done {
+					return err
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
+			return ir.read(tk.p, rg, tk.col, name, func(j int, id uuid.UUID) error {
+				return put(tk.base+j, id)
+			})
 		}
-	}
-	return nil
+	})
 }
 
 // readPlain is the fast path of read for the common layout of a sample_id
