@@ -165,6 +165,9 @@ func (s *divState) flush() {
 		var buf [denseWin]int32
 		var lb2 [4][deferBatch]float64
 		for lo := t * size; lo < min((t+1)*size, s.cand); lo += denseWin {
+			if s.ctx != nil && s.ctx.Err() != nil {
+				return // Select returns ctx's error after this Add
+			}
 			wh := min(lo+denseWin, s.cand)
 			// Rows some pending center may come closer to, by the
 			// triangle test alone (the state only improves the tests
@@ -201,7 +204,7 @@ func (s *divState) flush() {
 						work[t] += s.apply(rows[i], int(f.done[rows[i]]), to, lb2[i][:to])
 					}
 				}
-				clear(f.done[lo:wh])
+				markDone(f.done[lo:wh], to)
 				continue
 			}
 			for k, x := range need {
@@ -210,9 +213,12 @@ func (s *divState) flush() {
 				}
 				work[t] += s.apply(int(x), int(f.done[x]), to, nil)
 			}
-			clear(f.done[lo:wh])
+			markDone(f.done[lo:wh], to)
 		}
 	})
+	if s.ctx != nil && s.ctx.Err() != nil {
+		return // a partial pass: only ever followed by Select's error
+	}
 	var needed int64
 	for t := range work {
 		s.work += work[t]
@@ -220,6 +226,7 @@ func (s *divState) flush() {
 	}
 	s.work += f.work.Swap(0)
 	f.rows, f.groups = f.rows[:0], f.groups[:0]
+	clear(f.done)
 	s.regroup()
 	// Once few candidates are within reach of new centers (every cluster
 	// has one), the eager update, which skips whole groups by their
@@ -327,5 +334,13 @@ func (s *divState) bounds4(rows [4]int, to int, lb2 *[4][deferBatch]float64) {
 				lb2[i][jj] = sum - 2*d - gamma*sum - slack
 			}
 		}
+	}
+}
+
+// markDone records that a window's rows have every pending center applied
+// (so a pass stopped by cancellation and run again skips them).
+func markDone(done []uint8, to int) {
+	for i := range done {
+		done[i] = uint8(to)
 	}
 }

@@ -2,8 +2,11 @@ package strategies
 
 import (
 	"context"
+	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"testing"
 )
 
@@ -119,5 +122,65 @@ func TestCenterRowsBeyondBudget(t *testing.T) {
 		if !slices.Equal(ds.centerRow(g), ds.d.row(int(ds.groups[g].center))) {
 			t.Fatalf("group %d: center row differs from the matrix", g)
 		}
+	}
+}
+
+// countingCtx reports cancellation from its after-th call of Err on.
+type countingCtx struct {
+	context.Context
+	calls atomic.Int64
+	after int64
+}
+
+func (c *countingCtx) Err() error {
+	if c.calls.Add(1) > c.after {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestDeferredPassCancels cancels a deferred pass midway: it stops between
+// windows and keeps its batch pending (Select then returns the context's
+// error); a later pass over the same batch, re-applying centers to rows the
+// first one reached, gives every candidate the distances of the
+// straightforward update, bit for bit.
+func TestDeferredPassCancels(t *testing.T) {
+	const n, dim = 40000, 8
+	v := clustered(rand.New(rand.NewPCG(37, 38)), n, dim)
+	st, err := mustDiv(t, v, dim, 1).Start(n, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := st.(*divState)
+	ds.workers, ds.def = 2, &deferred{done: make([]uint8, n)}
+	ctx := &countingCtx{Context: context.Background(), after: 3}
+	ds.ctx = ctx
+	r := rand.New(rand.NewPCG(39, 40))
+	centers := make([]int, deferBatch)
+	for i := range centers {
+		centers[i] = r.IntN(n)
+		ds.Add(centers[i])
+	}
+	if len(ds.def.rows) != deferBatch {
+		t.Fatalf("the cancelled pass emptied its batch (%d pending)", len(ds.def.rows))
+	}
+	if ctx.calls.Load() >= int64(n/denseWin) {
+		t.Fatalf("ctx consulted %d times: the pass did not stop early", ctx.calls.Load())
+	}
+	ds.ctx = nil
+	ds.flush()
+	for x := 0; x < n; x++ {
+		want := math.Inf(1)
+		for _, c := range centers {
+			if d := dist(ds.d.row(x), ds.d.row(c)); d < want {
+				want = d
+			}
+		}
+		if got := ds.current(x); got != want {
+			t.Fatalf("row %d: distance %v after the resumed pass, want %v", x, got, want)
+		}
+	}
+	if _, err := Select(ctx, Problem{Rows: n, Candidates: n, Picks: 100, Strategies: []Strategy{mustDiv(t, v, dim, 1)}}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Select with a cancelled context: %v", err)
 	}
 }

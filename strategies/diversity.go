@@ -1,6 +1,7 @@
 package strategies
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -166,6 +167,9 @@ type divState struct {
 	tasks   []divTask
 	work    int64     // distance computations done, for benchmarks
 	def     *deferred // centers not yet applied to every candidate
+	// ctx, when set, stops a deferred pass between windows: the engine
+	// then returns ctx's error and the state is never read again.
+	ctx context.Context
 	// cf holds the rows of the first groups' centers one after another
 	// (within cfBudget), so the per-pick pass over the centers streams
 	// them instead of reading one scattered row each.

@@ -143,7 +143,7 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 		e.states = append(e.states, s)
 		switch s := s.(type) {
 		case *divState:
-			s.workers, s.naive, s.stream = e.workers, opt.naive, opt.stream
+			s.workers, s.naive, s.stream, s.ctx = e.workers, opt.naive, opt.stream, ctx
 			if !opt.naive && !opt.eager {
 				s.def = &deferred{done: make([]uint8, p.Candidates)}
 			}
