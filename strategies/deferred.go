@@ -267,12 +267,7 @@ func (s *divState) regroup() {
 		radius[g] = max(radius[g], s.md[x])
 	}
 	for g := range s.groups {
-		gr := &s.groups[g]
-		gr.members = all[off[g]:pos[g]:pos[g]]
-		gr.radius = radius[g]
-		if len(gr.members) == 0 {
-			gr.members = nil
-		}
+		s.groups[g].set(all[off[g]:pos[g]:pos[g]], radius[g])
 	}
 }
 
@@ -281,15 +276,12 @@ func (s *divState) regroup() {
 // and their squared norms. It reports false when the kernel cannot run.
 func (s *divState) tile(to int) bool {
 	f, dim := s.def, s.d.dim
-	var probe [4][]float32
-	for i := range probe {
-		probe[i] = s.d.row(0)
-	}
-	f.cbuf = append(f.cbuf[:0], make([]float32, (to+2)/3*3*dim)...)
-	var out [12]float32
-	if s.cand == 0 || !dot4x3Impl(&probe, f.cbuf, dim, &out) {
+	if dot4x3Impl == nil || dim%dot4x3Step != 0 {
 		return false
 	}
+	n := (to + 2) / 3 * 3 * dim
+	f.cbuf = slices.Grow(f.cbuf[:0], n)[:n]
+	clear(f.cbuf[to*dim:])
 	if len(f.zero) != dim {
 		f.zero = make([]float32, dim)
 	}

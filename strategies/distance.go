@@ -14,43 +14,14 @@ const distBlock = 64
 // fast paths see bit-identical values; the float64 accumulator keeps the
 // rounding error (about len(a)·2^-53 relative) far below the tie tolerance.
 func sqDist(a, b []float32) float64 {
-	if len(a) <= distBlock {
-		return sqDistImpl(a, b)
-	}
 	return sqDistUpTo(a, b, math.Inf(1))
 }
 
-// sqDistUpTo is the blocked sum of sqDist, stopped after the first block
-// that brings it to lim2 or above.
-func sqDistUpTo(a, b []float32, lim2 float64) float64 {
-	s := 0.0
-	for lo := 0; lo < len(a); {
-		if len(a)-lo >= distBlock {
-			var n int
-			s, n = sqDistBlocksImpl(a[lo:], b[lo:], s, lim2)
-			lo += n
-		} else {
-			s += sqDistImpl(a[lo:], b[lo:])
-			lo = len(a)
-		}
-		if s >= lim2 {
-			break
-		}
-	}
-	return s
-}
-
-// dist returns the Euclidean distance between a and b.
-func dist(a, b []float32) float64 {
-	return math.Sqrt(sqDist(a, b))
-}
-
-// distUpTo returns dist(a, b) when it is below limit, and otherwise some
-// value >= limit, computed from a prefix of the blocks. Callers that only
-// ask whether the distance is below limit get dist's answer exactly.
-func distUpTo(a, b []float32, limit float64) float64 {
+// sqDistUpTo is sqDist summed block by block, stopped after the first
+// block that brings its square root to limit or above.
+func sqDistUpTo(a, b []float32, limit float64) float64 {
 	if len(a) <= distBlock {
-		return math.Sqrt(sqDistImpl(a, b))
+		return sqDistImpl(a, b)
 	}
 	lim2 := limit * limit
 	s := 0.0
@@ -69,7 +40,19 @@ func distUpTo(a, b []float32, limit float64) float64 {
 			break
 		}
 	}
-	return math.Sqrt(s)
+	return s
+}
+
+// dist returns the Euclidean distance between a and b.
+func dist(a, b []float32) float64 {
+	return math.Sqrt(sqDist(a, b))
+}
+
+// distUpTo returns dist(a, b) when it is below limit, and otherwise some
+// value >= limit, computed from a prefix of the blocks. Callers that only
+// ask whether the distance is below limit get dist's answer exactly.
+func distUpTo(a, b []float32, limit float64) float64 {
+	return math.Sqrt(sqDistUpTo(a, b, limit))
 }
 
 // sqDistBlocksGo adds to s the kernel's sums of whole distBlock blocks of
@@ -134,6 +117,9 @@ func sqDist32Go(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
+// dot4x3Step divides the dimensions dot4x3Impl takes.
+const dot4x3Step = 8
+
 var (
 	sqDistImpl = sqDistGo
 	// sqDistBlocksImpl is sqDistBlocksGo in one call where the CPU allows.
@@ -146,10 +132,11 @@ var (
 	// prefetchImpl hints a row into the cache ahead of its use; it changes
 	// no result.
 	prefetchImpl = func(row []float32) {}
-	// dot4x3Impl sets out[4*j+i] to the float32 dot product of row x[i]
-	// with center j (c holds three centers of dim values side by side), or
-	// returns false when it cannot (no kernel for this CPU or dimension).
-	dot4x3Impl = func(x *[4][]float32, c []float32, dim int, out *[12]float32) bool { return false }
+	// dot4x3Impl, where the CPU has a kernel, sets out[4*j+i] to the
+	// float32 dot product of row x[i] with center j (c holds three
+	// centers of dim values side by side); dim must be a positive
+	// multiple of dot4x3Step. It is nil elsewhere.
+	dot4x3Impl func(x *[4][]float32, c []float32, dim int, out *[12]float32)
 )
 
 // farEnough32 reports whether the float32 kernel proves d(a, b) >=

@@ -36,16 +36,12 @@ func init() {
 				prefetchAVX2(&row[0], 4*len(row))
 			}
 		}
-		dot4x3Impl = func(x *[4][]float32, c []float32, dim int, out *[12]float32) bool {
-			if dim%8 != 0 || dim == 0 {
-				return false
-			}
+		dot4x3Impl = func(x *[4][]float32, c []float32, dim int, out *[12]float32) {
 			_ = c[3*dim-1]
 			for _, r := range x {
 				_ = r[dim-1]
 			}
 			dot4x3AVX2(&x[0][0], &x[1][0], &x[2][0], &x[3][0], &c[0], dim, dim, out)
-			return true
 		}
 		sqDist32Impl = func(a, b []float32) float32 { return sqDist32AVX2(a, b[:len(a)]) }
 		sqDist32x4Impl = func(q, rows []float32, out *[4]float32) bool {

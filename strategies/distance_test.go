@@ -200,9 +200,10 @@ func TestDot4x3(t *testing.T) {
 			c[k] = float32(r.NormFloat64() * 3)
 		}
 		var out [12]float32
-		if !dot4x3Impl(&x, c, dim, &out) {
+		if dot4x3Impl == nil {
 			t.Skip("no tiled kernel on this CPU")
 		}
+		dot4x3Impl(&x, c, dim, &out)
 		for j := 0; j < 3; j++ {
 			for i := 0; i < 4; i++ {
 				want, mag := 0.0, 0.0

@@ -131,6 +131,19 @@ type group struct {
 	members []int32
 }
 
+// set gives gr its members (a prefix of its old list, or a list of its
+// own) and their radius. An empty group drops its list; one that shrank
+// below a quarter of its capacity is copied, so the rest can be freed.
+func (gr *group) set(members []int32, radius float64) {
+	switch {
+	case len(members) == 0:
+		members = nil
+	case len(members) < cap(members)/4:
+		members = append([]int32(nil), members...)
+	}
+	gr.members, gr.radius = members, radius
+}
+
 // divTask is a chunk [lo, hi) of one group's members, processed by one
 // worker: it partitions the chunk into kept members (first kept entries) and
 // members that moved to the new center or became ineligible (the rest).
@@ -391,13 +404,7 @@ func (s *divState) addFast(row int) {
 			w += tk.kept
 			radius = math.Max(radius, tk.radius)
 		}
-		gr.members = gr.members[:w]
-		gr.radius = radius
-		if w == 0 {
-			gr.members = nil
-		} else if w < cap(gr.members)/4 {
-			gr.members = append([]int32(nil), gr.members...)
-		}
+		gr.set(gr.members[:w], radius)
 	}
 	slices.Sort(moved)
 	if len(moved) < cap(moved)/2 {
@@ -543,13 +550,7 @@ func (s *divState) addStream(row int, c []float32) {
 				radius = max(radius, s.md[x])
 			}
 		}
-		gr.members = gr.members[:w]
-		gr.radius = radius
-		if w == 0 {
-			gr.members = nil
-		} else if w < cap(gr.members)/4 {
-			gr.members = append([]int32(nil), gr.members...)
-		}
+		gr.set(gr.members[:w], radius)
 	})
 	s.addGroup(group{center: int32(row), radius: newRadius, members: members})
 }

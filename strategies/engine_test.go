@@ -45,13 +45,18 @@ func rows(res *Result) []int {
 	return r
 }
 
-// allPaths runs p through the default engine and both straightforward
-// variants with one and three workers, fails unless all agree, and returns
-// the picks.
+// enginePaths are the engine's paths: default (deferred batches, then the
+// eager update), scanning arg-max, straightforward, forced row-order or
+// group walks, and the eager update from the start.
+var enginePaths = []options{{}, {scan: true}, {naive: true}, {stream: 1}, {stream: -1},
+	{eager: true}, {eager: true, stream: 1}, {eager: true, stream: -1}}
+
+// allPaths runs p through every engine path with one and three workers,
+// fails unless all agree, and returns the picks.
 func allPaths(t testing.TB, p Problem) []int {
 	t.Helper()
 	var first []int
-	for _, opt := range []options{{}, {scan: true}, {naive: true}, {stream: 1}, {stream: -1}, {eager: true}, {eager: true, stream: 1}, {eager: true, stream: -1}} {
+	for _, opt := range enginePaths {
 		for _, w := range []int{1, 3} {
 			if opt.stream != 0 && w == 1 {
 				continue

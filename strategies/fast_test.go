@@ -70,20 +70,7 @@ func TestFastPathsMatchStraightforward(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := Problem{Rows: n, Candidates: n - 20, Preselected: tc.pre, Picks: 150, Strategies: tc.s}
-			var first []int
-			for k, opt := range []options{{}, {scan: true}, {naive: true}, {stream: 1}, {stream: -1}, {eager: true}, {eager: true, stream: 1}, {eager: true, stream: -1}} {
-				p.Workers = k + 1
-				res, err := selectWith(context.Background(), p, opt)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if k == 0 {
-					first = rows(res)
-				} else if !slices.Equal(rows(res), first) {
-					t.Fatalf("%+v: picks differ from the default path", opt)
-				}
-			}
+			allPaths(t, Problem{Rows: n, Candidates: n - 20, Preselected: tc.pre, Picks: 150, Strategies: tc.s})
 		})
 	}
 }
@@ -201,19 +188,6 @@ func TestFastPathsWideVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []Strategy{mustDiv(t, v, dim, 1), dedup} {
-		p := Problem{Rows: n, Candidates: n, Picks: 120, Strategies: []Strategy{s}}
-		var first []int
-		for k, opt := range []options{{naive: true}, {}, {eager: true, stream: 1}, {eager: true, stream: -1}} {
-			p.Workers = k%3 + 1
-			res, err := selectWith(context.Background(), p, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if k == 0 {
-				first = rows(res)
-			} else if !slices.Equal(rows(res), first) {
-				t.Fatalf("%+v: picks differ from the straightforward path", opt)
-			}
-		}
+		allPaths(t, Problem{Rows: n, Candidates: n, Picks: 120, Strategies: []Strategy{s}})
 	}
 }
