@@ -1,5 +1,15 @@
 #include "textflag.h"
 
+// SUM4 stores at dst the four float32 sums of the eight lanes of ya, yb,
+// yc and yd (in that order); xa and xb are the low halves of ya and yb.
+#define SUM4(ya, yb, yc, yd, xa, xb, dst) \
+	VHADDPS yb, ya, ya; \
+	VHADDPS yd, yc, yc; \
+	VHADDPS yc, ya, ya; \
+	VEXTRACTF128 $1, ya, xb; \
+	VADDPS xb, xa, xa; \
+	VMOVUPS xa, dst
+
 // func sqDistAVX2(a, b []float32) float64
 // Squared Euclidean distance, float32 inputs widened to float64, four
 // independent FMA accumulators of four lanes each.
@@ -191,12 +201,7 @@ loop16x4:
 	VADDPS Y5, Y1, Y1
 	VADDPS Y6, Y2, Y2
 	VADDPS Y7, Y3, Y3
-	VHADDPS Y1, Y0, Y0
-	VHADDPS Y3, Y2, Y2
-	VHADDPS Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VMOVUPS X0, (DX)
+	SUM4(Y0, Y1, Y2, Y3, X0, X1, (DX))
 	VZEROUPPER
 	RET
 
@@ -331,23 +336,8 @@ dot4x3loop:
 	SUBQ $8, CX
 	JNE  dot4x3loop
 
-	VHADDPS Y1, Y0, Y0
-	VHADDPS Y3, Y2, Y2
-	VHADDPS Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VMOVUPS X0, (DX)
-	VHADDPS Y5, Y4, Y4
-	VHADDPS Y7, Y6, Y6
-	VHADDPS Y6, Y4, Y4
-	VEXTRACTF128 $1, Y4, X5
-	VADDPS X5, X4, X4
-	VMOVUPS X4, 16(DX)
-	VHADDPS Y9, Y8, Y8
-	VHADDPS Y11, Y10, Y10
-	VHADDPS Y10, Y8, Y8
-	VEXTRACTF128 $1, Y8, X9
-	VADDPS X9, X8, X8
-	VMOVUPS X8, 32(DX)
+	SUM4(Y0, Y1, Y2, Y3, X0, X1, (DX))
+	SUM4(Y4, Y5, Y6, Y7, X4, X5, 16(DX))
+	SUM4(Y8, Y9, Y10, Y11, X8, X9, 32(DX))
 	VZEROUPPER
 	RET
