@@ -121,11 +121,15 @@ func (d *Dataset) AnnotationColumns(ctx context.Context, names []string) (*Annot
 		return nil, fmt.Errorf("read annotations: %w", err)
 	}
 	defer tbl.Release()
+	ix, err := d.index(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read annotations: %w", err)
+	}
 	sample := make([]int32, tbl.NumRows())
 	ids := make([]uuid.UUID, tbl.NumRows())
 	idCol := tbl.Column(slices.Index(read, SampleIDColumn))
 	err = uuidsOf(d.annotations, SampleIDColumn, idCol.Data(), func(row int, id uuid.UUID) error {
-		r, ok := d.index().find(id)
+		r, ok := ix.find(id)
 		if !ok {
 			return fmt.Errorf("%s: sample id %s is not in samples", d.annotations, id)
 		}

@@ -6,7 +6,10 @@ package columnar
 // (validated: present, non-null, unique, UUID), the schemas of the other
 // tables, the list of embedding models, and the small tags table, which it
 // reads and validates eagerly. Sample metadata, embeddings and annotations
-// are read later, column by column, on request.
+// are read later, column by column, on request. When the tags table's seal
+// vouches for the ids (seal.go), Open reads neither table's ids: their
+// digests stand in for the validation, and the ids are decoded on first
+// use.
 
 import (
 	"context"
@@ -31,12 +34,20 @@ const (
 )
 
 // Dataset is an open winnow dataset folder. Its methods are safe for
-// concurrent use: nothing in it changes after Open.
+// concurrent use: nothing in it changes after Open but the sample ids,
+// which a Dataset opened through a sealed tags table decodes on first use.
 type Dataset struct {
 	dir     string
 	samples string // samples table path
 	schema  *arrow.Schema
-	ids     []uuid.UUID
+	n       int // samples
+
+	idMu    sync.Mutex
+	ids     []uuid.UUID // nil until decoded; see IDs
+	idsSum  digest      // digest of the samples' id bytes (see seal.go)
+	sumOK   bool        // idsSum is valid: the layout can be sealed
+	vouched bool        // a seal vouched for the ids digested as idsSum
+
 	idxOnce sync.Once
 	idx     *idIndex // built on the first lookup; see index
 
@@ -54,7 +65,9 @@ type Dataset struct {
 // Open opens the dataset in folder dir. It validates the samples'
 // sample_id column and the tags table and discovers the embedding models
 // and the annotations table; it reads no embeddings and no other sample
-// column.
+// column. When the tags table carries a valid seal (winnow seals the tags
+// tables it writes, see seal.go), the ids' validation is the seal's and
+// they are decoded only when first needed.
 func Open(ctx context.Context, dir string) (*Dataset, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -70,18 +83,7 @@ func Open(ctx context.Context, dir string) (*Dataset, error) {
 	if d.samples == "" {
 		return nil, fmt.Errorf("open dataset %s: no samples table (samples.parquet or samples/)", dir)
 	}
-	if err := d.readSamples(ctx); err != nil {
-		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
-	}
-	// The ids are checked for duplicates while the tags table is read: a
-	// tags table in dataset order needs no lookup, so both only read ids.
-	uniq := make(chan error, 1)
-	go func() { uniq <- checkUnique(d.ids) }()
-	err = d.readTags(ctx)
-	if uerr := <-uniq; uerr != nil {
-		return nil, fmt.Errorf("open dataset %s: %s: column %q: %w", dir, d.samples, SampleIDColumn, uerr)
-	}
-	if err != nil {
+	if err := d.open(ctx); err != nil {
 		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
 	}
 	if err := d.findModels(); err != nil {
@@ -93,13 +95,78 @@ func Open(ctx context.Context, dir string) (*Dataset, error) {
 	return d, nil
 }
 
-// readSamples reads and validates the sample ids and the samples schema.
-func (d *Dataset) readSamples(ctx context.Context) error {
+// open reads the samples' schema and ids and the tags table.
+func (d *Dataset) open(ctx context.Context) error {
 	parts, err := openParts(d.samples)
 	if err != nil {
 		return err
 	}
 	defer closeParts(parts)
+	if err := d.readSchema(parts); err != nil {
+		return err
+	}
+	// The ids' digest is needed to check a seal and to seal tags written
+	// later; it reads the id columns' raw bytes, beside whatever else runs.
+	type sumResult struct {
+		d   digest
+		ok  bool
+		err error
+	}
+	sumc := make(chan sumResult, 1)
+	go func() {
+		s, ok, err := idsDigest(parts)
+		sumc <- sumResult{s, ok, err}
+	}()
+	idsSum := sync.OnceValue(func() sumResult { return <-sumc })
+	defer idsSum() // parts stay open until the digest is done
+
+	d.tags, err = locateTable(d.dir, tagsTable)
+	if err != nil {
+		return err
+	}
+	var tparts []*part
+	if d.tags != "" {
+		if tparts, err = openParts(d.tags); err != nil {
+			return err
+		}
+		defer closeParts(tparts)
+	}
+	if len(tparts) == 1 {
+		sl, valid, err := sealOf(tparts[0])
+		if err != nil {
+			return fmt.Errorf("%s: %w", d.tags, err)
+		}
+		if n := rowGroupRows(parts); valid && n >= 0 && n <= math.MaxInt32 {
+			if r := idsSum(); r.err != nil {
+				return r.err
+			} else if r.ok && sl.ids == r.d {
+				d.vouched, d.n = true, int(n)
+				d.idsSum, d.sumOK = r.d, true
+				return d.readTags(ctx, tparts, true)
+			}
+		}
+	}
+	if err := d.decodeIDs(ctx, parts); err != nil {
+		return err
+	}
+	// The ids are checked for duplicates while the tags table is read: a
+	// tags table in dataset order needs no lookup, so both only read ids.
+	uniq := make(chan error, 1)
+	go func() { uniq <- checkUnique(d.ids) }()
+	err = d.readTags(ctx, tparts, false)
+	if uerr := <-uniq; uerr != nil {
+		return fmt.Errorf("%s: column %q: %w", d.samples, SampleIDColumn, uerr)
+	}
+	if err != nil {
+		return err
+	}
+	r := idsSum()
+	d.idsSum, d.sumOK = r.d, r.ok && r.err == nil
+	return nil
+}
+
+// readSchema reads and checks the samples' schema.
+func (d *Dataset) readSchema(parts []*part) error {
 	schema, err := tableSchema(parts)
 	if err != nil {
 		return err
@@ -116,7 +183,22 @@ func (d *Dataset) readSamples(ctx context.Context) error {
 	fields := schema.Fields()
 	fields[idx[0]] = arrow.Field{Name: SampleIDColumn, Type: UUIDType()}
 	d.schema = arrow.NewSchema(fields, nil)
+	return nil
+}
 
+// decodeIDs decodes the sample ids of parts into d.ids and sets d.n; it
+// does not check them for duplicates.
+func (d *Dataset) decodeIDs(ctx context.Context, parts []*part) error {
+	ids, err := readIDs(ctx, d.samples, parts)
+	if err != nil {
+		return err
+	}
+	d.ids, d.n = ids, len(ids)
+	return nil
+}
+
+// readIDs decodes the sample_id column of parts, the table at path.
+func readIDs(ctx context.Context, path string, parts []*part) ([]uuid.UUID, error) {
 	// Decode the row groups in parallel straight into place when the
 	// footers' row counts are believable: never beyond the bytes on disk
 	// (unique ids take 16 bytes a row anyway). Otherwise read in order,
@@ -128,39 +210,83 @@ func (d *Dataset) readSamples(ctx context.Context) error {
 		}
 	}
 	if claimed >= 0 && claimed <= size && claimed <= math.MaxInt32 {
-		d.ids = make([]uuid.UUID, claimed)
-		return readIDsParallel(ctx, parts, SampleIDColumn, func(row int, id uuid.UUID) error {
-			d.ids[row] = id
+		ids := make([]uuid.UUID, claimed)
+		err := readIDsParallel(ctx, parts, SampleIDColumn, func(row int, id uuid.UUID) error {
+			ids[row] = id
 			return nil
 		}, func(row int, raw []byte) error {
-			copy(idBytes(d.ids[row:]), raw)
+			copy(idBytes(ids[row:]), raw)
 			return nil
 		})
+		return ids, err
 	}
-	d.ids = make([]uuid.UUID, 0, max(0, min(size, math.MaxInt32)))
+	ids := make([]uuid.UUID, 0, max(0, min(size, math.MaxInt32)))
 	var ir idReader
 	for _, p := range parts {
 		col, err := p.idColumn(SampleIDColumn)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for g := 0; g < p.r.NumRowGroups(); g++ {
 			if err := ctx.Err(); err != nil {
-				return err
+				return nil, err
 			}
 			err := ir.read(p, p.r.RowGroup(g), col, SampleIDColumn, func(i int, id uuid.UUID) error {
-				if len(d.ids) >= math.MaxInt32 {
-					return fmt.Errorf("%s: more than %d samples", d.samples, math.MaxInt32)
+				if len(ids) >= math.MaxInt32 {
+					return fmt.Errorf("%s: more than %d samples", path, math.MaxInt32)
 				}
-				d.ids = append(d.ids, id)
+				ids = append(ids, id)
 				return nil
 			})
 			if err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	return nil
+	return ids, nil
+}
+
+// IDs returns the sample ids in dataset order. The slice is shared, not
+// copied: callers must not modify it. A dataset opened through a sealed
+// tags table decodes them on the first call (about 15 ns a sample), and
+// checks that the bytes it decodes are still the ones the seal vouched
+// for; if the samples table changed since Open, that is the error.
+func (d *Dataset) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	d.idMu.Lock()
+	defer d.idMu.Unlock()
+	if d.ids != nil {
+		return d.ids, nil
+	}
+	parts, err := openParts(d.samples)
+	if err != nil {
+		return nil, fmt.Errorf("read sample ids: %w", err)
+	}
+	defer closeParts(parts)
+	sumc := make(chan bool, 1)
+	go func() {
+		s, ok, err := idsDigest(parts)
+		sumc <- ok && err == nil && s == d.idsSum
+	}()
+	ids, err := readIDs(ctx, d.samples, parts)
+	same := <-sumc
+	if err != nil {
+		return nil, fmt.Errorf("read sample ids: %w", err)
+	}
+	if !same || len(ids) != d.n {
+		return nil, fmt.Errorf("read sample ids: %s changed since the dataset was opened; open it again", d.samples)
+	}
+	d.ids = ids
+	return ids, nil
+}
+
+// SampleName names sample row in messages: its id, or its row number if
+// the ids cannot be read.
+func (d *Dataset) SampleName(ctx context.Context, row int) string {
+	ids, err := d.IDs(ctx)
+	if err != nil || row < 0 || row >= len(ids) {
+		return fmt.Sprintf("at row %d", row)
+	}
+	return ids[row].String()
 }
 
 // rowGroupRows is the number of rows the row groups of parts claim, or -1
@@ -179,13 +305,17 @@ func rowGroupRows(parts []*part) int64 {
 	return n
 }
 
-// index returns the id index, building it on first use. Open checked the
-// ids for duplicates without keeping an index (a query that finds tables
-// in dataset order never looks an id up, and the index is 13 bytes a
-// sample), so the build cannot fail here.
-func (d *Dataset) index() *idIndex {
-	d.idxOnce.Do(func() { d.idx, _ = buildIDIndex(d.ids) })
-	return d.idx
+// index returns the id index, building it on first use. The ids were
+// checked for duplicates without keeping an index (a query that finds
+// tables in dataset order never looks an id up, and the index is 13 bytes
+// a sample), so the build itself cannot fail.
+func (d *Dataset) index(ctx context.Context) (*idIndex, error) {
+	ids, err := d.IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.idxOnce.Do(func() { d.idx, _ = buildIDIndex(ids) })
+	return d.idx, nil
 }
 
 // findModels lists embeddings/: MODEL.parquet files and MODEL/ folders.
@@ -226,16 +356,17 @@ func (d *Dataset) findModels() error {
 func (d *Dataset) Dir() string { return d.dir }
 
 // Len is the number of samples.
-func (d *Dataset) Len() int { return len(d.ids) }
+func (d *Dataset) Len() int { return d.n }
 
-// IDs returns the sample ids in dataset order. The slice is shared, not
-// copied: callers must not modify it.
-func (d *Dataset) IDs() []uuid.UUID { return d.ids }
-
-// Lookup returns the dataset row of sample id.
-func (d *Dataset) Lookup(id uuid.UUID) (int, bool) {
-	i, ok := d.index().find(id)
-	return int(i), ok
+// Lookup returns the dataset row of sample id; ok is false if no sample
+// has it. The first lookup builds an index of the ids (13 bytes a sample).
+func (d *Dataset) Lookup(ctx context.Context, id uuid.UUID) (row int, ok bool, err error) {
+	ix, err := d.index(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	i, ok := ix.find(id)
+	return int(i), ok, nil
 }
 
 // Models returns the names of the embedding models, sorted.

@@ -27,15 +27,15 @@ func TestOpenSamples(t *testing.T) {
 			ids := testIDs(5, 3)
 			put(t, filepath.Join(dir, "samples.parquet"), samplesRecord(ids, it))
 			d := mustOpen(t, dir)
-			if d.Dir() != dir || d.Len() != 5 || !slices.Equal(d.IDs(), ids) {
-				t.Fatalf("Dir %q Len %d IDs %v", d.Dir(), d.Len(), d.IDs())
+			if d.Dir() != dir || d.Len() != 5 || !slices.Equal(idsOf(t, d), ids) {
+				t.Fatalf("Dir %q Len %d IDs %v", d.Dir(), d.Len(), idsOf(t, d))
 			}
 			for i, id := range ids {
-				if r, ok := d.Lookup(id); !ok || r != i {
+				if r, ok, err := d.Lookup(context.Background(), id); err != nil || !ok || r != i {
 					t.Errorf("Lookup(%s) = %d, %v; want %d", id, r, ok, i)
 				}
 			}
-			if _, ok := d.Lookup(uuid.New()); ok {
+			if _, ok, err := d.Lookup(context.Background(), uuid.New()); err != nil || ok {
 				t.Error("Lookup of an unknown id succeeded")
 			}
 			sc := d.SampleSchema()
@@ -278,7 +278,7 @@ func TestAlternativeEncodings(t *testing.T) {
 	}), compress.Codecs.Gzip)
 
 	c, a := mustOpen(t, canon), mustOpen(t, alt)
-	if !slices.Equal(c.IDs(), a.IDs()) {
+	if !slices.Equal(idsOf(t, c), idsOf(t, a)) {
 		t.Fatal("ids differ")
 	}
 	if !a.SampleSchema().Equal(c.SampleSchema()) {
@@ -374,7 +374,7 @@ func TestManyRowGroups(t *testing.T) {
 				return record(tagSchema, rs...)
 			}), compress.Codecs.Snappy)
 			d := mustOpen(t, dir)
-			if !slices.Equal(d.IDs(), ids) {
+			if !slices.Equal(idsOf(t, d), ids) {
 				t.Fatal("ids out of order")
 			}
 			tbl, err := d.SampleColumns(context.Background(), []string{"size"})
@@ -466,7 +466,7 @@ func TestIDsAcrossPages(t *testing.T) {
 			}
 			write(t, filepath.Join(dir, "tags.parquet"), record(sc, rs...))
 			d := mustOpen(t, dir)
-			if !slices.Equal(d.IDs(), ids) {
+			if !slices.Equal(idsOf(t, d), ids) {
 				t.Fatalf("idType %v: ids differ after crossing %d pages", it, pages)
 			}
 			bm, err := d.Tag("odd")
@@ -480,4 +480,14 @@ func TestIDsAcrossPages(t *testing.T) {
 			}
 		}
 	}
+}
+
+// idsOf returns d's sample ids, failing t if they cannot be read.
+func idsOf(t testing.TB, d *Dataset) []uuid.UUID {
+	t.Helper()
+	ids, err := d.IDs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }

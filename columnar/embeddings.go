@@ -188,6 +188,10 @@ func (d *Dataset) ReadEmbeddings(ctx context.Context, model string) (*Matrix, er
 }
 
 func (d *Dataset) readEmbeddings(ctx context.Context, path string) (*Matrix, error) {
+	// Vectors are matched to samples by id.
+	if _, err := d.IDs(ctx); err != nil {
+		return nil, err
+	}
 	t, err := openEmbeddings(path, d.Len())
 	if err != nil {
 		return nil, err
@@ -402,7 +406,11 @@ func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) 
 			rows[i], guess = g, g
 			return nil
 		}
-		r, ok := d.index().find(id)
+		ix, err := d.index(ctx)
+		if err != nil {
+			return err
+		}
+		r, ok := ix.find(id)
 		if !ok {
 			return fmt.Errorf("%s: sample id %s is not in samples", p.path, id)
 		}

@@ -26,8 +26,8 @@ func readEmbeddingsArrow(t *testing.T, d *Dataset, model string) *Matrix {
 	defer tbl.Release()
 	var rows []int
 	err = uuidsOf("", SampleIDColumn, tbl.Column(0).Data(), func(_ int, id uuid.UUID) error {
-		r, ok := d.Lookup(id)
-		if !ok {
+		r, ok, err := d.Lookup(context.Background(), id)
+		if err != nil || !ok {
 			t.Fatalf("id %s not in samples", id)
 		}
 		rows = append(rows, r)

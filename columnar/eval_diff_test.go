@@ -3,12 +3,17 @@ package columnar
 import (
 	"context"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/google/uuid"
 )
 
 // diffData is a random dataset kept both as Go values (for the row-at-a-
@@ -370,6 +375,17 @@ func refCmp(v any, kind string, l Literal) int {
 	panic(kind)
 }
 
+// matches is the rows where e holds, by the row-at-a-time interpreter.
+func (d *diffData) matches(e Expr) []int {
+	var rows []int
+	for row := range d.n {
+		if refTrue(d.refEval(e, row, false)) {
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
 // TestEvalDifferential evaluates random predicates over random chunked
 // tables with nulls, vectorised and row at a time, and requires the same
 // samples.
@@ -384,20 +400,81 @@ func TestEvalDifferential(t *testing.T) {
 		d := newDiffData(r)
 		for range preds {
 			e := g.expr(4, false)
-			got, err := Eval(context.Background(), e, d.src)
-			if err != nil {
-				t.Fatalf("table %d: Eval(%s): %v", ti, e, err)
-			}
-			var want []int
-			for row := range d.n {
-				if refTrue(d.refEval(e, row, false)) {
-					want = append(want, row)
+			want := d.matches(e)
+			for _, src := range []Source{d.src} {
+				got, err := Eval(context.Background(), e, src)
+				if err != nil {
+					t.Fatalf("table %d: Eval(%s) over %T: %v", ti, e, src, err)
+				}
+				if g := got.Indexes(); !slices.Equal(g, want) && len(g)+len(want) > 0 {
+					t.Fatalf("table %d (%d rows) over %T: %s\n got %v\nwant %v", ti, d.n, src, e, g, want)
 				}
 			}
-			if g := got.Indexes(); !slices.Equal(g, want) && len(g)+len(want) > 0 {
-				t.Fatalf("table %d (%d rows): %s\n got %v\nwant %v", ti, d.n, e, g, want)
-			}
 			assertRoundTrip(t, e)
+		}
+	}
+}
+
+// TestEvalDatasetDifferential runs the differential test through files:
+// each random table is written as a dataset (samples in row groups of
+// random size, mostly not multiples of 64; annotations; a sealed tags
+// table), opened through the seal, and predicates are evaluated over the
+// Dataset, which streams the samples columns row group by row group.
+func TestEvalDatasetDifferential(t *testing.T) {
+	tables, preds := 20, 30
+	if testing.Short() {
+		tables = 6
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	g := diffGen{r: r}
+	ctx := context.Background()
+	for ti := range tables {
+		d := newDiffData(r)
+		dir := t.TempDir()
+		ids := testIDs(d.n, uint64(ti))
+		withIDs := func(tbl arrow.Table, rows func(i int) uuid.UUID) []arrow.RecordBatch {
+			fields := append([]arrow.Field{{Name: SampleIDColumn, Type: UUIDType()}}, tbl.Schema().Fields()...)
+			idb := extensions.NewUUIDBuilder(memory.DefaultAllocator)
+			for i := range int(tbl.NumRows()) {
+				idb.Append(rows(i))
+			}
+			cols := []arrow.Array{idb.NewArray()}
+			for c := range int(tbl.NumCols()) {
+				a, err := array.Concatenate(tbl.Column(c).Data().Chunks(), memory.DefaultAllocator)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cols = append(cols, a)
+			}
+			rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, tbl.NumRows())
+			size := r.IntN(150) + 1
+			var recs []arrow.RecordBatch
+			for lo := int64(0); lo < rec.NumRows() || lo == 0; lo += int64(size) {
+				hi := min(lo+int64(size), rec.NumRows())
+				recs = append(recs, rec.NewSlice(lo, hi))
+				if hi == rec.NumRows() {
+					break
+				}
+			}
+			return recs
+		}
+		writeWinnow(t, filepath.Join(dir, "samples.parquet"), withIDs(d.src.samples, func(i int) uuid.UUID { return ids[i] }))
+		writeWinnow(t, filepath.Join(dir, "annotations.parquet"), withIDs(d.src.anns, func(i int) uuid.UUID { return ids[d.annOf[i]] }))
+		ds := mustOpen(t, dir)
+		writeTagsFile(t, ds, []string{"t1", "t2"}, []*Bitmap{d.tags["t1"], d.tags["t2"]})
+		if ds = mustOpen(t, dir); !ds.vouched {
+			t.Fatalf("table %d: tags table not sealed", ti)
+		}
+		for range preds {
+			e := g.expr(4, false)
+			want := d.matches(e)
+			got, err := Eval(ctx, e, ds)
+			if err != nil {
+				t.Fatalf("table %d: Eval(%s) over the dataset: %v", ti, e, err)
+			}
+			if g := got.Indexes(); !slices.Equal(g, want) && len(g)+len(want) > 0 {
+				t.Fatalf("table %d (%d rows) over the dataset: %s\n got %v\nwant %v", ti, d.n, e, g, want)
+			}
 		}
 	}
 }

@@ -96,6 +96,31 @@ func fzDataset(t testing.TB) map[string][]byte {
 		rec.Release()
 		out[name] = buf.Bytes()
 	}
+	// The tags table as winnow writes it: sealed for these samples, so the
+	// fuzzers reach Open's sealed path and the seal's parser.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "samples.parquet"), out["samples.parquet"], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := columnar.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := columnar.NewBitmap(fzRows)
+	for i := range 3 {
+		seen.Set(i)
+	}
+	f, err := os.Create(filepath.Join(dir, "tags.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := ds.WriteTags(context.Background(), f, []string{"seen"}, []*columnar.Bitmap{seen}); err != nil {
+		t.Fatal(err)
+	}
+	if out["tags.parquet"], err = os.ReadFile(f.Name()); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 

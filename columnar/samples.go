@@ -50,7 +50,11 @@ func (d *Dataset) SampleColumns(ctx context.Context, names []string) (arrow.Tabl
 	cols := make([]arrow.Column, len(names))
 	for i, n := range names {
 		if n == SampleIDColumn {
-			a := uuidArray(d.ids)
+			ids, err := d.IDs(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("read samples: %w", err)
+			}
+			a := uuidArray(ids)
 			ch := arrow.NewChunked(a.DataType(), []arrow.Array{a})
 			a.Release()
 			fields[i] = arrow.Field{Name: SampleIDColumn, Type: a.DataType()}

@@ -127,11 +127,16 @@ func openPart(path string) (p *part, err error) {
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-		}
-	}()
+	p, err = partOf(f)
+	if err != nil {
+		f.Close()
+	}
+	return p, err
+}
+
+// partOf reads and validates the footer of the open Parquet file f.
+func partOf(f *os.File) (p *part, err error) {
+	path := f.Name()
 	defer recoverTo(path, &err)
 	r, err := file.NewParquetReader(f, file.WithReadProps(readerProps()))
 	if err != nil {
@@ -328,6 +333,11 @@ func readTable(ctx context.Context, path string, columns []string, dict bool) (a
 		return nil, err
 	}
 	defer closeParts(parts)
+	return readParts(ctx, path, parts, columns, dict)
+}
+
+// readParts is readTable over the open parts of the table at path.
+func readParts(ctx context.Context, path string, parts []*part, columns []string, dict bool) (arrow.Table, error) {
 	schema, err := tableSchema(parts)
 	if err != nil {
 		return nil, err

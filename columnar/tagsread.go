@@ -8,7 +8,8 @@ package columnar
 // tag. Rows are mapped to samples by id rather than trusted to be in
 // dataset order, so a tags table written before samples were reordered
 // still lands on the right rows; samples absent from the table carry no
-// tag.
+// tag. Only a valid seal (seal.go) lets row r be taken as sample r without
+// reading a single id.
 
 import (
 	"bytes"
@@ -21,18 +22,18 @@ import (
 	"github.com/google/uuid"
 )
 
-// readTags reads and validates the tags table, if the dataset has one,
-// and keeps it as d's tags.
-func (d *Dataset) readTags(ctx context.Context) error {
-	path, err := locateTable(d.dir, tagsTable)
-	if err != nil || path == "" {
-		return err
+// readTags reads and validates the tags table of parts, if the dataset
+// has one, and keeps it as d's tags; inOrder says a seal vouched that its
+// rows are the samples'.
+func (d *Dataset) readTags(ctx context.Context, parts []*part, inOrder bool) error {
+	if len(parts) == 0 {
+		return nil
 	}
-	names, bits, err := d.readTagsFile(ctx, path)
+	names, bits, err := d.readTagsFile(ctx, d.tags, parts, inOrder)
 	if err != nil {
 		return err
 	}
-	d.tags, d.tagNames, d.tagBits = path, names, map[string]*Bitmap{}
+	d.tagNames, d.tagBits = names, map[string]*Bitmap{}
 	for i, n := range names {
 		d.tagBits[n] = bits[i]
 	}
@@ -49,17 +50,25 @@ func (d *Dataset) ReadTagColumns(ctx context.Context) ([]string, []*Bitmap, erro
 	if err != nil || path == "" {
 		return nil, nil, err
 	}
-	return d.readTagsFile(ctx, path)
-}
-
-// readTagsFile validates the tags table at path and maps its columns to
-// sample rows.
-func (d *Dataset) readTagsFile(ctx context.Context, path string) (names []string, bits []*Bitmap, err error) {
 	parts, err := openParts(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer closeParts(parts)
+	inOrder := false
+	if len(parts) == 1 && d.sumOK {
+		s, valid, err := sealOf(parts[0])
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+		inOrder = valid && s.ids == d.idsSum
+	}
+	return d.readTagsFile(ctx, path, parts, inOrder)
+}
+
+// readTagsFile validates the tags table at path (open as parts) and maps
+// its columns to sample rows: row r is sample r when inOrder, else by id.
+func (d *Dataset) readTagsFile(ctx context.Context, path string, parts []*part, inOrder bool) (names []string, bits []*Bitmap, err error) {
 	sc, err := tableSchema(parts)
 	if err != nil {
 		return nil, nil, err
@@ -80,14 +89,18 @@ func (d *Dataset) readTagsFile(ctx context.Context, path string) (names []string
 		}
 		names = append(names, f.Name)
 	}
-	rows, err := d.tagRows(ctx, path, parts)
-	if err != nil {
+	var rows []int32
+	if inOrder {
+		if n := rowGroupRows(parts); n != int64(d.Len()) {
+			return nil, nil, fmt.Errorf("%s: %d rows, the samples table has %d", path, n, d.Len())
+		}
+	} else if rows, err = d.tagRows(ctx, path, parts); err != nil {
 		return nil, nil, err
 	}
 	if len(names) == 0 {
 		return nil, nil, nil
 	}
-	tbl, err := ReadTable(ctx, path, names)
+	tbl, err := readParts(ctx, path, parts, names, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -104,9 +117,15 @@ func (d *Dataset) readTagsFile(ctx context.Context, path string) (names []string
 		row := 0
 		for _, a := range tbl.Column(c).Data().Chunks() {
 			ba := a.(*array.Boolean)
+			if rows == nil && ba.NullN() == 0 {
+				// In dataset order: the values are the tag's bits.
+				copyBits(b.words, row, ba.Data().Buffers()[1].Bytes(), ba.Data().Offset(), ba.Len())
+				row += ba.Len()
+				continue
+			}
 			for i := 0; i < ba.Len(); i, row = i+1, row+1 {
 				if ba.IsNull(i) {
-					return nil, nil, fmt.Errorf("%s: tag column %q: null value for sample %s", path, name, d.ids[sample(row)])
+					return nil, nil, fmt.Errorf("%s: tag column %q: null value for sample %s", path, name, d.SampleName(ctx, sample(row)))
 				}
 				if ba.Value(i) {
 					b.Set(sample(row))
@@ -127,6 +146,9 @@ var errNotInOrder = errors.New("not in dataset order")
 // (winnow writes tags in dataset order; then no id is looked up and no
 // row list is kept). Each id must be a sample's, at most once.
 func (d *Dataset) tagRows(ctx context.Context, path string, parts []*part) ([]int32, error) {
+	if _, err := d.IDs(ctx); err != nil {
+		return nil, err
+	}
 	// First assume dataset order and check it on all cores; a table in
 	// any other order is mapped row by row below.
 	if n := rowGroupRows(parts); n >= 0 && n <= int64(len(d.ids)) {
@@ -174,8 +196,12 @@ func (d *Dataset) tagRows(ctx context.Context, path string, parts []*part) ([]in
 							rows[j] = int32(j)
 						}
 					}
+					ix, err := d.index(ctx)
+					if err != nil {
+						return err
+					}
 					var ok bool
-					if s, ok = d.index().find(id); !ok {
+					if s, ok = ix.find(id); !ok {
 						return fmt.Errorf("%s: sample id %s is not in samples", path, id)
 					}
 				}

@@ -183,6 +183,12 @@ func (w *Writer) NewRowGroup() error {
 	return w.fw.NewBufferedRowGroupChecked()
 }
 
+// appendMetadata adds an entry to the footer's key-value metadata only
+// (not to the stored Arrow schema).
+func (w *Writer) appendMetadata(key, value string) error {
+	return w.fw.AppendKeyValueMetadata(key, value)
+}
+
 // Close writes the footer. It does not close the underlying writer.
 func (w *Writer) Close() error {
 	if err := w.fw.Close(); err != nil {

@@ -57,7 +57,7 @@ func (d *Dataset) AddTagFromIDs(ctx context.Context, tag string, r io.Reader) (i
 	if err := tags.CheckName(d.cd, tag); err != nil {
 		return 0, err
 	}
-	rows, err := tags.ReadIDs(d.cd, r)
+	rows, err := tags.ReadIDs(ctx, d.cd, r)
 	if err != nil {
 		return 0, fmt.Errorf("tag %q: %w", tag, err)
 	}

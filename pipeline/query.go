@@ -75,7 +75,10 @@ func (q *Query) IDs(ctx context.Context) ([]uuid.UUID, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := q.ds.cd.IDs()
+	all, err := q.ds.cd.IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]uuid.UUID, 0, bm.Count())
 	for _, r := range bm.Indexes() {
 		out = append(out, all[r])

@@ -86,7 +86,7 @@ func writeRecord(ds *Dataset, res *Result, list []Strategy, opts Options) (strin
 			os.Remove(f)
 		}
 	}
-	write := func(w io.Writer) error { return writeRecordRows(w, res, list, string(header)) }
+	write := func(f *os.File) error { return writeRecordRows(f, res, list, string(header)) }
 	if err := tags.WriteFile(path, write, nil, nil); err != nil {
 		return "", fmt.Errorf("selection record: %w", err)
 	}
@@ -183,7 +183,11 @@ func (d *Dataset) ReadRecord(ctx context.Context, tag string) (*Record, error) {
 		inf := b.Column(4).(*array.Int32)
 		for r := 0; r < int(b.NumRows()); r++ {
 			p := Pick{SampleID: ids.Value(r), Rank: int(ranks.Value(r)), Preselected: pre.Value(r)}
-			if row, ok := d.cd.Lookup(p.SampleID); ok {
+			row, ok, err := d.cd.Lookup(ctx, p.SampleID)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
 				p.Row = row
 			}
 			if !p.Preselected {

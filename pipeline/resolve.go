@@ -94,7 +94,7 @@ func (r *resolver) prepare(list []Strategy, cands, pre []int, res *Result) ([]in
 		}
 		for _, p := range pre {
 			if !m.Present.Get(p) {
-				return nil, fmt.Errorf("preselected sample %s has no embedding for model %q", r.ds.cd.IDs()[p], model)
+				return nil, fmt.Errorf("preselected sample %s has no embedding for model %q", r.ds.cd.SampleName(r.ctx, p), model)
 			}
 		}
 		var missing []int
@@ -107,7 +107,7 @@ func (r *resolver) prepare(list []Strategy, cands, pre []int, res *Result) ([]in
 			continue
 		}
 		if !r.opts.DropMissing {
-			return nil, missingError(r.ds, model, missing, len(cands))
+			return nil, missingError(r.ctx, r.ds, model, missing, len(cands))
 		}
 		res.Warnings = append(res.Warnings, fmt.Sprintf("dropped %d of %d candidates without an embedding for model %q", len(missing), len(cands), model))
 		cands = slices.DeleteFunc(slices.Clone(cands), func(c int) bool { return !m.Present.Get(c) })
@@ -221,7 +221,7 @@ func (r *resolver) newWeights(w []float64, strength float64, u *universe, what s
 	var ve *strategies.ValueError
 	if errors.As(err, &ve) {
 		return nil, fmt.Errorf("%s: %d of %d candidates have a %s weight (first: sample %s)",
-			what, ve.Count, u.candidates, ve.Reason, r.ds.cd.IDs()[u.rows[ve.Row]])
+			what, ve.Count, u.candidates, ve.Reason, r.ds.cd.SampleName(r.ctx, u.rows[ve.Row]))
 	}
 	return st, err
 }
@@ -284,7 +284,7 @@ func (r *resolver) metadataWeights(key string, u *universe) ([]float64, error) {
 		w[i] = num(row)
 	}
 	if nulls > 0 {
-		return nil, fmt.Errorf("metadata column %q: %d of %d candidates have a null weight (first: sample %s)", key, nulls, u.candidates, r.ds.cd.IDs()[first])
+		return nil, fmt.Errorf("metadata column %q: %d of %d candidates have a null weight (first: sample %s)", key, nulls, u.candidates, r.ds.cd.SampleName(r.ctx, first))
 	}
 	return w, nil
 }

@@ -196,7 +196,10 @@ func (s *Selection) MultiStrategies(ctx context.Context, n int, tag string, list
 			return nil, fmt.Errorf("select %q: %w", tag, err)
 		}
 	}
-	sel := s.fillPicks(res, u, engine)
+	sel, err := s.fillPicks(ctx, res, u, engine)
+	if err != nil {
+		return nil, err
+	}
 	if len(res.Picks)-len(pre) < picks && picks > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("stopped after %d of %d picks: no eligible candidate was left (deduplication's minimum distance)", len(res.Picks)-len(pre), picks))
 	}
@@ -266,15 +269,18 @@ func (u *universe) identity(n int) bool {
 
 // fillPicks lists the result tag's samples in res.Picks and returns their
 // engine rows, in the same order.
-func (s *Selection) fillPicks(res *Result, u *universe, engine *strategies.Result) []int {
-	ids := s.ds.cd.IDs()
+func (s *Selection) fillPicks(ctx context.Context, res *Result, u *universe, engine *strategies.Result) ([]int, error) {
+	ids, err := s.ds.cd.IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
 	sel := slices.Clone(u.pre)
 	for _, p := range u.pre {
 		row := u.rows[p]
 		res.Picks = append(res.Picks, Pick{SampleID: ids[row], Row: row, Rank: len(res.Picks), Preselected: true})
 	}
 	if engine == nil {
-		return sel
+		return sel, nil
 	}
 	for _, p := range engine.Picks {
 		sel = append(sel, p.Row)
@@ -284,7 +290,7 @@ func (s *Selection) fillPicks(res *Result, u *universe, engine *strategies.Resul
 			Score: p.Score.Log, InfFactors: p.Score.Inf, Objectives: p.Objectives,
 		})
 	}
-	return sel
+	return sel, nil
 }
 
 // store writes the selection record, then the tag. The tag is the commit
@@ -311,10 +317,9 @@ func (s *Selection) store(ctx context.Context, res *Result, list []Strategy) err
 }
 
 // missingError reports candidates without a vector for model.
-func missingError(ds *Dataset, model string, missing []int, total int) error {
-	ids := ds.cd.IDs()
+func missingError(ctx context.Context, ds *Dataset, model string, missing []int, total int) error {
 	return fmt.Errorf("%d of %d candidates have no embedding for model %q (first: sample %s); use --drop-missing to skip them",
-		len(missing), total, model, ids[missing[0]])
+		len(missing), total, model, ds.cd.SampleName(ctx, missing[0]))
 }
 
 // knownModels lists the dataset's models for error messages.

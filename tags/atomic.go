@@ -3,7 +3,6 @@ package tags
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,14 +21,15 @@ func (h Hook) at(point string) {
 }
 
 // WriteFile replaces path atomically with what write produces: the bytes go
-// to a temporary file in the same folder, which is synced, closed and
+// to a temporary file in the same folder (write gets it open for reading
+// and writing, positioned at its start), which is synced, closed and
 // renamed over path; then the folder is synced so the rename itself is
 // durable. If write or any step fails, path is left exactly as it was and
 // the temporary file is removed.
 //
 // check, when not nil, runs just before the rename; an error from it
 // aborts the replacement (Add uses it to detect a concurrent writer).
-func WriteFile(path string, write func(io.Writer) error, check func() error, hook Hook) (err error) {
+func WriteFile(path string, write func(f *os.File) error, check func() error, hook Hook) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-"+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {

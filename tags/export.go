@@ -51,7 +51,10 @@ func Export(ctx context.Context, ds *columnar.Dataset, name, format string, w io
 	}
 	if format == "ids" {
 		bw := bufio.NewWriter(w)
-		ids := ds.IDs()
+		ids, err := ds.IDs(ctx)
+		if err != nil {
+			return fmt.Errorf("export tag %q: %w", name, err)
+		}
 		for _, r := range rows.Indexes() {
 			fmt.Fprintln(bw, ids[r].String())
 		}
@@ -169,7 +172,7 @@ func cell(a arrow.Array, i int) string {
 // ReadIDs reads sample ids, one per line (blank lines and surrounding
 // space ignored), and returns them as a bitmap over ds's samples. An id
 // that is not a UUID or not in the dataset is an error naming its line.
-func ReadIDs(ds *columnar.Dataset, r io.Reader) (*columnar.Bitmap, error) {
+func ReadIDs(ctx context.Context, ds *columnar.Dataset, r io.Reader) (*columnar.Bitmap, error) {
 	bm := columnar.NewBitmap(ds.Len())
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
@@ -183,7 +186,10 @@ func ReadIDs(ds *columnar.Dataset, r io.Reader) (*columnar.Bitmap, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %q is not a sample id (UUID): %v", line, text, err)
 		}
-		row, ok := ds.Lookup(id)
+		row, ok, err := ds.Lookup(ctx, id)
+		if err != nil {
+			return nil, err
+		}
 		if !ok {
 			return nil, fmt.Errorf("line %d: sample id %s is not in the dataset", line, id)
 		}

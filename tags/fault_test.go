@@ -114,7 +114,7 @@ func TestWriteFileDiskFull(t *testing.T) {
 				_, err := w.Write(bytes.Repeat([]byte("x"), 10000))
 				return err
 			}
-			err := tags.WriteFile(path, func(w io.Writer) error { return write(&ftFullDisk{w, limit}) }, nil, nil)
+			err := tags.WriteFile(path, func(f *os.File) error { return write(&ftFullDisk{f, limit}) }, nil, nil)
 			if !errors.Is(err, syscall.ENOSPC) {
 				t.Fatalf("error %v, want ENOSPC", err)
 			}
@@ -170,7 +170,7 @@ func TestWriteFileParentNotFolder(t *testing.T) {
 	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := tags.WriteFile(filepath.Join(file, "tags.parquet"), func(io.Writer) error { return nil }, nil, nil)
+	err := tags.WriteFile(filepath.Join(file, "tags.parquet"), func(*os.File) error { return nil }, nil, nil)
 	if !errors.Is(err, syscall.ENOTDIR) {
 		t.Fatalf("error %v, want ENOTDIR", err)
 	}

@@ -4,19 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/extensions"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/google/uuid"
 
 	"winnow/columnar"
 )
@@ -157,7 +150,14 @@ func Add(ctx context.Context, ds *columnar.Dataset, name string, rows *columnar.
 		}
 		return nil
 	}
-	write := func(w io.Writer) error { return writeTags(w, ds.IDs(), cols) }
+	write := func(f *os.File) error {
+		names := make([]string, len(cols))
+		bits := make([]*columnar.Bitmap, len(cols))
+		for i, c := range cols {
+			names[i], bits[i] = c.name, c.rows
+		}
+		return ds.WriteTags(ctx, f, names, bits)
+	}
 	if o.prepare != nil {
 		if err := o.prepare(); err != nil {
 			return err
@@ -200,46 +200,6 @@ func current(ctx context.Context, ds *columnar.Dataset) ([]column, error) {
 		cols[i] = column{names[i], bits[i]}
 	}
 	return cols, nil
-}
-
-// writeTags writes the tag table: sample_id in dataset order and one
-// non-null boolean column per tag, in chunks to bound memory.
-func writeTags(w io.Writer, ids []uuid.UUID, cols []column) error {
-	fields := []arrow.Field{{Name: columnar.SampleIDColumn, Type: columnar.UUIDType()}}
-	for _, c := range cols {
-		fields = append(fields, arrow.Field{Name: c.name, Type: arrow.FixedWidthTypes.Boolean, Nullable: false})
-	}
-	schema := arrow.NewSchema(fields, nil)
-	pw, err := columnar.NewWriter(w, schema, columnar.WriterOptions{RowGroupRows: 1 << 20})
-	if err != nil {
-		return err
-	}
-	const chunk = 1 << 16
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	defer b.Release()
-	for lo := 0; lo < len(ids) || lo == 0; lo += chunk {
-		hi := min(lo+chunk, len(ids))
-		ib := b.Field(0).(*extensions.UUIDBuilder)
-		for _, id := range ids[lo:hi] {
-			ib.Append(id)
-		}
-		for k, c := range cols {
-			bb := b.Field(k + 1).(*array.BooleanBuilder)
-			for r := lo; r < hi; r++ {
-				bb.Append(c.rows.Get(r))
-			}
-		}
-		rec := b.NewRecordBatch()
-		err := pw.Write(rec)
-		rec.Release()
-		if err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			break
-		}
-	}
-	return pw.Close()
 }
 
 // lock takes the dataset's tag lock, waiting up to timeout.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,8 +143,8 @@ func TestWriteFileFailureKeepsOld(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f")
 	require.NoError(t, os.WriteFile(path, []byte("old"), 0o644))
-	err := WriteFile(path, func(w io.Writer) error {
-		w.Write([]byte("half"))
+	err := WriteFile(path, func(f *os.File) error {
+		f.Write([]byte("half"))
 		return fmt.Errorf("disk full")
 	}, nil, nil)
 	require.Error(t, err)
@@ -158,12 +157,13 @@ func TestWriteFileFailureKeepsOld(t *testing.T) {
 
 func TestReadIDs(t *testing.T) {
 	ds := fixture(t)
-	ids := ds.IDs()
+	ids, err := ds.IDs(context.Background())
+	require.NoError(t, err)
 	in := fmt.Sprintf("%s\n\n  %s  \n%s\n", ids[3], ids[9], ids[3])
-	bm, err := ReadIDs(ds, strings.NewReader(in))
+	bm, err := ReadIDs(context.Background(), ds, strings.NewReader(in))
 	require.NoError(t, err)
 	assert.Equal(t, []int{3, 9}, bm.Indexes())
-	_, err = ReadIDs(ds, strings.NewReader(ids[0].String()+"\n00000000-0000-0000-0000-000000000000\n"))
+	_, err = ReadIDs(context.Background(), ds, strings.NewReader(ids[0].String()+"\n00000000-0000-0000-0000-000000000000\n"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "line 2: sample id 00000000-0000-0000-0000-000000000000 is not in the dataset")
 }
@@ -173,15 +173,17 @@ func TestExportFormats(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, Add(ctx, ds, "two", rows(ds.Len(), 4, 2)))
 	ds = open(t, ds.Dir())
+	ids, err := ds.IDs(ctx)
+	require.NoError(t, err)
 	var b bytes.Buffer
 	require.NoError(t, Export(ctx, ds, "two", "ids", &b))
-	assert.Equal(t, ds.IDs()[2].String()+"\n"+ds.IDs()[4].String()+"\n", b.String(), "dataset order")
+	assert.Equal(t, ids[2].String()+"\n"+ids[4].String()+"\n", b.String(), "dataset order")
 	b.Reset()
 	require.NoError(t, Export(ctx, ds, "two", "csv", &b))
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	require.Len(t, lines, 3)
-	assert.True(t, strings.HasPrefix(lines[1], ds.IDs()[2].String()+","))
-	err := Export(ctx, ds, "two", "xml", &b)
+	assert.True(t, strings.HasPrefix(lines[1], ids[2].String()+","))
+	err = Export(ctx, ds, "two", "xml", &b)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `unknown export format "xml"`)
 	err = Export(ctx, ds, "nope", "ids", &b)

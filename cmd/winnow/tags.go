@@ -105,8 +105,8 @@ needs --out). Example:
 						}
 						return ds.ExportTag(ctx, tag, format, std.out)
 					}
-					return tags.WriteFile(out, func(w io.Writer) error {
-						return ds.ExportTag(ctx, tag, format, w)
+					return tags.WriteFile(out, func(f *os.File) error {
+						return ds.ExportTag(ctx, tag, format, f)
 					}, nil, nil)
 				},
 			},
