@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -31,7 +32,17 @@ func Eval(ctx context.Context, e Expr, src Source) (*Bitmap, error) {
 	ev := &evaluator{ctx: ctx, src: src, tags: map[string]*Bitmap{}}
 	n := src.Len()
 	ev.samples = &env{n: n, table: "samples", cols: map[string]*arrow.Chunked{}}
-	if len(c.sampleCols) > 0 {
+	scanned := false
+	if sc, ok := src.(sampleScanner); ok && len(c.sampleCols) > 0 {
+		pre, err := scanLeaves(ctx, sc, c.root, c.sampleCols, n)
+		switch {
+		case err == nil:
+			ev.samples.pre, scanned = pre, true
+		case !errors.Is(err, errNoScan):
+			return nil, fmt.Errorf("evaluate predicate: read samples columns %s: %w", strings.Join(c.sampleCols, ", "), err)
+		}
+	}
+	if len(c.sampleCols) > 0 && !scanned {
 		tbl, err := src.SampleColumns(ctx, c.sampleCols)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate predicate: read samples columns %s: %w", strings.Join(c.sampleCols, ", "), err)
@@ -82,6 +93,7 @@ type env struct {
 	n     int
 	table string
 	cols  map[string]*arrow.Chunked
+	pre   map[*leaf]tv // leaves evaluated while the columns streamed by
 }
 
 func (v *env) bind(tbl arrow.Table, names []string) error {
@@ -306,6 +318,9 @@ func not3(n int, r tv) tv {
 
 // evalLeaf evaluates a condition on one column, chunk by chunk.
 func evalLeaf(l *leaf, v *env) (tv, error) {
+	if r, ok := v.pre[l]; ok {
+		return r, nil
+	}
 	col, ok := v.cols[l.col]
 	if !ok {
 		return tv{}, fmt.Errorf("evaluate predicate: %s column %q not read", v.table, l.col)
@@ -342,18 +357,138 @@ func evalLeaf(l *leaf, v *env) (tv, error) {
 	if err := evalParallel(l, col, v.n, t.words, kw); err != nil {
 		return tv{}, fmt.Errorf("evaluate predicate: %s column %q: %w", v.table, l.col, err)
 	}
+	return leafResult(l, t, k), nil
+}
+
+// leafResult is l's result from the rows where its condition holds (t,
+// null rows included) and the known rows (k; nil when no row is null).
+func leafResult(l *leaf, t, k *Bitmap) tv {
 	switch l.kind {
 	case leafIsNull:
+		if k == nil {
+			return tv{t: NewBitmap(t.Len())}
+		}
 		k.Not()
-		return tv{t: k}, nil
+		return tv{t: k}
 	case leafNotNull:
-		return tv{t: k}, nil
+		if k == nil {
+			return tv{t: FullBitmap(t.Len())}
+		}
+		return tv{t: k}
 	}
-	if !nulls {
-		return tv{t: t}, nil
+	if k == nil {
+		return tv{t: t}
 	}
 	t.And(k)
-	return tv{t: t, k: k}, nil
+	return tv{t: t, k: k}
+}
+
+// sampleScanner is implemented by sources that stream the samples
+// columns batch by batch (Dataset); Eval then evaluates the samples
+// leaves on each batch as it is decoded, so that memory stays at a few
+// batches a core instead of whole columns.
+type sampleScanner interface {
+	// scanSamples calls fn with every batch of the named columns and the
+	// batch's first row, concurrently for different batches. It returns
+	// errNoScan when it cannot stream those columns.
+	scanSamples(ctx context.Context, names []string, fn func(base int, cols []arrow.Array) error) error
+}
+
+// sampleLeaves lists the leaves of p evaluated over the samples: those
+// outside annotation(...) and count(...).
+func sampleLeaves(p plan, out []*leaf) []*leaf {
+	switch p := p.(type) {
+	case *planAnd:
+		for _, a := range p.args {
+			out = sampleLeaves(a, out)
+		}
+	case *planOr:
+		for _, a := range p.args {
+			out = sampleLeaves(a, out)
+		}
+	case *planNot:
+		out = sampleLeaves(p.arg, out)
+	case *leaf:
+		out = append(out, p)
+	}
+	return out
+}
+
+// scanLeaves evaluates the samples leaves of root over the batches sc
+// streams of names (n rows in all). Each batch is evaluated into words of
+// its own, then ORed into the results under a lock: batches need not
+// start on a multiple of 64 rows, and two may share a word.
+func scanLeaves(ctx context.Context, sc sampleScanner, root plan, names []string, n int) (map[*leaf]tv, error) {
+	leaves := sampleLeaves(root, nil)
+	type acc struct {
+		col   int
+		t, k  *Bitmap
+		nulls bool
+	}
+	accs := make([]acc, len(leaves))
+	for i, l := range leaves {
+		accs[i] = acc{col: slices.Index(names, l.col), t: NewBitmap(n), k: NewBitmap(n)}
+		if accs[i].col < 0 {
+			return nil, fmt.Errorf("samples column %q not read", l.col)
+		}
+	}
+	var (
+		mu   sync.Mutex
+		seen int // rows scanned
+	)
+	err := sc.scanSamples(ctx, names, func(base int, cols []arrow.Array) error {
+		rows := cols[0].Len()
+		if base < 0 || rows > n-base {
+			return fmt.Errorf("rows %d to %d are beyond the %d samples", base, base+rows, n)
+		}
+		w0 := base >> 6
+		nw := (base+rows+63)>>6 - w0
+		tw, kw := make([]uint64, nw), make([]uint64, nw)
+		for i, l := range leaves {
+			clear(tw)
+			clear(kw)
+			arr := cols[accs[i].col]
+			if arr.Len() != rows {
+				return fmt.Errorf("column %q: batch of %d rows, want %d", l.col, arr.Len(), rows)
+			}
+			nulls := arr.NullN() > 0
+			if d, ok := arr.(*array.Dictionary); ok && d.Dictionary().NullN() > 0 {
+				nulls = true
+			}
+			if err := evalChunk(l, arr, tw, kw, base-w0*64); err != nil {
+				return fmt.Errorf("column %q: %w", l.col, err)
+			}
+			a := &accs[i]
+			mu.Lock()
+			a.nulls = a.nulls || nulls
+			for j, x := range tw {
+				a.t.words[w0+j] |= x
+			}
+			for j, x := range kw {
+				a.k.words[w0+j] |= x
+			}
+			mu.Unlock()
+		}
+		mu.Lock()
+		seen += rows
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if seen != n {
+		return nil, fmt.Errorf("read %d rows, want %d", seen, n)
+	}
+	pre := make(map[*leaf]tv, len(leaves))
+	for i, l := range leaves {
+		a := &accs[i]
+		if !a.nulls {
+			a.k = nil
+		}
+		pre[l] = leafResult(l, a.t, a.k)
+	}
+	return pre, nil
 }
 
 // parallelMinRows is the column length from which a leaf is split across

@@ -401,7 +401,8 @@ func TestEvalDifferential(t *testing.T) {
 		for range preds {
 			e := g.expr(4, false)
 			want := d.matches(e)
-			for _, src := range []Source{d.src} {
+			// Whole columns, and the same columns streamed in batches.
+			for _, src := range []Source{d.src, &qScan{d.src, r.Uint64()}} {
 				got, err := Eval(context.Background(), e, src)
 				if err != nil {
 					t.Fatalf("table %d: Eval(%s) over %T: %v", ti, e, src, err)
@@ -413,6 +414,61 @@ func TestEvalDifferential(t *testing.T) {
 			assertRoundTrip(t, e)
 		}
 	}
+}
+
+// qScan is a qSource that streams its samples columns (a sampleScanner):
+// batches of random length, most not starting on a multiple of 64 rows,
+// handed to fn from three goroutines at once.
+type qScan struct {
+	*qSource
+	seed uint64
+}
+
+func (s *qScan) scanSamples(_ context.Context, names []string, fn func(base int, cols []arrow.Array) error) error {
+	tbl, err := project(s.samples, names)
+	if err != nil {
+		return err
+	}
+	defer tbl.Release()
+	r := rand.New(rand.NewPCG(s.seed, 3))
+	n := int(tbl.NumRows())
+	cuts := append(randomCuts(r, n), n)
+	errs := make(chan error, len(cuts))
+	sem := make(chan struct{}, 3)
+	lo := 0
+	for _, hi := range cuts {
+		if hi <= lo {
+			continue
+		}
+		sem <- struct{}{}
+		go func(lo, hi int) {
+			defer func() { <-sem }()
+			cols := make([]arrow.Array, len(names))
+			for i := range names {
+				c := array.NewChunkedSlice(tbl.Column(i).Data(), int64(lo), int64(hi))
+				a, err := array.Concatenate(c.Chunks(), memory.DefaultAllocator)
+				c.Release()
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer a.Release()
+				cols[i] = a
+			}
+			errs <- fn(lo, cols)
+		}(lo, hi)
+		lo = hi
+	}
+	for range cap(sem) {
+		sem <- struct{}{}
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // TestEvalDatasetDifferential runs the differential test through files:

@@ -2,6 +2,7 @@ package columnar
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -71,4 +72,33 @@ func (d *Dataset) SampleColumns(ctx context.Context, names []string) (arrow.Tabl
 		cols[i].Release()
 	}
 	return out, nil
+}
+
+// errNoScan tells Eval that a source cannot stream the columns asked for
+// and it should read them whole instead.
+var errNoScan = errors.New("columns cannot be scanned")
+
+// scanSamples streams the named columns of the samples table (see
+// sampleScanner): string columns dictionary-encoded as stored.
+func (d *Dataset) scanSamples(ctx context.Context, names []string, fn func(base int, cols []arrow.Array) error) error {
+	for _, n := range names {
+		if n == SampleIDColumn {
+			return errNoScan // SampleColumns builds it from the validated ids
+		}
+		if len(d.schema.FieldIndices(n)) == 0 {
+			return fmt.Errorf("read samples: %s: unknown column %q (columns: %s)", d.samples, n, fieldNames(d.schema))
+		}
+	}
+	parts, err := openParts(d.samples)
+	if err != nil {
+		return fmt.Errorf("read samples: %w", err)
+	}
+	defer closeParts(parts)
+	if n := rowGroupRows(parts); n != int64(d.Len()) {
+		return fmt.Errorf("read samples: %s: %d rows, want %d (changed since the dataset was opened?)", d.samples, n, d.Len())
+	}
+	if err := scanParts(ctx, parts, names, true, fn); err != nil {
+		return fmt.Errorf("read samples: %w", err)
+	}
+	return nil
 }

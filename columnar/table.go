@@ -398,8 +398,8 @@ func readParts(ctx context.Context, path string, parts []*part, columns []string
 // readRowGroups decodes leaves of row groups rgs of p into record
 // batches (the caller releases them, also on error) and returns them with
 // their schema.
-func readRowGroups(ctx context.Context, p *part, props pqarrow.ArrowReadProperties, leaves, rgs []int) (recs []arrow.RecordBatch, sc *arrow.Schema, err error) {
-	fr, err := pqarrow.NewFileReader(p.r, props, memory.DefaultAllocator)
+func readRowGroups(ctx context.Context, p *part, props pqarrow.ArrowReadProperties, mem memory.Allocator, leaves, rgs []int) (recs []arrow.RecordBatch, sc *arrow.Schema, err error) {
+	fr, err := pqarrow.NewFileReader(p.r, props, mem)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", p.path, err)
 	}
@@ -422,13 +422,12 @@ func readRowGroups(ctx context.Context, p *part, props pqarrow.ArrowReadProperti
 	return recs, rr.Schema(), nil
 }
 
-// readPart reads columns (top-level names, all present) of one part, in
-// that order.
-func readPart(ctx context.Context, p *part, columns []string, dict bool) (tbl arrow.Table, err error) {
-	defer recoverTo(p.path, &err)
-	props := pqarrow.ArrowReadProperties{BatchSize: readBatchRows}
+// readProps returns the pqarrow properties and the leaf columns for
+// reading columns (top-level names) of p; with dict, string columns come
+// back dictionary-encoded.
+func (p *part) readProps(columns []string, dict bool) (props pqarrow.ArrowReadProperties, leaves []int) {
+	props = pqarrow.ArrowReadProperties{BatchSize: readBatchRows}
 	sc := p.r.MetaData().Schema
-	var leaves []int
 	for _, c := range columns {
 		for i := 0; i < sc.NumColumns(); i++ {
 			if sc.ColumnRoot(i).Name() == c {
@@ -440,6 +439,75 @@ func readPart(ctx context.Context, p *part, columns []string, dict bool) (tbl ar
 			}
 		}
 	}
+	return props, leaves
+}
+
+// scanParts decodes columns (top-level names, all present) of parts, the
+// table at path, row group by row group on all cores, and calls fn with
+// each record batch's first row in the whole table and its columns in the
+// order of columns. Calls for different row groups run concurrently; the
+// arrays are released when fn returns, so memory stays at a few batches
+// a core however long the table. It checks that every row group holds the
+// rows its footer claims.
+func scanParts(ctx context.Context, parts []*part, columns []string, dict bool, fn func(base int, cols []arrow.Array) error) error {
+	type task struct {
+		p        *part
+		rg, base int
+	}
+	var tasks []task
+	base := 0
+	for _, p := range parts {
+		for g := 0; g < p.r.NumRowGroups(); g++ {
+			tasks = append(tasks, task{p, g, base})
+			base += int(p.r.MetaData().RowGroup(g).NumRows())
+		}
+	}
+	mem := newPoolAllocator() // batches are released before the next: reuse their buffers
+	return runTasks(len(tasks), func() func(i int) error {
+		cols := make([]arrow.Array, len(columns))
+		return func(i int) (err error) {
+			tk := tasks[i]
+			defer recoverTo(tk.p.path, &err)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			props, leaves := tk.p.readProps(columns, dict)
+			recs, sc, err := readRowGroups(ctx, tk.p, props, mem, leaves, []int{tk.rg})
+			defer func() {
+				for _, r := range recs {
+					r.Release()
+				}
+			}()
+			if err != nil {
+				return err
+			}
+			row := tk.base
+			for _, r := range recs {
+				for j, c := range columns {
+					k := sc.FieldIndices(c)
+					if len(k) == 0 {
+						return fmt.Errorf("%s: column %q missing from part", tk.p.path, c)
+					}
+					cols[j] = r.Column(k[0])
+				}
+				if err := fn(row, cols); err != nil {
+					return err
+				}
+				row += int(r.NumRows())
+			}
+			if want := tk.p.r.MetaData().RowGroup(tk.rg).NumRows(); int64(row-tk.base) != want {
+				return fmt.Errorf("%s: corrupt parquet file: row group %d claims %d rows but %d were read", tk.p.path, tk.rg, want, row-tk.base)
+			}
+			return nil
+		}
+	})
+}
+
+// readPart reads columns (top-level names, all present) of one part, in
+// that order.
+func readPart(ctx context.Context, p *part, columns []string, dict bool) (tbl arrow.Table, err error) {
+	defer recoverTo(p.path, &err)
+	props, leaves := p.readProps(columns, dict)
 	// Contiguous ranges of row groups are decoded on goroutines of ours
 	// (not pqarrow's Parallel option: arrow-go would decode on goroutines
 	// of its own, where a panic on a corrupt page cannot be recovered into
@@ -463,7 +531,7 @@ func readPart(ctx context.Context, p *part, columns []string, dict bool) (tbl ar
 				rgs = append(rgs, g)
 			}
 			var sc *arrow.Schema
-			batches[k], sc, errs[k] = readRowGroups(ctx, p, props, leaves, rgs)
+			batches[k], sc, errs[k] = readRowGroups(ctx, p, props, memory.DefaultAllocator, leaves, rgs)
 			if sc != nil {
 				once.Do(func() { rsc = sc })
 			}
