@@ -157,6 +157,9 @@ func Generate(ctx context.Context, dir string, cfg Config) (*Summary, error) {
 		return nil, fmt.Errorf("generate dataset %q: %w", dir, err)
 	}
 	sum, err := run(ctx, dir, cfg)
+	if err == nil && !cfg.NoTags {
+		err = seal(ctx, dir)
+	}
 	if err != nil {
 		// Leave no torn table behind for a reader to trip on: prepare made
 		// sure none of these paths existed before this run.
@@ -168,6 +171,35 @@ func Generate(ctx context.Context, dir string, cfg Config) (*Summary, error) {
 	}
 	sum.Elapsed = time.Since(start)
 	return sum, nil
+}
+
+// seal rewrites the generated tags table the way winnow writes one, with
+// a seal for the samples (see columnar.Dataset.WriteTags), after Open has
+// validated the whole dataset: datasets in use got their tags from winnow,
+// so benchmarks should open them as winnow does.
+func seal(ctx context.Context, dir string) error {
+	ds, err := columnar.Open(ctx, dir)
+	if err != nil {
+		return err
+	}
+	names, bits, err := ds.ReadTagColumns(ctx)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "tags.parquet")
+	f, err := os.CreateTemp(dir, ".tags.parquet.tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := ds.WriteTags(ctx, f, names, bits); err != nil {
+		return fmt.Errorf("seal tags: %w", err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 func prepare(dir string, cfg Config) error {

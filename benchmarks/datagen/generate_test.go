@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/google/uuid"
 )
@@ -52,6 +53,20 @@ func TestGenerateDeterministic(t *testing.T) {
 		if !bytes.Equal(x, y) {
 			t.Errorf("%s differs between two runs with the same seed", f)
 		}
+	}
+	// The tags table is sealed, as winnow writes it (the seal is part of
+	// the bytes compared above, so it is reproducible too).
+	f, err := os.Open(filepath.Join(a, "tags.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := file.NewParquetReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := r.MetaData().KeyValueMetadata().FindValue("winnow.seal.v1"); v == nil || len(*v) != 64 {
+		t.Errorf("tags.parquet is not sealed: %v", v)
 	}
 	cfg := small()
 	cfg.Seed, cfg.NoAnnotations, cfg.NoTags = 8, true, true
