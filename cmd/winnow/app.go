@@ -39,8 +39,14 @@ func run(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintln(std.err, "winnow: interrupted; nothing was written")
 		return 130
 	}
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	fmt.Fprintf(std.err, "winnow: %s\n", msg)
+	// A message's later lines (a query error's text and caret) are
+	// indented under the first, so they stay aligned and no line of
+	// stderr but the first starts with "winnow:".
+	lines := strings.Split(err.Error(), "\n")
+	fmt.Fprintf(std.err, "winnow: %s\n", lines[0])
+	for _, l := range lines[1:] {
+		fmt.Fprintf(std.err, "  %s\n", l)
+	}
 	var ue usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(std.err, "Run '%s --help' for usage.\n", strings.TrimSpace("winnow "+commandPath(app, args)))

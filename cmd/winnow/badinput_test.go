@@ -343,7 +343,7 @@ func relBadCases() []relBadCase {
 		}, args: div(), code: 1, stderr: []string{"tags.parquet", `tag column "old" has type int64, want bool`}},
 
 		// Queries.
-		{name: "where syntax error", args: div("--where", "w >"), code: 1, stderr: []string{"w >"}},
+		{name: "where syntax error", args: div("--where", "w >"), code: 1, stderr: []string{"winnow: 1:4: syntax error: expected a value", "\n    w >\n       ^\n"}},
 		{name: "where unknown column", args: div("--where", "nope > 1"), code: 1, stderr: []string{`"nope"`}},
 		{name: "where type mismatch", args: div("--where", `w == "abc"`), code: 1, stderr: []string{`"w"`}},
 		{name: "where deeply nested", args: div("--where", strings.Repeat("(", 50000)+"w > 1"), code: 1, stderr: []string{"syntax error"}},

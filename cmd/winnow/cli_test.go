@@ -174,7 +174,15 @@ func TestSelectErrors(t *testing.T) {
 			code, _, errs := winnow(t, "", c.args...)
 			assert.Equal(t, c.code, code, errs)
 			assert.Contains(t, errs, c.msg)
-			assert.LessOrEqual(t, strings.Count(strings.TrimSpace(errs), "\n"), 1, "one line, plus a usage hint: %q", errs)
+			// One message (a query error's text and caret indented under
+			// it), plus a usage hint.
+			unindented := 0
+			for _, l := range strings.Split(strings.TrimSpace(errs), "\n") {
+				if !strings.HasPrefix(l, " ") {
+					unindented++
+				}
+			}
+			assert.LessOrEqual(t, unindented, 2, "one message, plus a usage hint: %q", errs)
 			after, err := os.ReadFile(filepath.Join(dir, "tags.parquet"))
 			require.NoError(t, err)
 			assert.True(t, bytes.Equal(before, after), "a failed run leaves tags.parquet byte-identical")
