@@ -136,7 +136,10 @@ func (d *Dataset) open(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", d.tags, err)
 		}
-		if n := rowGroupRows(parts); valid && n >= 0 && n <= math.MaxInt32 {
+		// A seal records a validation that passed, so the rows it vouches
+		// for were believable then; checking again costs nothing and keeps
+		// a forged seal from sizing anything by an absurd footer.
+		if n, _, ok := believableRows(parts); valid && ok {
 			if r := idsSum(); r.err != nil {
 				return r.err
 			} else if r.ok && sl.ids == r.d {
@@ -200,16 +203,10 @@ func (d *Dataset) decodeIDs(ctx context.Context, parts []*part) error {
 // readIDs decodes the sample_id column of parts, the table at path.
 func readIDs(ctx context.Context, path string, parts []*part) ([]uuid.UUID, error) {
 	// Decode the row groups in parallel straight into place when the
-	// footers' row counts are believable: never beyond the bytes on disk
-	// (unique ids take 16 bytes a row anyway). Otherwise read in order,
+	// footers' row counts are believable. Otherwise read in order,
 	// growing the slice, so that a lying footer meets the data first.
-	claimed, size := rowGroupRows(parts), int64(0)
-	for _, p := range parts {
-		if fi, err := p.f.Stat(); err == nil {
-			size += fi.Size() / 16
-		}
-	}
-	if claimed >= 0 && claimed <= size && claimed <= math.MaxInt32 {
+	claimed, size, ok := believableRows(parts)
+	if ok {
 		ids := make([]uuid.UUID, claimed)
 		err := readIDsParallel(ctx, parts, SampleIDColumn, func(row int, id uuid.UUID) error {
 			ids[row] = id
@@ -244,6 +241,19 @@ func readIDs(ctx context.Context, path string, parts []*part) ([]uuid.UUID, erro
 		}
 	}
 	return ids, nil
+}
+
+// believableRows returns the rows the footers of parts claim and whether
+// that is believable: never beyond the bytes on disk (unique ids take 16
+// bytes a row anyway) nor math.MaxInt32. size is the bytes on disk / 16.
+func believableRows(parts []*part) (claimed, size int64, ok bool) {
+	claimed = rowGroupRows(parts)
+	for _, p := range parts {
+		if fi, err := p.f.Stat(); err == nil {
+			size += fi.Size() / 16
+		}
+	}
+	return claimed, size, claimed >= 0 && claimed <= size && claimed <= math.MaxInt32
 }
 
 // IDs returns the sample ids in dataset order. The slice is shared, not

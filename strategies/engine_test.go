@@ -346,9 +346,7 @@ func randomProblem(t testing.TB, r *rand.Rand) (Problem, []refStrategy) {
 		c = n
 	}
 	p := Problem{Rows: n, Candidates: c, Picks: 1 + r.IntN(c+3)}
-	for _, row := range r.Perm(n)[:r.IntN(min(n, 4)+1)] {
-		p.Preselected = append(p.Preselected, row)
-	}
+	p.Preselected = append(p.Preselected, r.Perm(n)[:r.IntN(min(n, 4)+1)]...)
 	strengths := []float64{1, 1, 1, 0.5, 2, 0, -1, -0.5}
 	vectors := func() ([]float32, int) {
 		dim := 1 + r.IntN(4)
