@@ -88,6 +88,13 @@ func hashInt(h *xxh3.Hasher, v int64) {
 	h.Write(b[:])
 }
 
+// hashString feeds s to h, length first, so that no two sequences of
+// fields feed the same bytes.
+func hashString(h *xxh3.Hasher, s string) {
+	hashInt(h, int64(len(s)))
+	h.WriteString(s)
+}
+
 // idsDigest digests what a reader of the sample_id column of parts looks
 // at: for every part its row groups' row counts, the column's Parquet
 // type, and for every row group the chunk's codec, value count, encodings
@@ -95,8 +102,15 @@ func hashInt(h *xxh3.Hasher, v int64) {
 // be sealed (an encrypted chunk, a range outside the file, a writer whose
 // ranges arrow-go pads); then err is nil and the full validation decides.
 func idsDigest(parts []*part) (d digest, ok bool, err error) {
+	// Open runs this on a goroutine of its own: a decoder panic on a
+	// corrupt footer must not take the process down.
+	defer func() {
+		if r := recover(); r != nil {
+			d, ok, err = digest{}, false, nil
+		}
+	}()
 	h := xxh3.New()
-	h.WriteString("winnow samples ids v1")
+	hashString(h, "winnow samples ids v1")
 	hashInt(h, int64(len(parts)))
 	var buf []byte
 	for _, p := range parts {
@@ -113,11 +127,11 @@ func idsDigest(parts []*part) (d digest, ok bool, err error) {
 			buf = make([]byte, min(size, hashBuf))
 		}
 		desc := md.Schema.Column(col)
-		h.WriteString(desc.PhysicalType().String())
+		hashString(h, desc.PhysicalType().String())
 		hashInt(h, int64(desc.TypeLength()))
 		hashInt(h, int64(desc.MaxDefinitionLevel()))
 		hashInt(h, int64(desc.MaxRepetitionLevel()))
-		h.WriteString(desc.LogicalType().String())
+		hashString(h, desc.LogicalType().String())
 		hashInt(h, int64(md.NumRowGroups()))
 		for g := 0; g < md.NumRowGroups(); g++ {
 			rg := md.RowGroup(g)
@@ -135,6 +149,7 @@ func idsDigest(parts []*part) (d digest, ok bool, err error) {
 			hashInt(h, rg.NumRows())
 			hashInt(h, int64(cc.Compression()))
 			hashInt(h, cc.NumValues())
+			hashInt(h, int64(len(cc.Encodings())))
 			for _, e := range cc.Encodings() {
 				hashInt(h, int64(e))
 			}
@@ -201,7 +216,7 @@ func findSeal(f *os.File, size int64, md *metadata.FileMetaData) (s seal, ok boo
 // seal's value at offset at read as the placeholder.
 func fileDigest(f *os.File, size, at int64) (digest, error) {
 	h := xxh3.New()
-	h.WriteString("winnow tags file v1")
+	hashString(h, "winnow tags file v1")
 	buf := make([]byte, min(size, hashBuf))
 	if err := hashRange(h, f, 0, at, buf); err != nil {
 		return digest{}, err
