@@ -218,27 +218,15 @@ func readIDs(ctx context.Context, path string, parts []*part) ([]uuid.UUID, erro
 		return ids, err
 	}
 	ids := make([]uuid.UUID, 0, max(0, min(size, math.MaxInt32)))
-	var ir idReader
-	for _, p := range parts {
-		col, err := p.idColumn(SampleIDColumn)
-		if err != nil {
-			return nil, err
+	err := readIDsInOrder(ctx, parts, SampleIDColumn, func(_ int, id uuid.UUID) error {
+		if len(ids) >= math.MaxInt32 {
+			return fmt.Errorf("%s: more than %d samples", path, math.MaxInt32)
 		}
-		for g := 0; g < p.r.NumRowGroups(); g++ {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			err := ir.read(p, p.r.RowGroup(g), col, SampleIDColumn, func(i int, id uuid.UUID) error {
-				if len(ids) >= math.MaxInt32 {
-					return fmt.Errorf("%s: more than %d samples", path, math.MaxInt32)
-				}
-				ids = append(ids, id)
-				return nil
-			})
-			if err != nil {
-				return nil, err
-			}
-		}
+		ids = append(ids, id)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return ids, nil
 }

@@ -190,6 +190,33 @@ func uuidArray(ids []uuid.UUID) arrow.Array {
 	return b.NewArray()
 }
 
+// readIDsInOrder decodes the UUID column name of every row group of parts
+// in table order, calling put(row, id) for each value with row its index
+// in the whole table. Unlike readIDsParallel it sizes nothing from the
+// footers, so a footer that lies meets the data first.
+func readIDsInOrder(ctx context.Context, parts []*part, name string, put func(row int, id uuid.UUID) error) error {
+	var ir idReader
+	base := 0
+	for _, p := range parts {
+		col, err := p.idColumn(name)
+		if err != nil {
+			return err
+		}
+		for g := 0; g < p.r.NumRowGroups(); g++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			rg := p.r.RowGroup(g)
+			err := ir.read(p, rg, col, name, func(i int, id uuid.UUID) error { return put(base+i, id) })
+			if err != nil {
+				return err
+			}
+			base += int(rg.NumRows())
+		}
+	}
+	return nil
+}
+
 // readIDsParallel decodes the UUID column name of every row group of
 // parts on all cores, calling put(row, id) for each value with row its
 // index in the whole table (by the footers' row counts, which the reader

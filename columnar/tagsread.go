@@ -170,55 +170,37 @@ func (d *Dataset) tagRows(ctx context.Context, path string, parts []*part) ([]in
 			return nil, err
 		}
 	}
-	var (
-		rows []int32 // nil while row r is sample r
-		ir   idReader
-		n    int // table rows before the current row group
-	)
+	var rows []int32 // nil while row r is sample r
 	seen := NewBitmap(d.Len())
-	for _, p := range parts {
-		col, err := p.idColumn(SampleIDColumn)
-		if err != nil {
-			return nil, err
-		}
-		for g := 0; g < p.r.NumRowGroups(); g++ {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	err := readIDsInOrder(ctx, parts, SampleIDColumn, func(r int, id uuid.UUID) error {
+		s := int32(r)
+		if rows != nil || r >= len(d.ids) || d.ids[r] != id {
+			if rows == nil {
+				rows = make([]int32, r, r+1)
+				for j := range rows {
+					rows[j] = int32(j)
+				}
 			}
-			rg := p.r.RowGroup(g)
-			err := ir.read(p, rg, col, SampleIDColumn, func(i int, id uuid.UUID) error {
-				r := n + i
-				s := int32(r)
-				if rows != nil || r >= len(d.ids) || d.ids[r] != id {
-					if rows == nil {
-						rows = make([]int32, r, r+1)
-						for j := range rows {
-							rows[j] = int32(j)
-						}
-					}
-					ix, err := d.index(ctx)
-					if err != nil {
-						return err
-					}
-					var ok bool
-					if s, ok = ix.find(id); !ok {
-						return fmt.Errorf("%s: sample id %s is not in samples", path, id)
-					}
-				}
-				if seen.Get(int(s)) {
-					return fmt.Errorf("%s: column %q: duplicate sample id %s", path, SampleIDColumn, id)
-				}
-				seen.Set(int(s))
-				if rows != nil {
-					rows = append(rows, s)
-				}
-				return nil
-			})
+			ix, err := d.index(ctx)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			n += int(rg.NumRows())
+			var ok bool
+			if s, ok = ix.find(id); !ok {
+				return fmt.Errorf("%s: sample id %s is not in samples", path, id)
+			}
 		}
+		if seen.Get(int(s)) {
+			return fmt.Errorf("%s: column %q: duplicate sample id %s", path, SampleIDColumn, id)
+		}
+		seen.Set(int(s))
+		if rows != nil {
+			rows = append(rows, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return rows, nil
 }
