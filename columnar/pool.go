@@ -94,8 +94,19 @@ func (a *poolAllocator) Free(b []byte) {
 		return
 	}
 	delete(a.live, p)
-	a.free[c] = append(a.free[c], unsafe.Slice((*byte)(p), 1<<c))
+	full := unsafe.Slice((*byte)(p), 1<<c)
+	if testHookPoisonFreed {
+		for i := range full {
+			full[i] = 0xAA
+		}
+	}
+	a.free[c] = append(a.free[c], full)
 }
+
+// testHookPoisonFreed makes Free overwrite every buffer it takes back, so
+// that tests see wrong results if a released batch's memory is still in
+// use (the pool relies on arrow-go's reference counts being right).
+var testHookPoisonFreed = false
 
 // alignedMake returns size zeroed bytes starting on a 64-byte boundary.
 func alignedMake(size int) []byte {
