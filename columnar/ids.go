@@ -195,26 +195,34 @@ func uuidArray(ids []uuid.UUID) arrow.Array {
 // in the whole table. Unlike readIDsParallel it sizes nothing from the
 // footers, so a footer that lies meets the data first.
 func readIDsInOrder(ctx context.Context, parts []*part, name string, put func(row int, id uuid.UUID) error) error {
+	cols, err := idColumns(parts, name)
+	if err != nil {
+		return err
+	}
 	var ir idReader
-	base := 0
-	for _, p := range parts {
-		col, err := p.idColumn(name)
+	for _, rg := range rowGroupsOf(parts) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := ir.read(rg.p, rg.p.r.RowGroup(rg.g), cols[rg.p], name, func(i int, id uuid.UUID) error { return put(rg.base+i, id) })
 		if err != nil {
 			return err
 		}
-		for g := 0; g < p.r.NumRowGroups(); g++ {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			rg := p.r.RowGroup(g)
-			err := ir.read(p, rg, col, name, func(i int, id uuid.UUID) error { return put(base+i, id) })
-			if err != nil {
-				return err
-			}
-			base += int(rg.NumRows())
-		}
 	}
 	return nil
+}
+
+// idColumns locates and type-checks the UUID column name of every part.
+func idColumns(parts []*part, name string) (map[*part]int, error) {
+	cols := make(map[*part]int, len(parts))
+	for _, p := range parts {
+		col, err := p.idColumn(name)
+		if err != nil {
+			return nil, err
+		}
+		cols[p] = col
+	}
+	return cols, nil
 }
 
 // readIDsParallel decodes the UUID column name of every row group of
@@ -227,24 +235,11 @@ func readIDsInOrder(ctx context.Context, parts []*part, name string, put func(ro
 // bulk, when not nil, takes whole pages of ids as raw bytes (16 a row)
 // where the chunk's layout allows (see readPlain): bulk(row, raw).
 func readIDsParallel(ctx context.Context, parts []*part, name string, put func(row int, id uuid.UUID) error, bulk func(row int, raw []byte) error) error {
-	type task struct {
-		p    *part
-		col  int
-		rg   int
-		base int
+	cols, err := idColumns(parts, name)
+	if err != nil {
+		return err
 	}
-	var tasks []task
-	base := 0
-	for _, p := range parts {
-		col, err := p.idColumn(name)
-		if err != nil {
-			return err
-		}
-		for g := 0; g < p.r.NumRowGroups(); g++ {
-			tasks = append(tasks, task{p, col, g, base})
-			base += int(p.r.MetaData().RowGroup(g).NumRows())
-		}
-	}
+	tasks := rowGroupsOf(parts)
 	return runTasks(len(tasks), func() func(i int) error {
 		var ir idReader
 		return func(i int) error {
@@ -252,16 +247,16 @@ func readIDsParallel(ctx context.Context, parts []*part, name string, put func(r
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			rg := tk.p.r.RowGroup(tk.rg)
+			rg, col := tk.p.r.RowGroup(tk.g), cols[tk.p]
 			if bulk != nil {
-				done, err := ir.readPlain(tk.p, rg, tk.col, name, func(j int, raw []byte) error {
+				done, err := ir.readPlain(tk.p, rg, col, name, func(j int, raw []byte) error {
 					return bulk(tk.base+j, raw)
 				})
 				if err != nil || done {
 					return err
 				}
 			}
-			return ir.read(tk.p, rg, tk.col, name, func(j int, id uuid.UUID) error {
+			return ir.read(tk.p, rg, col, name, func(j int, id uuid.UUID) error {
 				return put(tk.base+j, id)
 			})
 		}

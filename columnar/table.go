@@ -442,6 +442,26 @@ func (p *part) readProps(columns []string, dict bool) (props pqarrow.ArrowReadPr
 	return props, leaves
 }
 
+// rowGroup is row group g of part p; base is the row of the whole table
+// that it starts at, by the footers' row counts (the readers check them).
+type rowGroup struct {
+	p       *part
+	g, base int
+}
+
+// rowGroupsOf lists the row groups of parts in table order.
+func rowGroupsOf(parts []*part) []rowGroup {
+	var rgs []rowGroup
+	base := 0
+	for _, p := range parts {
+		for g := 0; g < p.r.NumRowGroups(); g++ {
+			rgs = append(rgs, rowGroup{p, g, base})
+			base += int(p.r.MetaData().RowGroup(g).NumRows())
+		}
+	}
+	return rgs
+}
+
 // scanParts decodes columns (top-level names, all present) of parts, the
 // table at path, row group by row group on all cores, and calls fn with
 // each record batch's first row in the whole table and its columns in the
@@ -450,18 +470,16 @@ func (p *part) readProps(columns []string, dict bool) (props pqarrow.ArrowReadPr
 // a core however long the table. It checks that every row group holds the
 // rows its footer claims.
 func scanParts(ctx context.Context, parts []*part, columns []string, dict bool, fn func(base int, cols []arrow.Array) error) error {
-	type task struct {
-		p        *part
-		rg, base int
+	type plan struct {
+		props  pqarrow.ArrowReadProperties
+		leaves []int
 	}
-	var tasks []task
-	base := 0
+	plans := make(map[*part]plan, len(parts))
 	for _, p := range parts {
-		for g := 0; g < p.r.NumRowGroups(); g++ {
-			tasks = append(tasks, task{p, g, base})
-			base += int(p.r.MetaData().RowGroup(g).NumRows())
-		}
+		props, leaves := p.readProps(columns, dict)
+		plans[p] = plan{props, leaves}
 	}
+	tasks := rowGroupsOf(parts)
 	mem := newPoolAllocator() // batches are released before the next: reuse their buffers
 	return runTasks(len(tasks), func() func(i int) error {
 		cols := make([]arrow.Array, len(columns))
@@ -471,8 +489,8 @@ func scanParts(ctx context.Context, parts []*part, columns []string, dict bool, 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			props, leaves := tk.p.readProps(columns, dict)
-			recs, sc, err := readRowGroups(ctx, tk.p, props, mem, leaves, []int{tk.rg})
+			pl := plans[tk.p]
+			recs, sc, err := readRowGroups(ctx, tk.p, pl.props, mem, pl.leaves, []int{tk.g})
 			defer func() {
 				for _, r := range recs {
 					r.Release()
@@ -495,8 +513,8 @@ func scanParts(ctx context.Context, parts []*part, columns []string, dict bool, 
 				}
 				row += int(r.NumRows())
 			}
-			if want := tk.p.r.MetaData().RowGroup(tk.rg).NumRows(); int64(row-tk.base) != want {
-				return fmt.Errorf("%s: corrupt parquet file: row group %d claims %d rows but %d were read", tk.p.path, tk.rg, want, row-tk.base)
+			if want := tk.p.r.MetaData().RowGroup(tk.g).NumRows(); int64(row-tk.base) != want {
+				return fmt.Errorf("%s: corrupt parquet file: row group %d claims %d rows but %d were read", tk.p.path, tk.g, want, row-tk.base)
 			}
 			return nil
 		}
