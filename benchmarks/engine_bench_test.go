@@ -223,7 +223,7 @@ func runEngine(b *testing.B, p strategies.Problem) *strategies.Result {
 func BenchmarkEngine(b *testing.B) {
 	sz := engineSizesFromEnv()
 	v, cls := engineMixture(sz.n, sz.dim, 1)
-	div, err := strategies.NewDiversity(v, sz.dim, 1)
+	div, err := strategies.NewDiversity(strategies.Vectors{Dim: sz.dim, F32: v}, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -283,7 +283,7 @@ func BenchmarkTypicality(b *testing.B) {
 	v, _ := engineMixture(n, dim, 3)
 	cpu0 := cpuTime()
 	for b.Loop() {
-		if _, err := strategies.TypicalityWeights(context.Background(), v, dim, n, 0); err != nil {
+		if _, _, err := strategies.TypicalityWeights(context.Background(), strategies.Vectors{Dim: dim, F32: v}, n, strategies.NeighbourOptions{Mode: strategies.NeighboursExact}); err != nil {
 			b.Fatal(err)
 		}
 	}

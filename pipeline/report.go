@@ -80,10 +80,10 @@ func (r *resolver) coverage(vec []float32, dim int, u *universe, sel []int) *Cov
 	random := rng.Perm(len(u.rows))[:len(sel)]
 	c := &Coverage{Measured: m}
 	var err error
-	if c.Selection, err = strategies.CoverageRadius(r.ctx, vec, dim, points, sel, r.opts.Workers); err != nil {
+	if c.Selection, err = strategies.CoverageRadius(r.ctx, finiteVectors(vec, dim), points, sel, r.opts.Workers); err != nil {
 		return nil
 	}
-	if c.Random, err = strategies.CoverageRadius(r.ctx, vec, dim, points, random, r.opts.Workers); err != nil {
+	if c.Random, err = strategies.CoverageRadius(r.ctx, finiteVectors(vec, dim), points, random, r.opts.Workers); err != nil {
 		return nil
 	}
 	return c

@@ -157,12 +157,12 @@ func (r *resolver) buildOne(i int, s Strategy, u *universe, b *built) (strategie
 	vec, dim := b.vectors[i], b.dims[i]
 	switch s := s.(type) {
 	case EmbeddingDiversity:
-		return strategies.NewDiversity(vec, dim, strength)
+		return strategies.NewDiversity(finiteVectors(vec, dim), strength)
 	case Deduplication:
 		if s.MinDistance < 0 || math.IsNaN(s.MinDistance) || math.IsInf(s.MinDistance, 0) {
 			return nil, fmt.Errorf("minimum distance must be a finite number >= 0, got %v", s.MinDistance)
 		}
-		return strategies.NewDeduplication(vec, dim, s.MinDistance, strength)
+		return strategies.NewDeduplication(finiteVectors(vec, dim), s.MinDistance, strength)
 	case MetadataWeighting:
 		w, err := r.metadataWeights(s.Key, u)
 		if err != nil {
@@ -178,7 +178,10 @@ func (r *resolver) buildOne(i int, s Strategy, u *universe, b *built) (strategie
 		b.weights[i] = w
 		return r.newWeights(w, strength, u, "similarity")
 	case Typicality, Outliers:
-		w, err := strategies.TypicalityWeights(r.ctx, vec[:u.candidates*dim], dim, u.candidates, r.opts.Workers)
+		// TODO(lead): record the returned NeighbourSearch (exact or
+		// approximate, with its measured recall) and pass Progress.
+		w, _, err := strategies.TypicalityWeights(r.ctx, finiteVectors(vec, dim), u.candidates,
+			strategies.NeighbourOptions{Workers: r.opts.Workers})
 		if err != nil {
 			return nil, err
 		}
@@ -345,7 +348,7 @@ func (r *resolver) similarity(queryTag, model string, vec []float32, dim int, u 
 	if len(query) == 0 {
 		return nil, fmt.Errorf("query tag %q has no sample with an embedding for model %q", queryTag, model)
 	}
-	w, err := strategies.SimilarityWeightsContext(r.ctx, vec, dim, u.candidates, query)
+	w, err := strategies.SimilarityWeightsContext(r.ctx, finiteVectors(vec, dim), u.candidates, finiteVectors(query, dim))
 	if err != nil {
 		return nil, err
 	}
@@ -360,4 +363,10 @@ func valueType(t arrow.DataType) arrow.DataType {
 		return d.ValueType
 	}
 	return t
+}
+
+// finiteVectors wraps a matrix gathered from columnar, which refuses NaN
+// and ±Inf while reading, so the engine need not check the values again.
+func finiteVectors(vec []float32, dim int) strategies.Vectors {
+	return strategies.Vectors{Dim: dim, F32: vec, Finite: true}
 }

@@ -2,42 +2,44 @@ package strategies
 
 import (
 	"context"
+	"fmt"
 	"math"
 )
 
 // CoverageRadius returns the k-center cost of centers over points: the
-// largest distance from any point to its nearest center (vectors row-major,
-// dim floats a row; points and centers are row indexes). It is how far the
-// least-covered point is from a selection, the number greedy k-center
-// minimises, used to explain a diversity selection. It returns 0 when
-// points is empty and +Inf when centers is empty.
-func CoverageRadius(ctx context.Context, vectors []float32, dim int, points, centers []int, workers int) (float64, error) {
+// largest distance from any point to its nearest center (points and
+// centers are row indexes of v). It is how far the least-covered point is
+// from a selection, the number greedy k-center minimises, used to explain
+// a diversity selection. It returns 0 when points is empty and +Inf when
+// centers is empty. Nearest centers are found exactly (the tile kernel
+// prunes, the float64 kernel decides) on workers goroutines (0: all
+// cores).
+func CoverageRadius(ctx context.Context, v Vectors, points, centers []int, workers int) (float64, error) {
 	if len(points) == 0 {
 		return 0, nil
 	}
 	if len(centers) == 0 {
 		return math.Inf(1), nil
 	}
-	const block = 256
-	worst := make([]float64, chunks(len(points), block))
-	parallel(workerCount(workers), len(worst), func(t int) {
-		if ctx.Err() != nil {
-			return
+	if err := v.checkShape(); err != nil {
+		return 0, fmt.Errorf("coverage: %w", err)
+	}
+	n := v.Rows()
+	for _, x := range append(append([]int(nil), points...), centers...) {
+		if x < 0 || x >= n {
+			return 0, fmt.Errorf("coverage: row %d outside 0..%d", x, n-1)
 		}
-		lo, hi := t*block, min((t+1)*block, len(points))
-		w := 0.0
-		for _, p := range points[lo:hi] {
-			x := vectors[p*dim : (p+1)*dim]
-			best := math.Inf(1)
-			for _, c := range centers {
-				if d := sqDist(x, vectors[c*dim:(c+1)*dim]); d < best {
-					best = d
-				}
-			}
-			w = max(w, best)
-		}
-		worst[t] = w
-	})
+	}
+	workers = workerCount(workers)
+	pts, cs := toInt32(points), toInt32(centers)
+	norms := make([]float64, n)
+	for _, x := range append(append([]int32(nil), pts...), cs...) {
+		norms[x] = float64(v.sqNorm32(int(x)))
+	}
+	tp := newTargetPanels(&v, cs, norms)
+	worst := make([]float64, len(pts))
+	stop := func() bool { return ctx.Err() != nil }
+	tp.nearestRows(&v, pts, norms, 1, false, workers, stop, func(int) {}, func(i int, nb []nbCand) { worst[i] = nb[0].hi })
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -46,4 +48,12 @@ func CoverageRadius(ctx context.Context, vectors []float32, dim int, points, cen
 		r = max(r, w)
 	}
 	return math.Sqrt(r), nil
+}
+
+func toInt32(s []int) []int32 {
+	out := make([]int32, len(s))
+	for i, x := range s {
+		out[i] = int32(x)
+	}
+	return out
 }

@@ -2,7 +2,9 @@ package strategies
 
 import (
 	"math"
+	"math/bits"
 	"slices"
+	"sync"
 	"sync/atomic"
 )
 
@@ -19,8 +21,10 @@ import (
 // is read once for the whole
 // batch and stays in cache while it is measured against each center, so
 // the pass costs compute rather than memory bandwidth. Within it a float32
-// distance with a rigorous rounding margin settles most pairs before the
-// float64 kernel is needed.
+// distance bound with a rigorous rounding margin, from the tile kernel's
+// dot products (a matrix product of six candidates by the 64 pending
+// centers at a time), settles most pairs before the float64 kernel is
+// needed.
 //
 // A candidate's distance after centers c_1..c_m is min(d_0, d(x,c_1), ...,
 // d(x,c_m)) whichever way it is computed, and every skipped distance is
@@ -43,54 +47,71 @@ const deferShare = 8
 
 // deferred is the pending part of a divState.
 type deferred struct {
-	rows   []int32     // pending centers (problem rows), in order
-	groups []int32     // their group ids
-	lbs    [][]float64 // lbs[j][g] <= d(center of group g, rows[j])
-	done   []uint8     // per candidate: pending centers already applied
-	cbuf   []float32   // during a pass: the pending centers' rows, padded to threes
-	cnorm  []float64   // their squared norms
-	zero   []float32   // a zero row, to take norms with the distance kernel
+	rows   []int32 // pending centers (problem rows), in order
+	groups []int32 // their group ids
+	// lbs[g·deferBatch+j] <= d(center of group g, rows[j]) for every group
+	// g that existed when rows[j] was added (the only ones a test reads:
+	// a candidate joins a pending center's group only once that center
+	// is applied to it, and then it is only tested against later ones).
+	lbs  []float64
+	done []uint8 // per candidate: pending centers already applied
+	// The pending centers' rows as float32: row-major (crow) for the
+	// exact distances, transposed (panel) for the tile kernel, and their
+	// squared norms as float32 sums.
+	crow  []float32
+	panel []float32
+	cnorm [tileCols]float64
+	zeros [tileCols]float64
 	// members backs every group's member list between passes.
 	members []int32
 	work    atomic.Int64
 }
 
+// A pass's batch is one tile panel wide.
+var _ [tileCols - deferBatch]struct{}
+var _ [deferBatch - tileCols]struct{}
+
 // addDeferred records a new center; the pass runs when the batch is full.
 func (s *divState) addDeferred(row int) {
-	f := s.def
+	f, dim := s.def, s.d.v.Dim
 	g := int32(len(s.groups))
 	s.addCenterRow(int(g), row)
 	s.groups = append(s.groups, group{center: int32(row), radius: math.Inf(1)})
+	j := len(f.rows)
+	if len(f.crow) == 0 {
+		f.crow = make([]float32, deferBatch*dim)
+		f.panel = make([]float32, dim*tileCols)
+	}
+	c := s.d.v.Row(row, f.crow[j*dim:(j+1)*dim])
+	f.cnorm[j] = float64(kern.sqNorm32(c))
+	for k, x := range c {
+		f.panel[k*tileCols+j] = x
+	}
 	// The distances from the new center to every group's center (lower
 	// bounds where that is all a test needs). Groups left empty need none.
-	j := len(f.rows)
-	if j == len(f.lbs) {
-		f.lbs = append(f.lbs, nil)
-	}
-	lb := f.lbs[j][:0]
-	lb = slices.Grow(lb, len(s.groups))[:len(s.groups)]
-	c := s.d.row(row)
+	f.lbs = slices.Grow(f.lbs, len(s.groups)*deferBatch-len(f.lbs))
+	f.lbs = f.lbs[:max(len(f.lbs), len(s.groups)*deferBatch)]
 	const gsize = 64
 	nch := chunks(len(s.groups), gsize)
 	exact := make([]int64, nch)
 	parallel(s.workers, nch, func(t int) {
 		for k := t * gsize; k < min((t+1)*gsize, len(s.groups)); k++ {
 			gr := &s.groups[k]
+			lb := &f.lbs[k*deferBatch+j]
 			switch {
 			case gr.center < 0 || k == int(g):
-				lb[k] = 0
+				*lb = 0
 			case len(gr.members) == 0 && gr.radius == 0:
-				lb[k] = math.Inf(1) // empty since the last pass: no member to test
+				*lb = math.Inf(1) // empty since the last pass: no member to test
 			default:
 				exact[t]++
-				lb[k] = dist(s.centerRow(k), c)
+				*lb = s.centerDist(k, c)
 			}
 		}
 	})
 	for _, n := range exact {
 		f.work.Add(n)
 	}
-	f.lbs[j] = lb
 	f.rows = append(f.rows, int32(row))
 	f.groups = append(f.groups, g)
 	if len(f.rows) == deferBatch {
@@ -98,46 +119,112 @@ func (s *divState) addDeferred(row int) {
 	}
 }
 
+// tileScratch is one goroutine's tile and float32 row buffers.
+type tileScratch struct {
+	t    tile
+	rows []float32 // tileRows·dim, for float16 rows
+}
+
+var tilePool = sync.Pool{New: func() any { return new(tileScratch) }}
+
 // current returns candidate i's distance to S, applying the pending
 // centers it has not seen. Calls for different candidates may run
 // concurrently; each writes only its own candidate's state.
 func (s *divState) current(i int) float64 {
 	if f := s.def; f != nil && int(f.done[i]) < len(f.rows) {
-		f.work.Add(s.apply(i, int(f.done[i]), len(f.rows), nil))
-		f.done[i] = uint8(len(f.rows))
+		from, to := int(f.done[i]), len(f.rows)
+		if tri := s.triMask(i, from, to); tri != 0 {
+			sc := tilePool.Get().(*tileScratch)
+			t := s.prepTile(sc, []int32{int32(i)}, to)
+			kern.runTile(t)
+			f.work.Add(int64(bits.OnesCount64(tri)))
+			s.applyMask(i, t.masks[0]&tri, &t.dots[0], t.an[0])
+			tilePool.Put(sc)
+		}
+		f.done[i] = uint8(to)
 	}
 	return s.md[i]
 }
 
-// apply applies pending centers from..to-1 to candidate x in order and
-// returns the number of distances it computed. lb2, when not
-// nil, holds lower bounds on x's squared distances to the pending centers
-// (from the tiled float32 kernel, see bounds4).
-func (s *divState) apply(x, from, to int, lb2 []float64) (work int64) {
-	f := s.def
+// triMask returns the pending centers from..to-1 that x may come closer
+// to by the triangle test: d(x,c) >= d(a,c) - d(x,a) >= lb - dx >= dx
+// rules c out. It is empty for an ineligible x.
+func (s *divState) triMask(x, from, to int) uint64 {
+	g := s.grp[x]
+	if g < 0 {
+		return 0
+	}
+	lim := 2 * s.md[x] * skipMargin
+	lbs := s.def.lbs[int(g)*deferBatch : int(g)*deferBatch+to]
+	var m uint64
 	for j := from; j < to; j++ {
+		if !(lbs[j] >= lim) {
+			m |= 1 << j
+		}
+	}
+	return m
+}
+
+// prepTile fills sc's tile for rows (at most tileRows candidates) against
+// the first to pending centers: row pointers (float16 rows converted into
+// sc's buffer), norms, and thresholds (dx·skipMargin)², so that a clear
+// mask bit proves the pending center no closer than dx.
+func (s *divState) prepTile(sc *tileScratch, rows []int32, to int) *tile {
+	f, dim, t := s.def, s.d.v.Dim, &sc.t
+	if s.d.v.F16 != nil && len(sc.rows) < tileRows*dim {
+		sc.rows = make([]float32, tileRows*dim)
+	}
+	for r := 0; r < tileRows; r++ {
+		x := int(rows[min(r, len(rows)-1)])
+		var row []float32
+		if s.d.v.F16 != nil {
+			row = sc.rows[r*dim : (r+1)*dim]
+			if r < len(rows) {
+				kern.decode16(row, s.d.v.F16[x*dim:(x+1)*dim])
+			}
+		} else {
+			row = s.d.v.F32[x*dim : (x+1)*dim]
+		}
+		if r >= len(rows) {
+			t.rows[r] = t.rows[0]
+			continue
+		}
+		t.rows[r] = &row[0]
+		t.an[r] = float64(kern.sqNorm32(row))
+		lim := s.md[x] * skipMargin
+		t.rthr[r] = lim * lim
+	}
+	t.panel, t.dim, t.nrows = &f.panel[0], dim, len(rows)
+	t.bn, t.cthr = &f.cnorm, &f.zeros
+	t.gamma, t.slack = tileNormGamma(dim), tileSlack(dim)
+	t.colmask = colMask(to)
+	return t
+}
+
+// applyMask applies to candidate x, in order, the pending centers of mask m
+// (those the tile's float32 bound could not rule out at the state of the
+// tile, among those the triangle test left), testing each again with x's
+// current distance before the exact float64 one.
+func (s *divState) applyMask(x int, m uint64, dots *[tileCols]float32, an float64) {
+	f, dim := s.def, s.d.v.Dim
+	gamma, slack := tileNormGamma(dim), tileSlack(dim)
+	for ; m != 0; m &= m - 1 {
+		j := bits.TrailingZeros64(m)
 		g := s.grp[x]
 		if g < 0 {
 			return // ineligible for good
 		}
 		dx := s.md[x]
-		// d(x,c) >= d(a,c) - d(x,a) >= lb - dx >= dx: x keeps dx.
-		if f.lbs[j][g] >= 2*dx*skipMargin {
+		if f.lbs[int(g)*deferBatch+j] >= 2*dx*skipMargin {
 			continue
 		}
-		c := int(f.rows[j])
-		// The float32 kernel settles most of the rest at half the cost
-		// of the float64 one (the row is in cache for the whole batch);
-		// either reads the row, so each counts as one distance.
-		work++
-		if lb2 != nil {
-			if lim := dx * skipMargin; lb2[j] >= lim*lim {
-				continue
-			}
-		} else if farEnough32(s.d.row(x), s.d.row(c), dx) {
+		d := float64(dots[j])
+		sum := an + f.cnorm[j]
+		lim := dx * skipMargin
+		if lb := sum - 2*d - gamma*sum - slack; lb >= lim*lim && !math.IsInf(d, 0) && !math.IsNaN(d) {
 			continue
 		}
-		if d := distUpTo(s.d.row(x), s.d.row(c), dx); d < dx {
+		if d := s.d.v.distUpTo(x, f.crow[j*dim:(j+1)*dim], dx); d < dx {
 			s.md[x] = d
 			if s.d.dedup && d < s.d.minDist {
 				s.grp[x] = -1
@@ -146,7 +233,6 @@ func (s *divState) apply(x, from, to int, lb2 []float64) (work int64) {
 			}
 		}
 	}
-	return work
 }
 
 // flush applies every pending center to every candidate, then rebuilds
@@ -157,13 +243,14 @@ func (s *divState) flush() {
 	if to == 0 {
 		return
 	}
-	tiled := s.tile(to)
 	const size = 4096
 	nt := chunks(s.cand, size)
-	work, needs := make([]int64, nt), make([]int64, nt)
+	work := make([]int64, nt)
 	parallel(s.workers, nt, func(t int) {
-		var buf [denseWin]int32
-		var lb2 [4][deferBatch]float64
+		var need [denseWin]int32
+		var tri [denseWin]uint64
+		sc := tilePool.Get().(*tileScratch)
+		defer tilePool.Put(sc)
 		for lo := t * size; lo < min((t+1)*size, s.cand); lo += denseWin {
 			if s.ctx != nil && s.ctx.Err() != nil {
 				return // Select returns ctx's error after this Add
@@ -173,45 +260,25 @@ func (s *divState) flush() {
 			// triangle test alone (the state only improves the tests
 			// as centers are applied, so a row none can reach now
 			// stays out of reach).
-			need := buf[:0]
+			n := 0
 			for x := lo; x < wh; x++ {
-				from := int(f.done[x])
-				g := s.grp[x]
-				if from >= to || g < 0 {
-					continue
-				}
-				lim := 2 * s.md[x] * skipMargin
-				reach := 0
-				for j := from; j < to; j++ {
-					if !(f.lbs[j][g] >= lim) {
-						reach++
+				if from := int(f.done[x]); from < to {
+					if m := s.triMask(x, from, to); m != 0 {
+						need[n], tri[n] = int32(x), m
+						work[t] += int64(bits.OnesCount64(m))
+						n++
 					}
-				}
-				if reach > 0 {
-					need = append(need, int32(x))
-					needs[t] += int64(reach)
 				}
 			}
-			if tiled {
-				// Four rows at a time against every pending center.
-				for k := 0; k < len(need); k += 4 {
-					var rows [4]int
-					for i := range rows {
-						rows[i] = int(need[min(k+i, len(need)-1)])
-					}
-					s.bounds4(rows, to, &lb2)
-					for i := 0; i < min(4, len(need)-k); i++ {
-						work[t] += s.apply(rows[i], int(f.done[rows[i]]), to, lb2[i][:to])
-					}
+			// Six rows at a time against every pending center: the
+			// float32 products settle most pairs.
+			for k := 0; k < n; k += tileRows {
+				rows := need[k:min(k+tileRows, n)]
+				tl := s.prepTile(sc, rows, to)
+				kern.runTile(tl)
+				for r, x := range rows {
+					s.applyMask(int(x), tl.masks[r]&tri[k+r], &tl.dots[r], tl.an[r])
 				}
-				markDone(f.done[lo:wh], to)
-				continue
-			}
-			for k, x := range need {
-				if k+batchAhead < len(need) {
-					prefetchImpl(s.d.row(int(need[k+batchAhead])))
-				}
-				work[t] += s.apply(int(x), int(f.done[x]), to, nil)
 			}
 			markDone(f.done[lo:wh], to)
 		}
@@ -221,10 +288,9 @@ func (s *divState) flush() {
 	}
 	var needed int64
 	for t := range work {
-		s.work += work[t]
-		needed += needs[t]
+		needed += work[t]
 	}
-	s.work += f.work.Swap(0)
+	s.work += needed + f.work.Swap(0)
 	f.rows, f.groups = f.rows[:0], f.groups[:0]
 	clear(f.done)
 	s.regroup()
@@ -268,64 +334,6 @@ func (s *divState) regroup() {
 	}
 	for g := range s.groups {
 		s.groups[g].set(all[off[g]:pos[g]:pos[g]], radius[g])
-	}
-}
-
-// tile prepares a pass of the to pending centers for the tiled kernel:
-// their rows side by side (padded with zero rows to a multiple of three)
-// and their squared norms. It reports false when the kernel cannot run.
-func (s *divState) tile(to int) bool {
-	f, dim := s.def, s.d.dim
-	if dot4x3Impl == nil || dim%dot4x3Step != 0 {
-		return false
-	}
-	n := (to + 2) / 3 * 3 * dim
-	f.cbuf = slices.Grow(f.cbuf[:0], n)[:n]
-	clear(f.cbuf[to*dim:])
-	if len(f.zero) != dim {
-		f.zero = make([]float32, dim)
-	}
-	f.cnorm = f.cnorm[:0]
-	for j := 0; j < to; j++ {
-		r := s.d.row(int(f.rows[j]))
-		copy(f.cbuf[j*dim:], r)
-		f.cnorm = append(f.cnorm, sqDistImpl(r, f.zero))
-	}
-	return true
-}
-
-// bounds4 sets lb2[i][j] to a lower bound on the squared distance from
-// candidate rows[i] to pending center j, from float32 dot products:
-// d² = ‖x‖² + ‖c‖² − 2⟨x,c⟩, where the float32 dot product over n
-// dimensions is within (n+8)·2^-24·Σ|x_k c_k| <= (n+8)·2^-24·(‖x‖²+‖c‖²)/2
-// of the exact one (each lane sums n/8 products with one rounding each,
-// then three reductions; the bound doubles that). The norms are float64
-// sums (the distance kernel against a zero row), whose error is far
-// below. Overflow gives no bound; an absolute term covers underflow.
-func (s *divState) bounds4(rows [4]int, to int, lb2 *[4][deferBatch]float64) {
-	f, dim := s.def, s.d.dim
-	var x [4][]float32
-	var nx [4]float64
-	for i, r := range rows {
-		x[i] = s.d.row(r)
-		nx[i] = sqDistImpl(x[i], f.zero) // ‖x‖², float64 sums (AVX2)
-	}
-	gamma := float64(dim+8) * 0x1p-23
-	slack := float64(dim) * 0x1p-126
-	var out [12]float32
-	for j := 0; j < to; j += 3 {
-		dot4x3Impl(&x, f.cbuf[j*dim:(j+3)*dim], dim, &out)
-		for jj := j; jj < min(j+3, to); jj++ {
-			for i := range rows {
-				d := float64(out[4*(jj-j)+i])
-				sum := nx[i] + f.cnorm[jj]
-				if math.IsInf(d, 0) || math.IsNaN(d) || math.IsInf(sum, 0) {
-					lb2[i][jj] = math.Inf(-1)
-					continue
-				}
-				lb2[i][jj] = sum - 2*d - gamma*sum - slack
-			}
-		}
 	}
 }
 

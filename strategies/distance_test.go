@@ -3,6 +3,7 @@ package strategies
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -15,78 +16,288 @@ func refSqDist(a, b []float32) float64 {
 	return s
 }
 
-func TestKernels(t *testing.T) {
+// withKernels runs fn with ks as the process's kernel set.
+func withKernels(ks *kernelSet, fn func()) {
+	old := kern
+	kern = ks
+	defer func() { kern = old }()
+	fn()
+}
+
+// kernelDims are the lengths the kernel tests try: every length up to
+// 80, then around the tile and block sizes, odd ones included.
+func kernelDims() []int {
+	var d []int
+	for n := 0; n <= 80; n++ {
+		d = append(d, n)
+	}
+	return append(d, 127, 128, 129, 255, 256, 257, 500, 511, 512, 513, 777, 1000, 1024)
+}
+
+// randHalf returns random float32 values exactly representable in float16.
+func randHalf(r *rand.Rand, n int, scale float64) ([]uint16, []float32) {
+	h := make([]uint16, n)
+	f := make([]float32, n)
+	for i := range h {
+		h[i] = ToFloat16(float32(r.NormFloat64() * scale))
+		f[i] = FromFloat16(h[i])
+	}
+	return h, f
+}
+
+func randVec(r *rand.Rand, n int, scale float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64() * scale)
+	}
+	return v
+}
+
+// TestKernelSetsAgree checks every kernel set against the portable one:
+// the float64 distances bit for bit (float32 and float16 rows, whole and
+// blocked with every stopping point), the float32 kernels within their
+// rounding, the float16 conversions exactly.
+func TestKernelSetsAgree(t *testing.T) {
+	sets := kernelSets()
+	t.Logf("kernel sets: %d, in use: %s", len(sets), kern.name)
 	r := rand.New(rand.NewPCG(1, 1))
-	for n := 0; n < 80; n++ {
-		a, b := make([]float32, n), make([]float32, n+3)
-		for i := range a {
-			a[i], b[i] = float32(r.NormFloat64()*100), float32(r.NormFloat64())
-		}
-		want := refSqDist(a, b)
-		for name, k := range map[string]func(a, b []float32) float64{"go": sqDistGo, "impl": sqDistImpl} {
-			if got := k(a, b); math.Abs(got-want) > 1e-12*want {
-				t.Errorf("%s n=%d: %v, want %v", name, n, got, want)
+	for _, n := range kernelDims() {
+		for trial := 0; trial < 4; trial++ {
+			scale := []float64{1, 100, 1e-3, 3}[trial]
+			ah, af := randHalf(r, n, scale)
+			b := randVec(r, n+3, scale)
+			want := sqDistGo(af, b)
+			if ref := refSqDist(af, b); math.Abs(want-ref) > 1e-12*ref {
+				t.Fatalf("n=%d: portable kernel %v, reference %v", n, want, ref)
 			}
-		}
-		for name, k := range map[string]func(a, b []float32) float32{"go": sqDist32Go, "impl": sqDist32Impl} {
-			if got := float64(k(a, b)); math.Abs(got-want) > 1e-5*want {
-				t.Errorf("float32 %s n=%d: %v, want %v", name, n, got, want)
+			w32 := refSqDist(af, b)
+			var wb [3]float64
+			var wn [3]int
+			lims := []float64{math.Inf(1), want / 3, want / 2}
+			for i, l := range lims {
+				wb[i], wn[i] = sqBlocksGo(af, b, 0.5, l)
+			}
+			for _, ks := range sets {
+				if got := ks.sqDist(af, b[:n]); got != want {
+					t.Fatalf("%s n=%d: sqDist %v, portable %v", ks.name, n, got, want)
+				}
+				if got := ks.sqDist16(ah, b[:n]); got != want {
+					t.Fatalf("%s n=%d: sqDist16 %v, float32 copy %v", ks.name, n, got, want)
+				}
+				for i, l := range lims {
+					gs, gn := ks.sqBlocks(af, b[:n], 0.5, l)
+					hs, hn := ks.sqBlocks16(ah, b[:n], 0.5, l)
+					if gs != wb[i] || gn != wn[i] || hs != wb[i] || hn != wn[i] {
+						t.Fatalf("%s n=%d lim2=%v: blocks (%v,%d) and (%v,%d), portable (%v,%d)", ks.name, n, l, gs, gn, hs, hn, wb[i], wn[i])
+					}
+				}
+				if got := float64(ks.sqDist32(af, b[:n])); math.Abs(got-w32) > float64(n+8)*0x1p-23*w32 {
+					t.Errorf("%s n=%d: sqDist32 %v, want %v", ks.name, n, got, w32)
+				}
+				if got := float64(ks.sqDist32h(ah, b[:n])); math.Abs(got-w32) > float64(n+8)*0x1p-23*w32 {
+					t.Errorf("%s n=%d: sqDist32h %v, want %v", ks.name, n, got, w32)
+				}
+				nrm := refSqDist(af, make([]float32, n))
+				if got := float64(ks.sqNorm32(af)); math.Abs(got-nrm) > float64(n+8)*0x1p-23*nrm {
+					t.Errorf("%s n=%d: sqNorm32 %v, want %v", ks.name, n, got, nrm)
+				}
+				if got := float64(ks.sqNorm32h(ah)); math.Abs(got-nrm) > float64(n+8)*0x1p-23*nrm {
+					t.Errorf("%s n=%d: sqNorm32h %v, want %v", ks.name, n, got, nrm)
+				}
+				dec := make([]float32, n)
+				ks.decode16(dec, ah)
+				enc := make([]uint16, n)
+				ks.encode16(enc, b[:n])
+				for i := range dec {
+					if math.Float32bits(dec[i]) != math.Float32bits(af[i]) {
+						t.Fatalf("%s: decode16(%#04x) = %v, want %v", ks.name, ah[i], dec[i], af[i])
+					}
+					if enc[i] != ToFloat16(b[i]) {
+						t.Fatalf("%s: encode16(%v) = %#04x, want %#04x", ks.name, b[i], enc[i], ToFloat16(b[i]))
+					}
+				}
 			}
 		}
 	}
 	// Exact for small integers, whatever the summation order: exact ties
 	// stay exact.
-	a, b := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}, []float32{0, 0, 0, 0, 0, 0, 0, 0, 0}
-	if sqDistImpl(a, b) != 285 || sqDist32Impl(a, b) != 285 {
-		t.Error("integer distances not exact")
+	a, z := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}, make([]float32, 9)
+	for _, ks := range sets {
+		if ks.sqDist(a, z) != 285 || ks.sqDist32(a, z) != 285 {
+			t.Errorf("%s: integer distances not exact", ks.name)
+		}
 	}
 }
 
-func benchKernel(b *testing.B, dim int, k func(a, b []float32) float64) {
-	const rows = 4096
-	v := make([]float32, rows*dim)
-	for i := range v {
-		v[i] = float32(i%13) * 0.1
-	}
-	q := v[:dim]
-	b.SetBytes(int64(rows * dim * 4))
-	var s float64
-	for b.Loop() {
-		for i := 0; i < rows; i++ {
-			s += k(q, v[i*dim:(i+1)*dim])
-		}
-	}
-	_ = s
-}
-
-func BenchmarkSqDist512Go(b *testing.B)   { benchKernel(b, 512, sqDistGo) }
-func BenchmarkSqDist512Impl(b *testing.B) { benchKernel(b, 512, sqDistImpl) }
-func BenchmarkSqDist32Go(b *testing.B) {
-	benchKernel(b, 128, func(a, b []float32) float64 { return float64(sqDist32Go(a, b)) })
-}
-func BenchmarkSqDist32Impl(b *testing.B) {
-	benchKernel(b, 128, func(a, b []float32) float64 { return float64(sqDist32Impl(a, b)) })
-}
-
-func TestKernel32x4(t *testing.T) {
-	r := rand.New(rand.NewPCG(2, 2))
-	for _, dim := range []int{16, 32, 128, 8, 17} {
-		q, rows := make([]float32, dim), make([]float32, 4*dim)
-		for i := range q {
-			q[i] = float32(r.NormFloat64())
-		}
-		for i := range rows {
-			rows[i] = float32(r.NormFloat64())
-		}
-		var out [4]float32
-		if !sqDist32x4Impl(q, rows, &out) {
-			continue // no kernel here: callers fall back to sqDist32Impl
-		}
-		for k := range out {
-			want := refSqDist(q, rows[k*dim:(k+1)*dim])
-			if math.Abs(float64(out[k])-want) > 1e-5*want {
-				t.Errorf("dim %d row %d: %v, want %v", dim, k, out[k], want)
+// TestFloat16Conversions checks FromFloat16 on every bit pattern (against
+// the definition: sign, exponent, fraction) and ToFloat16 as the nearest
+// binary16 value, ties to even, on random and boundary floats.
+func TestFloat16Conversions(t *testing.T) {
+	for h := 0; h < 1<<16; h++ {
+		x := float64(FromFloat16(uint16(h)))
+		e, m := (h>>10)&0x1f, h&0x3ff
+		var want float64
+		switch e {
+		case 0:
+			want = float64(m) * 0x1p-24
+		case 0x1f:
+			want = math.Inf(1)
+			if m != 0 {
+				want = math.NaN()
 			}
+		default:
+			want = (1 + float64(m)/1024) * math.Ldexp(1, e-15)
+		}
+		if h&0x8000 != 0 {
+			want = -want
+		}
+		if !(x == want || math.IsNaN(x) && math.IsNaN(want)) || x == 0 && math.Signbit(x) != (h&0x8000 != 0) {
+			t.Fatalf("FromFloat16(%#04x) = %v, want %v", h, x, want)
+		}
+		if e != 0x1f || m == 0 {
+			if back := ToFloat16(float32(x)); back != uint16(h) {
+				t.Fatalf("ToFloat16(FromFloat16(%#04x)) = %#04x", h, back)
+			}
+		}
+	}
+	// Nearest: compare with the two neighbouring binary16 values.
+	r := rand.New(rand.NewPCG(2, 3))
+	xs := []float32{65504, 65519.99, 65520, 1e9, 0x1p-24, 0x1p-25, 0x1.8p-25, 0x1p-26, 6.1e-5, 1.00048828125, 1.000244140625}
+	for i := 0; i < 200000; i++ {
+		xs = append(xs, float32(r.NormFloat64()*math.Pow(2, float64(r.IntN(40)-25))))
+	}
+	for _, x := range xs {
+		for _, x := range []float32{x, -x} {
+			h := ToFloat16(x)
+			got := float64(FromFloat16(h))
+			if math.IsInf(got, 0) {
+				if math.Abs(float64(x)) < 65520 {
+					t.Fatalf("ToFloat16(%v) overflows", x)
+				}
+				continue
+			}
+			for _, nb := range []uint16{h + 1, h - 1} {
+				other := float64(FromFloat16(nb))
+				if nb&0x7c00 == 0x7c00 || (nb^h)&0x8000 != 0 {
+					continue
+				}
+				dg, do := math.Abs(got-float64(x)), math.Abs(other-float64(x))
+				if do < dg || do == dg && h&1 == 1 {
+					t.Fatalf("ToFloat16(%v) = %v, but %v is nearer (or even)", x, got, other)
+				}
+			}
+		}
+	}
+}
+
+// TestTileKernels checks every set's tile against float64 dot products
+// within tileGamma's bound, its masks against tileMaskGo on the same dots
+// bit for bit, and the masks' promise (a clear bit proves d² >= thr)
+// against exact distances, for odd dimensions, every row count and both
+// threshold orientations.
+func TestTileKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(35, 36))
+	for _, dim := range []int{1, 2, 3, 7, 8, 15, 16, 17, 63, 64, 100, 511, 512, 777} {
+		for nrows := 1; nrows <= tileRows; nrows++ {
+			ncols := []int{64, 1, 37, 63}[(dim+nrows)%4]
+			rows := make([][]float32, tileRows)
+			for i := range rows {
+				rows[i] = randVec(r, dim, 1)
+			}
+			cols := make([][]float32, ncols)
+			for j := range cols {
+				cols[j] = randVec(r, dim, 1)
+				if j%5 == 0 { // near one of the rows: thresholds bite
+					for k := range cols[j] {
+						cols[j][k] = rows[j%nrows][k] + float32(r.NormFloat64()*0.05)
+					}
+				}
+			}
+			panel := make([]float32, dim*tileCols)
+			transposeInto(panel, cols, dim)
+			var bn, cthr, zero [tileCols]float64
+			var t0 tile
+			for j := range cols {
+				bn[j] = float64(sqNorm32Go(cols[j]))
+			}
+			for i := range rows {
+				t0.rows[i] = &rows[min(i, nrows-1)][0]
+				t0.an[i] = float64(sqNorm32Go(rows[i]))
+			}
+			t0.panel, t0.dim, t0.nrows, t0.bn = &panel[0], dim, nrows, &bn
+			t0.gamma, t0.slack, t0.colmask = tileNormGamma(dim), tileSlack(dim), colMask(ncols)
+			for orient := 0; orient < 2; orient++ {
+				// Thresholds around the true squared distances.
+				for i := 0; i < tileRows; i++ {
+					t0.rthr[i] = 0
+					if orient == 0 {
+						t0.rthr[i] = refSqDist(rows[i], cols[i%ncols]) * (0.5 + r.Float64())
+					}
+				}
+				for j := range cthr {
+					cthr[j] = 0
+					if orient == 1 && j < ncols {
+						cthr[j] = refSqDist(rows[0], cols[j]) * (0.5 + r.Float64())
+					}
+				}
+				t0.cthr = &cthr
+				if orient == 0 {
+					t0.cthr = &zero
+				}
+				for _, ks := range kernelSets() {
+					tl := t0
+					ks.runTile(&tl)
+					check := tl
+					tileMaskGo(&check)
+					for i := 0; i < tileRows; i++ {
+						if tl.masks[i] != check.masks[i] {
+							t.Fatalf("%s dim %d rows %d: row %d mask %#x, portable mask of the same dots %#x", ks.name, dim, nrows, i, tl.masks[i], check.masks[i])
+						}
+						if i >= nrows {
+							continue
+						}
+						for j := 0; j < ncols; j++ {
+							want, mag := 0.0, 0.0
+							for k := 0; k < dim; k++ {
+								p := float64(rows[i][k]) * float64(cols[j][k])
+								want += p
+								mag += math.Abs(p)
+							}
+							if math.Abs(float64(tl.dots[i][j])-want) > float64(dim+2)*0x1p-24*mag*1.0001 {
+								t.Fatalf("%s dim %d: dot[%d][%d] %v, want %v", ks.name, dim, i, j, tl.dots[i][j], want)
+							}
+							thr := tl.rthr[i] + tl.cthr[j]
+							if tl.masks[i]&(1<<j) == 0 && refSqDist(rows[i], cols[j]) < thr {
+								t.Fatalf("%s dim %d: pair (%d,%d) ruled out with d² %v < thr %v", ks.name, dim, i, j, refSqDist(rows[i], cols[j]), thr)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTileOverflow: a float32 dot product that overflows proves nothing.
+func TestTileOverflow(t *testing.T) {
+	const dim = 16
+	row := make([]float32, dim)
+	col := make([]float32, dim)
+	for k := range row {
+		row[k], col[k] = 3e38, -3e38
+	}
+	panel := make([]float32, dim*tileCols)
+	transposeInto(panel, [][]float32{col}, dim)
+	var bn, cthr [tileCols]float64
+	for _, ks := range kernelSets() {
+		tl := tile{panel: &panel[0], dim: dim, nrows: 1, bn: &bn, cthr: &cthr, colmask: 1}
+		for i := range tl.rows {
+			tl.rows[i] = &row[0]
+		}
+		tl.an[0] = math.MaxFloat64 / 4 // a large finite norm
+		ks.runTile(&tl)
+		if !math.IsInf(float64(tl.dots[0][0]), -1) || tl.masks[0] != 1 {
+			t.Errorf("%s: dot %v, mask %#x: an overflowed dot must not rule the pair out", ks.name, tl.dots[0][0], tl.masks[0])
 		}
 	}
 }
@@ -113,31 +324,23 @@ func TestDistUpTo(t *testing.T) {
 	}
 }
 
-// TestBlocksKernel checks that the one-call blocked sum is bit-identical to
-// the portable loop of per-block kernel calls, stops at the same block, and
-// that sqDist still equals the per-block sum it has always been.
+// TestBlocksKernel checks that sqDist is the per-block sum it has always
+// been, for float32 and float16 rows.
 func TestBlocksKernel(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))
 	for trial := 0; trial < 3000; trial++ {
 		n := r.IntN(600)
-		a, b := make([]float32, n), make([]float32, n)
-		for i := range a {
-			a[i], b[i] = float32(r.NormFloat64()*3), float32(r.NormFloat64())
-		}
-		s0 := float64(r.IntN(3))
+		ah, a := randHalf(r, n, 3)
+		b := randVec(r, n, 1)
 		perBlock := 0.0
 		for lo := 0; lo < n; lo += distBlock {
-			perBlock += sqDistImpl(a[lo:min(lo+distBlock, n)], b[lo:min(lo+distBlock, n)])
+			perBlock += kern.sqDist(a[lo:min(lo+distBlock, n)], b[lo:min(lo+distBlock, n)])
 		}
 		if got := sqDist(a, b); n > 0 && got != perBlock {
 			t.Fatalf("n=%d: sqDist %v, per-block sum %v", n, got, perBlock)
 		}
-		for _, lim2 := range []float64{math.Inf(1), 0, perBlock / 2, perBlock, math.Nextafter(perBlock, 0), perBlock / 7} {
-			ws, wn := sqDistBlocksGo(a, b, s0, lim2)
-			gs, gn := sqDistBlocksImpl(a, b, s0, lim2)
-			if gs != ws || gn != wn {
-				t.Fatalf("n=%d lim2=%v: kernel (%v, %d), portable (%v, %d)", n, lim2, gs, gn, ws, wn)
-			}
+		if got := sqDistUpTo16(ah, b, math.Inf(1)); n > 0 && got != perBlock {
+			t.Fatalf("n=%d: float16 sqDist %v, per-block sum %v", n, got, perBlock)
 		}
 	}
 }
@@ -148,74 +351,100 @@ func TestBlocksKernel(t *testing.T) {
 // only claim what the distance reaches, and must settle clear cases.
 func TestFarEnough32(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
-	settled, moderate := 0, 0
-	for trial := 0; trial < 3000; trial++ {
-		dim := 1 + r.IntN(700)
-		scale := math.Pow(10, float64(r.IntN(80)-40))
-		a, b := make([]float32, dim), make([]float32, dim)
-		for i := range a {
-			a[i] = float32(r.NormFloat64() * scale)
-			b[i] = a[i]
-			if r.IntN(3) > 0 {
-				b[i] = float32(r.NormFloat64() * scale)
-			}
-		}
-		exact := dist(a, b)
-		if scale > 1e-15 && scale < 1e15 && exact > 0 {
-			moderate++
-		}
-		for _, f := range []float64{0.5, 0.99, 1 - 1e-6, 1 - 1e-9, 1, 1 + 1e-9, 2} {
-			lim := exact * f
-			if farEnough32(a, b, lim) {
-				if exact < lim*skipMargin {
-					t.Fatalf("dim %d scale %g: claims %v >= %v but the distance is %v", dim, scale, exact, lim*skipMargin, exact)
+	for _, ks := range kernelSets() {
+		withKernels(ks, func() {
+			settled, moderate := 0, 0
+			for trial := 0; trial < 3000; trial++ {
+				dim := 1 + r.IntN(700)
+				scale := math.Pow(10, float64(r.IntN(80)-40))
+				a, b := make([]float32, dim), make([]float32, dim)
+				for i := range a {
+					a[i] = float32(r.NormFloat64() * scale)
+					b[i] = a[i]
+					if r.IntN(3) > 0 {
+						b[i] = float32(r.NormFloat64() * scale)
+					}
 				}
-				if f == 0.5 && scale > 1e-15 && scale < 1e15 && exact > 0 {
-					settled++
+				exact := dist(a, b)
+				if scale > 1e-15 && scale < 1e15 && exact > 0 {
+					moderate++
+				}
+				for _, f := range []float64{0.5, 0.99, 1 - 1e-6, 1 - 1e-9, 1, 1 + 1e-9, 2} {
+					lim := exact * f
+					if farEnough32(a, b, lim) {
+						if exact < lim*skipMargin {
+							t.Fatalf("%s dim %d scale %g: claims %v >= %v but the distance is %v", ks.name, dim, scale, exact, lim*skipMargin, exact)
+						}
+						if f == 0.5 && scale > 1e-15 && scale < 1e15 && exact > 0 {
+							settled++
+						}
+					}
 				}
 			}
-		}
-	}
-	// Squares of moderate magnitudes neither overflow nor underflow in
-	// float32: there every clear case (half the distance) is settled.
-	if settled != moderate {
-		t.Errorf("settled %d of %d clear cases of moderate magnitude", settled, moderate)
+			// Squares of moderate magnitudes neither overflow nor
+			// underflow in float32: there every clear case (half the
+			// distance) is settled.
+			if settled != moderate {
+				t.Errorf("%s: settled %d of %d clear cases of moderate magnitude", ks.name, settled, moderate)
+			}
+		})
 	}
 }
 
-// TestDot4x3 compares the tiled dot-product kernel with float64 dot
-// products within the float32 error bound the deferred batches rely on.
-func TestDot4x3(t *testing.T) {
-	r := rand.New(rand.NewPCG(35, 36))
-	for _, dim := range []int{8, 16, 64, 512, 776} {
-		var x [4][]float32
-		for i := range x {
-			x[i] = make([]float32, dim)
-			for k := range x[i] {
-				x[i][k] = float32(r.NormFloat64() * 3)
-			}
+// benchTile reports one kernel set's tile GFLOP/s (two flops a multiply-add)
+// on panels in cache, the shape of a deferred pass.
+func benchTile(b *testing.B, ks *kernelSet, dim int) {
+	r := rand.New(rand.NewPCG(1, 2))
+	rows := make([][]float32, tileRows)
+	for i := range rows {
+		rows[i] = randVec(r, dim, 1)
+	}
+	panel := randVec(r, dim*tileCols, 1)
+	var bn, cthr [tileCols]float64
+	tl := tile{panel: &panel[0], dim: dim, nrows: tileRows, bn: &bn, cthr: &cthr, colmask: ^uint64(0)}
+	for i := range rows {
+		tl.rows[i] = &rows[i][0]
+	}
+	for b.Loop() {
+		ks.runTile(&tl)
+	}
+	b.ReportMetric(2*float64(tileRows*tileCols*dim)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func BenchmarkTile(b *testing.B) {
+	for _, ks := range kernelSets() {
+		for _, dim := range []int{128, 512, 768} {
+			b.Run(ks.name+"/dim="+strconv.Itoa(dim), func(b *testing.B) { benchTile(b, ks, dim) })
 		}
-		c := make([]float32, 3*dim)
-		for k := range c {
-			c[k] = float32(r.NormFloat64() * 3)
-		}
-		var out [12]float32
-		if dot4x3Impl == nil {
-			t.Skip("no tiled kernel on this CPU")
-		}
-		dot4x3Impl(&x, c, dim, &out)
-		for j := 0; j < 3; j++ {
-			for i := 0; i < 4; i++ {
-				want, mag := 0.0, 0.0
-				for k := 0; k < dim; k++ {
-					p := float64(x[i][k]) * float64(c[j*dim+k])
-					want += p
-					mag += math.Abs(p)
+	}
+}
+
+// BenchmarkKernels reports the distance kernels per set on 4096 rows of
+// 512 dimensions in cache-sized batches.
+func BenchmarkKernels(b *testing.B) {
+	const rows, dim = 512, 512
+	r := rand.New(rand.NewPCG(3, 4))
+	v := randVec(r, rows*dim, 1)
+	h := make([]uint16, len(v))
+	EncodeFloat16(h, v)
+	q := v[:dim]
+	for _, ks := range kernelSets() {
+		run := func(name string, f func(i int)) {
+			b.Run(ks.name+"/"+name, func(b *testing.B) {
+				b.SetBytes(int64(rows * dim * 4))
+				for b.Loop() {
+					for i := 0; i < rows; i++ {
+						f(i)
+					}
 				}
-				if math.Abs(float64(out[4*j+i])-want) > float64(dim+8)*0x1p-23*mag {
-					t.Fatalf("dim %d: row %d center %d: %v, want %v", dim, i, j, out[4*j+i], want)
-				}
-			}
+			})
 		}
+		var sink float64
+		run("sqDist", func(i int) { sink += ks.sqDist(v[i*dim:(i+1)*dim], q) })
+		run("sqDist16", func(i int) { sink += ks.sqDist16(h[i*dim:(i+1)*dim], q) })
+		run("sqBlocks", func(i int) { s, _ := ks.sqBlocks(v[i*dim:(i+1)*dim], q, 0, math.Inf(1)); sink += s })
+		run("sqDist32", func(i int) { sink += float64(ks.sqDist32(v[i*dim:(i+1)*dim], q)) })
+		run("sqDist32h", func(i int) { sink += float64(ks.sqDist32h(h[i*dim:(i+1)*dim], q)) })
+		_ = sink
 	}
 }

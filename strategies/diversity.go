@@ -12,44 +12,41 @@ import (
 // raw vectors of one embedding model) and, built by NewDeduplication, the
 // deduplication strategy of spec §4.
 type Diversity struct {
-	vectors  []float32
-	dim      int
+	v        Vectors
 	strength float64
 	dedup    bool
 	minDist  float64
 }
 
-// NewDiversity returns a diversity strategy over vectors, a row-major
-// matrix of rows×dim values (row i is the embedding of row i of the problem).
-// Vectors must be finite; a *ValueError names the first bad row.
-func NewDiversity(vectors []float32, dim int, strength float64) (*Diversity, error) {
-	return newDiversity("diversity", vectors, dim, strength)
+// NewDiversity returns a diversity strategy over v (row i is the embedding
+// of row i of the problem). Vectors must be finite; unless v.Finite
+// vouches for them they are checked (on all cores) and a *ValueError names
+// the first bad row.
+func NewDiversity(v Vectors, strength float64) (*Diversity, error) {
+	return newDiversity("diversity", v, strength)
 }
 
-func newDiversity(what string, vectors []float32, dim int, strength float64) (*Diversity, error) {
-	if dim <= 0 {
-		return nil, fmt.Errorf("%s: dimension %d must be positive", what, dim)
-	}
-	if len(vectors)%dim != 0 {
-		return nil, fmt.Errorf("%s: %d values are not a whole number of %d-dimensional vectors", what, len(vectors), dim)
+func newDiversity(what string, v Vectors, strength float64) (*Diversity, error) {
+	if err := v.checkShape(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if err := checkStrength(strength); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if err := checkVectors(vectors, dim); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+	if err := v.validate(what); err != nil {
+		return nil, err
 	}
-	return &Diversity{vectors: vectors, dim: dim, strength: strength}, nil
+	return &Diversity{v: v, strength: strength}, nil
 }
 
 // NewDeduplication returns a diversity strategy that also makes a
 // candidate ineligible once S is non-empty and its distance to S is below
 // minDistance (spec §4).
-func NewDeduplication(vectors []float32, dim int, minDistance, strength float64) (*Diversity, error) {
+func NewDeduplication(v Vectors, minDistance, strength float64) (*Diversity, error) {
 	if math.IsNaN(minDistance) || math.IsInf(minDistance, 0) || minDistance < 0 {
 		return nil, fmt.Errorf("deduplication: min_distance %v must be finite and >= 0", minDistance)
 	}
-	d, err := newDiversity("deduplication", vectors, dim, strength)
+	d, err := newDiversity("deduplication", v, strength)
 	if err != nil {
 		return nil, err
 	}
@@ -58,34 +55,11 @@ func NewDeduplication(vectors []float32, dim int, minDistance, strength float64)
 	return d, nil
 }
 
-// checkVectors returns a *ValueError for the rows holding NaN or ±Inf.
-func checkVectors(v []float32, dim int) error {
-	var e *ValueError
-	for i, x := range v {
-		r := badValue(float64(x), true)
-		if r == "" {
-			continue
-		}
-		row := i / dim
-		if e == nil {
-			e = &ValueError{Input: "vectors", Row: row, Reason: r, lastRow: -1}
-		}
-		if e.lastRow != row {
-			e.Count++
-			e.lastRow = row
-		}
-	}
-	if e == nil {
-		return nil
-	}
-	return e
-}
-
 // Strength returns the strategy's exponent.
 func (d *Diversity) Strength() float64 { return d.strength }
 
 // Rows returns the number of vectors.
-func (d *Diversity) Rows() int { return len(d.vectors) / d.dim }
+func (d *Diversity) Rows() int { return d.v.Rows() }
 
 // Start returns fresh state; it needs a vector for every row of the problem.
 func (d *Diversity) Start(rows, candidates int) (State, error) {
@@ -105,8 +79,6 @@ func (d *Diversity) Start(rows, candidates int) (State, error) {
 	s.groups = []group{{center: -1, radius: math.Inf(1), members: all}}
 	return s, nil
 }
-
-func (d *Diversity) row(i int) []float32 { return d.vectors[i*d.dim : (i+1)*d.dim] }
 
 // prefetchAhead is how many distances ahead rows are prefetched.
 const prefetchAhead = 4
@@ -188,6 +160,8 @@ type divState struct {
 	// them instead of reading one scattered row each.
 	cf       []float32
 	cfBudget int // floats a candidate cf may take
+	// cbuf holds the newest center's row as float32 (float16 data).
+	cbuf []float32
 }
 
 // centerBudget is how many floats a candidate the contiguous copies of
@@ -201,7 +175,7 @@ const (
 
 // addCenterRow appends group g's center row to cf while the budget allows.
 func (s *divState) addCenterRow(g int, row int) {
-	dim := s.d.dim
+	dim := s.d.v.Dim
 	budget := s.cfBudget * s.cand
 	if g == 1 && len(s.cf) == 0 && dim <= budget {
 		s.cf = append(s.cf, make([]float32, dim)...) // group 0 has no center
@@ -209,15 +183,38 @@ func (s *divState) addCenterRow(g int, row int) {
 	if len(s.cf) != g*dim || len(s.cf)+dim > budget {
 		return
 	}
-	s.cf = append(s.cf, s.d.row(row)...)
+	n := len(s.cf)
+	s.cf = slices.Grow(s.cf, dim)[:n+dim]
+	s.d.v.Row(row, s.cf[n:])
 }
 
-// centerRow returns group g's center row, from cf when it is there.
-func (s *divState) centerRow(g int) []float32 {
-	if dim := s.d.dim; (g+1)*dim <= len(s.cf) {
-		return s.cf[g*dim : (g+1)*dim]
+// inCF reports whether group g's center row is in cf.
+func (s *divState) inCF(g int) bool { return (g+1)*s.d.v.Dim <= len(s.cf) }
+
+// centerDist returns the distance from group g's center to c, reading the
+// center's row from cf when it is there (the same values, so the same
+// distance).
+func (s *divState) centerDist(g int, c []float32) float64 {
+	if dim := s.d.v.Dim; s.inCF(g) {
+		return dist(s.cf[g*dim:(g+1)*dim], c)
 	}
-	return s.d.row(int(s.groups[g].center))
+	return s.d.v.distTo(int(s.groups[g].center), c)
+}
+
+// centerFar32 is farEnough32 from group g's center to c.
+func (s *divState) centerFar32(g int, c []float32, limit float64) bool {
+	if dim := s.d.v.Dim; s.inCF(g) {
+		return farEnough32(s.cf[g*dim:(g+1)*dim], c, limit)
+	}
+	return s.d.v.farEnough32(int(s.groups[g].center), c, limit)
+}
+
+// newCenter returns row's values as float32: the matrix row itself, or
+// for float16 data a converted copy in a buffer that lives until the next
+// call.
+func (s *divState) newCenter(row int) []float32 {
+	s.cbuf = s.d.v.row32(row, s.cbuf)
+	return s.cbuf
 }
 
 func (s *divState) Objective(i int) float64 {
@@ -254,12 +251,12 @@ func (s *divState) Add(row int) {
 // addNaive is the straightforward update: every candidate's distance to
 // the new sample.
 func (s *divState) addNaive(row int) {
-	c := s.d.row(row)
+	c := s.newCenter(row)
 	const size = 2048
 	parallel(s.workers, chunks(s.cand, size), func(t int) {
 		lo, hi := t*size, min((t+1)*size, s.cand)
 		for x := lo; x < hi; x++ {
-			if d := dist(s.d.row(x), c); d < s.md[x] {
+			if d := s.d.v.distTo(x, c); d < s.md[x] {
 				s.md[x] = d
 			}
 		}
@@ -268,7 +265,7 @@ func (s *divState) addNaive(row int) {
 }
 
 func (s *divState) addFast(row int) {
-	c := s.d.row(row)
+	c := s.newCenter(row)
 	// Distances from the new center to the centers of non-empty groups;
 	// +Inf where a float32 bound already proves d >= 2·radius (the group
 	// cannot lose a member, so no test needs the exact value). Late in a
@@ -283,8 +280,8 @@ func (s *divState) addFast(row int) {
 	parallel(s.workers, nch, func(t int) {
 		hi := min((t+1)*gsize, len(s.groups))
 		for g := t * gsize; g < hi; g++ {
-			if a := g + prefetchAhead; a < hi && s.groups[a].center >= 0 && len(s.groups[a].members) > 0 && (a+1)*s.d.dim > len(s.cf) {
-				prefetchImpl(s.d.row(int(s.groups[a].center)))
+			if a := g + prefetchAhead; a < hi && s.groups[a].center >= 0 && len(s.groups[a].members) > 0 && !s.inCF(a) {
+				s.d.v.prefetch(int(s.groups[a].center))
 			}
 			gr := &s.groups[g]
 			switch {
@@ -292,7 +289,7 @@ func (s *divState) addFast(row int) {
 				s.dac[g] = math.Inf(1)
 			case gr.center < 0:
 				s.dac[g] = 0
-			case farEnough32(s.centerRow(g), c, 2*gr.radius*skipMargin):
+			case s.centerFar32(g, c, 2*gr.radius*skipMargin):
 				// The float32 kernel proves the group out of reach at
 				// half the cost (dac is only ever compared with
 				// 2·radius of this group or less).
@@ -300,7 +297,7 @@ func (s *divState) addFast(row int) {
 				s.dac[g] = math.Inf(1)
 			default:
 				exact[t]++
-				s.dac[g] = dist(s.centerRow(g), c)
+				s.dac[g] = s.centerDist(g, c)
 			}
 		}
 	})
@@ -344,11 +341,11 @@ func (s *divState) addFast(row int) {
 		var movedFlag [tsize]bool
 		for k, pos := range need {
 			if k+prefetchAhead < len(need) {
-				prefetchImpl(s.d.row(int(m[need[k+prefetchAhead]])))
+				s.d.v.prefetch(int(m[need[k+prefetchAhead]]))
 			}
 			x := m[pos]
 			dx := s.md[x]
-			if d := distUpTo(s.d.row(int(x)), c, dx); d < dx {
+			if d := s.d.v.distUpTo(int(x), c, dx); d < dx {
 				s.md[x] = d
 				movedFlag[pos] = true
 			}
@@ -491,7 +488,7 @@ func (s *divState) addStream(row int, c []float32) {
 				for x := int32(lo); x < int32(wh); x++ {
 					if g := s.grp[x]; g >= 0 && s.active[g] {
 						n++
-						if d, dx := dist(s.d.row(int(x)), c), s.md[x]; d < dx {
+						if d, dx := s.d.v.distTo(int(x), c), s.md[x]; d < dx {
 							upd(x, d)
 						}
 					}
@@ -504,10 +501,10 @@ func (s *divState) addStream(row int, c []float32) {
 			sparse := 4*len(need) < wh-lo
 			for k, x := range need {
 				if sparse && k+prefetchAhead < len(need) {
-					prefetchImpl(s.d.row(int(need[k+prefetchAhead])))
+					s.d.v.prefetch(int(need[k+prefetchAhead]))
 				}
 				n++
-				if d, dx := distUpTo(s.d.row(int(x)), c, s.md[x]), s.md[x]; d < dx {
+				if d, dx := s.d.v.distUpTo(int(x), c, s.md[x]), s.md[x]; d < dx {
 					upd(x, d)
 				}
 			}

@@ -10,9 +10,12 @@ import (
 	"testing"
 )
 
+// vec32 wraps a float32 matrix.
+func vec32(v []float32, dim int) Vectors { return Vectors{Dim: dim, F32: v} }
+
 func mustDiv(t testing.TB, v []float32, dim int, strength float64) *Diversity {
 	t.Helper()
-	d, err := NewDiversity(v, dim, strength)
+	d, err := NewDiversity(vec32(v, dim), strength)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,31 +55,41 @@ var enginePaths = []options{{}, {scan: true}, {naive: true}, {stream: 1}, {strea
 	{eager: true}, {eager: true, stream: 1}, {eager: true, stream: -1}}
 
 // allPaths runs p through every engine path with one and three workers,
-// fails unless all agree, and returns the picks.
+// and the default path with every kernel set, fails unless all agree,
+// and returns the picks.
 func allPaths(t testing.TB, p Problem) []int {
 	t.Helper()
 	var first []int
+	check := func(what string, opt options, w int) {
+		t.Helper()
+		p.Workers = w
+		res, err := selectWith(context.Background(), p, opt)
+		if err != nil {
+			t.Fatalf("%s %+v workers %d: %v", what, opt, w, err)
+		}
+		got := rows(res)
+		if first == nil {
+			first = got
+			if first == nil {
+				first = []int{}
+			}
+			return
+		}
+		if !slices.Equal(got, first) {
+			t.Fatalf("%s %+v workers %d: picks %v, default path %v", what, opt, w, got, first)
+		}
+	}
 	for _, opt := range enginePaths {
 		for _, w := range []int{1, 3} {
 			if opt.stream != 0 && w == 1 {
 				continue
 			}
-			p.Workers = w
-			res, err := selectWith(context.Background(), p, opt)
-			if err != nil {
-				t.Fatalf("%+v workers %d: %v", opt, w, err)
-			}
-			got := rows(res)
-			if first == nil && opt == (options{}) && w == 1 {
-				first = got
-				if first == nil {
-					first = []int{}
-				}
-				continue
-			}
-			if !slices.Equal(got, first) {
-				t.Fatalf("%+v workers %d: picks %v, default path %v", opt, w, got, first)
-			}
+			check("kernels "+kern.name, opt, w)
+		}
+	}
+	for _, ks := range kernelSets() {
+		if ks != kern {
+			withKernels(ks, func() { check("kernels "+ks.name, options{}, 2) })
 		}
 	}
 	return first
@@ -91,7 +104,7 @@ func seq2(n int) []float32 {
 }
 
 func TestSpecExamples(t *testing.T) {
-	dedup, err := NewDeduplication(seq2(20), 2, 5, 1)
+	dedup, err := NewDeduplication(vec32(seq2(20), 2), 5, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +123,7 @@ func TestSpecExamples(t *testing.T) {
 		{"§5 two weightings", Problem{Rows: 3, Candidates: 3, Picks: 2, Strategies: []Strategy{
 			mustW(t, []float64{1, 2, 3}, 1), mustW(t, []float64{6, 5, 3}, 1)}}, []int{1, 2}},
 		{"§6 similarity", Problem{Rows: 3, Candidates: 3, Picks: 2, Strategies: []Strategy{
-			mustW(t, SimilarityWeights([]float32{1, 0, 0, 1, 0.9, 0}, 2, 3, []float32{1, 0}), 1)}}, []int{0, 2}},
+			mustW(t, SimilarityWeights(vec32([]float32{1, 0, 0, 1, 0.9, 0}, 2), 3, vec32([]float32{1, 0}, 2)), 1)}}, []int{0, 2}},
 		{"§7 rows", Problem{Rows: 5, Candidates: 5, Picks: 2, Strategies: []Strategy{
 			mustBal(t, []float64{1, 0, 0.3, 0.7, 0, 1, 0, 1, 1, 1}, 2, []float64{0.5, 0.5}, 1)}}, []int{4, 1}},
 		{"§2 duplicates", Problem{Rows: 4, Candidates: 4, Preselected: []int{0}, Picks: 2, Strategies: []Strategy{
@@ -246,7 +259,7 @@ func TestResolveTarget(t *testing.T) {
 }
 
 func TestTypicalitySpecExample(t *testing.T) {
-	got, err := TypicalityWeights(context.Background(), []float32{1, 0, 0, 0, 1, 0, 0, 1, 1}, 3, 3, 0)
+	got, _, err := TypicalityWeights(context.Background(), vec32([]float32{1, 0, 0, 0, 1, 0, 0, 1, 1}, 3), 3, NeighbourOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +331,7 @@ func TestTypicalityMatchesReference(t *testing.T) {
 		}
 		want := refTypicality(v, dim, n)
 		for _, w := range []int{1, 3} {
-			got, err := TypicalityWeights(context.Background(), v, dim, n, w)
+			got, _, err := TypicalityWeights(context.Background(), vec32(v, dim), n, NeighbourOptions{Mode: NeighboursExact, Workers: w})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -331,7 +344,7 @@ func TestTypicalityMatchesReference(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := TypicalityWeights(ctx, make([]float32, 300), 1, 300, 1); err == nil {
+	if _, _, err := TypicalityWeights(ctx, vec32(make([]float32, 300), 1), 300, NeighbourOptions{Workers: 1}); err == nil {
 		t.Error("cancelled typicality: no error")
 	}
 }
@@ -380,7 +393,7 @@ func randomProblem(t testing.TB, r *rand.Rand) (Problem, []refStrategy) {
 		case k == 1:
 			v, dim := vectors()
 			md := float64(r.IntN(4))
-			d, err := NewDeduplication(v, dim, md, str)
+			d, err := NewDeduplication(vec32(v, dim), md, str)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,17 +19,17 @@ func TestConstructorErrors(t *testing.T) {
 			"weights: row 1 is NaN (3 rows affected)"},
 		{"weights strength", func() error { _, err := NewWeights([]float64{1}, math.Inf(1)); return err },
 			"weights: strength +Inf is not finite"},
-		{"diversity dim", func() error { _, err := NewDiversity([]float32{1, 2, 3}, 2, 1); return err },
+		{"diversity dim", func() error { _, err := NewDiversity(vec32([]float32{1, 2, 3}, 2), 1); return err },
 			"diversity: 3 values are not a whole number of 2-dimensional vectors"},
-		{"diversity zero dim", func() error { _, err := NewDiversity(nil, 0, 1); return err },
+		{"diversity zero dim", func() error { _, err := NewDiversity(vec32(nil, 0), 1); return err },
 			"diversity: dimension 0 must be positive"},
 		{"diversity NaN", func() error {
-			_, err := NewDiversity([]float32{1, 2, float32(math.Inf(-1)), 0}, 2, 1)
+			_, err := NewDiversity(vec32([]float32{1, 2, float32(math.Inf(-1)), 0}, 2), 1)
 			return err
 		}, "diversity: vectors: row 1 is -Inf (1 rows affected)"},
-		{"dedup distance", func() error { _, err := NewDeduplication([]float32{1}, 1, -1, 1); return err },
+		{"dedup distance", func() error { _, err := NewDeduplication(vec32([]float32{1}, 1), -1, 1); return err },
 			"deduplication: min_distance -1 must be finite and >= 0"},
-		{"dedup vectors", func() error { _, err := NewDeduplication([]float32{1}, 2, 1, 1); return err },
+		{"dedup vectors", func() error { _, err := NewDeduplication(vec32([]float32{1}, 2), 1, 1); return err },
 			"deduplication: 1 values are not a whole number of 2-dimensional vectors"},
 		{"balance counts", func() error {
 			_, err := NewBalance([]float64{1, 0, 0, -2, nan, 1}, 2, []float64{1, 1}, 1)
@@ -171,10 +171,10 @@ func equal(a, b []int) bool {
 func TestSimilarityCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := SimilarityWeightsContext(ctx, make([]float32, 2000), 2, 1000, []float32{0, 0}); !errors.Is(err, context.Canceled) {
+	if _, err := SimilarityWeightsContext(ctx, vec32(make([]float32, 2000), 2), 1000, vec32([]float32{0, 0}, 2)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
-	w, err := SimilarityWeightsContext(context.Background(), []float32{0, 0, 3, 4}, 2, 2, []float32{0, 0})
+	w, err := SimilarityWeightsContext(context.Background(), vec32([]float32{0, 0, 3, 4}, 2), 2, vec32([]float32{0, 0}, 2))
 	if err != nil || w[0] != 1 || math.Abs(w[1]-math.Exp(-2)) > 1e-15 {
 		t.Errorf("weights %v, %v; want [1 e^-2]", w, err)
 	}

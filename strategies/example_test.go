@@ -9,7 +9,7 @@ import (
 
 // Farthest-point sampling on a line, then weighting and balancing together.
 func ExampleSelect() {
-	div, _ := strategies.NewDiversity([]float32{1, 3, 5, 4}, 1, 1)
+	div, _ := strategies.NewDiversity(strategies.Vectors{Dim: 1, F32: []float32{1, 3, 5, 4}}, 1)
 	res, _ := strategies.Select(context.Background(), strategies.Problem{
 		Rows: 4, Candidates: 4, Picks: 3, Strategies: []strategies.Strategy{div},
 	})

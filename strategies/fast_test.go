@@ -50,7 +50,7 @@ func TestFastPathsMatchStraightforward(t *testing.T) {
 	for i := 0; i < n; i++ {
 		onehot[i*4+r.IntN(4)] = 1
 	}
-	dedup, err := NewDeduplication(v, dim, 2.5, 1)
+	dedup, err := NewDeduplication(vec32(v, dim), 2.5, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestWorkersDoNotMatter(t *testing.T) {
 	}
 	tw := make([][]float64, 0)
 	for _, w := range []int{1, 3} {
-		x, err := TypicalityWeights(context.Background(), v, dim, n, w)
+		x, _, err := TypicalityWeights(context.Background(), vec32(v, dim), n, NeighbourOptions{Workers: w})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +162,7 @@ func TestStaticOrder(t *testing.T) {
 		onehot[i*3+r.IntN(3)] = 1
 	}
 	v := clustered(r, n, 2)
-	dedup, err := NewDeduplication(v, 2, 0.5, 0)
+	dedup, err := NewDeduplication(vec32(v, 2), 0.5, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestStaticOrder(t *testing.T) {
 func TestFastPathsWideVectors(t *testing.T) {
 	const n, dim = 3000, 2*distBlock + 5
 	v := clustered(rand.New(rand.NewPCG(11, 12)), n, dim)
-	dedup, err := NewDeduplication(v, dim, 4, 1)
+	dedup, err := NewDeduplication(vec32(v, dim), 4, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

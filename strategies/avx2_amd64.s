@@ -1,0 +1,754 @@
+#include "textflag.h"
+
+// AVX2+FMA+F16C kernels. The float64 kernels reproduce sqDistGo's
+// summation exactly: four accumulators of four lanes take positions 0-3,
+// 4-7, 8-11 and 12-15 of every 16-value chunk, whole 4-value chunks after
+// them go to the first, then (Y0+Y1)+(Y2+Y3), the two halves, the two
+// lanes, and the last values one by one, every product fused.
+
+// REDUCE16 leaves in X0 the float64 reduction of Y0..Y3 (clobbers Y1, Y2).
+#define REDUCE16 \
+	VADDPD Y1, Y0, Y0; \
+	VADDPD Y3, Y2, Y2; \
+	VADDPD Y2, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPD X1, X0, X0; \
+	VHADDPD X0, X0, X0
+
+// func sqDistAVX2(a, b []float32) float64
+TEXT ·sqDistAVX2(SB), NOSPLIT, $0-56
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	MOVQ b_base+24(FP), DI
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+d16:
+	CMPQ CX, $16
+	JL   d4
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD 16(SI), Y5
+	VCVTPS2PD 32(SI), Y6
+	VCVTPS2PD 48(SI), Y7
+	VCVTPS2PD (DI), Y8
+	VCVTPS2PD 16(DI), Y9
+	VCVTPS2PD 32(DI), Y10
+	VCVTPS2PD 48(DI), Y11
+	VSUBPD Y8, Y4, Y4
+	VSUBPD Y9, Y5, Y5
+	VSUBPD Y10, Y6, Y6
+	VSUBPD Y11, Y7, Y7
+	VFMADD231PD Y4, Y4, Y0
+	VFMADD231PD Y5, Y5, Y1
+	VFMADD231PD Y6, Y6, Y2
+	VFMADD231PD Y7, Y7, Y3
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  d16
+
+d4:
+	CMPQ CX, $4
+	JL   dred
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD (DI), Y8
+	VSUBPD Y8, Y4, Y4
+	VFMADD231PD Y4, Y4, Y0
+	ADDQ $16, SI
+	ADDQ $16, DI
+	SUBQ $4, CX
+	JMP  d4
+
+dred:
+	REDUCE16
+
+d1:
+	CMPQ CX, $0
+	JE   ddone
+	VCVTSS2SD (SI), X4, X4
+	VCVTSS2SD (DI), X5, X5
+	VSUBSD X5, X4, X4
+	VFMADD231SD X4, X4, X0
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP  d1
+
+ddone:
+	VZEROUPPER
+	MOVSD X0, ret+48(FP)
+	RET
+
+// func sqDist16AVX2(a []uint16, b []float32) float64
+// sqDistAVX2 with a's float16 values widened as they are loaded.
+TEXT ·sqDist16AVX2(SB), NOSPLIT, $0-56
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	MOVQ b_base+24(FP), DI
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+h16:
+	CMPQ CX, $16
+	JL   h4
+	VCVTPH2PS (SI), X4
+	VCVTPH2PS 8(SI), X5
+	VCVTPH2PS 16(SI), X6
+	VCVTPH2PS 24(SI), X7
+	VCVTPS2PD X4, Y4
+	VCVTPS2PD X5, Y5
+	VCVTPS2PD X6, Y6
+	VCVTPS2PD X7, Y7
+	VCVTPS2PD (DI), Y8
+	VCVTPS2PD 16(DI), Y9
+	VCVTPS2PD 32(DI), Y10
+	VCVTPS2PD 48(DI), Y11
+	VSUBPD Y8, Y4, Y4
+	VSUBPD Y9, Y5, Y5
+	VSUBPD Y10, Y6, Y6
+	VSUBPD Y11, Y7, Y7
+	VFMADD231PD Y4, Y4, Y0
+	VFMADD231PD Y5, Y5, Y1
+	VFMADD231PD Y6, Y6, Y2
+	VFMADD231PD Y7, Y7, Y3
+	ADDQ $32, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  h16
+
+h4:
+	CMPQ CX, $4
+	JL   hred
+	VCVTPH2PS (SI), X4
+	VCVTPS2PD X4, Y4
+	VCVTPS2PD (DI), Y8
+	VSUBPD Y8, Y4, Y4
+	VFMADD231PD Y4, Y4, Y0
+	ADDQ $8, SI
+	ADDQ $16, DI
+	SUBQ $4, CX
+	JMP  h4
+
+hred:
+	REDUCE16
+
+h1:
+	CMPQ CX, $0
+	JE   hdone
+	MOVWLZX (SI), AX
+	VMOVD AX, X4
+	VCVTPH2PS X4, X4
+	VCVTSS2SD X4, X4, X4
+	VCVTSS2SD (DI), X5, X5
+	VSUBSD X5, X4, X4
+	VFMADD231SD X4, X4, X0
+	ADDQ $2, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP  h1
+
+hdone:
+	VZEROUPPER
+	MOVSD X0, ret+48(FP)
+	RET
+
+// func sqBlocksAVX2(a, b []float32, s, lim2 float64) (sum float64, n int)
+// Adds to s, block after block of 64 dimensions, each block's squared
+// distance reduced exactly as sqDistAVX2 reduces a 64-value slice, and
+// stops after the first block that brings the sum to lim2 or above, or
+// when fewer than 64 values are left.
+TEXT ·sqBlocksAVX2(SB), NOSPLIT, $0-80
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	MOVQ b_base+24(FP), DI
+	MOVSD s+48(FP), X6
+	MOVSD lim2+56(FP), X7
+	XORQ AX, AX
+
+bblock:
+	CMPQ CX, $64
+	JL   bout
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	MOVQ $4, DX
+
+binner:
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD 16(SI), Y5
+	VCVTPS2PD 32(SI), Y8
+	VCVTPS2PD 48(SI), Y9
+	VCVTPS2PD (DI), Y10
+	VCVTPS2PD 16(DI), Y11
+	VCVTPS2PD 32(DI), Y12
+	VCVTPS2PD 48(DI), Y13
+	VSUBPD Y10, Y4, Y4
+	VSUBPD Y11, Y5, Y5
+	VSUBPD Y12, Y8, Y8
+	VSUBPD Y13, Y9, Y9
+	VFMADD231PD Y4, Y4, Y0
+	VFMADD231PD Y5, Y5, Y1
+	VFMADD231PD Y8, Y8, Y2
+	VFMADD231PD Y9, Y9, Y3
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ DX
+	JNZ  binner
+	REDUCE16
+	VADDSD X0, X6, X6
+	ADDQ $64, AX
+	SUBQ $64, CX
+	UCOMISD X7, X6
+	JAE  bout
+	JMP  bblock
+
+bout:
+	VZEROUPPER
+	MOVSD X6, sum+64(FP)
+	MOVQ AX, n+72(FP)
+	RET
+
+// func sqBlocks16AVX2(a []uint16, b []float32, s, lim2 float64) (sum float64, n int)
+TEXT ·sqBlocks16AVX2(SB), NOSPLIT, $0-80
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	MOVQ b_base+24(FP), DI
+	MOVSD s+48(FP), X6
+	MOVSD lim2+56(FP), X7
+	XORQ AX, AX
+
+hblock:
+	CMPQ CX, $64
+	JL   hout
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	MOVQ $4, DX
+
+hinner:
+	VCVTPH2PS (SI), X4
+	VCVTPH2PS 8(SI), X5
+	VCVTPH2PS 16(SI), X8
+	VCVTPH2PS 24(SI), X9
+	VCVTPS2PD X4, Y4
+	VCVTPS2PD X5, Y5
+	VCVTPS2PD X8, Y8
+	VCVTPS2PD X9, Y9
+	VCVTPS2PD (DI), Y10
+	VCVTPS2PD 16(DI), Y11
+	VCVTPS2PD 32(DI), Y12
+	VCVTPS2PD 48(DI), Y13
+	VSUBPD Y10, Y4, Y4
+	VSUBPD Y11, Y5, Y5
+	VSUBPD Y12, Y8, Y8
+	VSUBPD Y13, Y9, Y9
+	VFMADD231PD Y4, Y4, Y0
+	VFMADD231PD Y5, Y5, Y1
+	VFMADD231PD Y8, Y8, Y2
+	VFMADD231PD Y9, Y9, Y3
+	ADDQ $32, SI
+	ADDQ $64, DI
+	DECQ DX
+	JNZ  hinner
+	REDUCE16
+	VADDSD X0, X6, X6
+	ADDQ $64, AX
+	SUBQ $64, CX
+	UCOMISD X7, X6
+	JAE  hout
+	JMP  hblock
+
+hout:
+	VZEROUPPER
+	MOVSD X6, sum+64(FP)
+	MOVQ AX, n+72(FP)
+	RET
+
+// SUM8 leaves in X0 the float32 sum of the lanes of Y0..Y3 (clobbers Y1, Y2).
+#define SUM8 \
+	VADDPS Y1, Y0, Y0; \
+	VADDPS Y3, Y2, Y2; \
+	VADDPS Y2, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X0; \
+	VHADDPS X0, X0, X0; \
+	VHADDPS X0, X0, X0
+
+// func sqDist32AVX2(a, b []float32) float32
+// Squared Euclidean distance in float32, four accumulators of eight lanes.
+TEXT ·sqDist32AVX2(SB), NOSPLIT, $0-52
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	MOVQ b_base+24(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+s32:
+	CMPQ CX, $32
+	JL   s8
+	VMOVUPS (SI), Y4
+	VMOVUPS 32(SI), Y5
+	VMOVUPS 64(SI), Y6
+	VMOVUPS 96(SI), Y7
+	VSUBPS (DI), Y4, Y4
+	VSUBPS 32(DI), Y5, Y5
+	VSUBPS 64(DI), Y6, Y6
+	VSUBPS 96(DI), Y7, Y7
+	VFMADD231PS Y4, Y4, Y0
+	VFMADD231PS Y5, Y5, Y1
+	VFMADD231PS Y6, Y6, Y2
+	VFMADD231PS Y7, Y7, Y3
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  s32
+
+s8:
+	CMPQ CX, $8
+	JL   sred
+	VMOVUPS (SI), Y4
+	VSUBPS (DI), Y4, Y4
+	VFMADD231PS Y4, Y4, Y0
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  s8
+
+sred:
+	SUM8
+
+s1:
+	CMPQ CX, $0
+	JE   sdone
+	VMOVSS (SI), X4
+	VSUBSS (DI), X4, X4
+	VFMADD231SS X4, X4, X0
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP  s1
+
+sdone:
+	VZEROUPPER
+	MOVSS X0, ret+48(FP)
+	RET
+
+// func sqDist32hAVX2(a []uint16, b []float32) float32
+TEXT ·sqDist32hAVX2(SB), NOSPLIT, $0-52
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	MOVQ b_base+24(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+t32:
+	CMPQ CX, $32
+	JL   t8
+	VCVTPH2PS (SI), Y4
+	VCVTPH2PS 16(SI), Y5
+	VCVTPH2PS 32(SI), Y6
+	VCVTPH2PS 48(SI), Y7
+	VSUBPS (DI), Y4, Y4
+	VSUBPS 32(DI), Y5, Y5
+	VSUBPS 64(DI), Y6, Y6
+	VSUBPS 96(DI), Y7, Y7
+	VFMADD231PS Y4, Y4, Y0
+	VFMADD231PS Y5, Y5, Y1
+	VFMADD231PS Y6, Y6, Y2
+	VFMADD231PS Y7, Y7, Y3
+	ADDQ $64, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  t32
+
+t8:
+	CMPQ CX, $8
+	JL   tred
+	VCVTPH2PS (SI), Y4
+	VSUBPS (DI), Y4, Y4
+	VFMADD231PS Y4, Y4, Y0
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  t8
+
+tred:
+	SUM8
+
+t1:
+	CMPQ CX, $0
+	JE   tdone
+	MOVWLZX (SI), AX
+	VMOVD AX, X4
+	VCVTPH2PS X4, X4
+	VSUBSS (DI), X4, X4
+	VFMADD231SS X4, X4, X0
+	ADDQ $2, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP  t1
+
+tdone:
+	VZEROUPPER
+	MOVSS X0, ret+48(FP)
+	RET
+
+// func sqNorm32AVX2(a []float32) float32
+TEXT ·sqNorm32AVX2(SB), NOSPLIT, $0-28
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+n32:
+	CMPQ CX, $32
+	JL   n8
+	VMOVUPS (SI), Y4
+	VMOVUPS 32(SI), Y5
+	VMOVUPS 64(SI), Y6
+	VMOVUPS 96(SI), Y7
+	VFMADD231PS Y4, Y4, Y0
+	VFMADD231PS Y5, Y5, Y1
+	VFMADD231PS Y6, Y6, Y2
+	VFMADD231PS Y7, Y7, Y3
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP  n32
+
+n8:
+	CMPQ CX, $8
+	JL   nred
+	VMOVUPS (SI), Y4
+	VFMADD231PS Y4, Y4, Y0
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP  n8
+
+nred:
+	SUM8
+
+n1:
+	CMPQ CX, $0
+	JE   ndone
+	VMOVSS (SI), X4
+	VFMADD231SS X4, X4, X0
+	ADDQ $4, SI
+	DECQ CX
+	JMP  n1
+
+ndone:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func sqNorm32hAVX2(a []uint16) float32
+TEXT ·sqNorm32hAVX2(SB), NOSPLIT, $0-28
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+m32:
+	CMPQ CX, $32
+	JL   m8
+	VCVTPH2PS (SI), Y4
+	VCVTPH2PS 16(SI), Y5
+	VCVTPH2PS 32(SI), Y6
+	VCVTPH2PS 48(SI), Y7
+	VFMADD231PS Y4, Y4, Y0
+	VFMADD231PS Y5, Y5, Y1
+	VFMADD231PS Y6, Y6, Y2
+	VFMADD231PS Y7, Y7, Y3
+	ADDQ $64, SI
+	SUBQ $32, CX
+	JMP  m32
+
+m8:
+	CMPQ CX, $8
+	JL   mred
+	VCVTPH2PS (SI), Y4
+	VFMADD231PS Y4, Y4, Y0
+	ADDQ $16, SI
+	SUBQ $8, CX
+	JMP  m8
+
+mred:
+	SUM8
+
+m1:
+	CMPQ CX, $0
+	JE   mdone
+	MOVWLZX (SI), AX
+	VMOVD AX, X4
+	VCVTPH2PS X4, X4
+	VFMADD231SS X4, X4, X0
+	ADDQ $2, SI
+	DECQ CX
+	JMP  m1
+
+mdone:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func decode16AVX2(dst []float32, src []uint16)
+TEXT ·decode16AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+
+c8:
+	CMPQ CX, $8
+	JL   c1
+	VCVTPH2PS (SI), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  c8
+
+c1:
+	CMPQ CX, $0
+	JE   cdone
+	MOVWLZX (SI), AX
+	VMOVD AX, X0
+	VCVTPH2PS X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $2, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP  c1
+
+cdone:
+	VZEROUPPER
+	RET
+
+// func encode16AVX2(dst []uint16, src []float32)
+// Rounds to nearest, ties to even (immediate 0).
+TEXT ·encode16AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+
+e8:
+	CMPQ CX, $8
+	JL   e1
+	VMOVUPS (SI), Y0
+	VCVTPS2PH $0, Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $16, DI
+	SUBQ $8, CX
+	JMP  e8
+
+e1:
+	CMPQ CX, $0
+	JE   edone
+	VMOVSS (SI), X0
+	VCVTPS2PH $0, X0, X1
+	VMOVD X1, AX
+	MOVW AX, (DI)
+	ADDQ $4, SI
+	ADDQ $2, DI
+	DECQ CX
+	JMP  e1
+
+edone:
+	VZEROUPPER
+	RET
+
+// func prefetchAVX2(p unsafe.Pointer, bytes int)
+// Hints the cache lines of bytes bytes from p into the cache, so that a
+// row needed a few distances later is on its way while others are computed.
+TEXT ·prefetchAVX2(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ bytes+8(FP), CX
+
+pf:
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	SUBQ $64, CX
+	JG   pf
+	RET
+
+// func tileAVX2(t *tile)
+// The tile kernel (see tile in kernels.go): six rows by sixteen columns in
+// twelve accumulators, four column groups in turn (a single row: all 64
+// columns in eight), then the masks four columns at a time.
+TEXT ·tileAVX2(SB), NOSPLIT, $0-8
+	MOVQ t+0(FP), DI
+	MOVQ 0(DI), R8
+	MOVQ 8(DI), R9
+	MOVQ 16(DI), R10
+	MOVQ 24(DI), R11
+	MOVQ 32(DI), R12
+	MOVQ 40(DI), R13
+	MOVQ 48(DI), SI
+	MOVQ 56(DI), CX
+	MOVQ 64(DI), BX
+	LEAQ 256(DI), DX
+	CMPQ BX, $1
+	JEQ  one
+	XORQ R14, R14
+
+group:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	LEAQ (SI)(R14*1), R15
+	XORQ AX, AX
+
+k6:
+	VMOVUPS (R15), Y12
+	VMOVUPS 32(R15), Y13
+	VBROADCASTSS (R8)(AX*4), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS (R9)(AX*4), Y15
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VBROADCASTSS (R10)(AX*4), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VBROADCASTSS (R11)(AX*4), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VBROADCASTSS (R12)(AX*4), Y14
+	VFMADD231PS Y12, Y14, Y8
+	VFMADD231PS Y13, Y14, Y9
+	VBROADCASTSS (R13)(AX*4), Y15
+	VFMADD231PS Y12, Y15, Y10
+	VFMADD231PS Y13, Y15, Y11
+	ADDQ $256, R15
+	INCQ AX
+	CMPQ AX, CX
+	JL   k6
+	VMOVUPS Y0, (DX)(R14*1)
+	VMOVUPS Y1, 32(DX)(R14*1)
+	VMOVUPS Y2, 256(DX)(R14*1)
+	VMOVUPS Y3, 288(DX)(R14*1)
+	VMOVUPS Y4, 512(DX)(R14*1)
+	VMOVUPS Y5, 544(DX)(R14*1)
+	VMOVUPS Y6, 768(DX)(R14*1)
+	VMOVUPS Y7, 800(DX)(R14*1)
+	VMOVUPS Y8, 1024(DX)(R14*1)
+	VMOVUPS Y9, 1056(DX)(R14*1)
+	VMOVUPS Y10, 1280(DX)(R14*1)
+	VMOVUPS Y11, 1312(DX)(R14*1)
+	ADDQ $64, R14
+	CMPQ R14, $256
+	JL   group
+	JMP  mask
+
+one:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ SI, R15
+	XORQ AX, AX
+
+k1:
+	VBROADCASTSS (R8)(AX*4), Y14
+	VFMADD231PS (R15), Y14, Y0
+	VFMADD231PS 32(R15), Y14, Y1
+	VFMADD231PS 64(R15), Y14, Y2
+	VFMADD231PS 96(R15), Y14, Y3
+	VFMADD231PS 128(R15), Y14, Y4
+	VFMADD231PS 160(R15), Y14, Y5
+	VFMADD231PS 192(R15), Y14, Y6
+	VFMADD231PS 224(R15), Y14, Y7
+	ADDQ $256, R15
+	INCQ AX
+	CMPQ AX, CX
+	JL   k1
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	VMOVUPS Y4, 128(DX)
+	VMOVUPS Y5, 160(DX)
+	VMOVUPS Y6, 192(DX)
+	VMOVUPS Y7, 224(DX)
+
+mask:
+	MOVQ 72(DI), R8
+	MOVQ 80(DI), R9
+	VBROADCASTSD 88(DI), Y13
+	VBROADCASTSD 96(DI), Y12
+	MOVQ $0x7fffffffffffffff, AX
+	MOVQ AX, X11
+	VPBROADCASTQ X11, Y11
+	MOVQ $0x7ff0000000000000, AX
+	MOVQ AX, X10
+	VPBROADCASTQ X10, Y10
+	XORQ R10, R10
+
+mrow:
+	CMPQ R10, $6
+	JGE  mdone6
+	XORQ R12, R12
+	CMPQ R10, BX
+	JGE  mstore
+	VBROADCASTSD 112(DI)(R10*8), Y9
+	VBROADCASTSD 160(DI)(R10*8), Y8
+	MOVQ R10, R11
+	SHLQ $8, R11
+	LEAQ 256(DI)(R11*1), R11
+	XORQ CX, CX
+
+mcol:
+	VCVTPS2PD (R11)(CX*4), Y0
+	VADDPD (R8)(CX*8), Y9, Y1
+	VADDPD Y0, Y0, Y2
+	VSUBPD Y2, Y1, Y2
+	VMULPD Y13, Y1, Y3
+	VSUBPD Y3, Y2, Y2
+	VSUBPD Y12, Y2, Y2
+	VADDPD (R9)(CX*8), Y8, Y3
+	VCMPPD $0x19, Y3, Y2, Y4
+	VANDPD Y11, Y0, Y5
+	VCMPPD $0x15, Y10, Y5, Y5
+	VORPD Y5, Y4, Y4
+	VMOVMSKPD Y4, AX
+	SHLQ CX, AX
+	ORQ  AX, R12
+	ADDQ $4, CX
+	CMPQ CX, $64
+	JL   mcol
+	ANDQ 104(DI), R12
+
+mstore:
+	MOVQ R12, 208(DI)(R10*8)
+	INCQ R10
+	JMP  mrow
+
+mdone6:
+	VZEROUPPER
+	RET
