@@ -752,3 +752,24 @@ mstore:
 mdone6:
 	VZEROUPPER
 	RET
+
+// func belowAVX2(v *[64]float64, lim float64) uint64
+// Bit j is set unless v[j] >= lim (NaN included).
+TEXT ·belowAVX2(SB), NOSPLIT, $0-24
+	MOVQ v+0(FP), SI
+	VBROADCASTSD lim+8(FP), Y1
+	XORQ DX, DX
+	XORQ CX, CX
+
+bloop:
+	VMOVUPD (SI)(CX*8), Y0
+	VCMPPD $0x19, Y1, Y0, Y0
+	VMOVMSKPD Y0, AX
+	SHLQ CX, AX
+	ORQ  AX, DX
+	ADDQ $4, CX
+	CMPQ CX, $64
+	JL   bloop
+	MOVQ DX, ret+16(FP)
+	VZEROUPPER
+	RET

@@ -452,8 +452,8 @@ pred:
 // func tileAVX512(t *tile)
 // The tile kernel (see tile in kernels.go): six rows by 64 columns in 24
 // accumulators; per dimension four panel loads, six broadcasts and 24
-// FMAs. A single row uses eight accumulators (even and odd dimensions) to
-// hide the FMA latency. Then the masks eight columns at a time.
+// FMAs. A single row computes only the column chunks c0..c1-1 (the rest of
+// its dots are left as they were). Then the masks eight columns at a time.
 TEXT ·tileAVX512(SB), NOSPLIT, $0-8
 	MOVQ t+0(FP), DI
 	MOVQ 0(DI), R8
@@ -560,44 +560,56 @@ k6:
 	JMP  mask
 
 one:
+	// A single row: only the 16-column chunks c0..c1-1, each with four
+	// accumulators taking dimensions in turn (hiding the FMA latency).
+	MOVQ 1792(DI), R9
+	MOVQ 1800(DI), R10
+	MOVQ CX, R13
+	ANDQ $-4, R13
+
+chunk:
+	CMPQ R9, R10
+	JGE  mask
+	MOVQ R9, R11
+	SHLQ $6, R11
+	LEAQ (SI)(R11*1), R12
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
 	XORQ AX, AX
 
-k1:
-	VBROADCASTSS (R8)(AX*4), Z28
-	VFMADD231PS (SI), Z28, Z0
-	VFMADD231PS 64(SI), Z28, Z1
-	VFMADD231PS 128(SI), Z28, Z2
-	VFMADD231PS 192(SI), Z28, Z3
-	INCQ AX
-	CMPQ AX, CX
-	JGE  k1done
-	VBROADCASTSS (R8)(AX*4), Z29
-	VFMADD231PS 256(SI), Z29, Z4
-	VFMADD231PS 320(SI), Z29, Z5
-	VFMADD231PS 384(SI), Z29, Z6
-	VFMADD231PS 448(SI), Z29, Z7
-	ADDQ $512, SI
-	INCQ AX
-	CMPQ AX, CX
-	JL   k1
+c4:
+	CMPQ AX, R13
+	JGE  c1
+	VBROADCASTSS (R8)(AX*4), Z4
+	VFMADD231PS (R12), Z4, Z0
+	VBROADCASTSS 4(R8)(AX*4), Z5
+	VFMADD231PS 256(R12), Z5, Z1
+	VBROADCASTSS 8(R8)(AX*4), Z6
+	VFMADD231PS 512(R12), Z6, Z2
+	VBROADCASTSS 12(R8)(AX*4), Z7
+	VFMADD231PS 768(R12), Z7, Z3
+	ADDQ $1024, R12
+	ADDQ $4, AX
+	JMP  c4
 
-k1done:
-	VADDPS Z4, Z0, Z0
-	VADDPS Z5, Z1, Z1
-	VADDPS Z6, Z2, Z2
-	VADDPS Z7, Z3, Z3
-	VMOVUPS Z0, (DX)
-	VMOVUPS Z1, 64(DX)
-	VMOVUPS Z2, 128(DX)
-	VMOVUPS Z3, 192(DX)
+c1:
+	CMPQ AX, CX
+	JGE  cdone
+	VBROADCASTSS (R8)(AX*4), Z4
+	VFMADD231PS (R12), Z4, Z0
+	ADDQ $256, R12
+	INCQ AX
+	JMP  c1
+
+cdone:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	VMOVUPS Z0, (DX)(R11*1)
+	INCQ R9
+	JMP  chunk
 
 mask:
 	MOVQ 72(DI), R8
@@ -645,5 +657,44 @@ mstore:
 	JMP  mrow
 
 mend:
+	VZEROUPPER
+	RET
+
+// func belowAVX512(v *[64]float64, lim float64) uint64
+// Bit j is set unless v[j] >= lim (NaN included).
+TEXT ·belowAVX512(SB), NOSPLIT, $0-24
+	MOVQ v+0(FP), SI
+	VBROADCASTSD lim+8(FP), Z1
+	VCMPPD $0x16, (SI), Z1, K1
+	VCMPPD $0x16, 64(SI), Z1, K2
+	VCMPPD $0x16, 128(SI), Z1, K3
+	VCMPPD $0x16, 192(SI), Z1, K4
+	KMOVB K1, AX
+	KMOVB K2, BX
+	SHLQ $8, BX
+	ORQ  BX, AX
+	KMOVB K3, BX
+	SHLQ $16, BX
+	ORQ  BX, AX
+	KMOVB K4, BX
+	SHLQ $24, BX
+	ORQ  BX, AX
+	VCMPPD $0x16, 256(SI), Z1, K1
+	VCMPPD $0x16, 320(SI), Z1, K2
+	VCMPPD $0x16, 384(SI), Z1, K3
+	VCMPPD $0x16, 448(SI), Z1, K4
+	KMOVB K1, BX
+	SHLQ $32, BX
+	ORQ  BX, AX
+	KMOVB K2, BX
+	SHLQ $40, BX
+	ORQ  BX, AX
+	KMOVB K3, BX
+	SHLQ $48, BX
+	ORQ  BX, AX
+	KMOVB K4, BX
+	SHLQ $56, BX
+	ORQ  BX, AX
+	MOVQ AX, ret+16(FP)
 	VZEROUPPER
 	RET

@@ -134,16 +134,123 @@ func (s *divState) current(i int) float64 {
 	if f := s.def; f != nil && int(f.done[i]) < len(f.rows) {
 		from, to := int(f.done[i]), len(f.rows)
 		if tri := s.triMask(i, from, to); tri != 0 {
-			sc := tilePool.Get().(*tileScratch)
-			t := s.prepTile(sc, []int32{int32(i)}, to)
-			kern.runTile(t)
 			f.work.Add(int64(bits.OnesCount64(tri)))
-			s.applyMask(i, t.masks[0]&tri, &t.dots[0], t.an[0])
-			tilePool.Put(sc)
+			if bits.OnesCount64(tri) <= directCenters {
+				s.applyDirect(i, tri)
+			} else {
+				// Only the panel's column chunks holding these
+				// centers: usually the last few were added since i
+				// was last brought up to date.
+				sc := tilePool.Get().(*tileScratch)
+				t := s.prepTile(sc, []int32{int32(i)}, to)
+				t.c0, t.c1 = from/16, (to+15)/16
+				kern.runTile(t)
+				s.applyMask(i, t.masks[0]&tri, &t.dots[0], t.an[0])
+				tilePool.Put(sc)
+			}
 		}
 		f.done[i] = uint8(to)
 	}
 	return s.md[i]
+}
+
+// currentBatch brings rows (candidates the engine is about to look at, such
+// as the heap's top entries) up to date together: their memory is fetched
+// at once and those with many pending centers share tiles, where one at a
+// time each would wait for its row. It changes no value current would not.
+func (s *divState) currentBatch(rows []int32) {
+	f := s.def
+	if f == nil {
+		return
+	}
+	to := len(f.rows)
+	var need [warmRows]int32
+	var tri [warmRows]uint64
+	n := 0
+	for _, x := range rows {
+		if n == len(need) {
+			break
+		}
+		if from := int(f.done[x]); from < to {
+			if m := s.triMask(int(x), from, to); m != 0 {
+				s.d.v.prefetch(int(x))
+				need[n], tri[n] = x, m
+				n++
+			} else {
+				f.done[x] = uint8(to)
+			}
+		}
+	}
+	if n == 0 {
+		return
+	}
+	var work int64
+	var tiled [warmRows]int32
+	nt := 0
+	for k, x := range need[:n] {
+		work += int64(bits.OnesCount64(tri[k]))
+		if bits.OnesCount64(tri[k]) <= directCenters {
+			s.applyDirect(int(x), tri[k])
+			f.done[x] = uint8(to)
+			continue
+		}
+		tri[nt], tiled[nt] = tri[k], x
+		nt++
+	}
+	if nt > 0 {
+		sc := tilePool.Get().(*tileScratch)
+		for k := 0; k < nt; k += tileRows {
+			rs := tiled[k:min(k+tileRows, nt)]
+			t := s.prepTile(sc, rs, to)
+			kern.runTile(t)
+			for r, x := range rs {
+				s.applyMask(int(x), t.masks[r]&tri[k+r], &t.dots[r], t.an[r])
+				f.done[x] = uint8(to)
+			}
+		}
+		tilePool.Put(sc)
+	}
+	f.work.Add(work)
+}
+
+// warmRows is the most rows currentBatch takes.
+const warmRows = 2 * tileRows
+
+// directCenters: up to this many pending centers are applied to one
+// candidate with a float32 distance each rather than a tile (whose row
+// norm and panel pass cost about as much as three).
+const directCenters = 3
+
+// applyDirect applies the pending centers of mask m to candidate x in
+// order, each settled by the float32 distance bound where it can be.
+func (s *divState) applyDirect(x int, m uint64) {
+	f, dim := s.def, s.d.v.Dim
+	for ; m != 0; m &= m - 1 {
+		j := bits.TrailingZeros64(m)
+		g := s.grp[x]
+		if g < 0 {
+			return
+		}
+		dx := s.md[x]
+		c := f.crow[j*dim : (j+1)*dim]
+		if f.lbs[int(g)*deferBatch+j] >= 2*dx*skipMargin || s.d.v.farEnough32(x, c, dx) {
+			continue
+		}
+		s.setIfCloser(x, j, s.d.v.distUpTo(x, c, dx))
+	}
+}
+
+// setIfCloser records pending center j's distance d to x if it is a new
+// minimum.
+func (s *divState) setIfCloser(x, j int, d float64) {
+	if d < s.md[x] {
+		s.md[x] = d
+		if s.d.dedup && d < s.d.minDist {
+			s.grp[x] = -1
+		} else {
+			s.grp[x] = s.def.groups[j]
+		}
+	}
 }
 
 // triMask returns the pending centers from..to-1 that x may come closer
@@ -154,15 +261,8 @@ func (s *divState) triMask(x, from, to int) uint64 {
 	if g < 0 {
 		return 0
 	}
-	lim := 2 * s.md[x] * skipMargin
-	lbs := s.def.lbs[int(g)*deferBatch : int(g)*deferBatch+to]
-	var m uint64
-	for j := from; j < to; j++ {
-		if !(lbs[j] >= lim) {
-			m |= 1 << j
-		}
-	}
-	return m
+	lbs := (*[deferBatch]float64)(s.def.lbs[int(g)*deferBatch:])
+	return kern.below(lbs, 2*s.md[x]*skipMargin) & colMask(to) &^ colMask(from)
 }
 
 // prepTile fills sc's tile for rows (at most tileRows candidates) against
@@ -194,7 +294,7 @@ func (s *divState) prepTile(sc *tileScratch, rows []int32, to int) *tile {
 		lim := s.md[x] * skipMargin
 		t.rthr[r] = lim * lim
 	}
-	t.panel, t.dim, t.nrows = &f.panel[0], dim, len(rows)
+	t.panel, t.dim, t.nrows, t.c0, t.c1 = &f.panel[0], dim, len(rows), 0, tileCols/16
 	t.bn, t.cthr = &f.cnorm, &f.zeros
 	t.gamma, t.slack = tileNormGamma(dim), tileSlack(dim)
 	t.colmask = colMask(to)
@@ -224,14 +324,7 @@ func (s *divState) applyMask(x int, m uint64, dots *[tileCols]float32, an float6
 		if lb := sum - 2*d - gamma*sum - slack; lb >= lim*lim && !math.IsInf(d, 0) && !math.IsNaN(d) {
 			continue
 		}
-		if d := s.d.v.distUpTo(x, f.crow[j*dim:(j+1)*dim], dx); d < dx {
-			s.md[x] = d
-			if s.d.dedup && d < s.d.minDist {
-				s.grp[x] = -1
-			} else {
-				s.grp[x] = f.groups[j]
-			}
-		}
+		s.setIfCloser(x, j, s.d.v.distUpTo(x, f.crow[j*dim:(j+1)*dim], dx))
 	}
 }
 
@@ -274,6 +367,11 @@ func (s *divState) flush() {
 			// float32 products settle most pairs.
 			for k := 0; k < n; k += tileRows {
 				rows := need[k:min(k+tileRows, n)]
+				// The next tile's rows are on their way while this
+				// one computes.
+				for _, x := range need[min(k+tileRows, n):min(k+2*tileRows, n)] {
+					s.d.v.prefetch(int(x))
+				}
 				tl := s.prepTile(sc, rows, to)
 				kern.runTile(tl)
 				for r, x := range rows {

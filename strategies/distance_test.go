@@ -3,8 +3,11 @@ package strategies
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func refSqDist(a, b []float32) float64 {
@@ -247,6 +250,18 @@ func TestTileKernels(t *testing.T) {
 				for _, ks := range kernelSets() {
 					tl := t0
 					ks.runTile(&tl)
+					if nrows == 1 {
+						// A column-chunk range computes the same dots.
+						part := t0
+						part.c0 = r.IntN(4)
+						part.c1 = part.c0 + 1 + r.IntN(4-part.c0)
+						ks.runTile(&part)
+						for j := 16 * part.c0; j < 16*part.c1; j++ {
+							if part.dots[0][j] != tl.dots[0][j] {
+								t.Fatalf("%s dim %d: chunks %d..%d: dot %d is %v, whole tile %v", ks.name, dim, part.c0, part.c1, j, part.dots[0][j], tl.dots[0][j])
+							}
+						}
+					}
 					check := tl
 					tileMaskGo(&check)
 					for i := 0; i < tileRows; i++ {
@@ -273,6 +288,34 @@ func TestTileKernels(t *testing.T) {
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestBelow compares the sets' threshold masks with the portable one,
+// NaNs and equal values included.
+func TestBelow(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for trial := 0; trial < 1000; trial++ {
+		var v [64]float64
+		lim := r.NormFloat64()
+		for j := range v {
+			switch r.IntN(10) {
+			case 0:
+				v[j] = math.NaN()
+			case 1:
+				v[j] = lim
+			case 2:
+				v[j] = math.Inf(1 - 2*r.IntN(2))
+			default:
+				v[j] = r.NormFloat64()
+			}
+		}
+		want := belowGo(&v, lim)
+		for _, ks := range kernelSets() {
+			if got := ks.below(&v, lim); got != want {
+				t.Fatalf("%s: mask %#x, want %#x", ks.name, got, want)
 			}
 		}
 	}
@@ -405,10 +448,26 @@ func benchTile(b *testing.B, ks *kernelSet, dim int) {
 	for i := range rows {
 		tl.rows[i] = &rows[i][0]
 	}
+	// GFLOP/s per second of this thread's CPU time as well as of wall
+	// time: the shared machine's other jobs take the CPU away at times.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0 := threadCPU()
 	for b.Loop() {
 		ks.runTile(&tl)
 	}
-	b.ReportMetric(2*float64(tileRows*tileCols*dim)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	flops := 2 * float64(tileRows*tileCols*dim) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.ReportMetric(flops/(threadCPU()-cpu0).Seconds()/1e9, "GFLOP/cpu-s")
+}
+
+// threadCPU is the calling thread's CPU time.
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(1, &ru); err != nil { // RUSAGE_THREAD
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkTile(b *testing.B) {

@@ -151,6 +151,7 @@ func (h *heaps) refresh(e *engine, g int) bool {
 	hp := h.h[g]
 	defer func() { h.h[g] = hp }()
 	for len(hp) > 0 {
+		e.warm(hp)
 		i := int(hp[0].idx)
 		if !e.eligible(i) {
 			hp = pop(hp)

@@ -35,6 +35,9 @@ type kernelSet struct {
 	// sqNorm32 is the float32 sum of squares (bounds only).
 	sqNorm32  func(a []float32) float32
 	sqNorm32h func(a []uint16) float32
+	// below sets bit j for each of the 64 values of v that is not >= lim
+	// (smaller, or NaN).
+	below func(v *[64]float64, lim float64) uint64
 	// decode16 and encode16 convert between float16 and float32
 	// (len(dst) == len(src)).
 	decode16 func(dst []float32, src []uint16)
@@ -62,6 +65,7 @@ var goKernels = &kernelSet{
 	sqDist32h:  sqDist32hGo,
 	sqNorm32:   sqNorm32Go,
 	sqNorm32h:  sqNorm32hGo,
+	below:      belowGo,
 	decode16:   decode16Go,
 	encode16:   encode16Go,
 	prefetch:   func([]float32) {},
@@ -218,6 +222,16 @@ func sqNorm32hGo(a []uint16) float32 {
 	return s
 }
 
+func belowGo(v *[64]float64, lim float64) uint64 {
+	var m uint64
+	for j, x := range v {
+		if !(x >= lim) {
+			m |= 1 << j
+		}
+	}
+	return m
+}
+
 // Tiles: the matrix-product kernel.
 //
 // A tile multiplies tileRows rows (float32, row-major, anywhere in memory)
@@ -262,6 +276,10 @@ type tile struct {
 	rthr    [tileRows]float64  // 160
 	masks   [tileRows]uint64   // 208
 	dots    [tileRows][tileCols]float32
+	// c0, c1: with one row, the AVX-512 kernel computes only the dots of
+	// columns 16·c0 .. 16·c1-1 (0, 0 means all); the others and their
+	// mask bits are then meaningless, for the caller to mask off.
+	c0, c1 int // 1792, 1800
 }
 
 const tileDotsOffset = 256

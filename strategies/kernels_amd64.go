@@ -43,6 +43,12 @@ func prefetchAVX2(p unsafe.Pointer, bytes int)
 func tileAVX2(t *tile)
 
 //go:noescape
+func belowAVX2(v *[64]float64, lim float64) uint64
+
+//go:noescape
+func belowAVX512(v *[64]float64, lim float64) uint64
+
+//go:noescape
 func sqDistAVX512(a, b []float32) float64
 
 //go:noescape
@@ -82,6 +88,7 @@ var avx2Kernels = &kernelSet{
 	sqDist32h:  func(a []uint16, b []float32) float32 { return sqDist32hAVX2(a, b[:len(a)]) },
 	sqNorm32:   sqNorm32AVX2,
 	sqNorm32h:  sqNorm32hAVX2,
+	below:      belowAVX2,
 	decode16:   func(dst []float32, src []uint16) { decode16AVX2(dst[:len(src)], src) },
 	encode16:   func(dst []uint16, src []float32) { encode16AVX2(dst[:len(src)], src) },
 	prefetch:   prefetch32,
@@ -100,6 +107,7 @@ var avx512Kernels = &kernelSet{
 	sqDist32h:  func(a []uint16, b []float32) float32 { return sqDist32hAVX512(a, b[:len(a)]) },
 	sqNorm32:   sqNorm32AVX512,
 	sqNorm32h:  sqNorm32hAVX512,
+	below:      belowAVX512,
 	decode16:   func(dst []float32, src []uint16) { decode16AVX2(dst[:len(src)], src) },
 	encode16:   func(dst []uint16, src []float32) { encode16AVX2(dst[:len(src)], src) },
 	prefetch:   prefetch32,
@@ -143,6 +151,12 @@ func checkTile(t *tile) {
 			panic("strategies: tile row missing")
 		}
 	}
+	if t.c0 == 0 && t.c1 == 0 {
+		t.c1 = tileCols / 16
+	}
+	if t.c0 < 0 || t.c1 > tileCols/16 || t.c0 > t.c1 {
+		panic("strategies: tile column chunks out of range")
+	}
 }
 
 func hasAVX2() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C }
@@ -168,7 +182,8 @@ func init() {
 	// The assembly reads tile fields at these offsets.
 	var t tile
 	if unsafe.Offsetof(t.panel) != 48 || unsafe.Offsetof(t.bn) != 72 || unsafe.Offsetof(t.an) != 112 ||
-		unsafe.Offsetof(t.rthr) != 160 || unsafe.Offsetof(t.masks) != 208 || unsafe.Offsetof(t.dots) != tileDotsOffset {
+		unsafe.Offsetof(t.rthr) != 160 || unsafe.Offsetof(t.masks) != 208 || unsafe.Offsetof(t.dots) != tileDotsOffset ||
+		unsafe.Offsetof(t.c0) != 1792 || unsafe.Offsetof(t.c1) != 1800 {
 		panic("strategies: tile layout changed")
 	}
 	if n := nativeKernels(); len(n) > 0 {
