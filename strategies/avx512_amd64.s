@@ -452,8 +452,9 @@ pred:
 // func tileAVX512(t *tile)
 // The tile kernel (see tile in kernels.go): six rows by 64 columns in 24
 // accumulators; per dimension four panel loads, six broadcasts and 24
-// FMAs. A single row computes only the column chunks c0..c1-1 (the rest of
-// its dots are left as they were). Then the masks eight columns at a time.
+// FMAs. With fewer than four column chunks c0..c1-1 (the rest of the dots
+// are left as they were) one chunk at a time; a single row always so.
+// Then the masks eight columns at a time.
 TEXT ·tileAVX512(SB), NOSPLIT, $0-8
 	MOVQ t+0(FP), DI
 	MOVQ 0(DI), R8
@@ -468,6 +469,11 @@ TEXT ·tileAVX512(SB), NOSPLIT, $0-8
 	LEAQ 256(DI), DX
 	CMPQ BX, $1
 	JEQ  one
+	MOVQ 1792(DI), R14
+	MOVQ 1800(DI), R15
+	SUBQ R14, R15
+	CMPQ R15, $4
+	JL   chunk6
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -559,6 +565,49 @@ k6:
 	VMOVUPS Z23, 1472(DX)
 	JMP  mask
 
+chunk6:
+	// Six rows, fewer than four column chunks (c0..c1-1): one chunk at a
+	// time, six accumulators.
+	CMPQ R14, 1800(DI)
+	JGE  mask
+	MOVQ R14, BX
+	SHLQ $6, BX
+	LEAQ (SI)(BX*1), R15
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	XORQ AX, AX
+
+kc:
+	VMOVUPS (R15), Z24
+	VBROADCASTSS (R8)(AX*4), Z25
+	VFMADD231PS Z24, Z25, Z0
+	VBROADCASTSS (R9)(AX*4), Z26
+	VFMADD231PS Z24, Z26, Z1
+	VBROADCASTSS (R10)(AX*4), Z27
+	VFMADD231PS Z24, Z27, Z2
+	VBROADCASTSS (R11)(AX*4), Z28
+	VFMADD231PS Z24, Z28, Z3
+	VBROADCASTSS (R12)(AX*4), Z29
+	VFMADD231PS Z24, Z29, Z4
+	VBROADCASTSS (R13)(AX*4), Z30
+	VFMADD231PS Z24, Z30, Z5
+	ADDQ $256, R15
+	INCQ AX
+	CMPQ AX, CX
+	JL   kc
+	VMOVUPS Z0, (DX)(BX*1)
+	VMOVUPS Z1, 256(DX)(BX*1)
+	VMOVUPS Z2, 512(DX)(BX*1)
+	VMOVUPS Z3, 768(DX)(BX*1)
+	VMOVUPS Z4, 1024(DX)(BX*1)
+	VMOVUPS Z5, 1280(DX)(BX*1)
+	INCQ R14
+	JMP  chunk6
+
 one:
 	// A single row: only the 16-column chunks c0..c1-1, each with four
 	// accumulators taking dimensions in turn (hiding the FMA latency).
@@ -612,6 +661,7 @@ cdone:
 	JMP  chunk
 
 mask:
+	MOVQ 64(DI), BX
 	MOVQ 72(DI), R8
 	MOVQ 80(DI), R9
 	VBROADCASTSD 88(DI), Z27

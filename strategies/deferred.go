@@ -202,6 +202,11 @@ func (s *divState) currentBatch(rows []int32) {
 		for k := 0; k < nt; k += tileRows {
 			rs := tiled[k:min(k+tileRows, nt)]
 			t := s.prepTile(sc, rs, to)
+			from := to
+			for _, x := range rs {
+				from = min(from, int(f.done[x]))
+			}
+			t.c0, t.c1 = from/16, (to+15)/16
 			kern.runTile(t)
 			for r, x := range rs {
 				s.applyMask(int(x), t.masks[r]&tri[k+r], &t.dots[r], t.an[r])

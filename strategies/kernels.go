@@ -276,9 +276,9 @@ type tile struct {
 	rthr    [tileRows]float64  // 160
 	masks   [tileRows]uint64   // 208
 	dots    [tileRows][tileCols]float32
-	// c0, c1: with one row, the AVX-512 kernel computes only the dots of
-	// columns 16·c0 .. 16·c1-1 (0, 0 means all); the others and their
-	// mask bits are then meaningless, for the caller to mask off.
+	// c0, c1: the AVX-512 kernel may compute only the dots of columns
+	// 16·c0 .. 16·c1-1 (0, 0 means all); the others and their mask bits
+	// are then meaningless, for the caller to mask off.
 	c0, c1 int // 1792, 1800
 }
 

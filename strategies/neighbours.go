@@ -74,28 +74,31 @@ type NeighbourOptions struct {
 	// 1, at most rows/16).
 	Lists int
 	// Probe is the number of lists searched for the rows of each list
-	// (the list itself and the nearest others); 0 means defaultProbe.
+	// (the list itself and those with the nearest centroids). 0 tunes it:
+	// the smallest of 4, 6, 8, 12, 16, 24, ... whose recall on a sample of
+	// rows (searched exactly too) reaches TargetRecall.
 	Probe int
+	// TargetRecall is the recall the tuning aims at; 0 means 0.98.
+	TargetRecall float64
 	// TrainRows is the k-means sample size; 0 means 64 per list.
 	TrainRows int
 	// Iterations of k-means; 0 means 10.
 	Iterations int
-	// RecallQueries is the number of sampled rows whose neighbours are
-	// also found exactly to measure recall; 0 means 1000, negative none.
+	// RecallQueries is the number of sampled rows (other than the
+	// tuning sample) whose neighbours are also found exactly to measure
+	// the recall reported; 0 means 1000, negative none.
 	RecallQueries int
-	// Seed seeds the sample, the k-means start and the recall queries.
+	// Seed seeds the samples and the k-means start.
 	Seed uint64
 	// Workers bounds the goroutines; 0 means all cores. Results never
 	// depend on it.
 	Workers int
-	// Progress, when set, is called as the search advances with the work
-	// done and the total (in pairs of vectors measured, estimated up
-	// front); calls are serialised and done never decreases.
+	// Progress, when set, is called as the search advances with the
+	// number of vector pairs measured and the estimated total (revised
+	// once, when the probe has been tuned); calls are serialised, done
+	// never decreases and the last call has done == total.
 	Progress func(done, total int)
 }
-
-// defaultProbe is the number of lists probed per list unless set.
-const defaultProbe = 16
 
 // NeighbourSearch says how neighbours were found, for the caller's
 // record.
@@ -103,11 +106,13 @@ type NeighbourSearch struct {
 	Approximate bool
 	K           int // neighbours per row
 	Rows        int
-	// The IVF parameters (approximate only).
+	// The IVF parameters (approximate only). TargetRecall is set when
+	// Probe was tuned to reach it.
 	Lists, Probe, TrainRows, Iterations int
+	TargetRecall                        float64
 	// Recall is the measured share of approximate neighbours no farther
-	// than the exact K-th (1 for exact search), over RecallQueries rows;
-	// NaN when not measured.
+	// than the exact K-th (1 for exact search), over RecallQueries rows
+	// not used for tuning; NaN when not measured.
 	Recall        float64
 	RecallQueries int
 }
@@ -116,17 +121,21 @@ func (s NeighbourSearch) String() string {
 	if !s.Approximate {
 		return fmt.Sprintf("exact %d nearest neighbours of %d rows", s.K, s.Rows)
 	}
+	probe := fmt.Sprintf("probe %d", s.Probe)
+	if s.TargetRecall > 0 {
+		probe = fmt.Sprintf("probe %d tuned for recall %.2f", s.Probe, s.TargetRecall)
+	}
 	r := "recall not measured"
 	if !math.IsNaN(s.Recall) {
 		r = fmt.Sprintf("measured recall@%d %.4f on %d queries", s.K, s.Recall, s.RecallQueries)
 	}
-	return fmt.Sprintf("approximate %d nearest neighbours of %d rows (IVF: %d lists, probe %d, k-means on %d rows, %d iterations), %s",
-		s.K, s.Rows, s.Lists, s.Probe, s.TrainRows, s.Iterations, r)
+	return fmt.Sprintf("approximate %d nearest neighbours of %d rows (IVF: %d lists, %s, k-means on %d rows, %d iterations), %s",
+		s.K, s.Rows, s.Lists, probe, s.TrainRows, s.Iterations, r)
 }
 
 // exactRate is the pairs·dimension a core measures per second in an exact
-// search with the tile kernel of each set (about 60% of AVX-512's peak on
-// a 2.6 GHz core, measured by BenchmarkNeighbours), for NeighboursAuto.
+// search with the tile kernel of each set (about half of the kernel's
+// peak, which the per-pair work around it costs), for NeighboursAuto.
 func exactRate() float64 {
 	switch kern.name {
 	case "avx512":
@@ -137,23 +146,17 @@ func exactRate() float64 {
 	return 1e9
 }
 
-// progress serialises a search's progress reports over phases whose
-// shares of the total are fixed up front.
+// progress serialises a search's progress reports, in pairs measured.
 type progress struct {
-	mu    sync.Mutex
-	fn    func(done, total int)
-	total int
-	base  int // work of the finished phases
-	phase int // this phase's share
-	of    int // this phase's own units
-	at    int // of which done
-	shown int
+	mu          sync.Mutex
+	fn          func(done, total int)
+	done, total int
+	shown       int
 }
 
-func (p *progress) start(share, units int) {
+func (p *progress) setTotal(t int) {
 	p.mu.Lock()
-	p.base += p.phase
-	p.phase, p.of, p.at = share, max(units, 1), 0
+	p.total = max(t, p.done)
 	p.mu.Unlock()
 }
 
@@ -163,11 +166,23 @@ func (p *progress) add(units int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.at += units
-	done := p.base + int(float64(p.phase)*min(1, float64(p.at)/float64(p.of)))
-	if done > p.shown {
-		p.shown = done
-		p.fn(min(done, p.total), p.total)
+	p.done += units
+	if d := min(p.done, p.total); d > p.shown {
+		p.shown = d
+		p.fn(d, p.total)
+	}
+}
+
+// finish reports done == total.
+func (p *progress) finish() {
+	if p.fn == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shown < p.total || p.total == 0 {
+		p.shown = p.total
+		p.fn(p.total, p.total)
 	}
 }
 
@@ -197,17 +212,30 @@ func neighbours(ctx context.Context, v *Vectors, k int, opt NeighbourOptions) ([
 		}
 	}
 	if !approx {
-		prog.total = n * n
-		prog.start(n*n, n*n)
+		prog.setTotal(n * n)
 		all := iota32(n)
-		err := exactSearch(ctx, v, norms, all, k, workers, prog, func(i int, nb []nbCand) { store(all[i], nb) })
-		return out, info, err
+		if err := exactSearch(ctx, v, norms, all, k, workers, prog, func(i int, nb []nbCand) { store(all[i], nb) }); err != nil {
+			return nil, info, err
+		}
+		prog.finish()
+		return out, info, nil
 	}
-	idx, err := buildIVF(ctx, v, norms, opt, prog, &info)
+	x, err := buildIVF(ctx, v, norms, opt, prog, &info)
 	if err != nil {
 		return nil, info, err
 	}
-	short, err := idx.search(ctx, k, workers, prog, store)
+	samples := x.samples(opt, &info)
+	if opt.Probe <= 0 {
+		info.TargetRecall = opt.TargetRecall
+		if info.TargetRecall <= 0 {
+			info.TargetRecall = 0.98
+		}
+		if info.Probe, err = x.tune(ctx, samples.tune, k, info.TargetRecall, workers, prog); err != nil {
+			return nil, info, err
+		}
+	}
+	prog.setTotal(prog.done + x.searchWork(x.lists, info.Probe) + len(samples.recall)*n)
+	short, err := x.search(ctx, x.lists, info.Probe, k, workers, prog, store)
 	if err != nil {
 		return nil, info, err
 	}
@@ -215,9 +243,16 @@ func neighbours(ctx context.Context, v *Vectors, k int, opt NeighbourOptions) ([
 	if err := exactSearch(ctx, v, norms, short, k, workers, nil, func(i int, nb []nbCand) { store(short[i], nb) }); err != nil {
 		return nil, info, err
 	}
-	if err := measureRecall(ctx, v, norms, out, k, opt, workers, prog, &info); err != nil {
-		return nil, info, err
+	switch {
+	case info.Probe == len(x.lists):
+		info.Recall = 1 // every list searched: exact
+	case len(samples.recall) > 0:
+		if info.Recall, err = x.recall(ctx, samples.recall, k, workers, prog, func(q int32) []float64 { return out[int(q)*k : int(q+1)*k] }); err != nil {
+			return nil, info, err
+		}
+		info.RecallQueries = len(samples.recall)
 	}
+	prog.finish()
 	return out, info, nil
 }
 
@@ -265,12 +300,12 @@ func exactSearch(ctx context.Context, v *Vectors, norms []float64, queries []int
 type ivf struct {
 	v      *Vectors
 	norms  []float64
+	list   []int32   // each row's list
 	lists  [][]int32 // per list its rows, ascending
-	probes [][]int32 // per list the lists its rows are searched in
-	share  int       // the search's share of the progress total
+	probes [][]int32 // per list every list, nearest centroid first (itself)
 }
 
-// buildIVF trains the centroids, assigns every row and chooses each list's
+// buildIVF trains the centroids, assigns every row and orders each list's
 // probes.
 func buildIVF(ctx context.Context, v *Vectors, norms []float64, opt NeighbourOptions, prog *progress, info *NeighbourSearch) (*ivf, error) {
 	n, dim := v.Rows(), v.Dim
@@ -280,11 +315,6 @@ func buildIVF(ctx context.Context, v *Vectors, norms []float64, opt NeighbourOpt
 		nl = max(1, min(int(math.Round(2*math.Sqrt(float64(n)))), n/16))
 	}
 	nl = min(nl, n)
-	probe := opt.Probe
-	if probe <= 0 {
-		probe = defaultProbe
-	}
-	probe = min(probe, nl)
 	train := opt.TrainRows
 	if train <= 0 {
 		train = 64 * nl
@@ -294,23 +324,17 @@ func buildIVF(ctx context.Context, v *Vectors, norms []float64, opt NeighbourOpt
 	if iters <= 0 {
 		iters = 10
 	}
-	rq := opt.RecallQueries
-	if rq == 0 {
-		rq = 1000
-	}
-	rq = min(max(rq, 0), n)
-	*info = NeighbourSearch{Approximate: true, K: info.K, Rows: n, Lists: nl, Probe: probe, TrainRows: train, Iterations: iters, Recall: math.NaN()}
-	// Phase shares of the progress total, in pairs measured (the
-	// search's estimate assumes lists of equal size).
-	search := int(float64(n) * float64(probe) * float64(n) / float64(nl))
-	prog.total = iters*train*nl + n*nl + search + rq*n
+	*info = NeighbourSearch{Approximate: true, K: info.K, Rows: n, Lists: nl, Probe: min(opt.Probe, nl),
+		TrainRows: train, Iterations: iters, Recall: math.NaN()}
+	// A first estimate of the total: the search at an assumed probe 16.
+	guess := min(16, nl)
+	prog.setTotal(iters*train*nl + n*nl + nl*nl + tuneLists*tuneRows*n + int(float64(n)*float64(guess)*float64(n)/float64(nl)) + 1000*n)
 	r := rand.New(rand.NewPCG(opt.Seed, 0x697666))
 	sample := make([]int32, train)
 	for i, x := range r.Perm(n)[:train] {
 		sample[i] = int32(x)
 	}
 	slices.Sort(sample)
-	prog.start(iters*train*nl, iters*train)
 	cent, err := kmeans(ctx, v, norms, sample, nl, iters, workers, r, prog)
 	if err != nil {
 		return nil, err
@@ -320,52 +344,109 @@ func buildIVF(ctx context.Context, v *Vectors, norms []float64, opt NeighbourOpt
 	tp := newTargetPanels(cv, iota32(nl), cn)
 	stop := func() bool { return ctx.Err() != nil }
 	// Every row's list.
-	prog.start(n*nl, n)
-	list := make([]int32, n)
-	tp.nearestRows(v, iota32(n), norms, 1, false, workers, stop, prog.add, func(i int, nb []nbCand) { list[i] = nb[0].idx })
+	x := &ivf{v: v, norms: norms, list: make([]int32, n), lists: make([][]int32, nl), probes: make([][]int32, nl)}
+	tp.nearestRows(v, iota32(n), norms, 1, false, workers, stop, func(q int) { prog.add(q * nl) },
+		func(i int, nb []nbCand) { x.list[i] = nb[0].idx })
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	idx := &ivf{v: v, norms: norms, lists: make([][]int32, nl), probes: make([][]int32, nl), share: search}
 	count := make([]int, nl)
-	for _, l := range list {
+	for _, l := range x.list {
 		count[l]++
 	}
-	for l := range idx.lists {
-		idx.lists[l] = make([]int32, 0, count[l])
+	for l := range x.lists {
+		x.lists[l] = make([]int32, 0, count[l])
 	}
-	for x, l := range list {
-		idx.lists[l] = append(idx.lists[l], int32(x))
+	for r, l := range x.list {
+		x.lists[l] = append(x.lists[l], int32(r))
 	}
-	// Each list's probes: the nearest centroids to its own (itself first).
-	tp.nearestRows(cv, iota32(nl), cn, probe, false, workers, stop, func(int) {}, func(i int, nb []nbCand) {
+	// Each list's probe order: the centroids by distance from its own.
+	tp.nearestRows(cv, iota32(nl), cn, nl, false, workers, stop, func(q int) { prog.add(q * nl) }, func(i int, nb []nbCand) {
 		p := make([]int32, len(nb))
 		for j, c := range nb {
 			p[j] = c.idx
 		}
-		idx.probes[i] = p
+		x.probes[i] = p
 	})
-	return idx, ctx.Err()
+	return x, ctx.Err()
 }
 
-// search finds each row's k nearest among the rows of its list's probes;
-// it returns the rows that found fewer than k.
-func (x *ivf) search(ctx context.Context, k, workers int, prog *progress, store func(q int32, nb []nbCand)) ([]int32, error) {
-	work := 0
-	for l, rows := range x.lists {
-		for _, p := range x.probes[l] {
-			work += len(rows) * len(x.lists[p])
+// samples are the two disjoint seeded samples of rows an approximate
+// search is checked on. The probe is tuned on up to tuneRows rows of each
+// of tuneLists lists (in a seeded order), which a search runs nearly as
+// efficiently as the full one (a list's rows fill tile panels); recall is
+// measured on rows drawn from the other lists.
+type samples struct{ tune, recall []int32 }
+
+const (
+	tuneLists = 32
+	tuneRows  = 64
+)
+
+func (x *ivf) samples(opt NeighbourOptions, info *NeighbourSearch) samples {
+	n := x.v.Rows()
+	r := rand.New(rand.NewPCG(opt.Seed, 0x73616d70))
+	var s samples
+	tuned := make([]bool, len(x.lists))
+	if opt.Probe <= 0 {
+		for _, l := range r.Perm(len(x.lists))[:min(tuneLists, len(x.lists)/2)] {
+			rows := x.lists[l]
+			for _, i := range r.Perm(len(rows))[:min(tuneRows, len(rows))] {
+				s.tune = append(s.tune, rows[i])
+			}
+			tuned[l] = true
 		}
 	}
-	prog.start(x.share, work)
-	// Tasks are blocks of a list's rows, largest lists first so that the
-	// last tasks are short.
+	nr := opt.RecallQueries
+	if nr == 0 {
+		nr = 1000
+	}
+	for _, q := range r.Perm(n) {
+		if len(s.recall) >= nr {
+			break
+		}
+		if !tuned[x.list[q]] {
+			s.recall = append(s.recall, int32(q))
+		}
+	}
+	slices.Sort(s.tune)
+	slices.Sort(s.recall)
+	return s
+}
+
+// byList groups rows by their list.
+func (x *ivf) byList(rows []int32) [][]int32 {
+	out := make([][]int32, len(x.lists))
+	for _, r := range rows {
+		l := x.list[r]
+		out[l] = append(out[l], r)
+	}
+	return out
+}
+
+// searchWork is the number of pairs a search with probe measures.
+func (x *ivf) searchWork(queries [][]int32, probe int) int {
+	work := 0
+	for l, qs := range queries {
+		for _, p := range x.probes[l][:probe] {
+			work += len(qs) * len(x.lists[p])
+		}
+	}
+	return work
+}
+
+// search finds the k nearest of each query (queries[l] are rows of list
+// l) among the rows of its list's first probe probes; it returns the
+// queries that found fewer than k.
+func (x *ivf) search(ctx context.Context, queries [][]int32, probe, k, workers int, prog *progress, store func(q int32, nb []nbCand)) ([]int32, error) {
+	// Tasks are blocks of a list's queries, largest lists first so that
+	// the last tasks are short.
 	type task struct{ l, lo, hi int }
 	qb := exactBlocks(x.v.Dim) * tileCols
 	var tasks []task
-	for l, rows := range x.lists {
-		for lo := 0; lo < len(rows); lo += qb {
-			tasks = append(tasks, task{l, lo, min(lo+qb, len(rows))})
+	for l, qs := range queries {
+		for lo := 0; lo < len(qs); lo += qb {
+			tasks = append(tasks, task{l, lo, min(lo+qb, len(qs))})
 		}
 	}
 	slices.SortStableFunc(tasks, func(a, b task) int { return len(x.lists[b.l]) - len(x.lists[a.l]) })
@@ -373,9 +454,9 @@ func (x *ivf) search(ctx context.Context, k, workers int, prog *progress, store 
 	var short []int32
 	err := parallelCtx(ctx, workers, len(tasks), func(t int) {
 		tk := tasks[t]
-		qs := x.lists[tk.l][tk.lo:tk.hi]
+		qs := queries[tk.l][tk.lo:tk.hi]
 		b := newQueryBlock(x.v, qs, x.norms, k, true)
-		for _, p := range x.probes[tk.l] {
+		for _, p := range x.probes[tk.l][:probe] {
 			if ctx.Err() != nil {
 				return
 			}
@@ -397,43 +478,75 @@ func (x *ivf) search(ctx context.Context, k, workers int, prog *progress, store 
 	return short, err
 }
 
-// measureRecall searches a seeded sample of rows exactly and compares.
-func measureRecall(ctx context.Context, v *Vectors, norms []float64, out []float64, k int, opt NeighbourOptions, workers int, prog *progress, info *NeighbourSearch) error {
-	n := v.Rows()
-	rq := opt.RecallQueries
-	if rq == 0 {
-		rq = 1000
-	}
-	rq = min(max(rq, 0), n)
-	if rq == 0 {
-		return nil
-	}
-	r := rand.New(rand.NewPCG(opt.Seed, 0x726563616c6c))
-	qs := make([]int32, rq)
-	for i, x := range r.Perm(n)[:rq] {
-		qs[i] = int32(x)
-	}
-	slices.Sort(qs)
-	prog.start(rq*n, rq*n)
-	found := make([]int, rq)
-	err := exactSearch(ctx, v, norms, qs, k, workers, prog, func(i int, nb []nbCand) {
-		kth := math.Sqrt(nb[len(nb)-1].hi)
-		for _, d := range out[int(qs[i])*k : int(qs[i]+1)*k] {
-			if d <= kth {
-				found[i]++
+// exactKth returns each query's exact k-th nearest distance.
+func (x *ivf) exactKth(ctx context.Context, qs []int32, k, workers int, prog *progress) ([]float64, error) {
+	kth := make([]float64, len(qs))
+	err := exactSearch(ctx, x.v, x.norms, qs, k, workers, prog, func(i int, nb []nbCand) { kth[i] = math.Sqrt(nb[len(nb)-1].hi) })
+	return kth, err
+}
+
+// recallOf is the share of the found distances (k a query, in the
+// queries' order) no farther than each query's exact k-th.
+func recallOf(found func(i int) []float64, kth []float64, k int) float64 {
+	hit := 0
+	for i, t := range kth {
+		for _, d := range found(i) {
+			if d <= t {
+				hit++
 			}
 		}
-	})
+	}
+	return float64(hit) / float64(len(kth)*k)
+}
+
+// tune returns the smallest probe of the ladder 4, 6, 8, 12, 16, 24, ...
+// whose search finds, for the sample qs (whole lists), at least target of
+// the exact neighbours; all lists (an exhaustive search) if none does.
+func (x *ivf) tune(ctx context.Context, qs []int32, k int, target float64, workers int, prog *progress) (int, error) {
+	nl := len(x.lists)
+	if len(qs) == 0 {
+		return nl, nil
+	}
+	kth, err := x.exactKth(ctx, qs, k, workers, prog)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	total := 0
-	for _, f := range found {
-		total += f
+	pos := make(map[int32]int, len(qs))
+	for i, q := range qs {
+		pos[q] = i
 	}
-	info.Recall = float64(total) / float64(rq*k)
-	info.RecallQueries = rq
-	return nil
+	got := make([]float64, len(qs)*k)
+	for p := 4; ; {
+		p = min(p, nl)
+		for i := range got {
+			got[i] = math.Inf(1)
+		}
+		if _, err := x.search(ctx, x.byList(qs), p, k, workers, nil, func(q int32, nb []nbCand) {
+			for j, c := range nb {
+				got[pos[q]*k+j] = math.Sqrt(c.hi)
+			}
+		}); err != nil {
+			return 0, err
+		}
+		if p == nl || recallOf(func(i int) []float64 { return got[i*k : (i+1)*k] }, kth, k) >= target {
+			return p, nil
+		}
+		if p&(p-1) == 0 {
+			p = p * 3 / 2
+		} else {
+			p = p * 4 / 3
+		}
+	}
+}
+
+// recall measures the search's result (found returns a query's k
+// distances) against exact search on the sample qs.
+func (x *ivf) recall(ctx context.Context, qs []int32, k, workers int, prog *progress, found func(q int32) []float64) (float64, error) {
+	kth, err := x.exactKth(ctx, qs, k, workers, prog)
+	if err != nil {
+		return 0, err
+	}
+	return recallOf(func(i int) []float64 { return found(qs[i]) }, kth, k), nil
 }
 
 // kmeans clusters the sample rows of v into k centroids with Lloyd's
@@ -451,7 +564,7 @@ func kmeans(ctx context.Context, v *Vectors, norms []float64, sample []int32, k,
 	for range iters {
 		cv := &Vectors{Dim: dim, F32: cent}
 		tp := newTargetPanels(cv, iota32(k), norms32(cv, workers))
-		tp.nearestRows(v, sample, norms, 1, false, workers, stop, prog.add, func(i int, nb []nbCand) { assign[i] = nb[0].idx })
+		tp.nearestRows(v, sample, norms, 1, false, workers, stop, func(q int) { prog.add(q * k) }, func(i int, nb []nbCand) { assign[i] = nb[0].idx })
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

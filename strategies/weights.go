@@ -131,6 +131,12 @@ func TypicalityWeights(ctx context.Context, v Vectors, rows int, opt NeighbourOp
 	if err != nil {
 		return nil, info, fmt.Errorf("typicality: %w", err)
 	}
+	return typicality(dist, rows, k), info, nil
+}
+
+// typicality turns rows·k neighbour distances into spec §6's objectives.
+func typicality(dist []float64, rows, k int) []float64 {
+	out := make([]float64, rows)
 	// σ: summed per row, then over rows in order, so it is deterministic.
 	sigma := 0.0
 	for i := 0; i < rows; i++ {
@@ -152,5 +158,28 @@ func TypicalityWeights(ctx context.Context, v Vectors, rows int, opt NeighbourOp
 		}
 		out[i] = s / float64(k)
 	}
-	return out, info, nil
+	return out
+}
+
+// NeighbourDistances returns, for each of the first rows rows of v, the
+// distances to its k nearest other rows in ascending order (k per row,
+// row after row), found as opt says: the search TypicalityWeights runs,
+// for callers that need the neighbours themselves (and to measure an
+// approximate search against the exact one).
+func NeighbourDistances(ctx context.Context, v Vectors, rows, k int, opt NeighbourOptions) ([]float64, NeighbourSearch, error) {
+	if err := v.checkShape(); err != nil {
+		return nil, NeighbourSearch{}, fmt.Errorf("neighbours: %w", err)
+	}
+	if v.Rows() < rows || k < 1 || k >= rows {
+		return nil, NeighbourSearch{}, fmt.Errorf("neighbours: %d nearest of %d rows (of %d vectors)", k, rows, v.Rows())
+	}
+	v = v.Slice(0, rows)
+	if err := v.validate("neighbours"); err != nil {
+		return nil, NeighbourSearch{}, err
+	}
+	d, info, err := neighbours(ctx, &v, k, opt)
+	if err != nil {
+		return nil, info, fmt.Errorf("neighbours: %w", err)
+	}
+	return d, info, nil
 }

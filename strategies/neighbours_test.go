@@ -1,0 +1,203 @@
+package strategies
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// refNeighbours is the k nearest distances of every row, by sorting all.
+func refNeighbours(v []float32, dim, n, k int) []float64 {
+	out := make([]float64, 0, n*k)
+	for i := 0; i < n; i++ {
+		var d []float64
+		for j := 0; j < n; j++ {
+			if j != i {
+				d = append(d, math.Sqrt(refSqDist(v[i*dim:(i+1)*dim], v[j*dim:(j+1)*dim])))
+			}
+		}
+		slices.Sort(d)
+		out = append(out, d[:k]...)
+	}
+	return out
+}
+
+// TestNeighboursExact compares the exact search with sorting every
+// distance, on odd dimensions and with duplicates, and requires every
+// kernel set and worker count to return the same bits.
+func TestNeighboursExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	for _, tc := range []struct{ n, dim, k int }{{2, 1, 1}, {7, 3, 6}, {70, 5, 20}, {300, 17, 20}, {513, 64, 20}, {400, 130, 3}} {
+		v := make([]float32, tc.n*tc.dim)
+		for i := 0; i < tc.n; i++ {
+			if i > 0 && r.IntN(8) == 0 {
+				j := r.IntN(i)
+				copy(v[i*tc.dim:(i+1)*tc.dim], v[j*tc.dim:(j+1)*tc.dim])
+				continue
+			}
+			for k := 0; k < tc.dim; k++ {
+				v[i*tc.dim+k] = float32(r.IntN(5)) + float32(r.NormFloat64()*0.01)
+			}
+		}
+		want := refNeighbours(v, tc.dim, tc.n, tc.k)
+		var first []float64
+		for _, ks := range kernelSets() {
+			withKernels(ks, func() {
+				for _, w := range []int{1, 3} {
+					got, info, err := NeighbourDistances(context.Background(), vec32(v, tc.dim), tc.n, tc.k, NeighbourOptions{Workers: w})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if info.Approximate || info.Recall != 1 || info.K != tc.k {
+						t.Fatalf("small search: %+v", info)
+					}
+					for i := range want {
+						if math.Abs(got[i]-want[i]) > 1e-12*max(1, want[i]) {
+							t.Fatalf("%s n=%d dim=%d: distance %d is %v, want %v", ks.name, tc.n, tc.dim, i, got[i], want[i])
+						}
+					}
+					if first == nil {
+						first = got
+					} else if !slices.Equal(got, first) {
+						t.Fatalf("%s workers %d: exact neighbours differ in their bits", ks.name, w)
+					}
+				}
+			})
+		}
+	}
+}
+
+// clusteredSeparated returns n points around c well separated centers.
+func clusteredSeparated(r *rand.Rand, n, dim, c int) []float32 {
+	centers := randVec(r, c*dim, 4)
+	v := make([]float32, n*dim)
+	for i := 0; i < n; i++ {
+		k := r.IntN(c)
+		for j := 0; j < dim; j++ {
+			v[i*dim+j] = centers[k*dim+j] + float32(r.NormFloat64())
+		}
+	}
+	return v
+}
+
+// TestNeighboursApproximate checks the IVF search: the same bits on any
+// number of workers and every kernel set, never nearer than the exact
+// neighbours, a reported recall close to the recall over every row, one
+// list equal to exact search, progress that only grows and ends at its
+// total, and cancellation.
+func TestNeighboursApproximate(t *testing.T) {
+	const n, dim, k = 6000, 24, 20
+	r := rand.New(rand.NewPCG(53, 54))
+	v := vec32(clusteredSeparated(r, n, dim, 40), dim)
+	exact, _, err := NeighbourDistances(context.Background(), v, n, k, NeighbourOptions{Mode: NeighboursExact})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last, total int
+	calls := 0
+	opt := NeighbourOptions{Mode: NeighboursApproximate, Lists: 120, Probe: 2, RecallQueries: 500, Seed: 3,
+		Progress: func(done, tot int) {
+			if done < last || done > tot {
+				t.Errorf("progress %d of %d after %d", done, tot, last)
+			}
+			last, total = done, tot
+			calls++
+		}}
+	approx, info, err := NeighbourDistances(context.Background(), v, n, k, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls < 3 || last != total {
+		t.Errorf("progress: %d calls, last %d of %d", calls, last, total)
+	}
+	if !info.Approximate || info.Lists != 120 || info.Probe != 2 || info.RecallQueries != 500 || !strings.Contains(info.String(), "approximate") {
+		t.Fatalf("search %+v (%s)", info, info)
+	}
+	found := 0
+	for i := 0; i < n; i++ {
+		kth := exact[i*k+k-1]
+		for j := 0; j < k; j++ {
+			if approx[i*k+j] < exact[i*k+j] {
+				t.Fatalf("row %d: approximate neighbour %d at %v, nearer than the exact %v", i, j, approx[i*k+j], exact[i*k+j])
+			}
+			if approx[i*k+j] <= kth {
+				found++
+			}
+		}
+	}
+	recall := float64(found) / float64(n*k)
+	t.Logf("%s; recall over all rows %.4f", info, recall)
+	if math.Abs(recall-info.Recall) > 0.03 || recall < 0.8 {
+		t.Errorf("recall over all rows %.4f, reported %.4f", recall, info.Recall)
+	}
+	opt.Progress = nil
+	for _, ks := range kernelSets() {
+		withKernels(ks, func() {
+			for _, w := range []int{1, 3} {
+				opt.Workers = w
+				again, _, err := NeighbourDistances(context.Background(), v, n, k, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(again, approx) {
+					t.Fatalf("%s workers %d: approximate neighbours differ", ks.name, w)
+				}
+			}
+		})
+	}
+	// Tuned: the recall over all rows reaches about the target.
+	tuned, info2, err := NeighbourDistances(context.Background(), v, n, k, NeighbourOptions{Mode: NeighboursApproximate, Lists: 120, TargetRecall: 0.95})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found = 0
+	for i := 0; i < n; i++ {
+		for _, d := range tuned[i*k : (i+1)*k] {
+			if d <= exact[i*k+k-1] {
+				found++
+			}
+		}
+	}
+	t.Logf("%s; recall over all rows %.4f", info2, float64(found)/float64(n*k))
+	if info2.TargetRecall != 0.95 || info2.Probe <= 2 || float64(found)/float64(n*k) < 0.93 || info2.Recall < 0.93 {
+		t.Errorf("tuned for 0.95: %+v, recall over all rows %.4f", info2, float64(found)/float64(n*k))
+	}
+	one, info1, err := NeighbourDistances(context.Background(), v, n, k, NeighbourOptions{Mode: NeighboursApproximate, Lists: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(one, exact) || info1.Recall != 1 {
+		t.Errorf("one list: not the exact neighbours (recall %v)", info1.Recall)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	opt.Progress = func(done, total int) {
+		if done > total/3 {
+			cancel()
+		}
+	}
+	if _, _, err := NeighbourDistances(ctx, v, n, k, opt); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled search: %v", err)
+	}
+}
+
+// TestNeighboursAuto: small problems are searched exactly, large ones
+// approximately (a tiny time limit forces it).
+func TestNeighboursAuto(t *testing.T) {
+	r := rand.New(rand.NewPCG(55, 56))
+	v := vec32(clusteredSeparated(r, 3000, 8, 10), 8)
+	_, info, err := TypicalityWeights(context.Background(), v, 3000, NeighbourOptions{})
+	if err != nil || info.Approximate {
+		t.Fatalf("auto on 3000 rows: %+v, %v", info, err)
+	}
+	_, info, err = TypicalityWeights(context.Background(), v, 3000, NeighbourOptions{ExactSeconds: 1e-6})
+	if err != nil || !info.Approximate || math.IsNaN(info.Recall) {
+		t.Fatalf("auto with a tiny limit: %+v, %v", info, err)
+	}
+	if _, _, err := NeighbourDistances(context.Background(), v, 3000, 3000, NeighbourOptions{}); err == nil {
+		t.Error("3000 nearest of 3000 rows: no error")
+	}
+}
