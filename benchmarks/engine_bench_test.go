@@ -29,6 +29,9 @@ import (
 //	WINNOW_BENCH_TYP_N        rows for typicality (default 5000)
 //	WINNOW_BENCH_TYP_D        dimension for typicality (default 128)
 //	WINNOW_BENCH_SEP          scale of the cluster centers (default 1)
+//	WINNOW_BENCH_F16          1: the vectors as float16 (Vectors.F16)
+//	WINNOW_BENCH_SKIP_SCAN    1: no straightforward scan (its picks are
+//	                          then not compared)
 //
 // Run one op each (the figures in the README):
 //
@@ -76,6 +79,23 @@ func engineSizesFromEnv() engineSizes {
 // overlap, larger values separate them. Chunks use their own seeded generators,
 // so the data do not depend on the number of goroutines.
 func engineMixture(n, dim int, seed uint64) ([]float32, []int) {
+	v := make([]float32, n*dim)
+	cls := mixture(n, dim, seed, func(i int, row []float32) { copy(v[i*dim:], row) })
+	return v, cls
+}
+
+// engineMixture16 is engineMixture rounded to float16 (nearest), made
+// without the float32 matrix (a float16 working set of 10M × 768 is
+// 15.4 GB; its float32 copy would not fit beside it).
+func engineMixture16(n, dim int, seed uint64) ([]uint16, []int) {
+	v := make([]uint16, n*dim)
+	cls := mixture(n, dim, seed, func(i int, row []float32) { strategies.EncodeFloat16(v[i*dim:(i+1)*dim], row) })
+	return v, cls
+}
+
+// mixture draws engineMixture's rows and passes each to emit (from
+// several goroutines, each row once).
+func mixture(n, dim int, seed uint64, emit func(i int, row []float32)) []int {
 	const rank = 12
 	k := max(10, n/500)
 	r := rand.New(rand.NewPCG(seed, 1))
@@ -97,7 +117,6 @@ func engineMixture(n, dim int, seed uint64) ([]float32, []int) {
 			basis[i] = float32(r.NormFloat64() * scale)
 		}
 	}
-	v := make([]float32, n*dim)
 	cls := make([]int, n)
 	const chunk = 4096
 	var next atomic.Int64
@@ -107,6 +126,7 @@ func engineMixture(n, dim int, seed uint64) ([]float32, []int) {
 		go func() {
 			defer wg.Done()
 			z := make([]float64, rank)
+			row := make([]float32, dim)
 			for {
 				c := int(next.Add(1) - 1)
 				if c*chunk >= n {
@@ -120,7 +140,6 @@ func engineMixture(n, dim int, seed uint64) ([]float32, []int) {
 					for q := range z {
 						z[q] = cr.NormFloat64()
 					}
-					row := v[i*dim : (i+1)*dim]
 					for d := range row {
 						x := float64(centers[j*dim+d]) + 0.05*cr.NormFloat64()
 						for q := range z {
@@ -128,12 +147,13 @@ func engineMixture(n, dim int, seed uint64) ([]float32, []int) {
 						}
 						row[d] = float32(x)
 					}
+					emit(i, row)
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	return v, cls
+	return cls
 }
 
 // peakHeap samples the live heap every few milliseconds until stopped and
@@ -222,33 +242,50 @@ func runEngine(b *testing.B, p strategies.Problem) *strategies.Result {
 
 func BenchmarkEngine(b *testing.B) {
 	sz := engineSizesFromEnv()
-	v, cls := engineMixture(sz.n, sz.dim, 1)
-	div, err := strategies.NewDiversity(strategies.Vectors{Dim: sz.dim, F32: v}, 1)
+	var vec strategies.Vectors
+	var cls []int
+	if os.Getenv("WINNOW_BENCH_F16") == "1" {
+		var h []uint16
+		h, cls = engineMixture16(sz.n, sz.dim, 1)
+		vec = strategies.Vectors{Dim: sz.dim, F16: h}
+	} else {
+		var v []float32
+		v, cls = engineMixture(sz.n, sz.dim, 1)
+		vec = strategies.Vectors{Dim: sz.dim, F32: v}
+	}
+	div, err := strategies.NewDiversity(vec, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
 	// Weights and a 10-class one-hot label correlated with the clusters
-	// for the combined run.
-	r := rand.New(rand.NewPCG(2, 2))
-	w := make([]float64, sz.n)
-	onehot := make([]float64, sz.n*10)
-	for i := range w {
-		w[i] = 0.5 + r.Float64()
-		onehot[i*10+cls[i]%10] = 1
-	}
-	wts, err := strategies.NewWeights(w, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	bal, err := strategies.NewBalance(onehot, 10, []float64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 1)
-	if err != nil {
-		b.Fatal(err)
+	// for the combined run, made when it runs (they take 96 bytes a
+	// candidate).
+	combined := func() []strategies.Strategy {
+		r := rand.New(rand.NewPCG(2, 2))
+		w := make([]float64, sz.n)
+		onehot := make([]float64, sz.n*10)
+		for i := range w {
+			w[i] = 0.5 + r.Float64()
+			onehot[i*10+cls[i]%10] = 1
+		}
+		wts, err := strategies.NewWeights(w, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bal, err := strategies.NewBalance(onehot, 10, []float64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return []strategies.Strategy{div, wts, bal}
 	}
 	problem := func(k int, s ...strategies.Strategy) strategies.Problem {
 		return strategies.Problem{Rows: sz.n, Candidates: sz.n, Picks: k, Strategies: s}
 	}
 	var scanPicks []int
 	b.Run("scan", func(b *testing.B) {
+		if os.Getenv("WINNOW_BENCH_SKIP_SCAN") == "1" {
+			b.Skip("WINNOW_BENCH_SKIP_SCAN")
+		}
 		p := problem(sz.scanPicks, div)
 		p.Straightforward = true
 		start := time.Now()
@@ -273,7 +310,7 @@ func BenchmarkEngine(b *testing.B) {
 			}
 		})
 		b.Run("combined/k="+strconv.Itoa(k), func(b *testing.B) {
-			runEngine(b, problem(k, div, wts, bal))
+			runEngine(b, problem(k, combined()...))
 		})
 	}
 }

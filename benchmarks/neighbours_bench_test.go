@@ -194,8 +194,12 @@ func overlap(a, b []float64, top int, outliers bool) float64 {
 	return float64(both) / float64(top)
 }
 
-// writeNpy writes v as a NumPy .npy file of float32 rows (version 1.0).
+// writeNpy writes v as a NumPy .npy file of float32 rows (version 1.0),
+// unless a file of its size is there already (the data sets are seeded).
 func writeNpy(path string, v strategies.Vectors) error {
+	if st, err := os.Stat(path); err == nil && st.Size() == 128+4*int64(v.Rows())*int64(v.Dim) {
+		return nil
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}

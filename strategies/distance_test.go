@@ -3,11 +3,7 @@ package strategies
 import (
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"strconv"
-	"syscall"
 	"testing"
-	"time"
 )
 
 func refSqDist(a, b []float32) float64 {
@@ -432,79 +428,5 @@ func TestFarEnough32(t *testing.T) {
 				t.Errorf("%s: settled %d of %d clear cases of moderate magnitude", ks.name, settled, moderate)
 			}
 		})
-	}
-}
-
-// benchTile reports one kernel set's tile GFLOP/s (two flops a multiply-add)
-// on panels in cache, the shape of a deferred pass.
-func benchTile(b *testing.B, ks *kernelSet, dim int) {
-	r := rand.New(rand.NewPCG(1, 2))
-	rows := make([][]float32, tileRows)
-	for i := range rows {
-		rows[i] = randVec(r, dim, 1)
-	}
-	panel := randVec(r, dim*tileCols, 1)
-	var bn, cthr [tileCols]float64
-	tl := tile{panel: &panel[0], dim: dim, nrows: tileRows, bn: &bn, cthr: &cthr, colmask: ^uint64(0)}
-	for i := range rows {
-		tl.rows[i] = &rows[i][0]
-	}
-	// GFLOP/s per second of this thread's CPU time as well as of wall
-	// time: the shared machine's other jobs take the CPU away at times.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	cpu0 := threadCPU()
-	for b.Loop() {
-		ks.runTile(&tl)
-	}
-	flops := 2 * float64(tileRows*tileCols*dim) * float64(b.N)
-	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	b.ReportMetric(flops/(threadCPU()-cpu0).Seconds()/1e9, "GFLOP/cpu-s")
-}
-
-// threadCPU is the calling thread's CPU time.
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(1, &ru); err != nil { // RUSAGE_THREAD
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func BenchmarkTile(b *testing.B) {
-	for _, ks := range kernelSets() {
-		for _, dim := range []int{128, 512, 768} {
-			b.Run(ks.name+"/dim="+strconv.Itoa(dim), func(b *testing.B) { benchTile(b, ks, dim) })
-		}
-	}
-}
-
-// BenchmarkKernels reports the distance kernels per set on 4096 rows of
-// 512 dimensions in cache-sized batches.
-func BenchmarkKernels(b *testing.B) {
-	const rows, dim = 512, 512
-	r := rand.New(rand.NewPCG(3, 4))
-	v := randVec(r, rows*dim, 1)
-	h := make([]uint16, len(v))
-	EncodeFloat16(h, v)
-	q := v[:dim]
-	for _, ks := range kernelSets() {
-		run := func(name string, f func(i int)) {
-			b.Run(ks.name+"/"+name, func(b *testing.B) {
-				b.SetBytes(int64(rows * dim * 4))
-				for b.Loop() {
-					for i := 0; i < rows; i++ {
-						f(i)
-					}
-				}
-			})
-		}
-		var sink float64
-		run("sqDist", func(i int) { sink += ks.sqDist(v[i*dim:(i+1)*dim], q) })
-		run("sqDist16", func(i int) { sink += ks.sqDist16(h[i*dim:(i+1)*dim], q) })
-		run("sqBlocks", func(i int) { s, _ := ks.sqBlocks(v[i*dim:(i+1)*dim], q, 0, math.Inf(1)); sink += s })
-		run("sqDist32", func(i int) { sink += float64(ks.sqDist32(v[i*dim:(i+1)*dim], q)) })
-		run("sqDist32h", func(i int) { sink += float64(ks.sqDist32h(h[i*dim:(i+1)*dim], q)) })
-		_ = sink
 	}
 }

@@ -184,7 +184,14 @@ func (s *divState) addCenterRow(g int, row int) {
 		return
 	}
 	n := len(s.cf)
-	s.cf = slices.Grow(s.cf, dim)[:n+dim]
+	if n+dim > cap(s.cf) {
+		// Double, but never past the budget: the last doubling of a
+		// plain append could take up to twice it.
+		c := make([]float32, n, min(max(2*cap(s.cf), 64*dim), budget/dim*dim))
+		copy(c, s.cf)
+		s.cf = c
+	}
+	s.cf = s.cf[:n+dim]
 	s.d.v.Row(row, s.cf[n:])
 }
 

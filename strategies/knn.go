@@ -29,11 +29,14 @@ type nbCand struct {
 	exact  bool
 }
 
-// topk collects one query's candidates.
+// topk collects one query's candidates. u is kept current with a max-heap
+// of the k smallest upper bounds, so that the kernel's threshold tightens
+// with every candidate and few targets pass it.
 type topk struct {
-	k int
-	u float64 // >= the k-th smallest d² over all targets seen (+Inf before k)
-	c []nbCand
+	k  int
+	u  float64   // >= the k-th smallest d² over all targets seen (+Inf before k)
+	c  []nbCand  // candidates with lo <= u (and some since ruled out)
+	hh []float64 // max-heap of the k smallest upper bounds seen
 }
 
 // topkCap is the number of candidates after which a topk compacts.
@@ -63,31 +66,44 @@ func (t *topk) add(lo, hi float64, idx int32, exact exactDist) {
 		return
 	}
 	t.c = append(t.c, nbCand{lo: lo, hi: hi, idx: idx})
+	t.bound(hi)
 	if len(t.c) >= topkCap(t.k) {
 		t.compact(exact)
 	}
 }
 
-// compact lowers u to the k-th smallest upper bound and drops the
-// candidates it rules out; if many survive (near-ties, duplicates) it
-// computes their exact distances and keeps only the k best.
-func (t *topk) compact(exact exactDist) {
-	if len(t.c) >= t.k {
-		his := make([]float64, len(t.c))
-		for i, c := range t.c {
-			his[i] = c.hi
+// bound offers an upper bound to the heap of the k smallest.
+func (t *topk) bound(hi float64) {
+	switch {
+	case len(t.hh) < t.k:
+		if t.hh == nil {
+			t.hh = make([]float64, 0, t.k)
 		}
-		slices.Sort(his)
-		t.u = min(t.u, his[t.k-1])
+		t.hh = append(t.hh, hi)
+		upF(t.hh, len(t.hh)-1)
+	case hi < t.hh[0]:
+		t.hh[0] = hi
+		downF(t.hh, 0)
+	default:
+		return
 	}
+	if len(t.hh) == t.k {
+		t.u = min(t.u, t.hh[0])
+	}
+}
+
+// compact drops the candidates u rules out; if many survive (near-ties,
+// duplicates) it computes their exact distances and keeps the k best.
+func (t *topk) compact(exact exactDist) {
 	t.c = slices.DeleteFunc(t.c, func(c nbCand) bool { return c.lo > t.u })
 	if len(t.c) <= topkCap(t.k)/2 {
 		return
 	}
 	t.resolve(exact)
 	t.c = t.c[:min(len(t.c), t.k)]
-	if len(t.c) == t.k {
-		t.u = min(t.u, t.c[t.k-1].hi)
+	t.hh = t.hh[:0]
+	for _, c := range t.c {
+		t.bound(c.hi)
 	}
 }
 
@@ -114,6 +130,34 @@ func (t *topk) final(exact exactDist) []nbCand {
 	t.c = slices.DeleteFunc(t.c, func(c nbCand) bool { return c.lo > t.u })
 	t.resolve(exact)
 	return t.c[:min(len(t.c), t.k)]
+}
+
+func upF(h []float64, i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !(h[i] > h[p]) {
+			return
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func downF(h []float64, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		if r := l + 1; r < len(h) && h[r] > h[l] {
+			l = r
+		}
+		if !(h[l] > h[i]) {
+			return
+		}
+		h[i], h[l] = h[l], h[i]
+		i = l
+	}
 }
 
 // bounds returns lo <= d² <= hi from a tile's float32 dot product and the
@@ -304,69 +348,120 @@ func newTargetPanels(v *Vectors, idx []int32, norms []float64) *targetPanels {
 // number of queries each finished.
 func (tp *targetPanels) nearestRows(qv *Vectors, idx []int32, qnorms []float64, k int, self bool, workers int,
 	stop func() bool, done func(int), res func(i int, nb []nbCand)) {
-	dim := qv.Dim
-	gamma, slack := tileNormGamma(dim), tileSlack(dim)
-	const ntiles = 16
-	const size = ntiles * tileRows // queries a task
+	const size = 16 * tileRows // queries a task
 	parallel(workerCount(workers), chunks(len(idx), size), func(task int) {
 		if stop() {
 			return
 		}
 		lo, hi := task*size, min((task+1)*size, len(idx))
-		qs := idx[lo:hi]
-		// The queries' rows as float32 (in place for float32 data).
-		q32 := make([][]float32, len(qs))
-		var buf []float32
-		if qv.F16 != nil {
-			buf = make([]float32, len(qs)*dim)
-		}
-		for i, x := range qs {
-			if qv.F16 != nil {
-				q32[i] = qv.Row(int(x), buf[i*dim:(i+1)*dim])
-			} else {
-				q32[i] = qv.F32[int(x)*dim : (int(x)+1)*dim]
-			}
-		}
-		cands := make([]nbCand, len(qs)*topkCap(k))
-		tops := make([]topk, len(qs))
-		for i := range tops {
-			tops[i] = newTopk(k, cands[i*topkCap(k):(i+1)*topkCap(k)])
-		}
-		var zero [tileCols]float64
-		t := &tile{dim: dim, gamma: gamma, slack: slack, cthr: &zero}
-		for p := range tp.panels {
-			nt := min(tileCols, len(tp.idx)-p*tileCols)
-			t.panel, t.bn, t.colmask = &tp.panels[p][0], &tp.tn[p], colMask(nt)
-			for q0 := 0; q0 < len(qs); q0 += tileRows {
-				q1 := min(q0+tileRows, len(qs))
-				t.nrows = q1 - q0
-				for r := 0; r < tileRows; r++ {
-					i := min(q0+r, q1-1)
-					t.rows[r] = &q32[i][0]
-					t.an[r] = qnorms[qs[i]]
-					t.rthr[r] = tops[i].thr()
-				}
-				kern.runTile(t)
-				for r := 0; r < q1-q0; r++ {
-					i := q0 + r
-					for m := t.masks[r]; m != 0; m &= m - 1 {
-						j := bits.TrailingZeros64(m)
-						target := tp.idx[p*tileCols+j]
-						if self && target == qs[i] {
-							continue
-						}
-						lo, hi := bounds(t.dots[r][j], t.an[r], tp.tn[p][j], gamma, slack)
-						tops[i].add(lo, hi, target, exactDist{tp.v, q32[i]})
-					}
-				}
-			}
-		}
-		for i := range qs {
-			res(lo+i, tops[i].final(exactDist{tp.v, q32[i]}))
+		qb := newRowQueries(qv, idx[lo:hi], qnorms, k, tp.v)
+		tp.scan(qb, self)
+		for i := range qb.idx {
+			res(lo+i, qb.results(i))
 		}
 		done(hi - lo)
 	})
 }
+
+// rowQueries are queries that run as tile rows (against target panels of
+// rows of tv), with their float32 rows, norms and candidates.
+type rowQueries struct {
+	v, tv *Vectors
+	idx   []int32
+	q32   [][]float32
+	qn    []float64
+	tops  []topk
+	t     tile
+	zeros [tileCols]float64
+}
+
+func newRowQueries(v *Vectors, idx []int32, norms []float64, k int, tv *Vectors) *rowQueries {
+	dim := v.Dim
+	q := &rowQueries{v: v, tv: tv, idx: idx, q32: make([][]float32, len(idx)), qn: make([]float64, len(idx)), tops: make([]topk, len(idx))}
+	var buf []float32
+	if v.F16 != nil {
+		buf = make([]float32, len(idx)*dim)
+	}
+	for i, x := range idx {
+		if v.F16 != nil {
+			q.q32[i] = v.Row(int(x), buf[i*dim:(i+1)*dim])
+		} else {
+			q.q32[i] = v.F32[int(x)*dim : (int(x)+1)*dim]
+		}
+		q.qn[i] = norms[x]
+	}
+	cands := make([]nbCand, len(idx)*topkCap(k))
+	for i := range q.tops {
+		q.tops[i] = newTopk(k, cands[i*topkCap(k):(i+1)*topkCap(k)])
+	}
+	q.t = tile{dim: dim, gamma: tileNormGamma(dim), slack: tileSlack(dim), cthr: &q.zeros}
+	return q
+}
+
+// with returns the same queries (sharing their rows and norms) with fresh
+// candidates for the k nearest rows of tv.
+func (q *rowQueries) with(k int, tv *Vectors) *rowQueries {
+	o := &rowQueries{v: q.v, tv: tv, idx: q.idx, q32: q.q32, qn: q.qn, tops: make([]topk, len(q.idx))}
+	cands := make([]nbCand, len(q.idx)*topkCap(k))
+	for i := range o.tops {
+		o.tops[i] = newTopk(k, cands[i*topkCap(k):(i+1)*topkCap(k)])
+	}
+	o.t = tile{dim: q.v.Dim, gamma: q.t.gamma, slack: q.t.slack, cthr: &o.zeros}
+	return o
+}
+
+// scanPanel measures the queries at positions sel (all when nil) against
+// one panel of targets (target rows tidx, norms tn). self skips a target
+// equal to the query.
+func (q *rowQueries) scanPanel(sel []int32, panel []float32, tn *[tileCols]float64, tidx []int32, self bool) {
+	t := &q.t
+	t.panel, t.bn, t.colmask = &panel[0], tn, colMask(len(tidx))
+	n := len(q.idx)
+	if sel != nil {
+		n = len(sel)
+	}
+	at := func(r int) int {
+		if sel != nil {
+			return int(sel[r])
+		}
+		return r
+	}
+	for r0 := 0; r0 < n; r0 += tileRows {
+		r1 := min(r0+tileRows, n)
+		t.nrows = r1 - r0
+		for r := 0; r < tileRows; r++ {
+			i := at(min(r0+r, r1-1))
+			t.rows[r] = &q.q32[i][0]
+			t.an[r] = q.qn[i]
+			t.rthr[r] = q.tops[i].thr()
+		}
+		kern.runTile(t)
+		for r := 0; r < r1-r0; r++ {
+			i := at(r0 + r)
+			for m := t.masks[r]; m != 0; m &= m - 1 {
+				j := bits.TrailingZeros64(m)
+				target := tidx[j]
+				if self && target == q.idx[i] {
+					continue
+				}
+				lo, hi := bounds(t.dots[r][j], t.an[r], tn[j], t.gamma, t.slack)
+				q.tops[i].add(lo, hi, target, exactDist{q.tv, q.q32[i]})
+			}
+		}
+	}
+}
+
+// scan measures every query against every panel.
+func (tp *targetPanels) scan(q *rowQueries, self bool) {
+	for p := range tp.panels {
+		tidx := tp.idx[p*tileCols : min((p+1)*tileCols, len(tp.idx))]
+		q.scanPanel(nil, tp.panels[p], &tp.tn[p], tidx, self)
+	}
+}
+
+// results returns query i's k nearest (exact distances of the targets'
+// Vectors).
+func (q *rowQueries) results(i int) []nbCand { return q.tops[i].final(exactDist{q.tv, q.q32[i]}) }
 
 // unsafeRow is the n float32 values at p.
 func unsafeRow(p *float32, n int) []float32 { return unsafe.Slice(p, n) }

@@ -15,12 +15,14 @@ import (
 // a million rows of 512 dimensions on two cores. Above about a minute of
 // that (NeighboursAuto) the search is approximate, with an inverted file
 // (IVF): k-means on a sample of the rows gives Lists centroids, every row
-// joins the list of its nearest centroid, and the rows of each list are
-// searched among the rows of the Probe lists whose centroids are nearest
-// to their own list's centroid. Probing per list rather than per row makes
-// the search a sequence of dense matrix products (a list's rows as tile
-// columns, each probed list's rows streaming through), which run near the
-// FMA units' peak; within the probed lists the k nearest are exact.
+// joins the list of its nearest centroid, and each row is searched among
+// the rows of the Probe lists whose centroids are nearest to the row
+// itself (as FAISS's IVF-Flat does). Lists are stored as tile panels and
+// searched by groups of lists with nearby centroids, whose rows probe
+// mostly the same lists: each probed list's panels are read once for all
+// the group's rows that probe it, so the search is a sequence of dense
+// matrix products on the tile kernel; within the probed lists the k
+// nearest are exact.
 //
 // An IVF index was chosen over a graph index (HNSW, NN-descent) because
 // its work is dense matrix products on the tile kernel, its result depends
@@ -70,11 +72,14 @@ type NeighbourOptions struct {
 	// ExactSeconds is the estimated exact search time above which
 	// NeighboursAuto goes approximate; 0 means 60.
 	ExactSeconds float64
-	// Lists is the number of IVF lists; 0 means about 2·√rows (at least
-	// 1, at most rows/16).
+	// Lists is the number of IVF lists, kept exactly when given. 0 means
+	// about 2·√rows (at least 1, at most rows/16) k-means lists, then
+	// those above twice the average size split by k-means on their own
+	// rows (up to three rounds), so the number searched, reported in
+	// NeighbourSearch.Lists, can be larger.
 	Lists int
-	// Probe is the number of lists searched for the rows of each list
-	// (the list itself and those with the nearest centroids). 0 tunes it:
+	// Probe is the number of lists searched for each row: those whose
+	// centroids are nearest to the row (its own first). 0 tunes it:
 	// the smallest of 4, 6, 8, 12, 16, 24, ... whose recall on a sample of
 	// rows (searched exactly too) reaches TargetRecall.
 	Probe int
@@ -298,11 +303,28 @@ func exactSearch(ctx context.Context, v *Vectors, norms []float64, queries []int
 
 // ivf is an inverted-file index over the rows of v.
 type ivf struct {
-	v      *Vectors
-	norms  []float64
-	list   []int32   // each row's list
-	lists  [][]int32 // per list its rows, ascending
-	probes [][]int32 // per list every list, nearest centroid first (itself)
+	v     *Vectors
+	norms []float64
+	list  []int32   // each row's list
+	lists [][]int32 // per list its rows, ascending
+	cent  *targetPanels
+	// panels holds each list's rows transposed into tile panels, so that
+	// a query's probed lists stream through the tile kernel as columns.
+	panels [][]listPanel
+	// groups are lists with nearby centroids, searched by one task: their
+	// rows probe mostly the same lists, so each probed list's panels,
+	// read from memory once per task, serve many of the task's rows.
+	groups [][]int32
+}
+
+// groupRows is about how many rows a search task's lists hold.
+const groupRows = 4096
+
+// listPanel is up to tileCols rows of a list as a tile panel.
+type listPanel struct {
+	panel []float32
+	norms [tileCols]float64
+	rows  []int32
 }
 
 // buildIVF trains the centroids, assigns every row and orders each list's
@@ -311,6 +333,7 @@ func buildIVF(ctx context.Context, v *Vectors, norms []float64, opt NeighbourOpt
 	n, dim := v.Rows(), v.Dim
 	workers := workerCount(opt.Workers)
 	nl := opt.Lists
+	balance := nl <= 0 // an explicit Lists is kept exactly (FAISS's nlist)
 	if nl <= 0 {
 		nl = max(1, min(int(math.Round(2*math.Sqrt(float64(n)))), n/16))
 	}
@@ -328,7 +351,7 @@ func buildIVF(ctx context.Context, v *Vectors, norms []float64, opt NeighbourOpt
 		TrainRows: train, Iterations: iters, Recall: math.NaN()}
 	// A first estimate of the total: the search at an assumed probe 16.
 	guess := min(16, nl)
-	prog.setTotal(iters*train*nl + n*nl + nl*nl + tuneLists*tuneRows*n + int(float64(n)*float64(guess)*float64(n)/float64(nl)) + 1000*n)
+	prog.setTotal(iters*train*nl + 2*n*nl + nl*nl + tuneLists*tuneRows*n + int(float64(n)*float64(guess)*float64(n)/float64(nl)) + 1000*n)
 	r := rand.New(rand.NewPCG(opt.Seed, 0x697666))
 	sample := make([]int32, train)
 	for i, x := range r.Perm(n)[:train] {
@@ -339,34 +362,119 @@ func buildIVF(ctx context.Context, v *Vectors, norms []float64, opt NeighbourOpt
 	if err != nil {
 		return nil, err
 	}
+	stop := func() bool { return ctx.Err() != nil }
+	// Every row's list: its nearest centroid.
+	list := make([]int32, n)
+	assign := func() ([][]int32, error) {
+		nl := len(cent) / dim
+		cv := &Vectors{Dim: dim, F32: cent}
+		tp := newTargetPanels(cv, iota32(nl), norms32(cv, workers))
+		tp.nearestRows(v, iota32(n), norms, 1, false, workers, stop, func(q int) { prog.add(q * nl) },
+			func(i int, nb []nbCand) { list[i] = nb[0].idx })
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		lists := make([][]int32, nl)
+		count := make([]int, nl)
+		for _, l := range list {
+			count[l]++
+		}
+		for l := range lists {
+			lists[l] = make([]int32, 0, count[l])
+		}
+		for r, l := range list {
+			lists[l] = append(lists[l], int32(r))
+		}
+		return lists, nil
+	}
+	lists, err := assign()
+	if err != nil {
+		return nil, err
+	}
+	// k-means on clustered data leaves some lists many times the average,
+	// and the rows near them probe them: the search's work grows with the
+	// sum of the squared list sizes. Lists above twice the average are
+	// split by k-means on their own rows, then every row is assigned again
+	// (up to three rounds).
+	// Only when the number of lists was left to the search: a caller who
+	// asked for Lists gets exactly that many.
+	avg := max(1, n/nl)
+	for round := 0; balance && round < 3; round++ {
+		split := false
+		for l, rows := range lists {
+			if len(rows) <= 2*avg {
+				continue
+			}
+			m := (len(rows) + avg - 1) / avg
+			sub := make([]int32, 0, min(len(rows), 64*m))
+			for _, i := range r.Perm(len(rows))[:min(len(rows), 64*m)] {
+				sub = append(sub, rows[i])
+			}
+			slices.Sort(sub)
+			c, err := kmeans(ctx, v, norms, sub, m, 6, workers, r, nil)
+			if err != nil {
+				return nil, err
+			}
+			copy(cent[l*dim:(l+1)*dim], c[:dim])
+			cent = append(cent, c[dim:]...)
+			split = true
+		}
+		if !split {
+			break
+		}
+		if lists, err = assign(); err != nil {
+			return nil, err
+		}
+	}
+	nl = len(lists)
+	info.Lists = nl
 	cv := &Vectors{Dim: dim, F32: cent}
 	cn := norms32(cv, workers)
 	tp := newTargetPanels(cv, iota32(nl), cn)
-	stop := func() bool { return ctx.Err() != nil }
-	// Every row's list.
-	x := &ivf{v: v, norms: norms, list: make([]int32, n), lists: make([][]int32, nl), probes: make([][]int32, nl)}
-	tp.nearestRows(v, iota32(n), norms, 1, false, workers, stop, func(q int) { prog.add(q * nl) },
-		func(i int, nb []nbCand) { x.list[i] = nb[0].idx })
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	count := make([]int, nl)
-	for _, l := range x.list {
-		count[l]++
-	}
-	for l := range x.lists {
-		x.lists[l] = make([]int32, 0, count[l])
-	}
-	for r, l := range x.list {
-		x.lists[l] = append(x.lists[l], int32(r))
-	}
-	// Each list's probe order: the centroids by distance from its own.
-	tp.nearestRows(cv, iota32(nl), cn, nl, false, workers, stop, func(q int) { prog.add(q * nl) }, func(i int, nb []nbCand) {
-		p := make([]int32, len(nb))
+	x := &ivf{v: v, norms: norms, list: list, lists: lists, cent: tp, panels: make([][]listPanel, nl)}
+	// Groups: each list not yet taken, with the nearest lists not yet
+	// taken, up to groupRows rows.
+	near := make([][]int32, nl)
+	tp.nearestRows(cv, iota32(nl), cn, min(nl, 32), false, workers, stop, func(int) {}, func(i int, nb []nbCand) {
+		near[i] = make([]int32, len(nb))
 		for j, c := range nb {
-			p[j] = c.idx
+			near[i][j] = c.idx
 		}
-		x.probes[i] = p
+	})
+	taken := make([]bool, nl)
+	for l := range nl {
+		if taken[l] {
+			continue
+		}
+		g, rows := []int32{int32(l)}, len(x.lists[l])
+		taken[l] = true
+		for _, m := range near[l] {
+			if rows >= groupRows {
+				break
+			}
+			if !taken[m] {
+				g, rows = append(g, m), rows+len(x.lists[m])
+				taken[m] = true
+			}
+		}
+		x.groups = append(x.groups, g)
+	}
+	parallel(workers, nl, func(l int) {
+		rows := x.lists[l]
+		ps := make([]listPanel, chunks(len(rows), tileCols))
+		cols := make([][]float32, 0, tileCols)
+		for p := range ps {
+			lp := &ps[p]
+			lp.rows = rows[p*tileCols : min((p+1)*tileCols, len(rows))]
+			cols = cols[:0]
+			for j, r := range lp.rows {
+				cols = append(cols, v.Row(int(r), nil))
+				lp.norms[j] = norms[r]
+			}
+			lp.panel = make([]float32, dim*tileCols)
+			transposeInto(lp.panel, cols, dim)
+		}
+		x.panels[l] = ps
 	})
 	return x, ctx.Err()
 }
@@ -424,47 +532,71 @@ func (x *ivf) byList(rows []int32) [][]int32 {
 	return out
 }
 
-// searchWork is the number of pairs a search with probe measures.
+// searchWork estimates the pairs a search with probe measures (lists of
+// average size).
 func (x *ivf) searchWork(queries [][]int32, probe int) int {
-	work := 0
-	for l, qs := range queries {
-		for _, p := range x.probes[l][:probe] {
-			work += len(qs) * len(x.lists[p])
-		}
+	nq := 0
+	for _, qs := range queries {
+		nq += len(qs)
 	}
-	return work
+	return int(float64(nq) * float64(probe) * float64(x.v.Rows()) / float64(len(x.lists)))
 }
 
 // search finds the k nearest of each query (queries[l] are rows of list
-// l) among the rows of its list's first probe probes; it returns the
-// queries that found fewer than k.
+// l) among the rows of the probe lists whose centroids are nearest to
+// the query; it returns the queries that found fewer than k. A task takes
+// the queries of a group of lists: their probes (exact nearest
+// centroids), then each probed list's panels against the task's queries
+// that probe it, so that a panel is read once for all of them.
 func (x *ivf) search(ctx context.Context, queries [][]int32, probe, k, workers int, prog *progress, store func(q int32, nb []nbCand)) ([]int32, error) {
-	// Tasks are blocks of a list's queries, largest lists first so that
-	// the last tasks are short.
-	type task struct{ l, lo, hi int }
-	qb := exactBlocks(x.v.Dim) * tileCols
-	var tasks []task
-	for l, qs := range queries {
-		for lo := 0; lo < len(qs); lo += qb {
-			tasks = append(tasks, task{l, lo, min(lo+qb, len(qs))})
+	// Tasks: the queries of each group (blocks of 2·groupRows at most),
+	// largest first so that the last tasks are short.
+	var tasks [][]int32
+	for _, g := range x.groups {
+		var qs []int32
+		for _, l := range g {
+			qs = append(qs, queries[l]...)
+		}
+		for lo := 0; lo < len(qs); lo += 2 * groupRows {
+			tasks = append(tasks, qs[lo:min(lo+2*groupRows, len(qs))])
 		}
 	}
-	slices.SortStableFunc(tasks, func(a, b task) int { return len(x.lists[b.l]) - len(x.lists[a.l]) })
+	slices.SortStableFunc(tasks, func(a, b []int32) int { return len(b) - len(a) })
 	var mu sync.Mutex
 	var short []int32
 	err := parallelCtx(ctx, workers, len(tasks), func(t int) {
-		tk := tasks[t]
-		qs := queries[tk.l][tk.lo:tk.hi]
-		b := newQueryBlock(x.v, qs, x.norms, k, true)
-		for _, p := range x.probes[tk.l][:probe] {
+		qs := tasks[t]
+		if len(qs) == 0 {
+			return
+		}
+		rq := newRowQueries(x.v, qs, x.norms, k, x.v)
+		// Each query's probes, then the queries of each probed list.
+		pq := rq.with(probe, x.cent.v)
+		x.cent.scan(pq, false)
+		byList := map[int32][]int32{}
+		for i := range qs {
+			for _, c := range pq.results(i) {
+				byList[c.idx] = append(byList[c.idx], int32(i))
+			}
+		}
+		probed := make([]int32, 0, len(byList))
+		for l := range byList {
+			probed = append(probed, l)
+		}
+		slices.Sort(probed)
+		for _, l := range probed {
 			if ctx.Err() != nil {
 				return
 			}
-			b.scan(x.lists[p], x.norms)
-			prog.add(len(qs) * len(x.lists[p]))
+			sel := byList[l]
+			for p := range x.panels[l] {
+				lp := &x.panels[l][p]
+				rq.scanPanel(sel, lp.panel, &lp.norms, lp.rows, true)
+			}
+			prog.add(len(sel) * len(x.lists[l]))
 		}
 		for i, q := range qs {
-			nb := b.results(i)
+			nb := rq.results(i)
 			if len(nb) < k {
 				mu.Lock()
 				short = append(short, q)

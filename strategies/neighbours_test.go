@@ -201,3 +201,55 @@ func TestNeighboursAuto(t *testing.T) {
 		t.Error("3000 nearest of 3000 rows: no error")
 	}
 }
+
+// TestIVFListBalance: lists left to the search are split when above twice
+// the average (their number grows and the largest shrinks); an explicit
+// Lists is kept.
+func TestIVFListBalance(t *testing.T) {
+	const n, dim = 6000, 8
+	r := rand.New(rand.NewPCG(57, 58))
+	// Skewed clusters: half the rows in one tight cluster.
+	v := make([]float32, n*dim)
+	for i := 0; i < n; i++ {
+		for j := 0; j < dim; j++ {
+			if i%2 == 0 {
+				v[i*dim+j] = float32(r.NormFloat64() * 0.1)
+			} else {
+				v[i*dim+j] = float32(r.NormFloat64() * 10)
+			}
+		}
+	}
+	vv := vec32(v, dim)
+	largest := func(x *ivf) int {
+		m := 0
+		for _, l := range x.lists {
+			m = max(m, len(l))
+		}
+		return m
+	}
+	base := int(math.Round(2 * math.Sqrt(n)))
+	var fixed, auto NeighbourSearch
+	xf, err := buildIVF(context.Background(), &vv, norms32(&vv, 1), NeighbourOptions{Lists: base}, &progress{}, &fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xa, err := buildIVF(context.Background(), &vv, norms32(&vv, 1), NeighbourOptions{}, &progress{}, &auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("explicit %d lists: largest %d rows; auto %d lists: largest %d rows", fixed.Lists, largest(xf), auto.Lists, largest(xa))
+	if fixed.Lists != base || len(xf.lists) != base {
+		t.Errorf("explicit Lists %d: searched %d (%d)", base, fixed.Lists, len(xf.lists))
+	}
+	if auto.Lists != len(xa.lists) || auto.Lists <= base || largest(xa) >= largest(xf) {
+		t.Errorf("auto lists: %d lists (reported %d), largest %d, not balanced beyond %d lists, largest %d",
+			len(xa.lists), auto.Lists, largest(xa), base, largest(xf))
+	}
+	total := 0
+	for _, l := range xa.lists {
+		total += len(l)
+	}
+	if total != n {
+		t.Errorf("auto lists hold %d rows, want %d", total, n)
+	}
+}
