@@ -5,7 +5,7 @@ package columnar
 // Open checks the annotations schema only (it can be large): sample_id
 // (UUID) and label (string) are required, and the optional well-known
 // columns must have their documented types. Sample ids are checked against
-// the samples table when AnnotationColumns reads them.
+// the samples table when AnnotationTable reads them.
 
 import (
 	"context"
@@ -92,15 +92,16 @@ func (d *Dataset) openAnnotations() error {
 // as the UUID type; nil when the dataset has no annotations table.
 func (d *Dataset) AnnotationSchema() *arrow.Schema { return d.annSchema }
 
-// AnnotationColumns reads the named columns of the annotations table in
+// AnnotationTable reads the named columns of the annotations table in
 // annotation order (nil names reads every column), with the dataset row
-// of each annotation's sample. Ids not in samples are an error naming the
+// of each annotation's sample: the query evaluator's view
+// (query.Source); Go callers read plain values with Annotations. Ids not in samples are an error naming the
 // table and the id; so is a type value other than classification,
 // object_detection or segmentation when the type column is read. The
 // caller should Release the table.
-func (d *Dataset) AnnotationColumns(ctx context.Context, names []string) (*Annotations, error) {
+func (d *Dataset) AnnotationTable(ctx context.Context, names []string) (sample []int32, tbl arrow.Table, err error) {
 	if d.annSchema == nil {
-		return nil, fmt.Errorf("read annotations: dataset %s has no annotations table", d.dir)
+		return nil, nil, fmt.Errorf("read annotations: dataset %s has no annotations table", d.dir)
 	}
 	if names == nil {
 		for _, f := range d.annSchema.Fields() {
@@ -109,25 +110,25 @@ func (d *Dataset) AnnotationColumns(ctx context.Context, names []string) (*Annot
 	}
 	for _, n := range names {
 		if len(d.annSchema.FieldIndices(n)) == 0 {
-			return nil, fmt.Errorf("read annotations: %s: unknown column %q (columns: %s)", d.annotations, n, fieldNames(d.annSchema))
+			return nil, nil, nameError(ErrUnknownColumn, n, schemaNames(d.annSchema), "read annotations: %s: unknown column %q (columns: %s)", d.annotations, n, fieldNames(d.annSchema))
 		}
 	}
 	read := slices.Clone(names)
 	if !slices.Contains(read, SampleIDColumn) {
 		read = append(read, SampleIDColumn)
 	}
-	tbl, err := ReadTable(ctx, d.annotations, read)
+	raw, err := ReadTable(ctx, d.annotations, read)
 	if err != nil {
-		return nil, fmt.Errorf("read annotations: %w", err)
+		return nil, nil, fmt.Errorf("read annotations: %w", err)
 	}
-	defer tbl.Release()
+	defer raw.Release()
 	ix, err := d.index(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read annotations: %w", err)
+		return nil, nil, fmt.Errorf("read annotations: %w", err)
 	}
-	sample := make([]int32, tbl.NumRows())
-	ids := make([]uuid.UUID, tbl.NumRows())
-	idCol := tbl.Column(slices.Index(read, SampleIDColumn))
+	sample = make([]int32, raw.NumRows())
+	ids := make([]uuid.UUID, raw.NumRows())
+	idCol := raw.Column(slices.Index(read, SampleIDColumn))
 	err = uuidsOf(d.annotations, SampleIDColumn, idCol.Data(), func(row int, id uuid.UUID) error {
 		r, ok := ix.find(id)
 		if !ok {
@@ -137,17 +138,17 @@ func (d *Dataset) AnnotationColumns(ctx context.Context, names []string) (*Annot
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read annotations: %w", err)
+		return nil, nil, fmt.Errorf("read annotations: %w", err)
 	}
 	if i := slices.Index(read, "type"); i >= 0 {
-		if err := checkAnnotationTypes(d.annotations, tbl.Column(i).Data(), ids); err != nil {
-			return nil, fmt.Errorf("read annotations: %w", err)
+		if err := checkAnnotationTypes(d.annotations, raw.Column(i).Data(), ids); err != nil {
+			return nil, nil, fmt.Errorf("read annotations: %w", err)
 		}
 	}
 	fields := make([]arrow.Field, len(names))
 	cols := make([]arrow.Column, len(names))
 	for i, n := range names {
-		c := tbl.Column(i)
+		c := raw.Column(i)
 		if n == SampleIDColumn {
 			// Present ids as the UUID type whatever their encoding.
 			a := uuidArray(ids)
@@ -161,11 +162,11 @@ func (d *Dataset) AnnotationColumns(ctx context.Context, names []string) (*Annot
 		c.Retain()
 		fields[i], cols[i] = c.Field(), *c
 	}
-	out := array.NewTable(arrow.NewSchema(fields, nil), cols, tbl.NumRows())
+	out := array.NewTable(arrow.NewSchema(fields, nil), cols, raw.NumRows())
 	for i := range cols {
 		cols[i].Release()
 	}
-	return &Annotations{Sample: sample, Table: out}, nil
+	return sample, out, nil
 }
 
 // checkAnnotationTypes validates the values of the type column.
@@ -183,4 +184,78 @@ func checkAnnotationTypes(path string, col *arrow.Chunked, ids []uuid.UUID) erro
 		}
 	}
 	return nil
+}
+
+// AnnotationFields selects the columns Annotations reads.
+type AnnotationFields uint8
+
+// The annotation columns Annotations can read; OR them together.
+const (
+	WithLabel      AnnotationFields = 1 << iota // label
+	WithSource                                  // source (which labeller or model)
+	WithType                                    // type (classification, object_detection, ...)
+	WithConfidence                              // confidence
+)
+
+// AnnotationData is the annotations table as plain values, one entry per
+// annotation in table order. A field that was not asked for, or whose
+// optional column the table lacks, is nil.
+type AnnotationData struct {
+	Sample     []int32 // dataset row of each annotation's sample
+	Label      *Categorical
+	Source     *Categorical
+	Type       *Categorical
+	Confidence *Numeric
+}
+
+// Len is the number of annotations.
+func (a *AnnotationData) Len() int { return len(a.Sample) }
+
+// HasAnnotations reports whether the dataset has an annotations table.
+func (d *Dataset) HasAnnotations() bool { return d.annSchema != nil }
+
+// HasAnnotationColumn reports whether the annotations table has column
+// name (false when the dataset has no annotations table).
+func (d *Dataset) HasAnnotationColumn(name string) bool {
+	return d.annSchema != nil && len(d.annSchema.FieldIndices(name)) > 0
+}
+
+// Annotations reads the annotations table's sample rows and the fields
+// asked for as plain values. It fails like AnnotationTable; a dataset
+// without an annotations table is an error.
+func (d *Dataset) Annotations(ctx context.Context, fields AnnotationFields) (*AnnotationData, error) {
+	type want struct {
+		f    AnnotationFields
+		name string
+	}
+	var names []string
+	for _, w := range []want{{WithLabel, LabelColumn}, {WithSource, "source"}, {WithType, "type"}, {WithConfidence, "confidence"}} {
+		if fields&w.f != 0 && d.HasAnnotationColumn(w.name) {
+			names = append(names, w.name)
+		}
+	}
+	sample, tbl, err := d.AnnotationTable(ctx, append([]string{}, names...))
+	if err != nil {
+		return nil, err
+	}
+	defer tbl.Release()
+	out := &AnnotationData{Sample: sample}
+	for i, n := range names {
+		c := tbl.Column(i)
+		var err error
+		switch n {
+		case LabelColumn:
+			out.Label, err = chunkedCategorical(n, c)
+		case "source":
+			out.Source, err = chunkedCategorical(n, c)
+		case "type":
+			out.Type, err = chunkedCategorical(n, c)
+		case "confidence":
+			out.Confidence, err = chunkedNumeric(n, c)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read annotations: %s: %w", d.annotations, err)
+		}
+	}
+	return out, nil
 }

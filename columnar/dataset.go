@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 
+	"winnow/bitmap"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/google/uuid"
 )
@@ -57,9 +59,10 @@ type Dataset struct {
 	annotations string
 	annSchema   *arrow.Schema
 
-	tags     string
-	tagNames []string
-	tagBits  map[string]*Bitmap
+	tags       string
+	tagNames   []string
+	tagBits    map[string]*bitmap.Bitmap
+	tagRecords map[string]string // tag -> id of its selection record
 }
 
 // Open opens the dataset in folder dir. It validates the samples'
@@ -277,6 +280,10 @@ func (d *Dataset) IDs(ctx context.Context) ([]uuid.UUID, error) {
 	return ids, nil
 }
 
+// Sealed reports whether Open trusted the tags table's seal instead of
+// validating the sample ids again (see seal.go).
+func (d *Dataset) Sealed() bool { return d.vouched }
+
 // SampleName names sample row in messages: its id, or its row number if
 // the ids cannot be read.
 func (d *Dataset) SampleName(ctx context.Context, row int) string {
@@ -356,6 +363,45 @@ func (d *Dataset) Dir() string { return d.dir }
 // Len is the number of samples.
 func (d *Dataset) Len() int { return d.n }
 
+// IDStrings returns the text form of the sample ids of rows, in order.
+func (d *Dataset) IDStrings(ctx context.Context, rows []int) ([]string, error) {
+	ids, err := d.IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		if r < 0 || r >= len(ids) {
+			return nil, fmt.Errorf("row %d outside the %d samples", r, len(ids))
+		}
+		out[i] = ids[r].String()
+	}
+	return out, nil
+}
+
+// IDError reports text that is not a sample id of the dataset's id type.
+type IDError struct {
+	Text string
+	Err  error // why it does not parse
+}
+
+func (e *IDError) Error() string {
+	return fmt.Sprintf("%q is not a sample id (UUID): %v", e.Text, e.Err)
+}
+
+func (e *IDError) Unwrap() error { return e.Err }
+
+// LookupText returns the dataset row of the sample whose id has the text
+// form s (as IDStrings writes it); ok is false when no sample has it. Text
+// that cannot be an id at all is an *IDError.
+func (d *Dataset) LookupText(ctx context.Context, s string) (row int, ok bool, err error) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return 0, false, &IDError{Text: s, Err: err}
+	}
+	return d.Lookup(ctx, id)
+}
+
 // Lookup returns the dataset row of sample id; ok is false if no sample
 // has it. The first lookup builds an index of the ids (13 bytes a sample).
 func (d *Dataset) Lookup(ctx context.Context, id uuid.UUID) (row int, ok bool, err error) {
@@ -386,12 +432,4 @@ func (d *Dataset) TablePath(name string) string {
 		return d.models[m]
 	}
 	return ""
-}
-
-// knownList formats names for "unknown X" errors.
-func knownList(names []string) string {
-	if len(names) == 0 {
-		return "none"
-	}
-	return strings.Join(names, ", ")
 }

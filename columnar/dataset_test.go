@@ -45,7 +45,7 @@ func TestOpenSamples(t *testing.T) {
 			if _, ok := sc.Field(0).Type.(*extensions.UUIDType); !ok {
 				t.Errorf("sample_id schema type %s, want the UUID type", sc.Field(0).Type)
 			}
-			tbl, err := d.SampleColumns(context.Background(), []string{"split", SampleIDColumn, "size"})
+			tbl, err := d.SampleTable(context.Background(), []string{"split", SampleIDColumn, "size"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +60,7 @@ func TestOpenSamples(t *testing.T) {
 					t.Errorf("row %d: id %s size %d", i, idc.Value(i), sizes.Value(i))
 				}
 			}
-			all, err := d.SampleColumns(context.Background(), nil)
+			all, err := d.SampleTable(context.Background(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +68,7 @@ func TestOpenSamples(t *testing.T) {
 				t.Errorf("nil names read %s", got)
 			}
 			all.Release()
-			_, err = d.SampleColumns(context.Background(), []string{"size", "nope"})
+			_, err = d.SampleTable(context.Background(), []string{"size", "nope"})
 			if err == nil || !strings.Contains(err.Error(), `unknown column "nope" (columns: sample_id, size, split)`) {
 				t.Errorf("unknown column error %v", err)
 			}
@@ -95,7 +95,7 @@ func TestUnknownNames(t *testing.T) {
 	if _, err := d.Tag("drop"); err == nil || !strings.Contains(err.Error(), `unknown tag "drop" (tags: keep)`) {
 		t.Errorf("unknown tag: %v", err)
 	}
-	if _, err := d.AnnotationColumns(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "has no annotations table") {
+	if _, _, err := d.AnnotationTable(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "has no annotations table") {
 		t.Errorf("no annotations: %v", err)
 	}
 }
@@ -150,30 +150,30 @@ func TestAnnotations(t *testing.T) {
 	if got := fieldNames(d.AnnotationSchema()); got != "sample_id, label, type, confidence, x" {
 		t.Fatalf("annotation schema %s", got)
 	}
-	a, err := d.AnnotationColumns(context.Background(), []string{LabelColumn, "confidence"})
+	sample, tbl, err := d.AnnotationTable(context.Background(), []string{LabelColumn, "confidence"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Table.Release()
-	if !slices.Equal(a.Sample, []int32{2, 0, 2}) {
-		t.Errorf("Sample = %v, want [2 0 2]", a.Sample)
+	defer tbl.Release()
+	if !slices.Equal(sample, []int32{2, 0, 2}) {
+		t.Errorf("Sample = %v, want [2 0 2]", sample)
 	}
-	if got := fieldNames(a.Table.Schema()); got != "label, confidence" {
+	if got := fieldNames(tbl.Schema()); got != "label, confidence" {
 		t.Errorf("columns %s", got)
 	}
-	labels := a.Table.Column(0).Data().Chunk(0).(*array.String)
+	labels := tbl.Column(0).Data().Chunk(0).(*array.String)
 	if labels.Value(0) != "cat" || labels.Value(1) != "dog" || labels.Value(2) != "dog" {
 		t.Errorf("labels %v", labels)
 	}
-	all, err := d.AnnotationColumns(context.Background(), nil)
+	_, all, err := d.AnnotationTable(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer all.Table.Release()
-	if _, ok := all.Table.Column(0).DataType().(*extensions.UUIDType); !ok {
-		t.Errorf("annotation sample_id type %s, want UUID", all.Table.Column(0).DataType())
+	defer all.Release()
+	if _, ok := all.Column(0).DataType().(*extensions.UUIDType); !ok {
+		t.Errorf("annotation sample_id type %s, want UUID", all.Column(0).DataType())
 	}
-	if _, err := d.AnnotationColumns(context.Background(), []string{"nope"}); err == nil || !strings.Contains(err.Error(), `unknown column "nope"`) {
+	if _, _, err := d.AnnotationTable(context.Background(), []string{"nope"}); err == nil || !strings.Contains(err.Error(), `unknown column "nope"`) {
 		t.Errorf("unknown column: %v", err)
 	}
 }
@@ -298,7 +298,7 @@ func TestAlternativeEncodings(t *testing.T) {
 	equalMatrix(t, ma, mc)
 	equalMatrix(t, ma, wantMatrix(vecs, dim))
 	for _, d := range []*Dataset{c, a} {
-		tbl, err := d.SampleColumns(context.Background(), nil)
+		tbl, err := d.SampleTable(context.Background(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -377,7 +377,7 @@ func TestManyRowGroups(t *testing.T) {
 			if !slices.Equal(idsOf(t, d), ids) {
 				t.Fatal("ids out of order")
 			}
-			tbl, err := d.SampleColumns(context.Background(), []string{"size"})
+			tbl, err := d.SampleTable(context.Background(), []string{"size"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,18 +1,19 @@
 // Package columnar reads and writes winnow datasets: folders of Parquet
 // tables (samples, embeddings/MODEL, annotations, tags) as described in
-// shared/spec/dataset.md.
+// docs/datasets.md. It is winnow's only user of arrow-go.
 //
-// Tables are read as Arrow record batches with column projection, so a job
-// reads only the columns it needs. Embedding tables take a faster path: the
-// vectors of one model are decoded straight from the Parquet column chunks,
-// row groups in parallel, into one contiguous row-major []float32 (N×D)
-// aligned to the samples' order, with no second copy of the matrix.
-//
-// The package also evaluates match predicates (spec/query.md) column by
-// column over Arrow arrays, producing a Bitmap over the samples. A Dataset
-// streams the columns a predicate names row group by row group on all
-// cores and evaluates each batch as it is decoded, so a query over ten
-// million samples holds a few batches in memory, not whole columns.
+// Tables are read with column projection, so a job reads only the columns
+// it needs, and handed to the packages above as plain Go values: numeric
+// columns as float64s with a validity bitmap (NumericColumn), categorical
+// ones as codes into their values (CategoricalColumn), the annotations as
+// such columns aligned to sample rows (Annotations), small tables that
+// winnow writes itself as plain columns (WritePlain, ReadPlain). Embedding
+// tables take a faster path: the vectors of one model are decoded straight
+// from the Parquet column chunks, row groups in parallel, into one
+// contiguous row-major []float32 (N×D) aligned to the samples' order, with
+// no second copy of the matrix. For the match language (package query) a
+// Dataset is a query.Streamer: it serves Arrow tables and streams samples
+// columns row group by row group on all cores.
 //
 // Open validates the sample ids (unique, non-null UUIDs) and the tags
 // table's ids. The tags tables winnow writes carry a seal: digests of the
@@ -22,5 +23,7 @@
 // (see Dataset.IDs). Any change to either file breaks the seal, and Open
 // validates in full.
 //
-// columnar imports no other package of winnow.
+// The package writes a tags table's bytes (WriteTags) but not its commit:
+// locking, replacing files and keeping selection records consistent is
+// package tags'. It evaluates no predicates and selects nothing.
 package columnar

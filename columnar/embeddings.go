@@ -37,6 +37,9 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"winnow/bitmap"
+	"winnow/internal/workpool"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -178,7 +181,7 @@ func (t *embTable) Close() { closeParts(t.parts) }
 func (d *Dataset) ReadEmbeddings(ctx context.Context, model string) (*Matrix, error) {
 	path, ok := d.models[model]
 	if !ok {
-		return nil, fmt.Errorf("read embeddings: unknown model %q (models: %s)", model, knownList(d.modelNames))
+		return nil, nameError(ErrUnknownModel, model, d.Models(), "read embeddings: unknown model %q (models: %s)", model, knownList(d.modelNames))
 	}
 	m, err := d.readEmbeddings(ctx, path)
 	if err != nil {
@@ -205,7 +208,7 @@ func (d *Dataset) readEmbeddings(ctx context.Context, path string) (*Matrix, err
 	if dim > 0 && n > math.MaxInt/4/dim {
 		return nil, fmt.Errorf("%s: %d samples × %d dimensions overflow", path, n, dim)
 	}
-	m := &Matrix{Dim: dim, Data: make([]float32, n*dim), Present: NewBitmap(n)}
+	m := &Matrix{Dim: dim, Data: make([]float32, n*dim), Present: bitmap.New(n)}
 
 	type task struct{ part, rg int }
 	var tasks []task
@@ -214,7 +217,7 @@ func (d *Dataset) readEmbeddings(ctx context.Context, path string) (*Matrix, err
 			tasks = append(tasks, task{pi, g})
 		}
 	}
-	err = runTasks(len(tasks), func() func(i int) error {
+	err = workpool.Run(0, len(tasks), func() func(i int) error {
 		w := &embWorker{d: d, m: m}
 		return func(i int) error {
 			tk := tasks[i]

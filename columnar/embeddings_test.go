@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 
+	"winnow/bitmap"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -78,7 +80,7 @@ func readEmbeddingsArrow(t *testing.T, d *Dataset, model string) *Matrix {
 			break
 		}
 	}
-	m := &Matrix{Dim: dim, Data: make([]float32, d.Len()*dim), Present: NewBitmap(d.Len())}
+	m := &Matrix{Dim: dim, Data: make([]float32, d.Len()*dim), Present: bitmap.New(d.Len())}
 	for i, v := range vecs {
 		if v == nil {
 			continue
@@ -108,7 +110,7 @@ func equalMatrix(t *testing.T, got, want *Matrix) {
 
 // wantMatrix is the matrix vecs describe, computed by hand.
 func wantMatrix(vecs [][]float32, dim int) *Matrix {
-	m := &Matrix{Dim: dim, Data: make([]float32, len(vecs)*dim), Present: NewBitmap(len(vecs))}
+	m := &Matrix{Dim: dim, Data: make([]float32, len(vecs)*dim), Present: bitmap.New(len(vecs))}
 	for i, v := range vecs {
 		if v != nil {
 			m.Present.Set(i)

@@ -283,7 +283,7 @@ func TestValidationErrors(t *testing.T) {
 				case "embeddings":
 					_, err = d.ReadEmbeddings(ctx, "m")
 				case "annotations":
-					_, err = d.AnnotationColumns(ctx, nil)
+					_, _, err = d.AnnotationTable(ctx, nil)
 				}
 			}
 			if err == nil {

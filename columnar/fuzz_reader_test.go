@@ -29,6 +29,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/google/uuid"
 
+	"winnow/bitmap"
 	"winnow/columnar"
 )
 
@@ -106,7 +107,7 @@ func fzDataset(t testing.TB) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := columnar.NewBitmap(fzRows)
+	seen := bitmap.New(fzRows)
 	for i := range 3 {
 		seen.Set(i)
 	}
@@ -115,7 +116,7 @@ func fzDataset(t testing.TB) map[string][]byte {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := ds.WriteTags(context.Background(), f, []string{"seen"}, []*columnar.Bitmap{seen}); err != nil {
+	if err := ds.WriteTags(context.Background(), f, []string{"seen"}, []*bitmap.Bitmap{seen}, columnar.TagsMeta{}); err != nil {
 		t.Fatal(err)
 	}
 	if out["tags.parquet"], err = os.ReadFile(f.Name()); err != nil {
@@ -331,24 +332,24 @@ func fzReadAll(dir, mutated string) error {
 	// fast).
 	samples := mutated == "samples.parquet"
 	if samples {
-		if tbl, err := ds.SampleColumns(ctx, nil); err == nil {
+		if tbl, err := ds.SampleTable(ctx, nil); err == nil {
 			if tbl.NumRows() != int64(n) {
-				return fmt.Errorf("SampleColumns: %d rows for %d samples", tbl.NumRows(), n)
+				return fmt.Errorf("SampleTable: %d rows for %d samples", tbl.NumRows(), n)
 			}
 			tbl.Release()
 		}
 	}
 	if ds.AnnotationSchema() != nil && (samples || mutated == "annotations.parquet") {
-		if a, err := ds.AnnotationColumns(ctx, nil); err == nil {
-			if int64(len(a.Sample)) != a.Table.NumRows() {
-				return fmt.Errorf("AnnotationColumns: %d sample rows for %d annotations", len(a.Sample), a.Table.NumRows())
+		if sample, tbl, err := ds.AnnotationTable(ctx, nil); err == nil {
+			if int64(len(sample)) != tbl.NumRows() {
+				return fmt.Errorf("AnnotationTable: %d sample rows for %d annotations", len(sample), tbl.NumRows())
 			}
-			for _, r := range a.Sample {
+			for _, r := range sample {
 				if r < 0 || int(r) >= n {
 					return fmt.Errorf("annotation of sample row %d in a dataset of %d", r, n)
 				}
 			}
-			a.Table.Release()
+			tbl.Release()
 		}
 	}
 	for _, tag := range ds.TagNames() {
@@ -460,7 +461,7 @@ func TestFuzzSeedsAreWhatTheySay(t *testing.T) {
 			switch {
 			case err != nil:
 			case table == "annotations.parquet":
-				_, err = ds.AnnotationColumns(ctx, nil)
+				_, _, err = ds.AnnotationTable(ctx, nil)
 			case strings.HasPrefix(table, "embeddings/"):
 				_, err = ds.ReadEmbeddings(ctx, strings.TrimSuffix(filepath.Base(table), ".parquet"))
 			}

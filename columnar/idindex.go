@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime"
-	"sync"
 	"sync/atomic"
+
+	"winnow/internal/workpool"
 
 	"github.com/google/uuid"
 )
@@ -73,7 +74,7 @@ func partition(ids []uuid.UUID) *partitioned {
 	span := (len(ids) + pt.w - 1) / pt.w
 	rows := func(k int) []uuid.UUID { return ids[min(k*span, len(ids)):min((k+1)*span, len(ids))] }
 	counts := make([][]int, pt.w)
-	run(pt.w, func(k int) {
+	workpool.Do(pt.w, pt.w, func(k int) {
 		c := make([]int, np)
 		for _, id := range rows(k) {
 			c[pt.part(hashID(id))]++
@@ -91,7 +92,7 @@ func partition(ids []uuid.UUID) *partitioned {
 	}
 	pt.start[np] = size
 	pt.ent = make([]uint64, len(ids))
-	run(pt.w, func(k int) {
+	workpool.Do(pt.w, pt.w, func(k int) {
 		c, base := counts[k], k*span
 		for i, id := range rows(k) {
 			h := hashID(id)
@@ -111,7 +112,7 @@ func (pt *partitioned) each(f func(k, p int) *dupError) *dupError {
 	var next atomic.Int64
 	errs := make([]*dupError, pt.w)
 	const block = 64
-	run(pt.w, func(k int) {
+	workpool.Do(pt.w, pt.w, func(k int) {
 		for {
 			lo := int(next.Add(block)) - block
 			if lo >= np {
@@ -171,19 +172,6 @@ func buildIDIndex(ids []uuid.UUID) (*idIndex, error) {
 		return x, err
 	}
 	return x, nil
-}
-
-// run calls f(0), ..., f(w-1) on w goroutines and waits for them.
-func run(w int, f func(k int)) {
-	var wg sync.WaitGroup
-	for k := range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(k)
-		}()
-	}
-	wg.Wait()
 }
 
 // tableSize is the slot count for n ids: a power of two at a load factor

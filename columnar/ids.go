@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"unsafe"
 
+	"winnow/internal/workpool"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
@@ -240,7 +242,7 @@ func readIDsParallel(ctx context.Context, parts []*part, name string, put func(r
 		return err
 	}
 	tasks := rowGroupsOf(parts)
-	return runTasks(len(tasks), func() func(i int) error {
+	return workpool.Run(0, len(tasks), func() func(i int) error {
 		var ir idReader
 		return func(i int) error {
 			tk := tasks[i]

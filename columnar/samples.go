@@ -14,13 +14,15 @@ import (
 // sample_id as the UUID type whatever its encoding in the file.
 func (d *Dataset) SampleSchema() *arrow.Schema { return d.schema }
 
-// SampleColumns reads the named columns of the samples table, in that
-// order, rows in dataset order; nil names reads every column. An unknown
+// SampleTable reads the named columns of the samples table whole, in
+// that order, rows in dataset order; nil names reads every column. It is
+// the query evaluator's view (query.Source); Go callers above columnar
+// read plain values with NumericColumn and CategoricalColumn. An unknown
 // name is an error listing the known columns. sample_id comes back as the
 // UUID extension type whatever its file encoding: it is built from the ids
 // Open validated rather than read again. The caller should Release the
 // table.
-func (d *Dataset) SampleColumns(ctx context.Context, names []string) (arrow.Table, error) {
+func (d *Dataset) SampleTable(ctx context.Context, names []string) (arrow.Table, error) {
 	if names == nil {
 		names = make([]string, d.schema.NumFields())
 		for i, f := range d.schema.Fields() {
@@ -30,7 +32,7 @@ func (d *Dataset) SampleColumns(ctx context.Context, names []string) (arrow.Tabl
 	var read []string // columns read from the file
 	for _, n := range names {
 		if len(d.schema.FieldIndices(n)) == 0 {
-			return nil, fmt.Errorf("read samples: %s: unknown column %q (columns: %s)", d.samples, n, fieldNames(d.schema))
+			return nil, nameError(ErrUnknownColumn, n, schemaNames(d.schema), "read samples: %s: unknown column %q (columns: %s)", d.samples, n, fieldNames(d.schema))
 		}
 		if n != SampleIDColumn && !slices.Contains(read, n) {
 			read = append(read, n)
@@ -74,19 +76,23 @@ func (d *Dataset) SampleColumns(ctx context.Context, names []string) (arrow.Tabl
 	return out, nil
 }
 
-// errNoScan tells Eval that a source cannot stream the columns asked for
-// and it should read them whole instead.
-var errNoScan = errors.New("columns cannot be scanned")
+// CanStream reports whether StreamSamples can stream the named columns:
+// every samples column but sample_id, which SampleTable builds from the
+// validated ids instead of decoding it again.
+func (d *Dataset) CanStream(names []string) bool {
+	return !slices.Contains(names, SampleIDColumn)
+}
 
-// scanSamples streams the named columns of the samples table (see
-// sampleScanner): string columns dictionary-encoded as stored.
-func (d *Dataset) scanSamples(ctx context.Context, names []string, fn func(base int, cols []arrow.Array) error) error {
+// StreamSamples streams the named columns of the samples table row group
+// by row group on all cores (query.Streamer), string columns
+// dictionary-encoded as stored; fn gets each batch with its first row.
+func (d *Dataset) StreamSamples(ctx context.Context, names []string, fn func(base int, cols []arrow.Array) error) error {
 	for _, n := range names {
 		if n == SampleIDColumn {
-			return errNoScan // SampleColumns builds it from the validated ids
+			return errors.New("read samples: sample_id cannot be streamed; read it with SampleTable")
 		}
 		if len(d.schema.FieldIndices(n)) == 0 {
-			return fmt.Errorf("read samples: %s: unknown column %q (columns: %s)", d.samples, n, fieldNames(d.schema))
+			return nameError(ErrUnknownColumn, n, schemaNames(d.schema), "read samples: %s: unknown column %q (columns: %s)", d.samples, n, fieldNames(d.schema))
 		}
 	}
 	parts, err := openParts(d.samples)

@@ -30,6 +30,8 @@ import (
 	"fmt"
 	"os"
 
+	"winnow/bitmap"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
@@ -275,7 +277,10 @@ func writeSeal(f *os.File, ids digest) error {
 // next Open need not validate the ids again. f must be open for reading
 // and writing: the seal is filled in after the rest is written. It does
 // not sync or close f.
-func (d *Dataset) WriteTags(ctx context.Context, f *os.File, names []string, cols []*Bitmap) error {
+//
+// meta is stored in the footer: which selection record belongs to which
+// tag, and the parts of a table folder that the new file supersedes.
+func (d *Dataset) WriteTags(ctx context.Context, f *os.File, names []string, cols []*bitmap.Bitmap, meta TagsMeta) error {
 	ids, err := d.IDs(ctx)
 	if err != nil {
 		return err
@@ -319,6 +324,9 @@ func (d *Dataset) WriteTags(ctx context.Context, f *os.File, names []string, col
 		if len(ids) == 0 {
 			break
 		}
+	}
+	if err := meta.write(pw); err != nil {
+		return err
 	}
 	if d.sumOK {
 		if err := pw.appendMetadata(sealKey, string(sealPlaceholder)); err != nil {

@@ -13,6 +13,7 @@ package columnar
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"winnow/internal/workpool"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -227,7 +230,44 @@ func openParts(path string) ([]*part, error) {
 		}
 		parts = append(parts, p)
 	}
-	return parts, nil
+	return dropSuperseded(parts), nil
+}
+
+// supersedesKey is the footer key with which a part that winnow wrote in
+// place of a whole table folder names the other parts it replaces (as a
+// JSON list of file names). winnow removes those parts right after; a
+// crash in between leaves them, and readers skip them.
+const supersedesKey = "winnow.supersedes"
+
+// dropSuperseded closes and removes from parts those that another part
+// declares superseded.
+func dropSuperseded(parts []*part) []*part {
+	gone := map[string]bool{}
+	for _, p := range parts {
+		v := p.r.MetaData().KeyValueMetadata().FindValue(supersedesKey)
+		if v == nil {
+			continue
+		}
+		var names []string
+		if json.Unmarshal([]byte(*v), &names) != nil {
+			continue // not ours to interpret: read every part
+		}
+		for _, n := range names {
+			gone[filepath.Join(filepath.Dir(p.path), filepath.Base(n))] = true
+		}
+	}
+	if len(gone) == 0 {
+		return parts
+	}
+	kept := parts[:0]
+	for _, p := range parts {
+		if gone[p.path] {
+			p.Close()
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return kept
 }
 
 func closeParts(parts []*part) {
@@ -286,6 +326,15 @@ func schemaDiff(path string, s *arrow.Schema, firstPath string, first *arrow.Sch
 		}
 	}
 	return fmt.Errorf("%s: schema differs from the first part %s in its column metadata", path, firstPath)
+}
+
+// schemaNames lists the top-level column names of s.
+func schemaNames(s *arrow.Schema) []string {
+	names := make([]string, s.NumFields())
+	for i, f := range s.Fields() {
+		names[i] = f.Name
+	}
+	return names
 }
 
 // fieldNames lists the top-level column names of s, for error messages.
@@ -352,7 +401,7 @@ func readParts(ctx context.Context, path string, parts []*part, columns []string
 	for i, c := range columns {
 		j := schema.FieldIndices(c)
 		if len(j) == 0 {
-			return nil, fmt.Errorf("%s: unknown column %q (columns: %s)", path, c, fieldNames(schema))
+			return nil, nameError(ErrUnknownColumn, c, schemaNames(schema), "%s: unknown column %q (columns: %s)", path, c, fieldNames(schema))
 		}
 		fields[i] = schema.Field(j[0])
 	}
@@ -481,7 +530,7 @@ func scanParts(ctx context.Context, parts []*part, columns []string, dict bool, 
 	}
 	tasks := rowGroupsOf(parts)
 	mem := newPoolAllocator() // batches are released before the next: reuse their buffers
-	return runTasks(len(tasks), func() func(i int) error {
+	return workpool.Run(0, len(tasks), func() func(i int) error {
 		cols := make([]arrow.Array, len(columns))
 		return func(i int) (err error) {
 			tk := tasks[i]

@@ -14,8 +14,13 @@ package columnar
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"path/filepath"
+
+	"winnow/bitmap"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -33,42 +38,45 @@ func (d *Dataset) readTags(ctx context.Context, parts []*part, inOrder bool) err
 	if err != nil {
 		return err
 	}
-	d.tagNames, d.tagBits = names, map[string]*Bitmap{}
+	d.tagNames, d.tagBits = names, map[string]*bitmap.Bitmap{}
+	d.tagRecords = tagsMetaOf(parts).Records
 	for i, n := range names {
 		d.tagBits[n] = bits[i]
 	}
 	return nil
 }
 
-// ReadTagColumns reads tags.parquet as it is on disk now, validated like
+// ReadTagColumns reads the tags table as it is on disk now, validated like
 // Open validates it, and returns its tag columns in file order as bitmaps
-// over d's samples. Tag writers use it under their lock, so that a tag
+// over d's samples, with its footer's TagsMeta. Tag writers use it under their lock, so that a tag
 // another process added since d was opened is kept. A dataset without a
 // tags table has none.
-func (d *Dataset) ReadTagColumns(ctx context.Context) ([]string, []*Bitmap, error) {
+func (d *Dataset) ReadTagColumns(ctx context.Context) ([]string, []*bitmap.Bitmap, TagsMeta, error) {
 	path, err := locateTable(d.dir, tagsTable)
 	if err != nil || path == "" {
-		return nil, nil, err
+		return nil, nil, TagsMeta{}, err
 	}
 	parts, err := openParts(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, TagsMeta{}, err
 	}
 	defer closeParts(parts)
+	meta := tagsMetaOf(parts)
 	inOrder := false
 	if len(parts) == 1 && d.sumOK {
 		s, valid, err := sealOf(parts[0])
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
+			return nil, nil, meta, fmt.Errorf("%s: %w", path, err)
 		}
 		inOrder = valid && s.ids == d.idsSum
 	}
-	return d.readTagsFile(ctx, path, parts, inOrder)
+	names, bits, err := d.readTagsFile(ctx, path, parts, inOrder)
+	return names, bits, meta, err
 }
 
 // readTagsFile validates the tags table at path (open as parts) and maps
 // its columns to sample rows: row r is sample r when inOrder, else by id.
-func (d *Dataset) readTagsFile(ctx context.Context, path string, parts []*part, inOrder bool) (names []string, bits []*Bitmap, err error) {
+func (d *Dataset) readTagsFile(ctx context.Context, path string, parts []*part, inOrder bool) (names []string, bits []*bitmap.Bitmap, err error) {
 	sc, err := tableSchema(parts)
 	if err != nil {
 		return nil, nil, err
@@ -113,13 +121,13 @@ func (d *Dataset) readTagsFile(ctx context.Context, path string, parts []*part, 
 		return int(rows[r])
 	}
 	for c, name := range names {
-		b := NewBitmap(d.Len())
+		b := bitmap.New(d.Len())
 		row := 0
 		for _, a := range tbl.Column(c).Data().Chunks() {
 			ba := a.(*array.Boolean)
 			if rows == nil && ba.NullN() == 0 {
 				// In dataset order: the values are the tag's bits.
-				copyBits(b.words, row, ba.Data().Buffers()[1].Bytes(), ba.Data().Offset(), ba.Len())
+				bitmap.OrBytes(b.Words(), row, ba.Data().Buffers()[1].Bytes(), ba.Data().Offset(), ba.Len())
 				row += ba.Len()
 				continue
 			}
@@ -171,7 +179,7 @@ func (d *Dataset) tagRows(ctx context.Context, path string, parts []*part) ([]in
 		}
 	}
 	var rows []int32 // nil while row r is sample r
-	seen := NewBitmap(d.Len())
+	seen := bitmap.New(d.Len())
 	err := readIDsInOrder(ctx, parts, SampleIDColumn, func(r int, id uuid.UUID) error {
 		s := int32(r)
 		if rows != nil || r >= len(d.ids) || d.ids[r] != id {
@@ -212,10 +220,98 @@ func (d *Dataset) TagNames() []string { return append([]string(nil), d.tagNames.
 // Tag returns the samples carrying tag name, over dataset rows. The bitmap
 // is the caller's own copy. An unknown tag is an error listing the known
 // tags.
-func (d *Dataset) Tag(name string) (*Bitmap, error) {
+func (d *Dataset) Tag(name string) (*bitmap.Bitmap, error) {
 	b, ok := d.tagBits[name]
 	if !ok {
-		return nil, fmt.Errorf("unknown tag %q (tags: %s)", name, knownList(d.tagNames))
+		return nil, nameError(ErrUnknownTag, name, d.TagNames(), "unknown tag %q (tags: %s)", name, knownList(d.tagNames))
 	}
 	return b.Clone(), nil
 }
+
+// recordsKey is the footer key under which a tags table lists the
+// selection record that belongs to each tag (a JSON object from tag name
+// to record id).
+const recordsKey = "winnow.records"
+
+// TagsMeta is what a tags table's footer says beyond its columns.
+type TagsMeta struct {
+	// Records maps a tag to the id of its selection record; tags made
+	// without a selection have none. It is nil for a table that lists no
+	// records at all (written by another program or an older winnow).
+	Records map[string]string
+	// Supersedes lists the other parts of a table folder that this file
+	// replaces (file names in the same folder).
+	Supersedes []string
+}
+
+func (m TagsMeta) write(w *Writer) error {
+	if m.Records != nil { // even when empty: the table lists every record
+		b, err := json.Marshal(m.Records) // map keys sorted: identical input, identical bytes
+		if err != nil {
+			return err
+		}
+		if err := w.appendMetadata(recordsKey, string(b)); err != nil {
+			return err
+		}
+	}
+	if len(m.Supersedes) > 0 {
+		b, err := json.Marshal(m.Supersedes)
+		if err != nil {
+			return err
+		}
+		return w.appendMetadata(supersedesKey, string(b))
+	}
+	return nil
+}
+
+// tagsMetaOf reads the record ids from the footers of parts. A value that
+// is not a JSON object of strings is ignored, as written by someone else.
+func tagsMetaOf(parts []*part) TagsMeta {
+	var m TagsMeta
+	for _, p := range parts {
+		v := p.r.MetaData().KeyValueMetadata().FindValue(recordsKey)
+		if v == nil {
+			continue
+		}
+		var recs map[string]string
+		if json.Unmarshal([]byte(*v), &recs) == nil {
+			m.Records = recs
+		}
+	}
+	return m
+}
+
+// TagsMeta returns what the tags table's footer said when the dataset was
+// opened: which selection record belongs to which tag.
+func (d *Dataset) TagsMeta() TagsMeta {
+	return TagsMeta{Records: maps.Clone(d.tagRecords)}
+}
+
+// TagsTarget returns where a new tags table goes, as the folder is now:
+// the file that the new table replaces (DIR/tags.parquet when there is no
+// table yet; the table's first part when it is a folder), and the other
+// parts of such a folder, which the new file supersedes (see WriteTags).
+func (d *Dataset) TagsTarget() (path string, supersedes []string, err error) {
+	loc, err := locateTable(d.dir, tagsTable)
+	if err != nil {
+		return "", nil, err
+	}
+	if loc == "" {
+		return filepath.Join(d.dir, tagsTable+".parquet"), nil, nil
+	}
+	names, err := tableParts(loc)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, n := range names[1:] {
+		supersedes = append(supersedes, filepath.Base(n))
+	}
+	return names[0], supersedes, nil
+}
+
+// RecordsDir is the folder of the dataset's selection records.
+func (d *Dataset) RecordsDir() string { return filepath.Join(d.dir, "selections") }
+
+// LockPath is the lock file that serialises the winnow processes that
+// write the dataset's tags and records.
+func (d *Dataset) LockPath() string { return filepath.Join(d.dir, ".tags.lock") }

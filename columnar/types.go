@@ -1,6 +1,6 @@
 package columnar
 
-import "github.com/apache/arrow-go/v18/arrow"
+import "winnow/bitmap"
 
 // Matrix holds the vectors of one embedding model for every sample of a
 // dataset: row i of the row-major Data (Dim floats) belongs to sample i in
@@ -9,7 +9,7 @@ import "github.com/apache/arrow-go/v18/arrow"
 type Matrix struct {
 	Dim     int
 	Data    []float32
-	Present *Bitmap
+	Present *bitmap.Bitmap
 }
 
 // Rows is the number of samples the matrix covers.
@@ -17,11 +17,3 @@ func (m *Matrix) Rows() int { return m.Present.Len() }
 
 // Row returns sample i's vector, sharing memory with Data.
 func (m *Matrix) Row(i int) []float32 { return m.Data[i*m.Dim : (i+1)*m.Dim : (i+1)*m.Dim] }
-
-// Annotations is a projection of the annotations table: the requested
-// columns in annotation order, and for every annotation the dataset row of
-// the sample it belongs to.
-type Annotations struct {
-	Sample []int32
-	Table  arrow.Table
-}

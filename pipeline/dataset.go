@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"sort"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-
 	"winnow/columnar"
+	"winnow/internal/atomicfile"
 	"winnow/tags"
 )
 
@@ -46,9 +46,28 @@ func (d *Dataset) Columnar() *columnar.Dataset { return d.cd }
 // Tags lists the dataset's tags with their sizes.
 func (d *Dataset) Tags() ([]tags.Info, error) { return tags.List(d.cd) }
 
-// ExportTag writes the samples carrying tag to w in format (see tags.Formats).
+// ExportFormats lists the formats ExportTag writes.
+func ExportFormats() []string { return columnar.ExportFormats() }
+
+// ExportTag writes the samples carrying tag to w in format (see
+// ExportFormats).
 func (d *Dataset) ExportTag(ctx context.Context, tag, format string, w io.Writer) error {
-	return tags.Export(ctx, d.cd, tag, format, w)
+	rows, err := d.cd.Tag(tag)
+	if err != nil {
+		return err
+	}
+	if err := d.cd.Export(ctx, rows, format, w); err != nil {
+		return fmt.Errorf("export tag %q: %w", tag, err)
+	}
+	return nil
+}
+
+// ExportTagFile is ExportTag into the file path, which is replaced
+// atomically: a failed export leaves any earlier file as it was.
+func (d *Dataset) ExportTagFile(ctx context.Context, tag, format, path string) error {
+	return atomicfile.WriteFile(path, func(f *os.File) error {
+		return d.ExportTag(ctx, tag, format, f)
+	}, atomicfile.Options{})
 }
 
 // AddTagFromIDs stores the sample ids read from r (one per line) as a new
@@ -61,7 +80,7 @@ func (d *Dataset) AddTagFromIDs(ctx context.Context, tag string, r io.Reader) (i
 	if err != nil {
 		return 0, fmt.Errorf("tag %q: %w", tag, err)
 	}
-	if err := tags.Add(ctx, d.cd, tag, rows); err != nil {
+	if err := tags.Add(ctx, d.cd, tag, rows, nil); err != nil {
 		return 0, err
 	}
 	return rows.Count(), nil
@@ -88,11 +107,8 @@ type TableReport struct {
 	Columns []ColumnReport `json:"columns"`
 }
 
-// ColumnReport is a column's name and Arrow type.
-type ColumnReport struct {
-	Name string `json:"name"`
-	Type string `json:"type"`
-}
+// ColumnReport is a column's name and type.
+type ColumnReport = columnar.ColumnInfo
 
 // ModelReport is one embedding model: its dimension and how many samples
 // have a vector.
@@ -133,11 +149,7 @@ func (d *Dataset) Inspect(ctx context.Context) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		tr := TableReport{Name: name, Path: path, Parts: st.Parts, Rows: st.Rows, Bytes: st.Bytes}
-		for _, f := range st.Schema.Fields() {
-			tr.Columns = append(tr.Columns, ColumnReport{f.Name, typeName(f.Type)})
-		}
-		r.Tables = append(r.Tables, tr)
+		r.Tables = append(r.Tables, TableReport{Name: name, Path: path, Parts: st.Parts, Rows: st.Rows, Bytes: st.Bytes, Columns: st.Columns})
 		if m, ok := strings.CutPrefix(name, "embeddings/"); ok {
 			dim, err := d.cd.EmbeddingDim(ctx, m)
 			if err != nil {
@@ -148,7 +160,7 @@ func (d *Dataset) Inspect(ctx context.Context) (*Report, error) {
 			r.Models = append(r.Models, mr)
 		}
 	}
-	if d.cd.AnnotationSchema() != nil {
+	if d.cd.HasAnnotations() {
 		ar, err := d.annotationReport(ctx)
 		if err != nil {
 			return nil, err
@@ -164,36 +176,27 @@ func (d *Dataset) Inspect(ctx context.Context) (*Report, error) {
 }
 
 func (d *Dataset) annotationReport(ctx context.Context) (*AnnotationReport, error) {
-	cols := []string{columnar.LabelColumn}
-	hasSource := len(d.cd.AnnotationSchema().FieldIndices("source")) > 0
-	if hasSource {
-		cols = append(cols, "source")
-	}
-	ann, err := d.cd.AnnotationColumns(ctx, cols)
+	ann, err := d.cd.Annotations(ctx, columnar.WithLabel|columnar.WithSource)
 	if err != nil {
 		return nil, err
 	}
-	defer ann.Table.Release()
-	ar := &AnnotationReport{Rows: len(ann.Sample)}
-	ar.Labels = countStrings(ann.Table, 0)
-	if hasSource {
-		ar.Sources = countStrings(ann.Table, 1)
+	ar := &AnnotationReport{Rows: ann.Len(), Labels: valueCounts(ann.Label)}
+	if ann.Source != nil {
+		ar.Sources = valueCounts(ann.Source)
 	}
 	return ar, nil
 }
 
-// countStrings counts the values of a string column, most frequent first
+// valueCounts counts a categorical column's values, most frequent first
 // (ties by value). Nulls count as "(null)".
-func countStrings(tbl arrow.Table, col int) []ValueCount {
-	counts := map[string]int{}
-	for _, chunk := range tbl.Column(col).Data().Chunks() {
-		for i := 0; i < chunk.Len(); i++ {
-			counts[stringAt(chunk, i)]++
-		}
+func valueCounts(c *columnar.Categorical) []ValueCount {
+	counts, nulls := c.Counts()
+	out := make([]ValueCount, 0, len(counts)+1)
+	for i, n := range counts {
+		out = append(out, ValueCount{c.Values[i], n})
 	}
-	out := make([]ValueCount, 0, len(counts))
-	for v, c := range counts {
-		out = append(out, ValueCount{v, c})
+	if nulls > 0 {
+		out = append(out, ValueCount{"(null)", nulls})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {
@@ -201,35 +204,5 @@ func countStrings(tbl arrow.Table, col int) []ValueCount {
 		}
 		return out[i].Value < out[j].Value
 	})
-	return out
-}
-
-// stringAt reads one value of a string-like column as text.
-func stringAt(a arrow.Array, i int) string {
-	if a.IsNull(i) {
-		return "(null)"
-	}
-	switch a := a.(type) {
-	case *array.String:
-		return a.Value(i)
-	case *array.LargeString:
-		return a.Value(i)
-	case *array.Dictionary:
-		return stringAt(a.Dictionary(), a.GetValueIndex(i))
-	}
-	return a.ValueStr(i)
-}
-
-// typeName renders an Arrow type briefly: "uuid" for the UUID extension,
-// "float32[768]" for a fixed-size list.
-func typeName(t arrow.DataType) string {
-	switch t := t.(type) {
-	case arrow.ExtensionType:
-		return strings.TrimPrefix(t.ExtensionName(), "arrow.")
-	case *arrow.FixedSizeListType:
-		return fmt.Sprintf("%s[%d]", typeName(t.Elem()), t.Len())
-	case *arrow.ListType:
-		return typeName(t.Elem()) + "[]"
-	}
-	return t.String()
+	return slices.Clip(out)
 }

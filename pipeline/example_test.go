@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"winnow/pipeline"
+	"winnow/query"
 )
 
 // demo copies the bundled MNIST dataset to a temporary folder, so the
@@ -33,7 +34,7 @@ func Example() {
 	ds, done := demo()
 	defer done()
 	ctx := context.Background()
-	sel, err := ds.Query().Match(pipeline.Field("thickness").Eq("bold")).Selection()
+	sel, err := ds.Query().Match(query.Field("thickness").Eq("bold")).Selection()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -118,13 +119,13 @@ func ExampleSelection_Similar() {
 	ds, done := demo()
 	defer done()
 	ctx := context.Background()
-	if _, err := ds.Query().Match(pipeline.Annotation(pipeline.Label().Eq("7"))).AddTag(ctx, "sevens"); err != nil {
+	if _, err := ds.Query().Match(query.Annotation(query.Label().Eq("7"))).AddTag(ctx, "sevens"); err != nil {
 		log.Fatal(err)
 	}
 	// Reopen to see the new tag, then find the digits most like the sevens
 	// among the others.
 	ds, _ = pipeline.Open(ds.Dir())
-	sel, _ := ds.Query().Match(pipeline.Not(pipeline.Tagged("sevens"))).Selection()
+	sel, _ := ds.Query().Match(query.Not(query.Tagged("sevens"))).Selection()
 	res, err := sel.Similar(ctx, 5, "like-sevens", "sevens", "")
 	if err != nil {
 		log.Fatal(err)

@@ -48,15 +48,15 @@ func fzCheckStrategy(t *testing.T, s Strategy) {
 	}
 	// Records store toWire's JSON; reading it back must give the same
 	// strategy, or a record would misdescribe its selection.
-	raw, err := json.Marshal(toWire(s))
+	raw, err := json.Marshal(encodeStrategy(s))
 	if err != nil {
 		t.Fatalf("%#v: marshal: %v", s, err)
 	}
-	back, err := parseWire(raw)
+	back, err := decodeStrategy(raw)
 	if err != nil {
 		t.Fatalf("record form %s does not parse: %v", raw, err)
 	}
-	raw2, err := json.Marshal(toWire(back))
+	raw2, err := json.Marshal(encodeStrategy(back))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
+	"winnow/bitmap"
 	"winnow/columnar"
 	"winnow/strategies"
 	"winnow/tags"
@@ -32,9 +30,6 @@ type Options struct {
 	Workers int
 	// Progress, when set, is called as picks are made.
 	Progress func(done, total int)
-	// Hook is passed to the tag write (tests use it to stop a run at a
-	// precise point).
-	Hook tags.Hook
 	// Now stamps the selection record; nil means time.Now.
 	Now func() time.Time
 }
@@ -129,10 +124,10 @@ type Result struct {
 // Pick is one sample of the result tag: preselected samples first (with
 // Preselected set and no score), then new picks in pick order.
 type Pick struct {
-	SampleID    uuid.UUID `json:"sample_id"`
-	Row         int       `json:"row"`
-	Rank        int       `json:"rank"`
-	Preselected bool      `json:"preselected,omitempty"`
+	SampleID    string `json:"sample_id"`
+	Row         int    `json:"row"`
+	Rank        int    `json:"rank"`
+	Preselected bool   `json:"preselected,omitempty"`
 	// Score is the combined log score when picked; InfFactors counts the
 	// +inf factors minus the -inf ones (spec §2).
 	Score      float64   `json:"score"`
@@ -160,16 +155,21 @@ func (s *Selection) MultiStrategies(ctx context.Context, n int, tag string, list
 		return nil, err
 	}
 	r := &resolver{ctx: ctx, ds: s.ds, opts: &s.Options, matrices: map[string]*columnar.Matrix{}}
-	cands, err := r.prepare(list, s.candidates, pre, res)
+	models, cands, err := r.models(list, s.candidates, pre, res)
 	if err != nil {
 		return nil, err
 	}
 	res.Candidates = len(cands)
 	res.Preselected = len(pre)
 	u := newUniverse(cands, pre)
-	built, err := r.build(list, u)
-	if err != nil {
-		return nil, err
+	parts := make([]*part, len(list))
+	engines := make([]strategies.Strategy, len(list))
+	for i, st := range list {
+		p, err := st.build(r, u, models[i])
+		if err != nil {
+			return nil, fmt.Errorf("strategy %s: %w", st.Name(), err)
+		}
+		parts[i], engines[i] = p, p.engine
 	}
 	avail := len(cands) - u.preInCandidates
 	picks := n
@@ -188,7 +188,7 @@ func (s *Selection) MultiStrategies(ctx context.Context, n int, tag string, list
 			Candidates:  len(cands),
 			Preselected: u.pre,
 			Picks:       picks,
-			Strategies:  built.engine,
+			Strategies:  engines,
 			Workers:     s.Options.Workers,
 			Progress:    s.Options.Progress,
 		})
@@ -204,7 +204,7 @@ func (s *Selection) MultiStrategies(ctx context.Context, n int, tag string, list
 		res.Warnings = append(res.Warnings, fmt.Sprintf("stopped after %d of %d picks: no eligible candidate was left (deduplication's minimum distance)", len(res.Picks)-len(pre), picks))
 	}
 	res.Selected = len(res.Picks) - len(pre)
-	res.Strategies = r.reports(list, built, u, sel)
+	res.Strategies = reports(list, models, parts, sel)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -270,63 +270,45 @@ func (u *universe) identity(n int) bool {
 // fillPicks lists the result tag's samples in res.Picks and returns their
 // engine rows, in the same order.
 func (s *Selection) fillPicks(ctx context.Context, res *Result, u *universe, engine *strategies.Result) ([]int, error) {
-	ids, err := s.ds.cd.IDs(ctx)
+	sel := slices.Clone(u.pre)
+	if engine != nil {
+		for _, p := range engine.Picks {
+			sel = append(sel, p.Row)
+		}
+	}
+	rows := make([]int, len(sel))
+	for i, e := range sel {
+		rows[i] = u.rows[e]
+	}
+	ids, err := s.ds.cd.IDStrings(ctx, rows)
 	if err != nil {
 		return nil, err
 	}
-	sel := slices.Clone(u.pre)
-	for _, p := range u.pre {
-		row := u.rows[p]
-		res.Picks = append(res.Picks, Pick{SampleID: ids[row], Row: row, Rank: len(res.Picks), Preselected: true})
-	}
-	if engine == nil {
-		return sel, nil
-	}
-	for _, p := range engine.Picks {
-		sel = append(sel, p.Row)
-		row := u.rows[p.Row]
-		res.Picks = append(res.Picks, Pick{
-			SampleID: ids[row], Row: row, Rank: len(res.Picks),
-			Score: p.Score.Log, InfFactors: p.Score.Inf, Objectives: p.Objectives,
-		})
+	for i, row := range rows {
+		p := Pick{SampleID: ids[i], Row: row, Rank: i, Preselected: i < len(u.pre)}
+		if !p.Preselected {
+			ep := engine.Picks[i-len(u.pre)]
+			p.Score, p.InfFactors, p.Objectives = ep.Score.Log, ep.Score.Inf, ep.Objectives
+		}
+		res.Picks = append(res.Picks, p)
 	}
 	return sel, nil
 }
 
-// store writes the selection record, then the tag. The tag is the commit
-// point: if it cannot be written, the record is removed again.
+// store commits the result tag with its selection record, in one commit
+// of package tags: the record and the tag land together or not at all.
 func (s *Selection) store(ctx context.Context, res *Result, list []Strategy) error {
-	rows := columnar.NewBitmap(s.ds.Len())
+	rows := bitmap.New(s.ds.Len())
 	for _, p := range res.Picks {
 		rows.Set(p.Row)
 	}
-	// The record is written and, on failure, removed under the tag lock,
-	// so a run that loses a race for the tag name cannot clobber the
-	// winner's record.
-	var path string
-	write := func() (err error) {
-		path, err = writeRecord(s.ds, res, list, s.Options)
+	rec, err := newRecord(res, list, s.Options)
+	if err != nil {
 		return err
 	}
-	undo := func() { removeRecord(path) }
-	if err := tags.Add(ctx, s.ds.cd, res.Tag, rows, tags.WithHook(s.Options.Hook), tags.WithSidecar(write, undo)); err != nil {
+	if err := tags.Add(ctx, s.ds.cd, res.Tag, rows, rec); err != nil {
 		return err
 	}
-	res.Record = path
+	res.Record = tags.RecordPath(s.ds.cd, res.Tag)
 	return nil
-}
-
-// missingError reports candidates without a vector for model.
-func missingError(ctx context.Context, ds *Dataset, model string, missing []int, total int) error {
-	return fmt.Errorf("%d of %d candidates have no embedding for model %q (first: sample %s); use --drop-missing to skip them",
-		len(missing), total, model, ds.cd.SampleName(ctx, missing[0]))
-}
-
-// knownModels lists the dataset's models for error messages.
-func knownModels(ds *Dataset) string {
-	m := ds.cd.Models()
-	if len(m) == 0 {
-		return "none"
-	}
-	return strings.Join(m, ", ")
 }

@@ -182,7 +182,7 @@ func seal(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	names, bits, err := ds.ReadTagColumns(ctx)
+	names, bits, meta, err := ds.ReadTagColumns(ctx)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func seal(ctx context.Context, dir string) error {
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	if err := ds.WriteTags(ctx, f, names, bits); err != nil {
+	if err := ds.WriteTags(ctx, f, names, bits, meta); err != nil {
 		return fmt.Errorf("seal tags: %w", err)
 	}
 	if err := f.Chmod(0o644); err != nil {

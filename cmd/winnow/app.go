@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, std stdio) int {
 	// A message's later lines (a query error's text and caret) are
 	// indented under the first, so they stay aligned and no line of
 	// stderr but the first starts with "winnow:".
-	lines := strings.Split(err.Error(), "\n")
+	lines := strings.Split(err.Error()+flagHint(err), "\n")
 	fmt.Fprintf(std.err, "winnow: %s\n", lines[0])
 	for _, l := range lines[1:] {
 		fmt.Fprintf(std.err, "  %s\n", l)
@@ -53,6 +53,20 @@ func run(ctx context.Context, args []string, std stdio) int {
 		return 2
 	}
 	return 1
+}
+
+// flagHint is what the CLI adds to an error of the Go API, whose messages
+// speak the API's terms: the flag that fixes it.
+func flagHint(err error) string {
+	var amb *pipeline.AmbiguousModelError
+	var miss *pipeline.MissingEmbeddingsError
+	switch {
+	case errors.As(err, &amb):
+		return " with --model"
+	case errors.As(err, &miss):
+		return "; use --drop-missing to skip them"
+	}
+	return ""
 }
 
 // commandPath is the (sub)command named in args, for the usage hint:

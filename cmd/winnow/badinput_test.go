@@ -486,7 +486,7 @@ func TestBadInputReadOnlyDataset(t *testing.T) {
 	}
 	r := relRun(t, nil, "select", "diverse", dir, "--n", "2", "--tag", "new")
 	t.Logf("exit %d: %s", r.code, strings.TrimSpace(r.stderr))
-	if r.code != 1 || !strings.Contains(r.stderr, "winnow: selection record: ") || !strings.Contains(r.stderr, filepath.Join(dir, "selections")) {
+	if r.code != 1 || !strings.Contains(r.stderr, `winnow: add tag "new": selection record: `) || !strings.Contains(r.stderr, filepath.Join(dir, "selections")) {
 		t.Errorf("exit %d, stderr %q; want exit 1 naming the selection record's folder", r.code, r.stderr)
 	}
 	if d := relSameSnapshot(before, relSnapshot(t, dir)); d != "" {

@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"text/tabwriter"
-	"time"
 
 	"github.com/urfave/cli/v3"
 
@@ -243,7 +242,6 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 		DropMissing: cmd.Bool("drop-missing"),
 		DryRun:      cmd.Bool("dry-run"),
 		Workers:     int(cmd.Int("workers")),
-		Hook:        testHook(),
 	}
 	if isTerminal(std.err) {
 		p := newProgress(std.err, "selecting")
@@ -312,27 +310,5 @@ func printStrategy(w io.Writer, s pipeline.StrategyReport) {
 			fmt.Fprintf(tw, "    %s\t%.1f%%\t%.1f%%\t%.1f%%\t\n", c, 100*b.Candidates[i], 100*b.Target[i], 100*b.Selection[i])
 		}
 		tw.Flush()
-	}
-}
-
-// testHook lets the crash-safety tests pause a child process at a named
-// point of the tag write: WINNOW_TEST_PAUSE=POINT makes it print
-// "paused POINT" on stderr and sleep, so the test can kill it there.
-// WINNOW_TEST_TRACE=1 prints "at POINT" at every point, so a test that
-// kills at random moments can tell where each kill landed.
-func testHook() func(string) {
-	point := os.Getenv("WINNOW_TEST_PAUSE")
-	trace := os.Getenv("WINNOW_TEST_TRACE") != ""
-	if point == "" && !trace {
-		return nil
-	}
-	return func(p string) {
-		if trace {
-			fmt.Fprintf(os.Stderr, "at %s\n", p)
-		}
-		if p == point || point == "all" {
-			fmt.Fprintf(os.Stderr, "paused %s\n", p)
-			time.Sleep(time.Hour)
-		}
 	}
 }

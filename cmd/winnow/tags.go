@@ -90,8 +90,8 @@ needs --out). Example:
 						return usagef("export needs DIR and TAG: winnow tags export DIR TAG")
 					}
 					format := cmd.String("format")
-					if !slices.Contains(tags.Formats, format) {
-						return usagef("unknown --format %q; use one of %s", format, strings.Join(tags.Formats, ", "))
+					if !slices.Contains(pipeline.ExportFormats(), format) {
+						return usagef("unknown --format %q; use one of %s", format, strings.Join(pipeline.ExportFormats(), ", "))
 					}
 					ds, err := pipeline.OpenContext(ctx, cmd.Args().Get(0))
 					if err != nil {
@@ -105,9 +105,7 @@ needs --out). Example:
 						}
 						return ds.ExportTag(ctx, tag, format, std.out)
 					}
-					return tags.WriteFile(out, func(f *os.File) error {
-						return ds.ExportTag(ctx, tag, format, f)
-					}, nil, nil)
+					return ds.ExportTagFile(ctx, tag, format, out)
 				},
 			},
 			{

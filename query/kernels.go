@@ -1,13 +1,13 @@
-package columnar
+package query
+
+// Bit kernels: a leaf condition evaluated over one Arrow array into words
+// of a bitmap, on all cores for long columns.
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
@@ -15,481 +15,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"winnow/bitmap"
 )
-
-// Eval evaluates e over src and returns the samples that match. It checks
-// e first (see Check), then reads only the samples columns e names, in
-// one SampleColumns call, and the annotations columns it names, in one
-// AnnotationColumns call. Conditions are evaluated column-wise on the
-// Arrow buffers into bitmaps, with SQL's three-valued logic: a comparison
-// with null is unknown, not of unknown is unknown, and unknown samples do
-// not match.
-func Eval(ctx context.Context, e Expr, src Source) (*Bitmap, error) {
-	c, err := compile(e, src)
-	if err != nil {
-		return nil, err
-	}
-	ev := &evaluator{ctx: ctx, src: src, tags: map[string]*Bitmap{}}
-	n := src.Len()
-	ev.samples = &env{n: n, table: "samples", cols: map[string]*arrow.Chunked{}}
-	scanned := false
-	if sc, ok := src.(sampleScanner); ok && len(c.sampleCols) > 0 {
-		pre, err := scanLeaves(ctx, sc, c.root, c.sampleCols, n)
-		switch {
-		case err == nil:
-			ev.samples.pre, scanned = pre, true
-		case !errors.Is(err, errNoScan):
-			return nil, fmt.Errorf("evaluate predicate: read samples columns %s: %w", strings.Join(c.sampleCols, ", "), err)
-		}
-	}
-	if len(c.sampleCols) > 0 && !scanned {
-		tbl, err := src.SampleColumns(ctx, c.sampleCols)
-		if err != nil {
-			return nil, fmt.Errorf("evaluate predicate: read samples columns %s: %w", strings.Join(c.sampleCols, ", "), err)
-		}
-		defer tbl.Release()
-		if err := ev.samples.bind(tbl, c.sampleCols); err != nil {
-			return nil, err
-		}
-	}
-	if c.needAnns && src.AnnotationSchema() != nil {
-		// A non-nil empty list asks for the sample rows alone: annotation()
-		// needs no column.
-		a, err := src.AnnotationColumns(ctx, append([]string{}, c.annCols...))
-		if err != nil {
-			return nil, fmt.Errorf("evaluate predicate: read annotations columns %s: %w", strings.Join(c.annCols, ", "), err)
-		}
-		if a.Table != nil {
-			defer a.Table.Release()
-		}
-		for i, s := range a.Sample {
-			if s < 0 || int(s) >= n {
-				return nil, fmt.Errorf("evaluate predicate: annotation %d belongs to sample row %d, outside the %d samples", i, s, n)
-			}
-		}
-		ev.anns = &env{n: len(a.Sample), table: "annotations", cols: map[string]*arrow.Chunked{}}
-		ev.annSample = a.Sample
-		if len(c.annCols) > 0 {
-			if err := ev.anns.bind(a.Table, c.annCols); err != nil {
-				return nil, err
-			}
-		}
-	}
-	r, err := ev.eval(c.root, ev.samples)
-	if err != nil {
-		return nil, err
-	}
-	return r.t, nil
-}
-
-// tv is a three-valued result over rows: t holds the rows where the
-// condition is true, k those where it is known (not null). t ⊆ k. A nil k
-// means every row is known, which keeps the common null-free case cheap.
-type tv struct{ t, k *Bitmap }
-
-// env is the table a condition is evaluated over: samples, or
-// annotations (inside annotation(...)).
-type env struct {
-	n     int
-	table string
-	cols  map[string]*arrow.Chunked
-	pre   map[*leaf]tv // leaves evaluated while the columns streamed by
-}
-
-func (v *env) bind(tbl arrow.Table, names []string) error {
-	if tbl == nil {
-		return fmt.Errorf("evaluate predicate: %s table missing", v.table)
-	}
-	if int(tbl.NumRows()) != v.n {
-		return fmt.Errorf("evaluate predicate: %s columns have %d rows, want %d", v.table, tbl.NumRows(), v.n)
-	}
-	for _, name := range names {
-		idx := tbl.Schema().FieldIndices(name)
-		if len(idx) == 0 {
-			return fmt.Errorf("evaluate predicate: %s column %q was requested but not read", v.table, name)
-		}
-		v.cols[name] = tbl.Column(idx[0]).Data()
-	}
-	return nil
-}
-
-type evaluator struct {
-	ctx       context.Context
-	src       Source
-	samples   *env
-	anns      *env // nil when the dataset has no annotations
-	annSample []int32
-	tags      map[string]*Bitmap
-}
-
-func (ev *evaluator) eval(p plan, v *env) (tv, error) {
-	if err := ev.ctx.Err(); err != nil {
-		return tv{}, err
-	}
-	switch p := p.(type) {
-	case *planAnd:
-		rs, err := ev.evalAll(p.args, v)
-		if err != nil {
-			return tv{}, err
-		}
-		return and3(v.n, rs), nil
-	case *planOr:
-		rs, err := ev.evalAll(p.args, v)
-		if err != nil {
-			return tv{}, err
-		}
-		return or3(v.n, rs), nil
-	case *planNot:
-		r, err := ev.eval(p.arg, v)
-		if err != nil {
-			return tv{}, err
-		}
-		return not3(v.n, r), nil
-	case *planTag:
-		b, err := ev.tag(p.name)
-		if err != nil {
-			return tv{}, err
-		}
-		return tv{t: b.Clone()}, nil
-	case *planAnn:
-		t, err := ev.annRows(p)
-		if err != nil {
-			return tv{}, err
-		}
-		out := NewBitmap(v.n)
-		if t != nil {
-			for wi, w := range t.words {
-				for w != 0 {
-					out.Set(int(ev.annSample[wi*64+bits.TrailingZeros64(w)]))
-					w &= w - 1
-				}
-			}
-		}
-		return tv{t: out}, nil
-	case *planCount:
-		t, err := ev.annRows(p.ann)
-		if err != nil {
-			return tv{}, err
-		}
-		counts := make([]int64, v.n)
-		if t != nil {
-			for wi, w := range t.words {
-				for w != 0 {
-					counts[ev.annSample[wi*64+bits.TrailingZeros64(w)]]++
-					w &= w - 1
-				}
-			}
-		}
-		out := NewBitmap(v.n)
-		for i, c := range counts {
-			if p.op.holds(cmp3(c, p.n)) {
-				out.Set(i)
-			}
-		}
-		return tv{t: out}, nil
-	case *leaf:
-		return evalLeaf(p, v)
-	}
-	return tv{}, fmt.Errorf("evaluate predicate: unknown plan node %T", p)
-}
-
-func cmp3[T int64 | float64 | string](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func (ev *evaluator) evalAll(ps []plan, v *env) ([]tv, error) {
-	rs := make([]tv, len(ps))
-	for i, q := range ps {
-		r, err := ev.eval(q, v)
-		if err != nil {
-			return nil, err
-		}
-		rs[i] = r
-	}
-	return rs, nil
-}
-
-func (ev *evaluator) tag(name string) (*Bitmap, error) {
-	if b, ok := ev.tags[name]; ok {
-		return b, nil
-	}
-	b, err := ev.src.Tag(name)
-	if err != nil {
-		return nil, fmt.Errorf("evaluate predicate: read tag %q: %w", name, err)
-	}
-	if b == nil {
-		return nil, fmt.Errorf("evaluate predicate: read tag %q: no bitmap", name)
-	}
-	if b.Len() != ev.samples.n {
-		return nil, fmt.Errorf("evaluate predicate: tag %q covers %d samples, want %d", name, b.Len(), ev.samples.n)
-	}
-	ev.tags[name] = b
-	return b, nil
-}
-
-// annRows returns the annotation rows where p's condition is true; nil
-// when the dataset has no annotations.
-func (ev *evaluator) annRows(p *planAnn) (*Bitmap, error) {
-	if ev.anns == nil {
-		return nil, nil
-	}
-	if p.where == nil {
-		return FullBitmap(ev.anns.n), nil
-	}
-	r, err := ev.eval(p.where, ev.anns)
-	if err != nil {
-		return nil, err
-	}
-	return r.t, nil
-}
-
-// and combines results: true when all are true, false when any is false,
-// unknown otherwise.
-func and3(n int, rs []tv) tv {
-	t := FullBitmap(n)
-	known := true
-	for _, r := range rs {
-		t.And(r.t)
-		known = known && r.k == nil
-	}
-	if known {
-		return tv{t: t}
-	}
-	f := NewBitmap(n) // rows where some argument is false
-	for _, r := range rs {
-		if r.k == nil {
-			for i, w := range r.t.words {
-				f.words[i] |= ^w
-			}
-		} else {
-			for i, w := range r.t.words {
-				f.words[i] |= r.k.words[i] &^ w
-			}
-		}
-	}
-	f.clearTail()
-	f.Or(t)
-	return tv{t: t, k: f}
-}
-
-// or combines results: true when any is true, false when all are false,
-// unknown otherwise.
-func or3(n int, rs []tv) tv {
-	t := NewBitmap(n)
-	known := true
-	for _, r := range rs {
-		t.Or(r.t)
-		known = known && r.k == nil
-	}
-	if known {
-		return tv{t: t}
-	}
-	f := FullBitmap(n) // rows where every argument is false
-	for _, r := range rs {
-		if r.k == nil {
-			f.AndNot(r.t)
-		} else {
-			for i, w := range r.t.words {
-				f.words[i] &= r.k.words[i] &^ w
-			}
-		}
-	}
-	f.Or(t)
-	return tv{t: t, k: f}
-}
-
-// not swaps true and false; unknown stays unknown.
-func not3(n int, r tv) tv {
-	var t *Bitmap
-	if r.k == nil {
-		t = FullBitmap(n)
-	} else {
-		t = r.k.Clone()
-	}
-	t.AndNot(r.t)
-	return tv{t: t, k: r.k}
-}
-
-// evalLeaf evaluates a condition on one column, chunk by chunk.
-func evalLeaf(l *leaf, v *env) (tv, error) {
-	if r, ok := v.pre[l]; ok {
-		return r, nil
-	}
-	col, ok := v.cols[l.col]
-	if !ok {
-		return tv{}, fmt.Errorf("evaluate predicate: %s column %q not read", v.table, l.col)
-	}
-	if col.Len() != v.n {
-		return tv{}, fmt.Errorf("evaluate predicate: %s column %q has %d rows, want %d", v.table, l.col, col.Len(), v.n)
-	}
-	// Known rows need a bitmap only when some chunk has nulls: most
-	// columns have none, and then every row is known.
-	nulls := false
-	for _, arr := range col.Chunks() {
-		if d, ok := arr.(*array.Dictionary); ok && d.Dictionary().NullN() > 0 {
-			nulls = true
-		}
-		nulls = nulls || arr.NullN() > 0
-	}
-	switch l.kind {
-	case leafIsNull:
-		if !nulls {
-			return tv{t: NewBitmap(v.n)}, nil
-		}
-	case leafNotNull:
-		if !nulls {
-			return tv{t: FullBitmap(v.n)}, nil
-		}
-	}
-	t := NewBitmap(v.n)
-	var k *Bitmap
-	var kw []uint64
-	if nulls {
-		k = NewBitmap(v.n)
-		kw = k.words
-	}
-	if err := evalParallel(l, col, v.n, t.words, kw); err != nil {
-		return tv{}, fmt.Errorf("evaluate predicate: %s column %q: %w", v.table, l.col, err)
-	}
-	return leafResult(l, t, k), nil
-}
-
-// leafResult is l's result from the rows where its condition holds (t,
-// null rows included) and the known rows (k; nil when no row is null).
-func leafResult(l *leaf, t, k *Bitmap) tv {
-	switch l.kind {
-	case leafIsNull:
-		if k == nil {
-			return tv{t: NewBitmap(t.Len())}
-		}
-		k.Not()
-		return tv{t: k}
-	case leafNotNull:
-		if k == nil {
-			return tv{t: FullBitmap(t.Len())}
-		}
-		return tv{t: k}
-	}
-	if k == nil {
-		return tv{t: t}
-	}
-	t.And(k)
-	return tv{t: t, k: k}
-}
-
-// sampleScanner is implemented by sources that stream the samples
-// columns batch by batch (Dataset); Eval then evaluates the samples
-// leaves on each batch as it is decoded, so that memory stays at a few
-// batches a core instead of whole columns.
-type sampleScanner interface {
-	// scanSamples calls fn with every batch of the named columns and the
-	// batch's first row, concurrently for different batches. It returns
-	// errNoScan when it cannot stream those columns.
-	scanSamples(ctx context.Context, names []string, fn func(base int, cols []arrow.Array) error) error
-}
-
-// sampleLeaves lists the leaves of p evaluated over the samples: those
-// outside annotation(...) and count(...).
-func sampleLeaves(p plan, out []*leaf) []*leaf {
-	switch p := p.(type) {
-	case *planAnd:
-		for _, a := range p.args {
-			out = sampleLeaves(a, out)
-		}
-	case *planOr:
-		for _, a := range p.args {
-			out = sampleLeaves(a, out)
-		}
-	case *planNot:
-		out = sampleLeaves(p.arg, out)
-	case *leaf:
-		out = append(out, p)
-	}
-	return out
-}
-
-// scanLeaves evaluates the samples leaves of root over the batches sc
-// streams of names (n rows in all). Each batch is evaluated into words of
-// its own, then ORed into the results under a lock: batches need not
-// start on a multiple of 64 rows, and two may share a word.
-func scanLeaves(ctx context.Context, sc sampleScanner, root plan, names []string, n int) (map[*leaf]tv, error) {
-	leaves := sampleLeaves(root, nil)
-	type acc struct {
-		col   int
-		t, k  *Bitmap
-		nulls bool
-	}
-	accs := make([]acc, len(leaves))
-	for i, l := range leaves {
-		accs[i] = acc{col: slices.Index(names, l.col), t: NewBitmap(n), k: NewBitmap(n)}
-		if accs[i].col < 0 {
-			return nil, fmt.Errorf("samples column %q not read", l.col)
-		}
-	}
-	var (
-		mu   sync.Mutex
-		seen int // rows scanned
-	)
-	err := sc.scanSamples(ctx, names, func(base int, cols []arrow.Array) error {
-		rows := cols[0].Len()
-		if base < 0 || rows > n-base {
-			return fmt.Errorf("rows %d to %d are beyond the %d samples", base, base+rows, n)
-		}
-		w0 := base >> 6
-		nw := (base+rows+63)>>6 - w0
-		tw, kw := make([]uint64, nw), make([]uint64, nw)
-		for i, l := range leaves {
-			clear(tw)
-			clear(kw)
-			arr := cols[accs[i].col]
-			if arr.Len() != rows {
-				return fmt.Errorf("column %q: batch of %d rows, want %d", l.col, arr.Len(), rows)
-			}
-			nulls := arr.NullN() > 0
-			if d, ok := arr.(*array.Dictionary); ok && d.Dictionary().NullN() > 0 {
-				nulls = true
-			}
-			if err := evalChunk(l, arr, tw, kw, base-w0*64); err != nil {
-				return fmt.Errorf("column %q: %w", l.col, err)
-			}
-			a := &accs[i]
-			mu.Lock()
-			a.nulls = a.nulls || nulls
-			for j, x := range tw {
-				a.t.words[w0+j] |= x
-			}
-			for j, x := range kw {
-				a.k.words[w0+j] |= x
-			}
-			mu.Unlock()
-		}
-		mu.Lock()
-		seen += rows
-		mu.Unlock()
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if seen != n {
-		return nil, fmt.Errorf("read %d rows, want %d", seen, n)
-	}
-	pre := make(map[*leaf]tv, len(leaves))
-	for i, l := range leaves {
-		a := &accs[i]
-		if !a.nulls {
-			a.k = nil
-		}
-		pre[l] = leafResult(l, a.t, a.k)
-	}
-	return pre, nil
-}
 
 // parallelMinRows is the column length from which a leaf is split across
 // cores; below it, starting goroutines costs more than it saves.
@@ -611,9 +139,9 @@ func evalChunk(l *leaf, arr arrow.Array, t, k []uint64, base int) error {
 	n := arr.Len()
 	if k != nil {
 		if arr.NullN() > 0 {
-			copyBits(k, base, arr.NullBitmapBytes(), arr.Data().Offset(), n)
+			bitmap.OrBytes(k, base, arr.NullBitmapBytes(), arr.Data().Offset(), n)
 		} else {
-			setRange(k, base, n)
+			bitmap.SetRange(k, base, n)
 		}
 	}
 	if l.kind == leafIsNull || l.kind == leafNotNull || n == 0 {
@@ -688,9 +216,9 @@ func evalChunk(l *leaf, arr arrow.Array, t, k []uint64, base int) error {
 func evalDict(l *leaf, d *array.Dictionary, t, k []uint64, base int) error {
 	dict := d.Dictionary()
 	m := dict.Len()
-	dt, dk := NewBitmap(m), NewBitmap(m)
+	dt, dk := bitmap.New(m), bitmap.New(m)
 	if m > 0 {
-		if err := evalChunk(l, dict, dt.words, dk.words, 0); err != nil {
+		if err := evalChunk(l, dict, dt.Words(), dk.Words(), 0); err != nil {
 			return err
 		}
 	}
@@ -754,61 +282,6 @@ func b2u(b bool) uint64 {
 	return 0
 }
 
-// orWord ors the low bits of w into dst starting at bit pos.
-func orWord(dst []uint64, pos int, w uint64) {
-	i, s := pos>>6, uint(pos&63)
-	dst[i] |= w << s
-	if s != 0 && i+1 < len(dst) {
-		dst[i+1] |= w >> (64 - s)
-	}
-}
-
-func lowMask(n int) uint64 {
-	if n >= 64 {
-		return ^uint64(0)
-	}
-	return 1<<uint(n) - 1
-}
-
-// setRange sets bits [pos, pos+n).
-func setRange(dst []uint64, pos, n int) {
-	for n > 0 {
-		c := min(64, n)
-		orWord(dst, pos, lowMask(c))
-		pos += c
-		n -= c
-	}
-}
-
-// copyBits ors n bits of the Arrow bitmap src, starting at bit off, into
-// dst starting at bit pos.
-func copyBits(dst []uint64, pos int, src []byte, off, n int) {
-	for j := 0; j < n; j += 64 {
-		c := min(64, n-j)
-		orWord(dst, pos+j, loadBits(src, off+j, c))
-	}
-}
-
-// loadBits reads n ≤ 64 bits of b starting at bit off (LSB first).
-func loadBits(b []byte, off, n int) uint64 {
-	i, s := off>>3, uint(off&7)
-	var w uint64
-	if i+9 <= len(b) {
-		w = binary.LittleEndian.Uint64(b[i:]) >> s
-		if s != 0 {
-			w |= uint64(b[i+8]) << (64 - s)
-		}
-	} else {
-		for j := 0; j < n; j++ {
-			p := off + j
-			if p>>3 < len(b) && b[p>>3]&(1<<uint(p&7)) != 0 {
-				w |= 1 << (uint(j) & 63)
-			}
-		}
-	}
-	return w & lowMask(n)
-}
-
 // predBits sets the bits of rows [0, n) where pred holds, at base. It is
 // the generic path, for types where a per-row call is not the bottleneck.
 func predBits(n int, pred func(i int) bool, dst []uint64, base int) {
@@ -818,7 +291,7 @@ func predBits(n int, pred func(i int) bool, dst []uint64, base int) {
 		for i := k; i < end; i++ {
 			w |= b2u(pred(i)) << (uint(i-k) & 63)
 		}
-		orWord(dst, base+k, w)
+		bitmap.OrWord(dst, base+k, w)
 	}
 }
 
@@ -839,7 +312,7 @@ func rangeBits[T integer](vals []T, lo, hi T, neg bool, dst []uint64, base int) 
 		for j, x := range c {
 			w |= b2u(uint64(x)-ulo <= span) << (uint(j) & 63)
 		}
-		orWord(dst, base+k, (w^flip)&lowMask(len(c)))
+		bitmap.OrWord(dst, base+k, (w^flip)&bitmap.LowMask(len(c)))
 	}
 }
 
@@ -852,7 +325,7 @@ func pointBits[T integer](vals []T, pts []T, dst []uint64, base int) {
 			_, ok := slices.BinarySearch(pts, x)
 			w |= b2u(ok) << (uint(j) & 63)
 		}
-		orWord(dst, base+k, w)
+		bitmap.OrWord(dst, base+k, w)
 	}
 }
 
@@ -895,14 +368,14 @@ func spansLeaf[T integer](l *leaf, vals []T, clamp func(ispan) (T, T, bool), dst
 	for _, s := range l.spans {
 		if s.empty {
 			if s.neg {
-				setRange(dst, base, len(vals))
+				bitmap.SetRange(dst, base, len(vals))
 			}
 			continue
 		}
 		lo, hi, ok := clamp(s)
 		if !ok {
 			if s.neg {
-				setRange(dst, base, len(vals))
+				bitmap.SetRange(dst, base, len(vals))
 			}
 			continue
 		}
@@ -955,7 +428,7 @@ func floatLeaf[T float](l *leaf, vals []T, dst []uint64, base int) {
 				w |= b2u(float64(x) != f) << (uint(j) & 63)
 			}
 		}
-		orWord(dst, base+k, w)
+		bitmap.OrWord(dst, base+k, w)
 	}
 }
 
@@ -1037,7 +510,7 @@ func stringSetBits[O int32 | int64](offs []O, data []byte, lits []string, neg bo
 				}
 			}
 		}
-		orWord(dst, base+k, (w^flip)&lowMask(end-k))
+		bitmap.OrWord(dst, base+k, (w^flip)&bitmap.LowMask(end-k))
 	}
 }
 
@@ -1096,7 +569,7 @@ func shortSetBits[O int32 | int64](offs []O, data []byte, lits []string, flip ui
 				}
 			}
 		}
-		orWord(dst, base+k, (w^flip)&lowMask(end-k))
+		bitmap.OrWord(dst, base+k, (w^flip)&bitmap.LowMask(end-k))
 	}
 }
 
@@ -1109,6 +582,6 @@ func dictBits[I integer](idx []I, tbl []uint8, dst []uint64, base int) {
 		for j, x := range c {
 			w |= uint64(tbl[uint64(x)&m]&1) << (uint(j) & 63)
 		}
-		orWord(dst, base+k, w)
+		bitmap.OrWord(dst, base+k, w)
 	}
 }

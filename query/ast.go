@@ -1,4 +1,4 @@
-package columnar
+package query
 
 import (
 	"math"
@@ -142,23 +142,23 @@ func (l Literal) describe() string {
 	return "an invalid value"
 }
 
-// Compare is "Column Op Value", e.g. width < 256.
-type Compare struct {
+// CompareExpr is "Column Op Value", e.g. width < 256.
+type CompareExpr struct {
 	Column string
 	Op     Op
 	Value  Literal
 	Pos    Pos
 }
 
-// In is "Column in (Values...)".
-type In struct {
+// InExpr is "Column in (Values...)".
+type InExpr struct {
 	Column string
 	Values []Literal
 	Pos    Pos
 }
 
-// IsNull is "Column is null", or "Column is not null" when Negate.
-type IsNull struct {
+// NullExpr is "Column is null", or "Column is not null" when Negate.
+type NullExpr struct {
 	Column string
 	Negate bool
 	Pos    Pos
@@ -180,79 +180,79 @@ func (k MatchKind) String() string {
 	return "startswith"
 }
 
-// TextMatch is "Column startswith Value" or "Column contains Value".
-type TextMatch struct {
+// TextMatchExpr is "Column startswith Value" or "Column contains Value".
+type TextMatchExpr struct {
 	Column string
 	Kind   MatchKind
 	Value  Literal
 	Pos    Pos
 }
 
-// Tagged is tagged("Tag"): the sample carries the tag.
-type Tagged struct {
+// TaggedExpr is tagged("Tag"): the sample carries the tag.
+type TaggedExpr struct {
 	Tag string
 	Pos Pos
 }
 
-// Annotation is annotation(Where): some single annotation of the sample
+// AnnotationExpr is annotation(Where): some single annotation of the sample
 // satisfies Where, which may name annotation columns only. A nil Where
 // means the sample has any annotation.
-type Annotation struct {
+type AnnotationExpr struct {
 	Where Expr
 	Pos   Pos
 }
 
-// Count is "count(Of) Op N": the number of the sample's annotations that
+// CountExpr is "count(Of) Op N": the number of the sample's annotations that
 // satisfy Of.Where, compared with N.
-type Count struct {
-	Of  *Annotation
+type CountExpr struct {
+	Of  *AnnotationExpr
 	Op  Op
 	N   int64
 	Pos Pos
 }
 
-// And holds when every argument holds; an empty And is true (written
+// AndExpr holds when every argument holds; an empty AndExpr is true (written
 // "true").
-type And struct {
+type AndExpr struct {
 	Args []Expr
 	Pos  Pos
 }
 
-// Or holds when some argument holds; an empty Or is false (written
+// OrExpr holds when some argument holds; an empty OrExpr is false (written
 // "false").
-type Or struct {
+type OrExpr struct {
 	Args []Expr
 	Pos  Pos
 }
 
-// Not negates Arg. As in SQL, not of an unknown (null) result is still
+// NotExpr negates Arg. As in SQL, not of an unknown (null) result is still
 // unknown, so the sample does not match.
-type Not struct {
+type NotExpr struct {
 	Arg Expr
 	Pos Pos
 }
 
-func (*Compare) node()    {}
-func (*In) node()         {}
-func (*IsNull) node()     {}
-func (*TextMatch) node()  {}
-func (*Tagged) node()     {}
-func (*Annotation) node() {}
-func (*Count) node()      {}
-func (*And) node()        {}
-func (*Or) node()         {}
-func (*Not) node()        {}
+func (*CompareExpr) node()    {}
+func (*InExpr) node()         {}
+func (*NullExpr) node()       {}
+func (*TextMatchExpr) node()  {}
+func (*TaggedExpr) node()     {}
+func (*AnnotationExpr) node() {}
+func (*CountExpr) node()      {}
+func (*AndExpr) node()        {}
+func (*OrExpr) node()         {}
+func (*NotExpr) node()        {}
 
-func (e *Compare) String() string    { return Format(e) }
-func (e *In) String() string         { return Format(e) }
-func (e *IsNull) String() string     { return Format(e) }
-func (e *TextMatch) String() string  { return Format(e) }
-func (e *Tagged) String() string     { return Format(e) }
-func (e *Annotation) String() string { return Format(e) }
-func (e *Count) String() string      { return Format(e) }
-func (e *And) String() string        { return Format(e) }
-func (e *Or) String() string         { return Format(e) }
-func (e *Not) String() string        { return Format(e) }
+func (e *CompareExpr) String() string    { return Format(e) }
+func (e *InExpr) String() string         { return Format(e) }
+func (e *NullExpr) String() string       { return Format(e) }
+func (e *TextMatchExpr) String() string  { return Format(e) }
+func (e *TaggedExpr) String() string     { return Format(e) }
+func (e *AnnotationExpr) String() string { return Format(e) }
+func (e *CountExpr) String() string      { return Format(e) }
+func (e *AndExpr) String() string        { return Format(e) }
+func (e *OrExpr) String() string         { return Format(e) }
+func (e *NotExpr) String() string        { return Format(e) }
 
 // Format returns the text form of e, which Parse reads back to an
 // expression Equal to e. (An And or Or of a single argument prints as
@@ -273,7 +273,7 @@ const (
 
 func prec(e Expr) int {
 	switch e := e.(type) {
-	case *Or:
+	case *OrExpr:
 		if len(e.Args) == 1 {
 			return prec(e.Args[0])
 		}
@@ -281,7 +281,7 @@ func prec(e Expr) int {
 			return precAtom
 		}
 		return precOr
-	case *And:
+	case *AndExpr:
 		if len(e.Args) == 1 {
 			return prec(e.Args[0])
 		}
@@ -289,7 +289,7 @@ func prec(e Expr) int {
 			return precAtom
 		}
 		return precAnd
-	case *Not:
+	case *NotExpr:
 		return precNot
 	}
 	return precAtom
@@ -312,11 +312,11 @@ func format(b *strings.Builder, e Expr) {
 	switch e := e.(type) {
 	case nil:
 		b.WriteString("<nil>")
-	case *Compare:
+	case *CompareExpr:
 		b.WriteString(quoteIdent(e.Column))
 		b.WriteString(" " + e.Op.String() + " ")
 		b.WriteString(e.Value.String())
-	case *In:
+	case *InExpr:
 		b.WriteString(quoteIdent(e.Column))
 		b.WriteString(" in (")
 		for i, v := range e.Values {
@@ -326,26 +326,26 @@ func format(b *strings.Builder, e Expr) {
 			b.WriteString(v.String())
 		}
 		b.WriteByte(')')
-	case *IsNull:
+	case *NullExpr:
 		b.WriteString(quoteIdent(e.Column))
 		if e.Negate {
 			b.WriteString(" is not null")
 		} else {
 			b.WriteString(" is null")
 		}
-	case *TextMatch:
+	case *TextMatchExpr:
 		b.WriteString(quoteIdent(e.Column))
 		b.WriteString(" " + e.Kind.String() + " ")
 		b.WriteString(e.Value.String())
-	case *Tagged:
+	case *TaggedExpr:
 		b.WriteString("tagged(" + strconv.Quote(e.Tag) + ")")
-	case *Annotation:
+	case *AnnotationExpr:
 		b.WriteString("annotation(")
 		if e.Where != nil {
 			format(b, e.Where)
 		}
 		b.WriteByte(')')
-	case *Count:
+	case *CountExpr:
 		b.WriteString("count(")
 		if e.Of == nil {
 			b.WriteString("<nil>")
@@ -353,11 +353,11 @@ func format(b *strings.Builder, e Expr) {
 			format(b, e.Of)
 		}
 		b.WriteString(") " + e.Op.String() + " " + strconv.FormatInt(e.N, 10))
-	case *And:
+	case *AndExpr:
 		formatList(b, e.Args, " and ", "true", precAnd)
-	case *Or:
+	case *OrExpr:
 		formatList(b, e.Args, " or ", "false", precOr)
-	case *Not:
+	case *NotExpr:
 		b.WriteString("not ")
 		formatChild(b, e.Arg, precNot)
 	default:
@@ -413,11 +413,11 @@ func Equal(a, b Expr) bool {
 	switch a := a.(type) {
 	case nil:
 		return b == nil
-	case *Compare:
-		b, ok := b.(*Compare)
+	case *CompareExpr:
+		b, ok := b.(*CompareExpr)
 		return ok && a.Column == b.Column && a.Op == b.Op && litEqual(a.Value, b.Value)
-	case *In:
-		b, ok := b.(*In)
+	case *InExpr:
+		b, ok := b.(*InExpr)
 		if !ok || a.Column != b.Column || len(a.Values) != len(b.Values) {
 			return false
 		}
@@ -427,36 +427,36 @@ func Equal(a, b Expr) bool {
 			}
 		}
 		return true
-	case *IsNull:
-		b, ok := b.(*IsNull)
+	case *NullExpr:
+		b, ok := b.(*NullExpr)
 		return ok && a.Column == b.Column && a.Negate == b.Negate
-	case *TextMatch:
-		b, ok := b.(*TextMatch)
+	case *TextMatchExpr:
+		b, ok := b.(*TextMatchExpr)
 		return ok && a.Column == b.Column && a.Kind == b.Kind && litEqual(a.Value, b.Value)
-	case *Tagged:
-		b, ok := b.(*Tagged)
+	case *TaggedExpr:
+		b, ok := b.(*TaggedExpr)
 		return ok && a.Tag == b.Tag
-	case *Annotation:
-		b, ok := b.(*Annotation)
+	case *AnnotationExpr:
+		b, ok := b.(*AnnotationExpr)
 		return ok && (a == nil) == (b == nil) && (a == nil || Equal(a.Where, b.Where))
-	case *Count:
-		b, ok := b.(*Count)
+	case *CountExpr:
+		b, ok := b.(*CountExpr)
 		return ok && a.Op == b.Op && a.N == b.N && Equal(exprOrNil(a.Of), exprOrNil(b.Of))
-	case *And:
-		b, ok := b.(*And)
+	case *AndExpr:
+		b, ok := b.(*AndExpr)
 		return ok && listEqual(a.Args, b.Args)
-	case *Or:
-		b, ok := b.(*Or)
+	case *OrExpr:
+		b, ok := b.(*OrExpr)
 		return ok && listEqual(a.Args, b.Args)
-	case *Not:
-		b, ok := b.(*Not)
+	case *NotExpr:
+		b, ok := b.(*NotExpr)
 		return ok && Equal(a.Arg, b.Arg)
 	}
 	return false
 }
 
 // exprOrNil keeps a nil *Annotation a nil Expr.
-func exprOrNil(a *Annotation) Expr {
+func exprOrNil(a *AnnotationExpr) Expr {
 	if a == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package columnar
+package query
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+
+	"winnow/bitmap"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -166,12 +168,12 @@ func TestEvalEmptyAndOr(t *testing.T) {
 		e    Expr
 		want int
 	}{
-		{&And{}, 7},
-		{&Or{}, 0},
-		{&Not{Arg: &And{}}, 0},
-		{&Not{Arg: &Or{}}, 7},
-		{&And{Args: []Expr{&Or{}}}, 0},
-		{&Annotation{Where: &And{}}, 5},
+		{&AndExpr{}, 7},
+		{&OrExpr{}, 0},
+		{&NotExpr{Arg: &AndExpr{}}, 0},
+		{&NotExpr{Arg: &OrExpr{}}, 7},
+		{&AndExpr{Args: []Expr{&OrExpr{}}}, 0},
+		{&AnnotationExpr{Where: &AndExpr{}}, 5},
 	} {
 		got, err := Eval(context.Background(), tt.e, src)
 		if err != nil {
@@ -249,7 +251,7 @@ func TestEvalBadSource(t *testing.T) {
 		t.Errorf("out-of-range annotation sample: %v", err)
 	}
 	src = fixture()
-	src.tags["reviewed"] = NewBitmap(3)
+	src.tags["reviewed"] = bitmap.New(3)
 	_, err = Eval(context.Background(), mustParse(t, `tagged("reviewed")`), src)
 	if err == nil || err.Error() != `evaluate predicate: tag "reviewed" covers 3 samples, want 7` {
 		t.Errorf("short tag: %v", err)
@@ -290,7 +292,7 @@ type badReadSource struct {
 	err  error
 }
 
-func (s *badReadSource) SampleColumns(context.Context, []string) (arrow.Table, error) {
+func (s *badReadSource) SampleTable(context.Context, []string) (arrow.Table, error) {
 	return s.read, s.err
 }
 
@@ -349,19 +351,19 @@ func TestEvalParallelMatchesSequential(t *testing.T) {
 			}
 			l := c.root.(*leaf)
 			col := src.samples.Column(src.samples.Schema().FieldIndices(l.col)[0]).Data()
-			seqT, seqK := NewBitmap(n), NewBitmap(n)
+			seqT, seqK := bitmap.New(n), bitmap.New(n)
 			base := 0
 			for _, arr := range col.Chunks() {
-				if err := evalChunk(l, arr, seqT.words, seqK.words, base); err != nil {
+				if err := evalChunk(l, arr, seqT.Words(), seqK.Words(), base); err != nil {
 					t.Fatal(err)
 				}
 				base += arr.Len()
 			}
-			parT, parK := NewBitmap(n), NewBitmap(n)
-			if err := evalParallel(l, col, n, parT.words, parK.words); err != nil {
+			parT, parK := bitmap.New(n), bitmap.New(n)
+			if err := evalParallel(l, col, n, parT.Words(), parK.Words()); err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(seqT.words, parT.words) || !slices.Equal(seqK.words, parK.words) {
+			if !slices.Equal(seqT.Words(), parT.Words()) || !slices.Equal(seqK.Words(), parK.Words()) {
 				t.Errorf("%s with cuts %v: parallel and sequential bitmaps differ", q, cuts[:min(len(cuts), 4)])
 			}
 		}
@@ -370,7 +372,7 @@ func TestEvalParallelMatchesSequential(t *testing.T) {
 
 type nilTagSource struct{ *qSource }
 
-func (nilTagSource) Tag(string) (*Bitmap, error) { return nil, nil }
+func (nilTagSource) Tag(string) (*bitmap.Bitmap, error) { return nil, nil }
 
 func TestEvalNilTag(t *testing.T) {
 	_, err := Eval(context.Background(), mustParse(t, `tagged("reviewed")`), nilTagSource{fixture()})

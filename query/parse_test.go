@@ -1,4 +1,4 @@
-package columnar
+package query
 
 import (
 	"errors"
@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-func str(s string) Literal                     { return Literal{Kind: StringLit, Str: s} }
-func num(i int64) Literal                      { return Literal{Kind: IntLit, Int: i} }
-func flt(f float64) Literal                    { return Literal{Kind: FloatLit, Float: f} }
-func cmpE(c string, op Op, v Literal) *Compare { return &Compare{Column: c, Op: op, Value: v} }
+func str(s string) Literal                         { return Literal{Kind: StringLit, Str: s} }
+func num(i int64) Literal                          { return Literal{Kind: IntLit, Int: i} }
+func flt(f float64) Literal                        { return Literal{Kind: FloatLit, Float: f} }
+func cmpE(c string, op Op, v Literal) *CompareExpr { return &CompareExpr{Column: c, Op: op, Value: v} }
 
 func TestParse(t *testing.T) {
 	a, b, c := cmpE("a", Lt, num(1)), cmpE("b", Lt, num(2)), cmpE("c", Lt, num(3))
@@ -27,29 +27,29 @@ func TestParse(t *testing.T) {
 		{`file_name == "a \"b\"\n"`, cmpE("file_name", Eq, str("a \"b\"\n")), ""},
 		{`flag != true`, cmpE("flag", Ne, Literal{Kind: BoolLit, Bool: true}), ""},
 		{`flag == FALSE`, cmpE("flag", Eq, Literal{Kind: BoolLit}), "flag == false"},
-		{`weather in ("rain", "snow")`, &In{Column: "weather", Values: []Literal{str("rain"), str("snow")}}, ""},
-		{`n in (1,2.5)`, &In{Column: "n", Values: []Literal{num(1), flt(2.5)}}, "n in (1, 2.5)"},
-		{`n in ()`, &In{Column: "n", Values: []Literal{}}, ""},
-		{`difficulty is null`, &IsNull{Column: "difficulty"}, ""},
-		{`difficulty IS NOT NULL`, &IsNull{Column: "difficulty", Negate: true}, "difficulty is not null"},
-		{`file_path startswith "s3://bucket/cam2/"`, &TextMatch{Column: "file_path", Value: str("s3://bucket/cam2/")}, ""},
-		{`file_name contains "night"`, &TextMatch{Column: "file_name", Kind: Contains, Value: str("night")}, ""},
-		{`tagged("reviewed")`, &Tagged{Tag: "reviewed"}, ""},
-		{`annotation()`, &Annotation{}, ""},
-		{`annotation(label == "cat" and confidence > 0.5)`, &Annotation{Where: &And{Args: []Expr{
+		{`weather in ("rain", "snow")`, &InExpr{Column: "weather", Values: []Literal{str("rain"), str("snow")}}, ""},
+		{`n in (1,2.5)`, &InExpr{Column: "n", Values: []Literal{num(1), flt(2.5)}}, "n in (1, 2.5)"},
+		{`n in ()`, &InExpr{Column: "n", Values: []Literal{}}, ""},
+		{`difficulty is null`, &NullExpr{Column: "difficulty"}, ""},
+		{`difficulty IS NOT NULL`, &NullExpr{Column: "difficulty", Negate: true}, "difficulty is not null"},
+		{`file_path startswith "s3://bucket/cam2/"`, &TextMatchExpr{Column: "file_path", Value: str("s3://bucket/cam2/")}, ""},
+		{`file_name contains "night"`, &TextMatchExpr{Column: "file_name", Kind: Contains, Value: str("night")}, ""},
+		{`tagged("reviewed")`, &TaggedExpr{Tag: "reviewed"}, ""},
+		{`annotation()`, &AnnotationExpr{}, ""},
+		{`annotation(label == "cat" and confidence > 0.5)`, &AnnotationExpr{Where: &AndExpr{Args: []Expr{
 			cmpE("label", Eq, str("cat")), cmpE("confidence", Gt, flt(0.5))}}}, ""},
-		{`count(annotation(label == "person")) >= 3`, &Count{Of: &Annotation{Where: cmpE("label", Eq, str("person"))}, Op: Ge, N: 3}, ""},
-		{`count( annotation( ) ) != -1`, &Count{Of: &Annotation{}, Op: Ne, N: -1}, "count(annotation()) != -1"},
-		{`true`, &And{}, ""},
-		{`false`, &Or{}, ""},
+		{`count(annotation(label == "person")) >= 3`, &CountExpr{Of: &AnnotationExpr{Where: cmpE("label", Eq, str("person"))}, Op: Ge, N: 3}, ""},
+		{`count( annotation( ) ) != -1`, &CountExpr{Of: &AnnotationExpr{}, Op: Ne, N: -1}, "count(annotation()) != -1"},
+		{`true`, &AndExpr{}, ""},
+		{`false`, &OrExpr{}, ""},
 		// precedence: not > and > or
-		{`a < 1 or b < 2 and not c < 3`, &Or{Args: []Expr{a, &And{Args: []Expr{b, &Not{Arg: c}}}}}, ""},
-		{`a < 1 AND b < 2 Or c < 3`, &Or{Args: []Expr{&And{Args: []Expr{a, b}}, c}}, "a < 1 and b < 2 or c < 3"},
-		{`(a < 1 or b < 2) and c < 3`, &And{Args: []Expr{&Or{Args: []Expr{a, b}}, c}}, ""},
-		{`not (a < 1 and b < 2)`, &Not{Arg: &And{Args: []Expr{a, b}}}, ""},
-		{`not not a < 1`, &Not{Arg: &Not{Arg: a}}, ""},
-		{`a < 1 and b < 2 and c < 3`, &And{Args: []Expr{a, b, c}}, ""},
-		{`(a < 1 and b < 2) and c < 3`, &And{Args: []Expr{&And{Args: []Expr{a, b}}, c}}, ""},
+		{`a < 1 or b < 2 and not c < 3`, &OrExpr{Args: []Expr{a, &AndExpr{Args: []Expr{b, &NotExpr{Arg: c}}}}}, ""},
+		{`a < 1 AND b < 2 Or c < 3`, &OrExpr{Args: []Expr{&AndExpr{Args: []Expr{a, b}}, c}}, "a < 1 and b < 2 or c < 3"},
+		{`(a < 1 or b < 2) and c < 3`, &AndExpr{Args: []Expr{&OrExpr{Args: []Expr{a, b}}, c}}, ""},
+		{`not (a < 1 and b < 2)`, &NotExpr{Arg: &AndExpr{Args: []Expr{a, b}}}, ""},
+		{`not not a < 1`, &NotExpr{Arg: &NotExpr{Arg: a}}, ""},
+		{`a < 1 and b < 2 and c < 3`, &AndExpr{Args: []Expr{a, b, c}}, ""},
+		{`(a < 1 and b < 2) and c < 3`, &AndExpr{Args: []Expr{&AndExpr{Args: []Expr{a, b}}, c}}, ""},
 		{`((a < 1))`, a, "a < 1"},
 		// column names: keywords and odd names in backquotes; calls need "("
 		{"`and` == 1", cmpE("and", Eq, num(1)), ""},
@@ -58,7 +58,7 @@ func TestParse(t *testing.T) {
 		{"`width` == 1", cmpE("width", Eq, num(1)), "width == 1"},
 		{"`tagged` == 1", cmpE("tagged", Eq, num(1)), ""},
 		{"größe_2 > 1", cmpE("größe_2", Gt, num(1)), ""},
-		{"a < 1\n\tand\r\nb < 2", &And{Args: []Expr{a, b}}, "a < 1 and b < 2"},
+		{"a < 1\n\tand\r\nb < 2", &AndExpr{Args: []Expr{a, b}}, "a < 1 and b < 2"},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.text)
@@ -82,16 +82,16 @@ func TestParse(t *testing.T) {
 
 func TestParsePositions(t *testing.T) {
 	e := mustParse(t, "a < 1 and\n  annotation(label == \"x\")")
-	and := e.(*And)
-	if p := and.Args[0].(*Compare).Pos; p.Line != 1 || p.Col != 1 {
+	and := e.(*AndExpr)
+	if p := and.Args[0].(*CompareExpr).Pos; p.Line != 1 || p.Col != 1 {
 		t.Errorf("a at %v, want 1:1", p)
 	}
-	if p := and.Args[0].(*Compare).Value.Pos; p.String() != "1:5" {
+	if p := and.Args[0].(*CompareExpr).Value.Pos; p.String() != "1:5" {
 		t.Errorf("1 at %v, want 1:5", p)
 	}
-	ann := and.Args[1].(*Annotation)
-	if ann.Pos.String() != "2:3" || ann.Where.(*Compare).Pos.String() != "2:14" {
-		t.Errorf("annotation at %v, label at %v; want 2:3, 2:14", ann.Pos, ann.Where.(*Compare).Pos)
+	ann := and.Args[1].(*AnnotationExpr)
+	if ann.Pos.String() != "2:3" || ann.Where.(*CompareExpr).Pos.String() != "2:14" {
+		t.Errorf("annotation at %v, label at %v; want 2:3, 2:14", ann.Pos, ann.Where.(*CompareExpr).Pos)
 	}
 }
 
@@ -133,7 +133,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.text)
-		var qe *QueryError
+		var qe *Error
 		if !errors.As(err, &qe) {
 			t.Errorf("Parse(%q) error %v, want a *QueryError", tt.text, err)
 			continue
@@ -160,20 +160,20 @@ func TestFormatBuilt(t *testing.T) {
 		e    Expr
 		want string
 	}{
-		{&And{Args: []Expr{a}}, "a < 1"},
-		{&Or{Args: []Expr{&And{Args: []Expr{a, b}}}}, "a < 1 and b < 2"},
-		{&And{Args: []Expr{&Or{Args: []Expr{a, b}}, &Or{}}}, "(a < 1 or b < 2) and false"},
-		{&Or{Args: []Expr{&Or{Args: []Expr{a, b}}, a}}, "(a < 1 or b < 2) or a < 1"},
-		{&Not{Arg: &Or{Args: []Expr{a}}}, "not a < 1"},
-		{&Not{Arg: &And{Args: []Expr{a, b}}}, "not (a < 1 and b < 2)"},
+		{&AndExpr{Args: []Expr{a}}, "a < 1"},
+		{&OrExpr{Args: []Expr{&AndExpr{Args: []Expr{a, b}}}}, "a < 1 and b < 2"},
+		{&AndExpr{Args: []Expr{&OrExpr{Args: []Expr{a, b}}, &OrExpr{}}}, "(a < 1 or b < 2) and false"},
+		{&OrExpr{Args: []Expr{&OrExpr{Args: []Expr{a, b}}, a}}, "(a < 1 or b < 2) or a < 1"},
+		{&NotExpr{Arg: &OrExpr{Args: []Expr{a}}}, "not a < 1"},
+		{&NotExpr{Arg: &AndExpr{Args: []Expr{a, b}}}, "not (a < 1 and b < 2)"},
 		{cmpE("x", Eq, flt(2)), "x == 2.0"},
 		{cmpE("x", Eq, flt(1e21)), "x == 1e+21"},
 		{cmpE("x", Eq, flt(0)), "x == 0.0"},
 		{cmpE("x", Eq, str("tab\there")), `x == "tab\there"`},
 		{cmpE("", Eq, num(1)), "`` == 1"},
 		{cmpE("1x", Eq, num(1)), "`1x` == 1"},
-		{&Annotation{Where: &And{}}, "annotation(true)"},
-		{&Count{Of: &Annotation{}, Op: Lt, N: 2}, "count(annotation()) < 2"},
+		{&AnnotationExpr{Where: &AndExpr{}}, "annotation(true)"},
+		{&CountExpr{Of: &AnnotationExpr{}, Op: Lt, N: 2}, "count(annotation()) < 2"},
 	}
 	for _, tt := range tests {
 		if got := Format(tt.e); got != tt.want {
@@ -205,7 +205,7 @@ func assertRoundTrip(t testing.TB, e Expr) {
 // collapse replaces single-argument And/Or by the argument.
 func collapse(e Expr) Expr {
 	switch e := e.(type) {
-	case *And:
+	case *AndExpr:
 		if len(e.Args) == 1 {
 			return collapse(e.Args[0])
 		}
@@ -213,8 +213,8 @@ func collapse(e Expr) Expr {
 		for i, a := range e.Args {
 			args[i] = collapse(a)
 		}
-		return &And{Args: args}
-	case *Or:
+		return &AndExpr{Args: args}
+	case *OrExpr:
 		if len(e.Args) == 1 {
 			return collapse(e.Args[0])
 		}
@@ -222,16 +222,16 @@ func collapse(e Expr) Expr {
 		for i, a := range e.Args {
 			args[i] = collapse(a)
 		}
-		return &Or{Args: args}
-	case *Not:
-		return &Not{Arg: collapse(e.Arg)}
-	case *Annotation:
+		return &OrExpr{Args: args}
+	case *NotExpr:
+		return &NotExpr{Arg: collapse(e.Arg)}
+	case *AnnotationExpr:
 		if e.Where == nil {
 			return e
 		}
-		return &Annotation{Where: collapse(e.Where)}
-	case *Count:
-		return &Count{Of: collapse(e.Of).(*Annotation), Op: e.Op, N: e.N}
+		return &AnnotationExpr{Where: collapse(e.Where)}
+	case *CountExpr:
+		return &CountExpr{Of: collapse(e.Of).(*AnnotationExpr), Op: e.Op, N: e.N}
 	}
 	return e
 }
@@ -259,7 +259,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		e, err := Parse(s)
 		if err != nil {
-			var qe *QueryError
+			var qe *Error
 			if !errors.As(err, &qe) || !qe.Pos.IsValid() {
 				t.Fatalf("Parse(%q) error without a position: %v", s, err)
 			}

@@ -1,4 +1,4 @@
-package columnar
+package query
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"winnow/bitmap"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -29,7 +31,7 @@ func benchSource(b *testing.B, dict bool) *qSource {
 	defer ib.Release()
 	sb := array.NewStringBuilder(mem)
 	defer sb.Release()
-	reviewed := NewBitmap(benchRows)
+	reviewed := bitmap.New(benchRows)
 	for i := range benchRows {
 		wb.Append(int64(r.IntN(1024)))
 		k := r.IntN(len(weathers))
@@ -62,7 +64,7 @@ func benchSource(b *testing.B, dict bool) *qSource {
 	}
 	return &qSource{
 		samples:  qTable(fields, []arrow.Array{width, weather}, cuts...),
-		tags:     map[string]*Bitmap{"reviewed": reviewed},
+		tags:     map[string]*bitmap.Bitmap{"reviewed": reviewed},
 		tagOrder: []string{"reviewed"},
 	}
 }

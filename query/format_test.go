@@ -1,4 +1,4 @@
-package columnar
+package query
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ func ExampleParse() {
 		fmt.Println(err)
 		return
 	}
-	and := e.(*And)
+	and := e.(*AndExpr)
 	fmt.Println(len(and.Args), "conditions")
 	fmt.Println(e)
 	// Output:
@@ -29,12 +29,12 @@ func ExampleParse_syntaxError() {
 }
 
 func ExampleFormat() {
-	e := &Or{Args: []Expr{
-		&And{Args: []Expr{
-			&Compare{Column: "width", Op: Ge, Value: Literal{Kind: IntLit, Int: 64}},
-			&Not{Arg: &IsNull{Column: "difficulty"}},
+	e := &OrExpr{Args: []Expr{
+		&AndExpr{Args: []Expr{
+			&CompareExpr{Column: "width", Op: Ge, Value: Literal{Kind: IntLit, Int: 64}},
+			&NotExpr{Arg: &NullExpr{Column: "difficulty"}},
 		}},
-		&Count{Of: &Annotation{Where: &Compare{Column: "label", Op: Eq, Value: Literal{Kind: StringLit, Str: "cat"}}}, Op: Ge, N: 2},
+		&CountExpr{Of: &AnnotationExpr{Where: &CompareExpr{Column: "label", Op: Eq, Value: Literal{Kind: StringLit, Str: "cat"}}}, Op: Ge, N: 2},
 	}}
 	fmt.Println(Format(e))
 	// Output: width >= 64 and not difficulty is null or count(annotation(label == "cat")) >= 2

@@ -1,4 +1,4 @@
-package columnar
+package query
 
 import (
 	"fmt"
@@ -7,16 +7,16 @@ import (
 	"unicode/utf8"
 )
 
-// QueryError is an error about a place in a predicate: a syntax error
+// Error is an error about a place in a predicate: a syntax error
 // from Parse, or a type error from Check. Its message names the line and
 // column and, when the expression was parsed, quotes the line of text with
 // a caret under the place.
-type QueryError struct {
+type Error struct {
 	Pos Pos
 	Msg string
 }
 
-func (e *QueryError) Error() string {
+func (e *Error) Error() string {
 	if !e.Pos.IsValid() {
 		return e.Msg
 	}
@@ -138,7 +138,7 @@ func (lx *lexer) advance() rune {
 }
 
 func (lx *lexer) errorf(p Pos, format string, args ...any) error {
-	return &QueryError{Pos: p, Msg: "syntax error: " + fmt.Sprintf(format, args...)}
+	return &Error{Pos: p, Msg: "syntax error: " + fmt.Sprintf(format, args...)}
 }
 
 func (lx *lexer) next() (token, error) {
@@ -397,7 +397,7 @@ func (p *parser) or() (Expr, error) {
 		}
 		args = append(args, e)
 	}
-	return &Or{Args: args, Pos: pos}, nil
+	return &OrExpr{Args: args, Pos: pos}, nil
 }
 
 func (p *parser) and() (Expr, error) {
@@ -420,7 +420,7 @@ func (p *parser) and() (Expr, error) {
 		}
 		args = append(args, e)
 	}
-	return &And{Args: args, Pos: pos}, nil
+	return &AndExpr{Args: args, Pos: pos}, nil
 }
 
 func (p *parser) not() (Expr, error) {
@@ -439,7 +439,7 @@ func (p *parser) not() (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Not{Arg: e, Pos: pos}, nil
+	return &NotExpr{Arg: e, Pos: pos}, nil
 }
 
 // isCall reports whether the current identifier is followed by "(",
@@ -469,9 +469,9 @@ func (p *parser) primary() (Expr, error) {
 		}
 		return e, nil
 	case p.isKeyword("true"):
-		return &And{Pos: pos}, p.advance()
+		return &AndExpr{Pos: pos}, p.advance()
 	case p.isKeyword("false"):
-		return &Or{Pos: pos}, p.advance()
+		return &OrExpr{Pos: pos}, p.advance()
 	}
 	for _, fn := range []string{"tagged", "annotation", "count"} {
 		call, err := p.isCall(fn)
@@ -507,9 +507,9 @@ func (p *parser) call(fn string, pos Pos) (Expr, error) {
 		if _, err := p.expect(tRParen, `")"`); err != nil {
 			return nil, err
 		}
-		return &Tagged{Tag: t.text, Pos: pos}, nil
+		return &TaggedExpr{Tag: t.text, Pos: pos}, nil
 	case "annotation":
-		a := &Annotation{Pos: pos}
+		a := &AnnotationExpr{Pos: pos}
 		if p.tok.kind != tRParen {
 			e, err := p.or()
 			if err != nil {
@@ -548,7 +548,7 @@ func (p *parser) call(fn string, pos Pos) (Expr, error) {
 	if lit.Kind != IntLit {
 		return nil, p.lx.errorf(lit.Pos, "count(...) compares with an integer, found %s", lit.String())
 	}
-	return &Count{Of: a.(*Annotation), Op: parseOp(opTok.text), N: lit.Int, Pos: pos}, nil
+	return &CountExpr{Of: a.(*AnnotationExpr), Op: parseOp(opTok.text), N: lit.Int, Pos: pos}, nil
 }
 
 func parseOp(s string) Op {
@@ -576,7 +576,7 @@ func (p *parser) condition() (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Compare{Column: col.text, Op: op, Value: lit, Pos: col.pos}, nil
+		return &CompareExpr{Column: col.text, Op: op, Value: lit, Pos: col.pos}, nil
 	case p.isKeyword("in"):
 		if err := p.advance(); err != nil {
 			return nil, err
@@ -584,7 +584,7 @@ func (p *parser) condition() (Expr, error) {
 		if _, err := p.expect(tLParen, `"(" after "in"`); err != nil {
 			return nil, err
 		}
-		in := &In{Column: col.text, Pos: col.pos, Values: []Literal{}}
+		in := &InExpr{Column: col.text, Pos: col.pos, Values: []Literal{}}
 		for p.tok.kind != tRParen {
 			if len(in.Values) > 0 {
 				if _, err := p.expect(tComma, `"," or ")" in the list`); err != nil {
@@ -602,7 +602,7 @@ func (p *parser) condition() (Expr, error) {
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
-		n := &IsNull{Column: col.text, Pos: col.pos}
+		n := &NullExpr{Column: col.text, Pos: col.pos}
 		if p.isKeyword("not") {
 			n.Negate = true
 			if err := p.advance(); err != nil {
@@ -626,7 +626,7 @@ func (p *parser) condition() (Expr, error) {
 			return nil, p.lx.errorf(p.tok.pos, "expected a string in double quotes after %q, found %s", kw, p.tok.describe())
 		}
 		lit := Literal{Kind: StringLit, Str: p.tok.text, Pos: p.tok.pos}
-		return &TextMatch{Column: col.text, Kind: kind, Value: lit, Pos: col.pos}, p.advance()
+		return &TextMatchExpr{Column: col.text, Kind: kind, Value: lit, Pos: col.pos}, p.advance()
 	}
 	return nil, p.lx.errorf(p.tok.pos, "expected a comparison (< <= > >= == !=), in, is, startswith or contains after column %s, found %s", quoteIdent(col.text), p.tok.describe())
 }

@@ -1,19 +1,18 @@
-package columnar
+package query
 
 import (
 	"context"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"winnow/bitmap"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/google/uuid"
 )
 
 // diffData is a random dataset kept both as Go values (for the row-at-a-
@@ -25,7 +24,7 @@ type diffData struct {
 	ann     map[string][]any
 	annKind map[string]string
 	annOf   []int32
-	tags    map[string]*Bitmap
+	tags    map[string]*bitmap.Bitmap
 	src     *qSource
 }
 
@@ -105,7 +104,7 @@ func randomCuts(r *rand.Rand, n int) []int {
 
 func newDiffData(r *rand.Rand) *diffData {
 	n := r.IntN(300)
-	d := &diffData{n: n, cols: map[string][]any{}, kinds: map[string]string{}, ann: map[string][]any{}, annKind: map[string]string{}, tags: map[string]*Bitmap{}}
+	d := &diffData{n: n, cols: map[string][]any{}, kinds: map[string]string{}, ann: map[string][]any{}, annKind: map[string]string{}, tags: map[string]*bitmap.Bitmap{}}
 	var fields []arrow.Field
 	var arrs []arrow.Array
 	for _, c := range diffColumns {
@@ -140,7 +139,7 @@ func newDiffData(r *rand.Rand) *diffData {
 		annArrs = append(annArrs, qCol(c.typ, vals...))
 	}
 	for _, tag := range []string{"t1", "t2"} {
-		b := NewBitmap(n)
+		b := bitmap.New(n)
 		for i := range n {
 			if r.IntN(2) == 0 {
 				b.Set(i)
@@ -205,19 +204,19 @@ func (g diffGen) leaf(cols []struct {
 	c := cols[g.r.IntN(len(cols))]
 	switch g.r.IntN(8) {
 	case 0:
-		return &IsNull{Column: c.name, Negate: g.r.IntN(2) == 0}
+		return &NullExpr{Column: c.name, Negate: g.r.IntN(2) == 0}
 	case 1:
-		in := &In{Column: c.name, Values: []Literal{}}
+		in := &InExpr{Column: c.name, Values: []Literal{}}
 		for range g.r.IntN(12) {
 			in.Values = append(in.Values, randomLiteral(g.r, c.name, c.kind))
 		}
 		return in
 	case 2:
 		if c.kind == "string" {
-			return &TextMatch{Column: c.name, Kind: MatchKind(g.r.IntN(2)), Value: randomLiteral(g.r, c.name, c.kind)}
+			return &TextMatchExpr{Column: c.name, Kind: MatchKind(g.r.IntN(2)), Value: randomLiteral(g.r, c.name, c.kind)}
 		}
 	}
-	return &Compare{Column: c.name, Op: Op(g.r.IntN(6)), Value: randomLiteral(g.r, c.name, c.kind)}
+	return &CompareExpr{Column: c.name, Op: Op(g.r.IntN(6)), Value: randomLiteral(g.r, c.name, c.kind)}
 }
 
 func (g diffGen) expr(depth int, inAnn bool) Expr {
@@ -232,29 +231,29 @@ func (g diffGen) expr(depth int, inAnn bool) Expr {
 		}
 		return g.leaf(diffColumns)
 	case k == 4:
-		return &Not{Arg: g.expr(depth-1, inAnn)}
+		return &NotExpr{Arg: g.expr(depth-1, inAnn)}
 	case k == 5 || k == 6:
 		args := make([]Expr, g.r.IntN(4))
 		for i := range args {
 			args[i] = g.expr(depth-1, inAnn)
 		}
 		if k == 5 {
-			return &And{Args: args}
+			return &AndExpr{Args: args}
 		}
-		return &Or{Args: args}
+		return &OrExpr{Args: args}
 	case inAnn:
 		return g.leaf(diffAnnColumns)
 	case k == 7:
-		return &Tagged{Tag: []string{"t1", "t2"}[g.r.IntN(2)]}
+		return &TaggedExpr{Tag: []string{"t1", "t2"}[g.r.IntN(2)]}
 	default:
-		a := &Annotation{}
+		a := &AnnotationExpr{}
 		if g.r.IntN(4) > 0 {
 			a.Where = g.expr(depth-1, true)
 		}
 		if k == 8 {
 			return a
 		}
-		return &Count{Of: a, Op: Op(g.r.IntN(6)), N: int64(g.r.IntN(4))}
+		return &CountExpr{Of: a, Op: Op(g.r.IntN(6)), N: int64(g.r.IntN(4))}
 	}
 }
 
@@ -266,7 +265,7 @@ func (d *diffData) refEval(e Expr, row int, ann bool) (val, known bool) {
 		cols, kinds = d.ann, d.annKind
 	}
 	switch e := e.(type) {
-	case *And:
+	case *AndExpr:
 		val, known = true, true
 		for _, a := range e.Args {
 			v, k := d.refEval(a, row, ann)
@@ -278,7 +277,7 @@ func (d *diffData) refEval(e Expr, row int, ann bool) (val, known bool) {
 			}
 		}
 		return known, known
-	case *Or:
+	case *OrExpr:
 		val, known = false, true
 		for _, a := range e.Args {
 			v, k := d.refEval(a, row, ann)
@@ -290,19 +289,19 @@ func (d *diffData) refEval(e Expr, row int, ann bool) (val, known bool) {
 			}
 		}
 		return false, known
-	case *Not:
+	case *NotExpr:
 		v, k := d.refEval(e.Arg, row, ann)
 		return k && !v, k
-	case *Tagged:
+	case *TaggedExpr:
 		return d.tags[e.Tag].Get(row), true
-	case *Annotation:
+	case *AnnotationExpr:
 		for i, s := range d.annOf {
 			if int(s) == row && (e.Where == nil || refTrue(d.refEval(e.Where, i, true))) {
 				return true, true
 			}
 		}
 		return false, true
-	case *Count:
+	case *CountExpr:
 		var c int64
 		for i, s := range d.annOf {
 			if int(s) == row && (e.Of.Where == nil || refTrue(d.refEval(e.Of.Where, i, true))) {
@@ -310,16 +309,16 @@ func (d *diffData) refEval(e Expr, row int, ann bool) (val, known bool) {
 			}
 		}
 		return e.Op.holds(cmp3(c, e.N)), true
-	case *IsNull:
+	case *NullExpr:
 		isNull := cols[e.Column][row] == nil
 		return isNull != e.Negate, true
-	case *Compare:
+	case *CompareExpr:
 		v := cols[e.Column][row]
 		if v == nil {
 			return false, false
 		}
 		return e.Op.holds(refCmp(v, kinds[e.Column], e.Value)), true
-	case *In:
+	case *InExpr:
 		v := cols[e.Column][row]
 		if v == nil {
 			return false, false
@@ -330,7 +329,7 @@ func (d *diffData) refEval(e Expr, row int, ann bool) (val, known bool) {
 			}
 		}
 		return false, true
-	case *TextMatch:
+	case *TextMatchExpr:
 		v := cols[e.Column][row]
 		if v == nil {
 			return false, false
@@ -416,7 +415,7 @@ func TestEvalDifferential(t *testing.T) {
 	}
 }
 
-// qScan is a qSource that streams its samples columns (a sampleScanner):
+// qScan is a qSource that streams its samples columns (a Streamer):
 // batches of random length, most not starting on a multiple of 64 rows,
 // handed to fn from three goroutines at once.
 type qScan struct {
@@ -424,7 +423,9 @@ type qScan struct {
 	seed uint64
 }
 
-func (s *qScan) scanSamples(_ context.Context, names []string, fn func(base int, cols []arrow.Array) error) error {
+func (s *qScan) CanStream([]string) bool { return true }
+
+func (s *qScan) StreamSamples(_ context.Context, names []string, fn func(base int, cols []arrow.Array) error) error {
 	tbl, err := project(s.samples, names)
 	if err != nil {
 		return err
@@ -469,126 +470,4 @@ func (s *qScan) scanSamples(_ context.Context, names []string, fn func(base int,
 		}
 	}
 	return nil
-}
-
-// TestEvalDatasetDifferential runs the differential test through files:
-// each random table is written as a dataset (samples in row groups of
-// random size, mostly not multiples of 64; annotations; a sealed tags
-// table), opened through the seal, and predicates are evaluated over the
-// Dataset, which streams the samples columns row group by row group.
-func TestEvalDatasetDifferential(t *testing.T) {
-	tables, preds := 20, 30
-	if testing.Short() {
-		tables = 6
-	}
-	r := rand.New(rand.NewPCG(3, 4))
-	g := diffGen{r: r}
-	ctx := context.Background()
-	for ti := range tables {
-		d := newDiffData(r)
-		dir := t.TempDir()
-		ids := testIDs(d.n, uint64(ti))
-		withIDs := func(tbl arrow.Table, rows func(i int) uuid.UUID) []arrow.RecordBatch {
-			fields := append([]arrow.Field{{Name: SampleIDColumn, Type: UUIDType()}}, tbl.Schema().Fields()...)
-			idb := extensions.NewUUIDBuilder(memory.DefaultAllocator)
-			for i := range int(tbl.NumRows()) {
-				idb.Append(rows(i))
-			}
-			cols := []arrow.Array{idb.NewArray()}
-			for c := range int(tbl.NumCols()) {
-				a, err := array.Concatenate(tbl.Column(c).Data().Chunks(), memory.DefaultAllocator)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cols = append(cols, a)
-			}
-			rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, tbl.NumRows())
-			size := r.IntN(150) + 1
-			var recs []arrow.RecordBatch
-			for lo := int64(0); lo < rec.NumRows() || lo == 0; lo += int64(size) {
-				hi := min(lo+int64(size), rec.NumRows())
-				recs = append(recs, rec.NewSlice(lo, hi))
-				if hi == rec.NumRows() {
-					break
-				}
-			}
-			return recs
-		}
-		writeWinnow(t, filepath.Join(dir, "samples.parquet"), withIDs(d.src.samples, func(i int) uuid.UUID { return ids[i] }))
-		writeWinnow(t, filepath.Join(dir, "annotations.parquet"), withIDs(d.src.anns, func(i int) uuid.UUID { return ids[d.annOf[i]] }))
-		ds := mustOpen(t, dir)
-		writeTagsFile(t, ds, []string{"t1", "t2"}, []*Bitmap{d.tags["t1"], d.tags["t2"]})
-		if ds = mustOpen(t, dir); !ds.vouched {
-			t.Fatalf("table %d: tags table not sealed", ti)
-		}
-		for range preds {
-			e := g.expr(4, false)
-			want := d.matches(e)
-			got, err := Eval(ctx, e, ds)
-			if err != nil {
-				t.Fatalf("table %d: Eval(%s) over the dataset: %v", ti, e, err)
-			}
-			if g := got.Indexes(); !slices.Equal(g, want) && len(g)+len(want) > 0 {
-				t.Fatalf("table %d (%d rows) over the dataset: %s\n got %v\nwant %v", ti, d.n, e, g, want)
-			}
-		}
-	}
-}
-
-// TestEvalScanBigRowGroups streams row groups of several decoded batches
-// each (70,000 rows against batches of readBatchRows), where the reader
-// shares a string column's dictionary across batches and the scan's
-// allocator reuses the buffers of released batches (poisoned here, so a
-// buffer still in use after its release shows); the matches must be
-// those of the same columns evaluated whole.
-func TestEvalScanBigRowGroups(t *testing.T) {
-	testHookPoisonFreed = true
-	defer func() { testHookPoisonFreed = false }()
-	const n = 150000
-	r := rand.New(rand.NewPCG(9, 9))
-	weather := make([]any, n)
-	width := make([]any, n)
-	for i := range n {
-		weather[i] = []string{"sun", "rain", "snow", "fog"}[r.IntN(4)]
-		if r.IntN(10) == 0 {
-			weather[i] = nil
-		}
-		width[i] = r.IntN(512)
-	}
-	fields := []arrow.Field{
-		{Name: "weather", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "width", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-	}
-	src := &qSource{samples: qTable(fields, []arrow.Array{qCol(fields[0].Type, weather...), qCol(fields[1].Type, width...)})}
-	dir := t.TempDir()
-	ids := testIDs(n, 9)
-	sc := arrow.NewSchema(append([]arrow.Field{{Name: SampleIDColumn, Type: UUIDType()}}, fields...), nil)
-	writeWinnow(t, filepath.Join(dir, "samples.parquet"), rowGroups(n, 70000, func(lo, hi int) arrow.RecordBatch {
-		idb := extensions.NewUUIDBuilder(memory.DefaultAllocator)
-		for _, id := range ids[lo:hi] {
-			idb.Append(id)
-		}
-		return array.NewRecordBatch(sc, []arrow.Array{idb.NewArray(), qCol(fields[0].Type, weather[lo:hi]...), qCol(fields[1].Type, width[lo:hi]...)}, int64(hi-lo))
-	}))
-	ds := mustOpen(t, dir)
-	for _, q := range []string{
-		`weather in ("rain", "snow")`,
-		`width < 256 and weather == "fog"`,
-		`weather is null or width >= 500`,
-		`not (weather != "sun")`,
-	} {
-		want, err := Eval(context.Background(), mustParse(t, q), src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range 2 {
-			got, err := Eval(context.Background(), mustParse(t, q), ds)
-			if err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-			if !slices.Equal(got.Indexes(), want.Indexes()) {
-				t.Fatalf("%s: %d matches over the dataset, %d over whole columns", q, got.Count(), want.Count())
-			}
-		}
-	}
 }

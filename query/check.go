@@ -1,7 +1,6 @@
-package columnar
+package query
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -12,29 +11,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/google/uuid"
 )
-
-// Source is what predicate evaluation reads from a dataset. Dataset
-// implements it; tests use in-memory tables.
-type Source interface {
-	// Len is the number of samples.
-	Len() int
-	// SampleSchema is the schema of the samples table.
-	SampleSchema() *arrow.Schema
-	// AnnotationSchema is the schema of the annotations table, nil when
-	// the dataset has none.
-	AnnotationSchema() *arrow.Schema
-	// TagNames lists the dataset's tags.
-	TagNames() []string
-	// SampleColumns reads the named samples columns in dataset order.
-	// Eval releases the table when done.
-	SampleColumns(ctx context.Context, names []string) (arrow.Table, error)
-	// AnnotationColumns reads the named annotations columns, with the
-	// sample row of every annotation. Eval passes an empty, non-nil list
-	// when it needs the sample rows only, and releases the table.
-	AnnotationColumns(ctx context.Context, names []string) (*Annotations, error)
-	// Tag returns the samples carrying the tag.
-	Tag(name string) (*Bitmap, error)
-}
 
 // category is how a column's values are compared.
 type category uint8
@@ -213,7 +189,7 @@ func compile(e Expr, src Source) (*compiler, error) {
 }
 
 func (c *compiler) errorf(p Pos, format string, args ...any) error {
-	return &QueryError{Pos: p, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Pos: p, Msg: fmt.Sprintf(format, args...)}
 }
 
 // build compiles e; inAnn says whether e is inside annotation(...).
@@ -221,7 +197,7 @@ func (c *compiler) build(e Expr, inAnn bool) (plan, error) {
 	switch e := e.(type) {
 	case nil:
 		return nil, fmt.Errorf("nil expression")
-	case *And:
+	case *AndExpr:
 		p := &planAnd{}
 		for _, a := range e.Args {
 			q, err := c.build(a, inAnn)
@@ -231,7 +207,7 @@ func (c *compiler) build(e Expr, inAnn bool) (plan, error) {
 			p.args = append(p.args, q)
 		}
 		return p, nil
-	case *Or:
+	case *OrExpr:
 		p := &planOr{}
 		for _, a := range e.Args {
 			q, err := c.build(a, inAnn)
@@ -241,13 +217,13 @@ func (c *compiler) build(e Expr, inAnn bool) (plan, error) {
 			p.args = append(p.args, q)
 		}
 		return p, nil
-	case *Not:
+	case *NotExpr:
 		q, err := c.build(e.Arg, inAnn)
 		if err != nil {
 			return nil, err
 		}
 		return &planNot{arg: q}, nil
-	case *Tagged:
+	case *TaggedExpr:
 		if inAnn {
 			return nil, c.errorf(e.Pos, "tagged(%q) inside annotation(...): tags belong to samples, not annotations", e.Tag)
 		}
@@ -260,9 +236,9 @@ func (c *compiler) build(e Expr, inAnn bool) (plan, error) {
 			return nil, c.errorf(e.Pos, "unknown tag %q; the dataset's tags are: %s", e.Tag, strings.Join(known, ", "))
 		}
 		return &planTag{name: e.Tag}, nil
-	case *Annotation:
+	case *AnnotationExpr:
 		return c.annotation(e, inAnn, "annotation(...)")
-	case *Count:
+	case *CountExpr:
 		if e.Of == nil {
 			return nil, c.errorf(e.Pos, "count(...) without annotation(...)")
 		}
@@ -271,17 +247,17 @@ func (c *compiler) build(e Expr, inAnn bool) (plan, error) {
 			return nil, err
 		}
 		return &planCount{ann: a, op: e.Op, n: e.N}, nil
-	case *Compare:
+	case *CompareExpr:
 		return c.leaf(e.Column, e.Pos, inAnn, leafCompare, e.Op, []Literal{e.Value})
-	case *In:
+	case *InExpr:
 		return c.leaf(e.Column, e.Pos, inAnn, leafIn, Eq, e.Values)
-	case *IsNull:
+	case *NullExpr:
 		k := leafIsNull
 		if e.Negate {
 			k = leafNotNull
 		}
 		return c.leaf(e.Column, e.Pos, inAnn, k, Eq, nil)
-	case *TextMatch:
+	case *TextMatchExpr:
 		k := leafStartsWith
 		if e.Kind == Contains {
 			k = leafContains
@@ -291,7 +267,7 @@ func (c *compiler) build(e Expr, inAnn bool) (plan, error) {
 	return nil, fmt.Errorf("unsupported expression %T", e)
 }
 
-func (c *compiler) annotation(e *Annotation, inAnn bool, what string) (*planAnn, error) {
+func (c *compiler) annotation(e *AnnotationExpr, inAnn bool, what string) (*planAnn, error) {
 	if inAnn {
 		return nil, c.errorf(e.Pos, "%s cannot be nested inside annotation(...)", what)
 	}

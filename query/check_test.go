@@ -1,4 +1,4 @@
-package columnar
+package query
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"winnow/bitmap"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -21,7 +23,7 @@ type qSource struct {
 	samples   arrow.Table
 	anns      arrow.Table // nil: no annotations table
 	annSample []int32
-	tags      map[string]*Bitmap
+	tags      map[string]*bitmap.Bitmap
 	tagOrder  []string
 
 	sampleReads [][]string
@@ -31,7 +33,7 @@ type qSource struct {
 func (s *qSource) Len() int                    { return int(s.samples.NumRows()) }
 func (s *qSource) SampleSchema() *arrow.Schema { return s.samples.Schema() }
 func (s *qSource) TagNames() []string          { return s.tagOrder }
-func (s *qSource) Tag(name string) (*Bitmap, error) {
+func (s *qSource) Tag(name string) (*bitmap.Bitmap, error) {
 	b, ok := s.tags[name]
 	if !ok {
 		return nil, fmt.Errorf("no tag %q", name)
@@ -60,21 +62,21 @@ func project(t arrow.Table, names []string) (arrow.Table, error) {
 	return array.NewTable(arrow.NewSchema(fields, nil), cols, t.NumRows()), nil
 }
 
-func (s *qSource) SampleColumns(_ context.Context, names []string) (arrow.Table, error) {
+func (s *qSource) SampleTable(_ context.Context, names []string) (arrow.Table, error) {
 	s.sampleReads = append(s.sampleReads, slices.Clone(names))
 	return project(s.samples, names)
 }
 
-func (s *qSource) AnnotationColumns(_ context.Context, names []string) (*Annotations, error) {
+func (s *qSource) AnnotationTable(_ context.Context, names []string) ([]int32, arrow.Table, error) {
 	s.annReads = append(s.annReads, append(make([]string, 0, len(names)), names...))
 	if names == nil {
 		s.annReads[len(s.annReads)-1] = nil
 	}
 	t, err := project(s.anns, names)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &Annotations{Sample: s.annSample, Table: t}, nil
+	return s.annSample, t, nil
 }
 
 // qCol builds an array of type t from Go values; nil is null.
@@ -192,7 +194,7 @@ var (
 //	3 person null 20 | 3 person 0.7 30 | 5 cat null 200 | 6 person 0.6 150
 func fixture() *qSource {
 	fields := []arrow.Field{
-		{Name: "sample_id", Type: UUIDType()},
+		{Name: "sample_id", Type: extensions.NewUUIDType()},
 		{Name: "file_name", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "file_path", Type: arrow.BinaryTypes.LargeString, Nullable: true},
 		{Name: "width", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
@@ -209,7 +211,7 @@ func fixture() *qSource {
 		ids[i] = id
 	}
 	cols := []arrow.Array{
-		qCol(UUIDType(), ids...),
+		qCol(extensions.NewUUIDType(), ids...),
 		qCol(arrow.BinaryTypes.String, "a.jpg", "night_b.jpg", "c.png", "d_night.jpg", "e.jpg", "f.jpg", nil),
 		qCol(arrow.BinaryTypes.LargeString, "s3://bucket/cam1/a", "s3://bucket/cam1/b", "s3://bucket/cam1/c", "s3://bucket/cam2/d", "s3://bucket/cam2/e", nil, "/local/x"),
 		qCol(arrow.PrimitiveTypes.Int64, 100, 300, nil, 256, 255, -5, 1000),
@@ -233,7 +235,7 @@ func fixture() *qSource {
 		qCol(arrow.PrimitiveTypes.Float64, 0.9, 0.4, 0.3, 0.8, 0.9, nil, 0.7, nil, 0.6),
 		qCol(arrow.PrimitiveTypes.Float32, 150.0, 50.0, 120.0, 50.0, 10.0, 20.0, 30.0, 200.0, 150.0),
 	}
-	reviewed := NewBitmap(7)
+	reviewed := bitmap.New(7)
 	for _, i := range []int{0, 3, 5} {
 		reviewed.Set(i)
 	}
@@ -241,7 +243,7 @@ func fixture() *qSource {
 		samples:   qTable(fields, cols, 2, 5),
 		anns:      qTable(annFields, annCols, 4),
 		annSample: []int32{0, 0, 1, 1, 3, 3, 3, 5, 6},
-		tags:      map[string]*Bitmap{"reviewed": reviewed, "hard": NewBitmap(7)},
+		tags:      map[string]*bitmap.Bitmap{"reviewed": reviewed, "hard": bitmap.New(7)},
 		tagOrder:  []string{"reviewed", "hard"},
 	}
 }
@@ -301,13 +303,13 @@ func TestCheckBuiltErrors(t *testing.T) {
 		e    Expr
 		want string
 	}{
-		{&Compare{Column: "width", Op: Lt, Value: Literal{Kind: InvalidLit, Str: "Go value of type []int"}},
+		{&CompareExpr{Column: "width", Op: Lt, Value: Literal{Kind: InvalidLit, Str: "Go value of type []int"}},
 			`column "width" (int64): unsupported value: Go value of type []int`},
-		{&Compare{Column: "width", Op: Lt, Value: Literal{Kind: StringLit, Str: "x"}},
+		{&CompareExpr{Column: "width", Op: Lt, Value: Literal{Kind: StringLit, Str: "x"}},
 			`column "width" has type int64, but "x" is a string; compare it with a number`},
-		{&Count{Op: Ge, N: 1}, `count(...) without annotation(...)`},
-		{&And{Args: []Expr{nil}}, `nil expression`},
-		{&Tagged{Tag: "x"}, `unknown tag "x"; the dataset's tags are: hard, reviewed`},
+		{&CountExpr{Op: Ge, N: 1}, `count(...) without annotation(...)`},
+		{&AndExpr{Args: []Expr{nil}}, `nil expression`},
+		{&TaggedExpr{Tag: "x"}, `unknown tag "x"; the dataset's tags are: hard, reviewed`},
 	}
 	for _, tt := range tests {
 		err := Check(tt.e, src)
