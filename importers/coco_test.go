@@ -175,10 +175,9 @@ func TestCOCOScoresAndMissingFields(t *testing.T) {
 	_, err = COCO(ctx, in, out, COCOOptions{Source: "detector_v2"})
 	require.NoError(t, err)
 	a := table(t, filepath.Join(out, "annotations.parquet"))
-	require.Equal(t, []float64{0.75, 0, 0, 0}, a["confidence"].Values)
-	require.Equal(t, []bool{false, true, true, true}, a["confidence"].Null)
-	require.Equal(t, []bool{false, true, false, false}, a["area"].Null)
-	require.Equal(t, []bool{false, true, true, false}, a["supercategory"].Null)
+	require.Equal(t, []any{0.75, nil, nil, nil}, masked(a["confidence"]))
+	require.Equal(t, []any{702.1057, nil, 2882.0, 0.0}, masked(a["area"]))
+	require.Equal(t, []any{"animal", nil, nil, "animal"}, masked(a["supercategory"]))
 
 	delete(doc, "annotations")
 	in = writeCOCO(t, doc)

@@ -63,3 +63,29 @@ func treeBytes(t *testing.T, dir string) map[string]string {
 	require.NoError(t, err)
 	return out
 }
+
+// masked is a column's values with nil at its null rows (whose stored
+// values are unspecified).
+func masked(c columnar.PlainColumn) []any {
+	var out []any
+	switch v := c.Values.(type) {
+	case []float64:
+		for _, x := range v {
+			out = append(out, x)
+		}
+	case []string:
+		for _, x := range v {
+			out = append(out, x)
+		}
+	case []int64:
+		for _, x := range v {
+			out = append(out, x)
+		}
+	}
+	for i := range out {
+		if c.Null != nil && c.Null[i] {
+			out[i] = nil
+		}
+	}
+	return out
+}
