@@ -60,6 +60,10 @@ type EmbeddingsResult struct {
 	Samples int // samples in the dataset; Samples - Vectors have no vector
 }
 
+// ErrNoIDs is the error of vectors without ids (an .npy or .npz) imported
+// without a file of ids.
+var ErrNoIDs = errors.New("holds no ids")
+
 // lockTimeout is how long Embeddings waits for another winnow process
 // writing the same dataset.
 const lockTimeout = 60 * time.Second
@@ -180,7 +184,7 @@ func readVectors(ctx context.Context, file string, opts EmbeddingsOptions) (*vec
 			return nil, err
 		}
 		if opts.IDs == "" {
-			return nil, fmt.Errorf("%s holds no ids: give a file of ids, one per line, in the vectors' order", file)
+			return nil, fmt.Errorf("%s %w: give a file of ids, one per line, in the vectors' order", file, ErrNoIDs)
 		}
 		return &vectorInput{m: m}, nil
 	}
