@@ -118,19 +118,44 @@ func COCO(ctx context.Context, path, out string, opts COCOOptions) (*Result, err
 	return res, nil
 }
 
+// rowSource is a table made batch by batch: columns(lo, hi) are rows
+// [lo, hi) of its rows().
+type rowSource interface {
+	rows() int
+	columns(lo, hi int) []columnar.PlainColumn
+}
+
+// wholeColumns is a rowSource of columns held whole.
+type wholeColumns []columnar.PlainColumn
+
+func (w wholeColumns) rows() int {
+	if len(w) == 0 {
+		return 0
+	}
+	return plainLen(w[0])
+}
+
+func (w wholeColumns) columns(lo, hi int) []columnar.PlainColumn {
+	out := make([]columnar.PlainColumn, len(w))
+	for i, c := range w {
+		out[i] = slicePlain(c, lo, hi)
+	}
+	return out
+}
+
 // writeDataset writes the samples and (unless nil) annotations tables as
 // a new dataset folder out.
-func writeDataset(ctx context.Context, out string, force bool, samples, anns []columnar.PlainColumn) (err error) {
+func writeDataset(ctx context.Context, out string, force bool, samples []columnar.PlainColumn, anns rowSource) (err error) {
 	d, err := startDataset(out, force)
 	if err != nil {
 		return err
 	}
 	defer d.abort() // after a commit, this deletes the replaced dataset
-	if err := d.writeTable("samples.parquet", func(w io.Writer) error { return writeColumns(ctx, w, samples) }); err != nil {
+	if err := d.writeTable("samples.parquet", func(w io.Writer) error { return writeRows(ctx, w, wholeColumns(samples)) }); err != nil {
 		return err
 	}
 	if anns != nil {
-		if err := d.writeTable("annotations.parquet", func(w io.Writer) error { return writeColumns(ctx, w, anns) }); err != nil {
+		if err := d.writeTable("annotations.parquet", func(w io.Writer) error { return writeRows(ctx, w, anns) }); err != nil {
 			return err
 		}
 	}
@@ -165,11 +190,14 @@ type (
 	}
 )
 
-// cocoAnn is an annotation as kept until the file is read: 80 bytes.
+// cocoAnn is an annotation as kept until the table is written: 88
+// bytes. img and cat are the indexes of its image and category, set once
+// they are checked.
 type cocoAnn struct {
 	id, image, category int64
 	bbox                box
 	area, score         float64
+	img, cat            int32
 	hasArea, hasScore   bool
 	crowd               bool
 }
@@ -177,7 +205,7 @@ type cocoAnn struct {
 // cocoData is a parsed COCO file, unchecked.
 type cocoData struct {
 	images []cocoImage
-	anns   []cocoAnn
+	anns   blocks[cocoAnn]
 	cats   []cocoCategory
 	// Which top-level arrays the file has.
 	hasImages, hasAnns bool
@@ -229,7 +257,7 @@ func parseCOCO(ctx context.Context, r io.Reader, file string) (*cocoData, error)
 				if err != nil {
 					return err
 				}
-				c.anns = append(c.anns, ann)
+				c.anns.add(ann)
 				return nil
 			})
 		case "categories":
@@ -306,25 +334,25 @@ func decodeArray(ctx context.Context, dec *json.Decoder, file, key string, elem 
 // kept checks an annotation's own fields and keeps what winnow imports.
 // Its references (image, category) are checked once the file is read.
 func (a *cocoAnnotation) kept(file string, i int) (cocoAnn, error) {
-	where := fmt.Sprintf("annotations[%d]", i)
 	if a.ID == nil {
-		return cocoAnn{}, inputErr(file, 0, where, "no id")
+		return cocoAnn{}, inputErr(file, 0, fmt.Sprintf("annotations[%d]", i), "no id")
 	}
-	where += fmt.Sprintf(" (id %d)", *a.ID)
-	missing := func(field string) error { return inputErr(file, 0, where, "no %s", field) }
+	bad := func(format string, args ...any) error {
+		return inputErr(file, 0, fmt.Sprintf("annotations[%d] (id %d)", i, *a.ID), format, args...)
+	}
 	switch {
 	case a.ImageID == nil:
-		return cocoAnn{}, missing("image_id")
+		return cocoAnn{}, bad("no image_id")
 	case a.CategoryID == nil:
-		return cocoAnn{}, missing("category_id")
+		return cocoAnn{}, bad("no category_id")
 	case a.BBox == nil:
-		return cocoAnn{}, missing("bbox")
+		return cocoAnn{}, bad("no bbox")
 	case len(a.BBox) != 4:
-		return cocoAnn{}, inputErr(file, 0, where, "bbox has %d numbers, want 4 ([x, y, width, height])", len(a.BBox))
+		return cocoAnn{}, bad("bbox has %d numbers, want 4 ([x, y, width, height])", len(a.BBox))
 	case a.IsCrowd != nil && *a.IsCrowd != 0 && *a.IsCrowd != 1:
-		return cocoAnn{}, inputErr(file, 0, where, "iscrowd is %d, want 0 or 1", *a.IsCrowd)
+		return cocoAnn{}, bad("iscrowd is %d, want 0 or 1", *a.IsCrowd)
 	case a.Area != nil && *a.Area < 0:
-		return cocoAnn{}, inputErr(file, 0, where, "area is %s, want 0 or more", num(*a.Area))
+		return cocoAnn{}, bad("area is %s, want 0 or more", num(*a.Area))
 	}
 	k := cocoAnn{id: *a.ID, image: *a.ImageID, category: *a.CategoryID,
 		bbox:  box{a.BBox[0], a.BBox[1], a.BBox[2], a.BBox[3]},
@@ -338,9 +366,36 @@ func (a *cocoAnnotation) kept(file string, i int) (cocoAnn, error) {
 	return k, nil
 }
 
+// resolve checks annotation i's references and box against the images
+// and categories, and records the indexes they resolve to. Its place is
+// formatted only for an error: most annotations need none.
+func (a *cocoAnn) resolve(file string, i int, imageAt, catAt map[int64]int32, widths, heights []int64, names []string, cats int, opts COCOOptions) error {
+	where := func() string { return fmt.Sprintf("annotations[%d] (id %d)", i, a.id) }
+	im, ok := imageAt[a.image]
+	if !ok {
+		return inputErr(file, 0, where(), "image_id %d is not among the %d images", a.image, len(names))
+	}
+	ci, ok := catAt[a.category]
+	if !ok {
+		return inputErr(file, 0, where(), "category_id %d is not among the %d categories", a.category, cats)
+	}
+	b, err := checkBox(a.bbox, widths[im], heights[im], opts.ClipBoxes)
+	if err != nil {
+		return inputErr(file, 0, where(), "image %d (%s): %v", a.image, names[im], err)
+	}
+	if a.hasScore && (a.score < 0 || a.score > 1) {
+		return inputErr(file, 0, where(), "score %s is outside [0, 1]", num(a.score))
+	}
+	if a.hasScore && opts.Source == "" {
+		return &SourceError{File: file, Where: where()}
+	}
+	a.bbox, a.img, a.cat = b, im, ci
+	return nil
+}
+
 // tables checks the parsed file as a whole and builds the samples and
 // annotations columns.
-func (c *cocoData) tables(file, imagesDir string, opts COCOOptions) (samples, anns []columnar.PlainColumn, res *Result, err error) {
+func (c *cocoData) tables(file, imagesDir string, opts COCOOptions) (samples []columnar.PlainColumn, anns rowSource, res *Result, err error) {
 	imageAt := make(map[int64]int32, len(c.images))
 	nameAt := make(map[string]int32, len(c.images))
 	n := len(c.images)
@@ -407,117 +462,125 @@ func (c *cocoData) tables(file, imagesDir string, opts COCOOptions) (samples, an
 		catAt[*cat.ID], catNamed[*cat.Name] = int32(i), int32(i)
 		hasSuper = hasSuper || cat.Supercategory != nil
 	}
-	res = &Result{Samples: n, Annotations: len(c.anns), Labels: len(c.cats)}
+	res = &Result{Samples: n, Annotations: c.anns.len(), Labels: len(c.cats)}
 	if !c.hasAnns {
 		res.Unannotated = n
 		return samples, nil, res, nil
 	}
 
-	m := len(c.anns)
-	var (
-		sample, annID           = make([]uuid.UUID, m), make([]uuid.UUID, m)
-		label, super            = make([]string, m), make([]string, m)
-		x, y, w, h              = make([]float64, m), make([]float64, m), make([]float64, m), make([]float64, m)
-		area, conf              = make([]float64, m), make([]float64, m)
-		noArea, noConf, noSuper = make([]bool, m), make([]bool, m), make([]bool, m)
-		crowd                   = make([]bool, m)
-		cocoAnnIDs, cocoCatIDs  = make([]int64, m), make([]int64, m)
-		annotated               = make([]bool, n)
-		anyScore, anyNoArea     bool
-		anyNoSuper              bool
-	)
-	for i, a := range c.anns {
-		where := fmt.Sprintf("annotations[%d] (id %d)", i, a.id)
-		im, ok := imageAt[a.image]
-		if !ok {
-			return nil, nil, nil, inputErr(file, 0, where, "image_id %d is not among the %d images", a.image, n)
-		}
-		ci, ok := catAt[a.category]
-		if !ok {
-			return nil, nil, nil, inputErr(file, 0, where, "category_id %d is not among the %d categories", a.category, len(c.cats))
-		}
-		b, err := checkBox(a.bbox, widths[im], heights[im], opts.ClipBoxes)
-		if err != nil {
-			return nil, nil, nil, inputErr(file, 0, where, "image %d (%s): %v", a.image, names[im], err)
-		}
-		if a.hasScore && (a.score < 0 || a.score > 1) {
-			return nil, nil, nil, inputErr(file, 0, where, "score %s is outside [0, 1]", num(a.score))
-		}
-		if a.hasScore && opts.Source == "" {
-			return nil, nil, nil, &SourceError{File: file, Where: where}
-		}
-		cat := c.cats[ci]
-		sample[i], annID[i], label[i] = ids[im], cocoAnnotationID(a.id), *cat.Name
-		if cat.Supercategory != nil {
-			super[i] = *cat.Supercategory
-		} else {
-			noSuper[i], anyNoSuper = true, true
-		}
-		x[i], y[i], w[i], h[i] = b.x, b.y, b.w, b.h
-		area[i], noArea[i] = a.area, !a.hasArea
-		anyNoArea = anyNoArea || !a.hasArea
-		conf[i], noConf[i] = a.score, !a.hasScore
-		anyScore = anyScore || a.hasScore
-		crowd[i] = a.crowd
-		cocoAnnIDs[i], cocoCatIDs[i] = a.id, a.category
-		annotated[im] = true
+	source := opts.Source
+	if source == "" {
+		source = DefaultSource
 	}
-	if err := uniqueIDs(file, c.anns); err != nil {
+	t := &cocoAnnTable{anns: &c.anns, cats: c.cats, ids: ids, source: source, super: hasSuper}
+	annotated := make([]bool, n)
+	for i := range c.anns.len() {
+		a := c.anns.at(i)
+		if err := a.resolve(file, i, imageAt, catAt, widths, heights, names, len(c.cats), opts); err != nil {
+			return nil, nil, nil, err
+		}
+		annotated[a.img] = true
+		t.score = t.score || a.hasScore
+		t.noArea = t.noArea || !a.hasArea
+		t.noSuper = t.noSuper || c.cats[a.cat].Supercategory == nil
+	}
+	if err := uniqueIDs(file, &c.anns); err != nil {
 		return nil, nil, nil, err
 	}
-	c.anns = nil // the columns hold it all now
 	for _, a := range annotated {
 		if !a {
 			res.Unannotated++
 		}
 	}
-	source := opts.Source
-	if source == "" {
-		source = DefaultSource
+	return samples, t, res, nil
+}
+
+// cocoAnnTable makes the annotations table's columns from the checked
+// annotations, one batch of rows at a time, so that the table never
+// exists whole as columns beside the annotations (about 150 bytes a row
+// that a train2017-sized file would hold twice).
+type cocoAnnTable struct {
+	anns   *blocks[cocoAnn]
+	cats   []cocoCategory
+	ids    []uuid.UUID // the samples' ids
+	source string
+	// Which optional columns the table has, and whether they have nulls.
+	score, noArea, super, noSuper bool
+}
+
+func (t *cocoAnnTable) rows() int { return t.anns.len() }
+
+// columns are rows [lo, hi) of the annotations table.
+func (t *cocoAnnTable) columns(lo, hi int) []columnar.PlainColumn {
+	m := hi - lo
+	var (
+		sample, annID          = make([]uuid.UUID, m), make([]uuid.UUID, m)
+		label, super           = make([]string, m), make([]string, m)
+		x, y, w, h             = make([]float64, m), make([]float64, m), make([]float64, m), make([]float64, m)
+		area, conf             = make([]float64, m), make([]float64, m)
+		noArea, noConf, noSup  = make([]bool, m), make([]bool, m), make([]bool, m)
+		crowd                  = make([]bool, m)
+		cocoAnnIDs, cocoCatIDs = make([]int64, m), make([]int64, m)
+	)
+	for i := range m {
+		a := t.anns.at(lo + i)
+		cat := t.cats[a.cat]
+		sample[i], annID[i], label[i] = t.ids[a.img], cocoAnnotationID(a.id), *cat.Name
+		if cat.Supercategory != nil {
+			super[i] = *cat.Supercategory
+		} else {
+			noSup[i] = true
+		}
+		x[i], y[i], w[i], h[i] = a.bbox.x, a.bbox.y, a.bbox.w, a.bbox.h
+		area[i], noArea[i] = a.area, !a.hasArea
+		conf[i], noConf[i] = a.score, !a.hasScore
+		crowd[i] = a.crowd
+		cocoAnnIDs[i], cocoCatIDs[i] = a.id, a.category
 	}
-	anns = []columnar.PlainColumn{
+	cols := []columnar.PlainColumn{
 		{Name: columnar.SampleIDColumn, Values: sample},
 		{Name: "annotation_id", Values: annID},
 		{Name: columnar.LabelColumn, Values: label},
-		{Name: "source", Values: repeat(source, m)},
+		{Name: "source", Values: repeat(t.source, m)},
 		{Name: "type", Values: repeat("object_detection", m)},
 		{Name: "x", Values: x},
 		{Name: "y", Values: y},
 		{Name: "width", Values: w},
 		{Name: "height", Values: h},
 	}
-	if anyScore {
-		anns = append(anns, columnar.PlainColumn{Name: "confidence", Values: conf, Null: noConf})
+	if t.score {
+		cols = append(cols, columnar.PlainColumn{Name: "confidence", Values: conf, Null: noConf})
 	}
-	areaCol := columnar.PlainColumn{Name: "area", Values: area}
-	if anyNoArea {
-		areaCol.Null = noArea
+	cols = append(cols, nullable("area", area, noArea, t.noArea), columnar.PlainColumn{Name: "iscrowd", Values: crowd})
+	if t.super {
+		cols = append(cols, nullable("supercategory", super, noSup, t.noSuper))
 	}
-	anns = append(anns, areaCol, columnar.PlainColumn{Name: "iscrowd", Values: crowd})
-	if hasSuper {
-		superCol := columnar.PlainColumn{Name: "supercategory", Values: super}
-		if anyNoSuper {
-			superCol.Null = noSuper
-		}
-		anns = append(anns, superCol)
-	}
-	anns = append(anns,
+	return append(cols,
 		columnar.PlainColumn{Name: "coco_annotation_id", Values: cocoAnnIDs},
 		columnar.PlainColumn{Name: "coco_category_id", Values: cocoCatIDs})
-	return samples, anns, res, nil
+}
+
+// nullable is a column that is nullable in every batch when the table has
+// a null anywhere (the first batch fixes the schema).
+func nullable(name string, values any, null []bool, anyNull bool) columnar.PlainColumn {
+	c := columnar.PlainColumn{Name: name, Values: values}
+	if anyNull {
+		c.Null = null
+	}
+	return c
 }
 
 // uniqueIDs checks that no two annotations share an id: they would share
 // an annotation_id. Sorting a copy of the ids costs 16 bytes an annotation
 // where a map would cost about 40.
-func uniqueIDs(file string, anns []cocoAnn) error {
+func uniqueIDs(file string, anns *blocks[cocoAnn]) error {
 	type idAt struct {
 		id int64
 		at int32
 	}
-	s := make([]idAt, len(anns))
-	for i, a := range anns {
-		s[i] = idAt{a.id, int32(i)}
+	s := make([]idAt, anns.len())
+	for i := range s {
+		s[i] = idAt{anns.at(i).id, int32(i)}
 	}
 	slices.SortFunc(s, func(a, b idAt) int {
 		if a.id != b.id {
@@ -701,3 +764,26 @@ func lineColumn(path string, off int64) (line, col int, err error) {
 		}
 	}
 }
+
+// blocks is an append-only list kept in fixed-size blocks: growing it
+// never copies what it holds, so a million annotations never exist twice
+// (old and new backing array) while the list grows.
+type blocks[T any] struct {
+	b [][]T
+	n int
+}
+
+const blockLen = 1 << 14
+
+func (l *blocks[T]) add(v T) {
+	if l.n%blockLen == 0 {
+		l.b = append(l.b, make([]T, 0, blockLen))
+	}
+	l.b[len(l.b)-1] = append(l.b[len(l.b)-1], v)
+	l.n++
+}
+
+func (l *blocks[T]) len() int { return l.n }
+
+// at is element i, which may be modified in place.
+func (l *blocks[T]) at(i int) *T { return &l.b[i/blockLen][i%blockLen] }

@@ -171,17 +171,16 @@ func exchangeByRenames(a, b string) error {
 	return os.Rename(aside, a)
 }
 
-// writeChunks writes a table of n rows in batches of chunkRows rows:
-// cols(lo, hi) gives the columns of rows [lo, hi). A table of no rows is
-// one empty batch, so it still has its schema.
-func writeChunks(ctx context.Context, w io.Writer, n int, cols func(lo, hi int) []columnar.PlainColumn) error {
+// writeRows writes the table t in batches of chunkRows rows. A table of
+// no rows is one empty batch, so it still has its schema.
+func writeRows(ctx context.Context, w io.Writer, t rowSource) error {
 	pw := columnar.NewPlainWriter(w, nil)
+	n := t.rows()
 	for lo := 0; lo < n || lo == 0; lo += chunkRows {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		hi := min(n, lo+chunkRows)
-		if err := pw.Write(ctx, cols(lo, hi)); err != nil {
+		if err := pw.Write(ctx, t.columns(lo, min(n, lo+chunkRows))); err != nil {
 			return err
 		}
 		if n == 0 {
@@ -191,24 +190,9 @@ func writeChunks(ctx context.Context, w io.Writer, n int, cols func(lo, hi int) 
 	return pw.Close()
 }
 
-// chunkRows is the batch size of writeChunks: one row group, so a batch's
+// chunkRows is the batch size of writeRows: one row group, so a batch's
 // Arrow copy stays small beside the plain values.
 const chunkRows = 64 * 1024
-
-// writeColumns writes whole columns, all of one length, in batches.
-func writeColumns(ctx context.Context, w io.Writer, cols []columnar.PlainColumn) error {
-	n := 0
-	if len(cols) > 0 {
-		n = plainLen(cols[0])
-	}
-	return writeChunks(ctx, w, n, func(lo, hi int) []columnar.PlainColumn {
-		out := make([]columnar.PlainColumn, len(cols))
-		for i, c := range cols {
-			out[i] = slicePlain(c, lo, hi)
-		}
-		return out
-	})
-}
 
 // plainLen is the rows of a column of the types the importers write.
 func plainLen(c columnar.PlainColumn) int {

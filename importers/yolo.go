@@ -479,7 +479,7 @@ func parseLabels(path string, b []byte, w, h int, names *classNames, clip bool) 
 }
 
 // yoloTables builds the samples and annotations columns.
-func yoloTables(images []*yoloImage, names *classNames, opts YOLOOptions) (samples, anns []columnar.PlainColumn, res *Result, err error) {
+func yoloTables(images []*yoloImage, names *classNames, opts YOLOOptions) (samples []columnar.PlainColumn, anns rowSource, res *Result, err error) {
 	n := len(images)
 	ids := make([]uuid.UUID, n)
 	files, paths, splits := make([]string, n), make([]string, n), make([]string, n)
@@ -544,7 +544,7 @@ func yoloTables(images []*yoloImage, names *classNames, opts YOLOOptions) (sampl
 	if source == "" {
 		source = DefaultSource
 	}
-	anns = []columnar.PlainColumn{
+	cols := wholeColumns{
 		{Name: columnar.SampleIDColumn, Values: sample},
 		{Name: "annotation_id", Values: annID},
 		{Name: columnar.LabelColumn, Values: label},
@@ -560,8 +560,8 @@ func yoloTables(images []*yoloImage, names *classNames, opts YOLOOptions) (sampl
 		if slices.Contains(noConf, true) {
 			c.Null = noConf
 		}
-		anns = append(anns, c)
+		cols = append(cols, c)
 	}
-	anns = append(anns, columnar.PlainColumn{Name: "yolo_class", Values: class})
-	return samples, anns, res, nil
+	cols = append(cols, columnar.PlainColumn{Name: "yolo_class", Values: class})
+	return samples, cols, res, nil
 }
