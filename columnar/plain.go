@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/google/uuid"
 )
 
@@ -93,7 +94,7 @@ func plainLen(c PlainColumn) (int, error) {
 // with metadata in the file's key-value metadata. Columns with a Null
 // slice are nullable.
 func WritePlain(ctx context.Context, w io.Writer, cols []PlainColumn, metadata map[string]string) error {
-	pw := NewPlainWriter(w, metadata)
+	pw := NewPlainWriter(w, WriterOptions{Metadata: metadata})
 	if err := pw.Write(ctx, cols); err != nil {
 		return err
 	}
@@ -107,16 +108,19 @@ func WritePlain(ctx context.Context, w io.Writer, cols []PlainColumn, metadata m
 // the same value types, and may have nulls only in columns that the first
 // batch declared nullable (by a Null slice, even one of all false).
 type PlainWriter struct {
-	w        io.Writer
-	metadata map[string]string
-	schema   *arrow.Schema
-	pw       *Writer
+	w      io.Writer
+	opts   WriterOptions
+	schema *arrow.Schema
+	pw     *Writer
 }
 
-// NewPlainWriter starts a plain table on w with metadata in the file's
-// key-value metadata. Nothing is written before the first Write.
-func NewPlainWriter(w io.Writer, metadata map[string]string) *PlainWriter {
-	return &PlainWriter{w: w, metadata: maps.Clone(metadata)}
+// NewPlainWriter starts a plain table on w, written as opts says.
+// Nothing is written before the first Write. A row group is held in
+// memory until it is complete, so a table of wide rows (vectors) wants
+// opts.RowGroupRows small enough for that.
+func NewPlainWriter(w io.Writer, opts WriterOptions) *PlainWriter {
+	opts.Metadata = maps.Clone(opts.Metadata)
+	return &PlainWriter{w: w, opts: opts}
 }
 
 // Write appends one batch of rows: cols, all of one length.
@@ -139,7 +143,7 @@ func (p *PlainWriter) Write(ctx context.Context, cols []PlainColumn) error {
 	}
 	if p.schema == nil {
 		p.schema = arrow.NewSchema(fields, nil)
-		pw, err := NewWriter(p.w, p.schema, WriterOptions{Metadata: p.metadata})
+		pw, err := NewWriter(p.w, p.schema, p.opts)
 		if err != nil {
 			return err
 		}
@@ -157,6 +161,19 @@ func (p *PlainWriter) Write(ctx context.Context, cols []PlainColumn) error {
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	return p.pw.Write(rec)
+}
+
+// EmbeddingWriterOptions are the options of an embedding table of
+// dimension dim written from plain values: snappy, because zstd saves
+// little on float vectors and halves their read speed, and row groups of
+// about 8 MB of vectors (at most 64 Ki rows), because the writer holds a
+// row group in memory, in a buffer grown by doubling, until it is
+// complete; the reader decodes row groups in parallel, so many are no
+// cost: a 1M x 512 model is 256 groups of 4,096 rows.
+func EmbeddingWriterOptions(dim int) WriterOptions {
+	const groupBytes = 8 << 20
+	rows := min(64*1024, max(1, groupBytes/(4*max(dim, 1))))
+	return WriterOptions{Compression: compress.Codecs.Snappy, RowGroupRows: int64(rows)}
 }
 
 // sameFields checks a later batch's fields against the schema the first
@@ -262,6 +279,8 @@ func appendPlain(ctx context.Context, b array.Builder, c PlainColumn) error {
 		lb := b.(*array.FixedSizeListBuilder)
 		vb := lb.ValueBuilder().(*array.Float32Builder)
 		n := v.Len()
+		lb.Reserve(n)
+		vb.Reserve(n * v.Dim) // one allocation, not a doubling series
 		for i := 0; i < n; i++ {
 			lb.Append(true)
 		}

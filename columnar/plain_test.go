@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -42,7 +43,7 @@ func TestPlainWriterBuildsADataset(t *testing.T) {
 	})
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "embeddings"), 0o755))
 	writeFile(t, filepath.Join(dir, "embeddings", "m.parquet"), func(f *os.File) error {
-		pw := NewPlainWriter(f, map[string]string{"k": "v"})
+		pw := NewPlainWriter(f, WriterOptions{Metadata: map[string]string{"k": "v"}})
 		// Rows in reverse dataset order, in uneven batches.
 		for hi := n; hi > 0; {
 			lo := max(0, hi-40_000)
@@ -105,12 +106,12 @@ func TestPlainWriterBatchesMustAgree(t *testing.T) {
 		{"null vectors", []PlainColumn{first[0], {Name: "b", Values: Vectors{Dim: 1, Values: []float32{1}}, Null: []bool{false}}}, `column "b": vectors cannot be null`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			pw := NewPlainWriter(&bytes.Buffer{}, nil)
+			pw := NewPlainWriter(&bytes.Buffer{}, WriterOptions{})
 			require.NoError(t, pw.Write(ctx, first))
 			require.EqualError(t, pw.Write(ctx, c.batch), c.want)
 		})
 	}
-	require.EqualError(t, NewPlainWriter(&bytes.Buffer{}, nil).Close(), "plain table: no batch written, so no schema")
+	require.EqualError(t, NewPlainWriter(&bytes.Buffer{}, WriterOptions{}).Close(), "plain table: no batch written, so no schema")
 }
 
 // TestReadPlainVectors reads list columns of each float width, as other
@@ -240,5 +241,15 @@ func writeFile(t *testing.T, path string, write func(*os.File) error) {
 	require.NoError(t, write(f))
 	if err := f.Close(); !errors.Is(err, os.ErrClosed) { // pqarrow closes the file itself
 		require.NoError(t, err)
+	}
+}
+
+// TestEmbeddingWriterOptions: row groups of about 8 MB of vectors, at
+// least one row and at most 64 Ki rows, snappy.
+func TestEmbeddingWriterOptions(t *testing.T) {
+	for dim, rows := range map[int]int64{1: 65536, 3: 65536, 32: 65536, 512: 4096, 768: 2730, 1 << 20: 2, 1 << 22: 1} {
+		o := EmbeddingWriterOptions(dim)
+		require.Equal(t, rows, o.RowGroupRows, "dim %d", dim)
+		require.Equal(t, compress.Codecs.Snappy, o.Compression)
 	}
 }

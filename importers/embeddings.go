@@ -293,15 +293,18 @@ func place(line int, where string) string {
 }
 
 // writeVectors writes the model table: the samples' ids in the dataset's
-// own id type and their vectors, in dataset order, in batches.
+// own id type and their vectors, in dataset order, one row group at a
+// time, as columnar.EmbeddingWriterOptions says.
 func writeVectors(ctx context.Context, w io.Writer, ds *columnar.Dataset, m *matrix, rows []int, vecOf []int32) error {
-	pw := columnar.NewPlainWriter(w, nil)
-	buf := make([]float32, 0, min(len(rows), chunkRows)*m.dim)
-	for lo := 0; lo < len(rows); lo += chunkRows {
+	opts := columnar.EmbeddingWriterOptions(m.dim)
+	group := int(opts.RowGroupRows)
+	pw := columnar.NewPlainWriter(w, opts)
+	buf := make([]float32, 0, min(len(rows), group)*m.dim)
+	for lo := 0; lo < len(rows); lo += group {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		hi := min(len(rows), lo+chunkRows)
+		hi := min(len(rows), lo+group)
 		buf = buf[:0]
 		for _, r := range rows[lo:hi] {
 			k := int(vecOf[r])

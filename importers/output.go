@@ -174,7 +174,7 @@ func exchangeByRenames(a, b string) error {
 // writeRows writes the table t in batches of chunkRows rows. A table of
 // no rows is one empty batch, so it still has its schema.
 func writeRows(ctx context.Context, w io.Writer, t rowSource) error {
-	pw := columnar.NewPlainWriter(w, nil)
+	pw := columnar.NewPlainWriter(w, columnar.WriterOptions{RowGroupRows: chunkRows})
 	n := t.rows()
 	for lo := 0; lo < n || lo == 0; lo += chunkRows {
 		if err := ctx.Err(); err != nil {
