@@ -459,3 +459,16 @@ func TestHalfToFloat32(t *testing.T) {
 		require.Equal(t, math.Float64bits(want), math.Float64bits(float64(got)), "%#04x", h)
 	}
 }
+
+// TestEmbeddingsCancelled: a cancelled import leaves the dataset as it was.
+func TestEmbeddingsCancelled(t *testing.T) {
+	dir := embeddingsDataset(t)
+	before := treeBytes(t, dir)
+	in := writeFile(t, "e.npy", npyBytes(1, "<f4", false, []int{2, 4}, testVectors[:8]))
+	ids := writeFile(t, "ids.txt", []byte("000000397133.jpg\n000000037777.jpg\n"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Embeddings(ctx, in, dir, EmbeddingsOptions{Model: "m", IDs: ids, Match: "file_name"})
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, before, treeBytes(t, dir))
+}

@@ -102,7 +102,7 @@ func YOLO(ctx context.Context, dir, out string, opts YOLOOptions) (*Result, erro
 		return nil, err
 	}
 	outAbs, _ := filepath.Abs(out)
-	images, labels, err := yoloFiles(root, outAbs)
+	images, labels, err := yoloFiles(ctx, root, outAbs)
 	if err != nil {
 		return nil, err
 	}
@@ -153,12 +153,17 @@ func labelImageStem(label string) string {
 // yoloFiles walks root for images (files with an image extension below a
 // folder named images) and label files (.txt below a folder named labels,
 // classes.txt aside), skipping hidden entries and the destination skip.
-func yoloFiles(root, skip string) ([]*yoloImage, map[string]bool, error) {
+func yoloFiles(ctx context.Context, root, skip string) ([]*yoloImage, map[string]bool, error) {
 	var images []*yoloImage
 	labels := map[string]bool{}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		}
 		if p != root && (strings.HasPrefix(d.Name(), ".") || p == skip) {
 			if d.IsDir() {

@@ -340,3 +340,14 @@ func TestImageSize(t *testing.T) {
 		require.Equal(t, [2]int{c.w, c.h}, [2]int{w, h}, c.name)
 	}
 }
+
+// TestYOLOCancelled: a cancelled import writes nothing.
+func TestYOLOCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := writeTree(t, yoloTree(t))
+	out := filepath.Join(t.TempDir(), "ds")
+	_, err := YOLO(ctx, dir, out, YOLOOptions{})
+	require.ErrorIs(t, err, context.Canceled)
+	requireNothingWritten(t, out)
+}
