@@ -96,6 +96,11 @@ type divRef struct {
 	at int // strategy index
 }
 
+type subRef struct {
+	s        *subState
+	strength float64
+}
+
 type engine struct {
 	p       Problem
 	opt     options
@@ -103,6 +108,7 @@ type engine struct {
 	states  []State
 	konst   []Score // summed weight terms per candidate, nil without weights
 	divs    []divRef
+	subs    []subRef
 	bal     *balState
 	balS    float64
 	generic []int       // indices of strategies handled through State only
@@ -154,6 +160,9 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 		case *divState:
 			e.initDiv(ctx, s)
 			e.divs = append(e.divs, divRef{s, k})
+		case *subState:
+			e.initDiv(ctx, s.div)
+			e.subs = append(e.subs, subRef{s, st.Strength()})
 		case wState:
 			weights = append(weights, k)
 		case *balState:
@@ -245,10 +254,14 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 	for _, d := range e.divs {
 		res.Distances += d.s.distances()
 	}
+	for _, d := range e.subs {
+		res.Distances += d.s.div.distances()
+	}
 	return res, nil
 }
 
-// initDiv sets up a diversity state for the engine's paths.
+// initDiv sets up a diversity state (of a Diversity or of the objects of
+// a SubpartDiversity) for the engine's paths.
 func (e *engine) initDiv(ctx context.Context, s *divState) {
 	s.workers, s.naive, s.stream, s.ctx = e.workers, e.opt.naive, e.opt.stream, ctx
 	if !e.opt.naive && !e.opt.eager {
@@ -287,6 +300,14 @@ func (e *engine) lazyOK() bool {
 		}
 		varying = varying || d.s.d.strength > 0
 	}
+	for _, d := range e.subs {
+		// While no object is selected the objective is 1 and then
+		// jumps to a distance, which may be larger: no bound yet.
+		if d.strength < 0 || d.strength > 0 && d.s.empty {
+			return false
+		}
+		varying = varying || d.strength > 0
+	}
 	return varying
 }
 
@@ -302,6 +323,9 @@ func (e *engine) base(i int) Score {
 		if !d.s.empty {
 			s.addLog(d.s.d.strength, math.Log(d.s.current(i)))
 		}
+	}
+	for _, d := range e.subs {
+		s.addObjective(d.strength, d.s.Objective(i))
 	}
 	return s
 }

@@ -17,11 +17,35 @@ func intVectors(r *rand.Rand, n, dim int) []float32 {
 	return v
 }
 
-// withRandomRules adds to a random problem (randomProblem) some of: a balancing strategy that includes unlabeled rows, one or two
+// withRandomRules adds to a random problem (randomProblem) some of: object
+// diversity, a balancing strategy that includes unlabeled rows, one or two
 // quotas, keep-away from a tag; it returns the reference's view of all.
 func withRandomRules(t testing.TB, r *rand.Rand, p Problem, refs []refStrategy) (Problem, []refStrategy, []refRule) {
 	n := p.Rows
 	strengths := []float64{1, 1, 0.5, 2, 0, -1}
+	if r.IntN(3) == 0 { // object-level diversity
+		start := []int{0}
+		for i := 0; i < n; i++ {
+			start = append(start, start[i]+[]int{0, 1, 1, 2, 3}[r.IntN(5)])
+		}
+		dim := 1 + r.IntN(3)
+		var v []float32
+		if r.IntN(2) == 0 {
+			v = intVectors(r, start[n], dim)
+		} else {
+			v = make([]float32, start[n]*dim)
+			for i := range v {
+				v[i] = float32(r.NormFloat64() * 2)
+			}
+		}
+		str := strengths[r.IntN(len(strengths))]
+		sd, err := NewSubpartDiversity(start, v, dim, str)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Strategies = append(p.Strategies, sd)
+		refs = append(refs, refStrategy{kind: "sub", strength: str, vec: v, dim: dim, objStart: start})
+	}
 	if r.IntN(6) == 0 { // balancing with unlabeled rows kept
 		counts := make([]float64, n*2)
 		for i := range counts {
@@ -148,7 +172,7 @@ func TestRulesIncrementalEqualsOneShot(t *testing.T) {
 	}
 }
 
-// TestRulesFastPaths runs rules on mid-sized
+// TestRulesFastPaths runs rules and object diversity on mid-sized
 // clustered problems, where the heaps, the sorted orders, the deferred
 // batches and the group skips all do real work, and requires the
 // straightforward picks on every path.
@@ -200,6 +224,15 @@ func TestRulesFastPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	start := []int{0}
+	for i := 0; i < n; i++ {
+		start = append(start, start[i]+r.IntN(4))
+	}
+	objs := clustered(r, start[n], dim)
+	sub, err := NewSubpartDiversity(start, objs, dim, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		s     []Strategy
@@ -213,7 +246,12 @@ func TestRulesFastPaths(t *testing.T) {
 			[]Rule{quota(groups, 3), exclude}, nil},
 		{"all", []Strategy{mustDiv(t, v, dim, 1), mustW(t, w, 0.5), mustBal(t, onehot, 4, []float64{1, 2, 3, 4}, 2)},
 			[]Rule{quota(groups, 2), quota(hash, 1), exclude}, []int{1995, 10}},
+		{"subpart", []Strategy{sub}, nil, nil},
+		{"subpart preselected rules", []Strategy{sub, mustW(t, w, 1)}, []Rule{quota(groups, 2), exclude}, []int{1990, 0}},
+		{"subpart and diversity", []Strategy{sub, mustDiv(t, v, dim, 0.5)}, []Rule{exclude}, nil},
+		{"negative subpart scans", []Strategy{sub, mustDiv(t, v, dim, 1)}, nil, nil},
 	}
+	tests[len(tests)-1].s[0] = mustSub(t, start, objs, dim, -0.5)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := Problem{Rows: n, Candidates: n - 20, Preselected: tc.pre, Picks: 150, Strategies: tc.s, Rules: tc.rules}
@@ -226,4 +264,13 @@ func TestRulesFastPaths(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustSub(t testing.TB, start []int, v []float32, dim int, strength float64) *SubpartDiversity {
+	t.Helper()
+	s, err := NewSubpartDiversity(start, v, dim, strength)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

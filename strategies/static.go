@@ -29,6 +29,11 @@ func (e *engine) staticOK() bool {
 			return false
 		}
 	}
+	for _, d := range e.subs {
+		if d.strength != 0 {
+			return false
+		}
+	}
 	return true
 }
 
