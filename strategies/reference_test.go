@@ -29,6 +29,7 @@ type refRule struct {
 	excluded []float32
 	minDist  float64
 	tag      map[int]bool
+	members  [][]int // exclude over units: row i is eligible if all members[i] are
 }
 
 // refDist is the Euclidean distance in float64, literally.
@@ -193,12 +194,18 @@ func refEligible(i int, S []int, rules []refRule) bool {
 				}
 			}
 		case "exclude":
-			if r.tag[i] {
-				return false
+			ms := []int{i}
+			if r.members != nil {
+				ms = r.members[i]
 			}
-			for e := 0; e < len(r.excluded)/r.dim; e++ {
-				if refDist(r.vec[i*r.dim:(i+1)*r.dim], r.excluded[e*r.dim:(e+1)*r.dim]) < r.minDist {
+			for _, m := range ms {
+				if r.tag[m] {
 					return false
+				}
+				for e := 0; e < len(r.excluded)/r.dim; e++ {
+					if refDist(r.vec[m*r.dim:(m+1)*r.dim], r.excluded[e*r.dim:(e+1)*r.dim]) < r.minDist {
+						return false
+					}
 				}
 			}
 		}
