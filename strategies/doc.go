@@ -138,6 +138,10 @@
 // member, heap entry, selected and batch counters) plus up to 24 for the
 // centers' rows (8 with other strategies, weights adding 16): measured at
 // the last of 10,000 picks from 1M, 59 bytes alone and 63 combined.
+// Rules add little: keep-away a byte per candidate (its cached answer) plus
+// its groups of the excluded vectors (12 bytes a vector), a quota 4 bytes a
+// group, balancing a byte a row (its all-zero flags). Object-level
+// diversity keeps the diversity state per candidate object.
 //
 // Bad values are reported as *ValueError (WeightError is an alias) with the
 // first bad row and the number of bad rows, for the caller to name the
