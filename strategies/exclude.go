@@ -3,8 +3,8 @@ package strategies
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 )
@@ -15,22 +15,24 @@ import (
 // minimum distance, and the candidates carrying the tag are never eligible.
 // Distances are those of the engine (float32 vectors, float64 sums).
 //
-// The rule is exact and lazy. The excluded vectors are grouped once, by
-// farthest-point sampling, around centers with a radius; a candidate is
-// checked only when it would win a pick (see costlyRule), and the check
-// skips, by the triangle inequality, every group whose center is farther
-// than radius + min_distance (a float32 bound settles most), and within the
-// other groups every member whose distance to the center differs from the
-// candidate's by min_distance or more (members are sorted by it, so the
-// rest is one binary search); it stops at the first excluded vector within
-// reach. Every skip carries the 1e-9 relative margin of the diversity
+// The rule is exact and lazy. The excluded vectors are put once in a
+// vantage-point tree (a hierarchy of balls: each node splits its vectors
+// by their distance to a vantage vector at the median, and records the
+// range of distances on each side); a candidate is checked only when it
+// would win a pick (see costlyRule), and the check descends only into the
+// sides whose distance range, by the triangle inequality, may hold a
+// vector within min_distance, stopping at the first vector within reach.
+// With min_distance small against the spread of the distances that is
+// about one path, a few dozen distances. The tree takes n·log n distances
+// to build (grouping around k centers took n·k, seconds for 100,000
+// vectors). Every skip carries the 1e-9 relative margin of the diversity
 // skips, so the answers are those of a check of every excluded vector.
 type ExcludeNear struct {
 	vectors []float32 // the problem rows' vectors
 	dim     int
 	minDist float64
 	inTag   []int // sorted candidate rows that carry the tag
-	ix      *exIndex
+	ix      *vpTree
 	// With min_distance 0 no check needs the groups; Nearest builds them
 	// on first use.
 	excluded []float32
@@ -112,7 +114,7 @@ func (x *ExcludeNear) InTag(r int) bool {
 // Nearest returns the excluded vector nearest to problem row r (the
 // lowest index among equally near ones) and its distance, or -1 and +Inf
 // when there is none. It serves explanations and summaries ("nearest
-// distance to the excluded tag"); it searches the same groups, exactly.
+// distance to the excluded tag"); it searches the same tree, exactly.
 func (x *ExcludeNear) Nearest(r int) (int, float64) {
 	return x.index().nearest(x.row(r))
 }
@@ -120,8 +122,8 @@ func (x *ExcludeNear) Nearest(r int) (int, float64) {
 // Excluded returns the number of excluded vectors.
 func (x *ExcludeNear) Excluded() int { return len(x.excluded) / x.dim }
 
-func (x *ExcludeNear) index() *exIndex {
-	x.once.Do(func() { x.ix = newExIndex(x.excluded, x.dim, 0) })
+func (x *ExcludeNear) index() *vpTree {
+	x.once.Do(func() { x.ix = newVPTree(x.excluded, x.dim, vpLeaf) })
 	return x.ix
 }
 
@@ -185,224 +187,201 @@ func (s *excludeState) Eligible(i int) bool {
 	return ok
 }
 
-// exIndex groups the excluded vectors around centers. Group g has center
-// row centers[g] and radius[g] >= the distance of every member; its
-// members are mem[off[g]:off[g+1]], sorted by their distance to the center,
-// which is dc at the same position.
-type exIndex struct {
-	v       []float32
-	dim     int
-	centers []int32
-	radius  []float64
-	off     []int
-	mem     []int32
-	dc      []float64
+// vpTree is a vantage-point tree over the rows of v. An inner node has a
+// vantage row vp and the rows of its two children, whose distances to vp
+// lie in [lmin, lmax] (left, the nearer half) and [rmin, rmax] (right); a
+// leaf (vp < 0) holds items[lo:hi]. Node 0 is the root.
+type vpTree struct {
+	v     []float32
+	dim   int
+	nodes []vpNode
+	items []int32
 }
 
-// exGroups is the number of groups for n excluded vectors: sqrt(n) balances
-// the per-check cost (one center distance per group plus the members of
-// the groups within reach) against the grouping's (n per center), within
-// [1, 256]; checks are few (see costlyRule), so the grouping's cost counts.
-func exGroups(n int) int {
-	return max(1, min(256, int(math.Sqrt(float64(n)))))
+type vpNode struct {
+	vp, left, right int32 // children -1 when empty
+	lo, hi          int32 // a leaf's items
+	lmin, lmax      float64
+	rmin, rmax      float64
 }
 
-// newExIndex groups v (n rows of dim) around k centers (exGroups(n) when k
-// is 0) chosen by farthest-point sampling from row 0 (ties to the lowest
-// row), each row in the group of its nearest center.
-func newExIndex(v []float32, dim, k int) *exIndex {
+// vpLeaf is the most rows a leaf holds: below it, measuring them all is
+// cheaper than another vantage distance and its bookkeeping.
+const vpLeaf = 8
+
+// newVPTree builds the tree over the n rows of v (dim values a row) with
+// leaves of at most leaf rows. Vantage rows are drawn by a fixed-seed
+// generator in build order, so the tree is the same on every run.
+func newVPTree(v []float32, dim, leaf int) *vpTree {
 	n := len(v) / dim
-	ix := &exIndex{v: v, dim: dim}
+	t := &vpTree{v: v, dim: dim, items: make([]int32, n)}
+	for i := range t.items {
+		t.items[i] = int32(i)
+	}
 	if n == 0 {
-		ix.off = []int{0}
-		return ix
+		return t
 	}
-	if k <= 0 {
-		k = exGroups(n)
-	}
-	row := func(r int) []float32 { return v[r*dim : (r+1)*dim] }
-	md := make([]float64, n)
-	grp := make([]int32, n)
-	for i := range md {
-		md[i] = math.Inf(1)
-		grp[i] = -1
-	}
-	const size = 1024
-	nt := chunks(n, size)
-	far := make([]int, nt)
-	var dcc []float64
-	next := 0
-	for len(ix.centers) < k {
-		g := int32(len(ix.centers))
-		c := row(next)
-		ix.centers = append(ix.centers, int32(next))
-		// A row keeps its center when d(old, new) >= 2·md: then
-		// d(x, new) >= d(old, new) - md >= md.
-		dcc = dcc[:0]
-		for _, o := range ix.centers[:g] {
-			dcc = append(dcc, dist(row(int(o)), c))
-		}
-		parallel(workerCount(0), nt, func(t int) {
-			best := -1
-			for x := t * size; x < min((t+1)*size, n); x++ {
-				if h := grp[x]; h < 0 || !(dcc[h] >= 2*md[x]*skipMargin) {
-					if d := distUpTo(row(x), c, md[x]); d < md[x] {
-						md[x], grp[x] = d, g
-					}
-				}
-				if best < 0 || md[x] > md[best] {
-					best = x
-				}
-			}
-			far[t] = best
-		})
-		next = far[0]
-		for _, f := range far {
-			if md[f] > md[next] {
-				next = f
-			}
-		}
-		if md[next] == 0 {
-			break // every row is a copy of a center
-		}
-	}
-	groups := len(ix.centers)
-	ix.radius = make([]float64, groups)
-	ix.off = make([]int, groups+1)
-	for x := range md {
-		ix.off[grp[x]+1]++
-		ix.radius[grp[x]] = max(ix.radius[grp[x]], md[x])
-	}
-	for g := 0; g < groups; g++ {
-		ix.off[g+1] += ix.off[g]
-	}
-	ix.mem = make([]int32, n)
-	pos := slices.Clone(ix.off[:groups])
-	for x, g := range grp {
-		ix.mem[pos[g]] = int32(x)
-		pos[g]++
-	}
-	ix.dc = make([]float64, n)
-	for g := 0; g < groups; g++ {
-		m := ix.mem[ix.off[g]:ix.off[g+1]]
-		slices.SortFunc(m, func(a, b int32) int {
-			if md[a] != md[b] {
-				if md[a] < md[b] {
-					return -1
-				}
-				return 1
-			}
-			return int(a - b)
-		})
-		for k, x := range m {
-			ix.dc[ix.off[g]+k] = md[x]
-		}
-	}
-	return ix
+	d := make([]float64, n)
+	t.build(0, n, leaf, d, rand.New(rand.NewPCG(0x5eed, 0x7ee)))
+	return t
 }
 
-func (ix *exIndex) row(r int32) []float32 { return ix.v[int(r)*ix.dim : (int(r)+1)*ix.dim] }
+func (t *vpTree) row(r int32) []float32 { return t.v[int(r)*t.dim : (int(r)+1)*t.dim] }
+
+// build makes the node over items[lo:hi] (non-empty) and returns its
+// index; d is scratch for the items' distances.
+func (t *vpTree) build(lo, hi, leaf int, d []float64, r *rand.Rand) int32 {
+	at := int32(len(t.nodes))
+	t.nodes = append(t.nodes, vpNode{vp: -1, left: -1, right: -1, lo: int32(lo), hi: int32(hi)})
+	if hi-lo <= leaf {
+		return at
+	}
+	items := t.items[lo:hi]
+	k := r.IntN(len(items))
+	items[0], items[k] = items[k], items[0]
+	vp, rest := items[0], items[1:]
+	c := t.row(vp)
+	dr := d[lo+1 : hi]
+	const size = 512
+	parallel(workerCount(0), chunks(len(rest), size), func(task int) {
+		for i := task * size; i < min((task+1)*size, len(rest)); i++ {
+			dr[i] = dist(t.row(rest[i]), c)
+		}
+	})
+	// Sort rest by (distance, row): the nearer half goes left.
+	idx := make([]int, len(rest))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		if dr[a] != dr[b] {
+			if dr[a] < dr[b] {
+				return -1
+			}
+			return 1
+		}
+		return int(rest[a] - rest[b])
+	})
+	sortedRows := make([]int32, len(rest))
+	sortedD := make([]float64, len(rest))
+	for i, j := range idx {
+		sortedRows[i], sortedD[i] = rest[j], dr[j]
+	}
+	copy(rest, sortedRows)
+	copy(dr, sortedD)
+	half := len(rest) / 2
+	nd := vpNode{vp: vp, left: -1, right: -1}
+	if half > 0 {
+		nd.lmin, nd.lmax = dr[0], dr[half-1]
+	}
+	nd.rmin, nd.rmax = dr[half], dr[len(rest)-1]
+	if half > 0 {
+		nd.left = t.build(lo+1, lo+1+half, leaf, d, r)
+	}
+	nd.right = t.build(lo+1+half, hi, leaf, d, r)
+	t.nodes[at] = nd
+	return at
+}
 
 // farFromAll is the straightforward check: every excluded vector.
-func (ix *exIndex) farFromAll(q []float32, minDist float64) (bool, int64) {
-	n := len(ix.v) / ix.dim
+func (t *vpTree) farFromAll(q []float32, minDist float64) (bool, int64) {
+	n := len(t.v) / t.dim
 	for r := 0; r < n; r++ {
-		if dist(q, ix.row(int32(r))) < minDist {
+		if dist(q, t.row(int32(r))) < minDist {
 			return false, int64(r + 1)
 		}
 	}
 	return true, int64(n)
 }
 
-// farFrom reports whether every excluded vector is at distance >= minDist
-// (> 0) from q, and the number of distances it computed.
-//
-// Skips: a group whose center is at distance >= (radius + minDist)·margin
-// holds no member within reach (d(q,e) >= d(q,c) − d(e,c) >= d(q,c) −
-// radius). Within a group, d(q,e) >= |d(q,c) − d(e,c)|, so only members with
-// d(e,c) within minDist' of d(q,c) are measured, where minDist' widens
-// minDist by the 1e-9 margin relative to the distances involved (their
-// rounding is about dim·2^-53 relative).
-func (ix *exIndex) farFrom(q []float32, minDist float64) (bool, int64) {
+// reach widens minDist by the skip margin relative to the distances a
+// bound is made of (their rounding is about dim·2^-53 relative).
+func reach(minDist, a, b float64) float64 {
+	return minDist*skipMargin + 2*(skipMargin-1)*(a+b)
+}
+
+// farFrom reports whether every row is at distance >= minDist (> 0) from
+// q, and the number of distances it computed. A side whose rows e have
+// d(e,vp) in [lo, hi] holds none within reach of q when d(q,vp) − hi >=
+// minDist or lo − d(q,vp) >= minDist (triangle inequality); the walk skips
+// such sides and stops at the first row within reach.
+func (t *vpTree) farFrom(q []float32, minDist float64) (bool, int64) {
+	if len(t.nodes) == 0 {
+		return true, 0
+	}
 	var work int64
-	for g, c := range ix.centers {
-		work++
-		crow := ix.row(c)
-		if farEnough32(q, crow, ix.radius[g]+minDist) {
-			continue
-		}
-		dqc := dist(q, crow)
-		if dqc >= (ix.radius[g]+minDist)*skipMargin {
-			continue
-		}
-		reach := minDist*skipMargin + 2*(skipMargin-1)*(dqc+minDist)
-		dc := ix.dc[ix.off[g]:ix.off[g+1]]
-		lo := sort.SearchFloat64s(dc, dqc-reach)
-		for k := lo; k < len(dc) && dc[k] <= dqc+reach; k++ {
-			work++
-			if distUpTo(q, ix.row(ix.mem[ix.off[g]+k]), minDist) < minDist {
-				return false, work
+	var stackBuf [64]int32
+	stack := append(stackBuf[:0], 0)
+	for len(stack) > 0 {
+		nd := &t.nodes[stack[len(stack)-1]]
+		stack = stack[:len(stack)-1]
+		if nd.vp < 0 {
+			for _, e := range t.items[nd.lo:nd.hi] {
+				work++
+				if distUpTo(q, t.row(e), minDist) < minDist {
+					return false, work
+				}
 			}
+			continue
+		}
+		work++
+		dq := dist(q, t.row(nd.vp))
+		if dq < minDist {
+			return false, work
+		}
+		if nd.right >= 0 && !(dq-nd.rmax >= reach(minDist, dq, nd.rmax) || nd.rmin-dq >= reach(minDist, dq, nd.rmin)) {
+			stack = append(stack, nd.right)
+		}
+		if nd.left >= 0 && !(dq-nd.lmax >= reach(minDist, dq, nd.lmax) || nd.lmin-dq >= reach(minDist, dq, nd.lmin)) {
+			stack = append(stack, nd.left)
 		}
 	}
 	return true, work
 }
 
-// nearest returns the excluded row nearest to q (lowest row among equally
-// near ones) and its distance, by branch and bound over the groups: groups
-// in order of their lower bound d(q,c) − radius, members outward from
-// d(q,c) in their sorted distances, each stopped once its bound exceeds the
-// best distance (with the skip margin, so no tie is lost).
-func (ix *exIndex) nearest(q []float32) (int, float64) {
-	type cand struct {
-		g     int
-		dqc   float64
-		bound float64
-	}
-	cs := make([]cand, len(ix.centers))
-	for g, c := range ix.centers {
-		d := dist(q, ix.row(c))
-		cs[g] = cand{g, d, d - ix.radius[g]}
-	}
-	slices.SortFunc(cs, func(a, b cand) int {
-		switch {
-		case a.bound < b.bound:
-			return -1
-		case a.bound > b.bound:
-			return 1
-		}
-		return a.g - b.g
-	})
+// nearest returns the row nearest to q (the lowest row among equally near
+// ones) and its distance, or -1 and +Inf without rows: branch and bound,
+// the side with the smaller lower bound first, a side skipped once its
+// bound exceeds the best distance (with the skip margin, so no tie is
+// lost).
+func (t *vpTree) nearest(q []float32) (int, float64) {
 	best, bestD := -1, math.Inf(1)
-	out := func(bound float64) bool { return bound > bestD*skipMargin+(skipMargin-1)*bound }
-	try := func(r int32) {
-		d := dist(q, ix.row(r))
+	if len(t.nodes) == 0 {
+		return best, bestD
+	}
+	try := func(r int32, d float64) {
 		if d < bestD || d == bestD && int(r) < best {
 			best, bestD = int(r), d
 		}
 	}
-	for _, c := range cs {
-		if out(c.bound) {
-			break
+	out := func(bound float64) bool { return bound > bestD*skipMargin+(skipMargin-1)*bound }
+	var visit func(n int32, bound float64)
+	visit = func(n int32, bound float64) {
+		if n < 0 || out(bound) {
+			return
 		}
-		base := ix.off[c.g]
-		dc := ix.dc[base:ix.off[c.g+1]]
-		mid := sort.SearchFloat64s(dc, c.dqc)
-		// Outward from mid, always on the side with the smaller bound:
-		// bounds grow outward on both sides, so the first one out of
-		// reach ends the group.
-		for lo, hi := mid-1, mid; lo >= 0 || hi < len(dc); {
-			var k int
-			if hi >= len(dc) || lo >= 0 && c.dqc-dc[lo] <= dc[hi]-c.dqc {
-				k, lo = lo, lo-1
-			} else {
-				k, hi = hi, hi+1
+		nd := &t.nodes[n]
+		if nd.vp < 0 {
+			for _, e := range t.items[nd.lo:nd.hi] {
+				try(e, dist(q, t.row(e)))
 			}
-			if out(math.Abs(c.dqc - dc[k])) {
-				break
-			}
-			try(ix.mem[base+k])
+			return
+		}
+		dq := dist(q, t.row(nd.vp))
+		try(nd.vp, dq)
+		lb := max(0, nd.lmin-dq, dq-nd.lmax)
+		rb := max(0, nd.rmin-dq, dq-nd.rmax)
+		if nd.left < 0 {
+			lb = math.Inf(1)
+		}
+		if lb <= rb {
+			visit(nd.left, lb)
+			visit(nd.right, rb)
+		} else {
+			visit(nd.right, rb)
+			visit(nd.left, lb)
 		}
 	}
+	visit(0, 0)
 	return best, bestD
 }

@@ -88,43 +88,59 @@ func TestExcludeNearErrors(t *testing.T) {
 	}
 }
 
-// TestExcludeIndex compares the grouped check and the nearest search with
-// every excluded vector, on clustered data (where groups are skipped) and
-// on data with many exact ties, for several group counts.
+// TestExcludeIndex compares the tree's check and nearest search with
+// every excluded vector, on clustered data (where sides are skipped) and on
+// data with many exact ties, for several leaf sizes.
 func TestExcludeIndex(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for _, tc := range []struct {
-		name   string
-		ex, q  []float32
-		dim, k int
+		name      string
+		ex, q     []float32
+		dim, leaf int
 	}{
-		{"clustered", clustered(r, 600, 6), clustered(r, 400, 6), 6, 0},
-		{"clustered one group", clustered(r, 300, 6), clustered(r, 100, 6), 6, 1},
-		{"clustered all groups", clustered(r, 200, 6), clustered(r, 100, 6), 6, 200},
-		{"integers", intVectors(r, 300, 3), intVectors(r, 300, 3), 3, 0},
-		{"wide", clustered(r, 300, 2*distBlock+3), clustered(r, 50, 2*distBlock+3), 2*distBlock + 3, 0},
+		{"clustered", clustered(r, 600, 6), clustered(r, 400, 6), 6, vpLeaf},
+		{"clustered one leaf", clustered(r, 300, 6), clustered(r, 100, 6), 6, 1000},
+		{"clustered leaves of one", clustered(r, 200, 6), clustered(r, 100, 6), 6, 1},
+		{"integers", intVectors(r, 300, 3), intVectors(r, 300, 3), 3, 4},
+		{"one row", intVectors(r, 1, 3), intVectors(r, 30, 3), 3, 1},
+		{"wide", clustered(r, 300, 2*distBlock+3), clustered(r, 50, 2*distBlock+3), 2*distBlock + 3, vpLeaf},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ix := newExIndex(tc.ex, tc.dim, tc.k)
+			tr := newVPTree(tc.ex, tc.dim, tc.leaf)
 			ne := len(tc.ex) / tc.dim
-			if got := ix.off[len(ix.centers)]; got != ne || len(ix.mem) != ne {
-				t.Fatalf("groups hold %d of %d rows", got, ne)
+			seen := make([]int, ne)
+			for _, nd := range tr.nodes {
+				if nd.vp >= 0 {
+					seen[nd.vp]++
+					continue
+				}
+				for _, e := range tr.items[nd.lo:nd.hi] {
+					seen[e]++
+				}
+			}
+			for e, c := range seen {
+				if c != 1 {
+					t.Fatalf("row %d in %d nodes", e, c)
+				}
 			}
 			var work, all int64
 			for qi := 0; qi < len(tc.q)/tc.dim; qi++ {
 				q := tc.q[qi*tc.dim : (qi+1)*tc.dim]
 				best, bestD := -1, math.Inf(1)
 				for e := 0; e < ne; e++ {
-					if d := dist(q, ix.row(int32(e))); d < bestD {
+					if d := dist(q, tr.row(int32(e))); d < bestD {
 						best, bestD = e, d
 					}
 				}
-				if j, d := ix.nearest(q); j != best || d != bestD {
+				if j, d := tr.nearest(q); j != best || d != bestD {
 					t.Fatalf("query %d: nearest %d at %v, want %d at %v", qi, j, d, best, bestD)
 				}
 				for _, md := range []float64{bestD, math.Nextafter(bestD, 0), math.Nextafter(bestD, 10), bestD * 2, 1, 3, 0.01} {
-					want, w1 := ix.farFromAll(q, md)
-					got, w2 := ix.farFrom(q, md)
+					if md <= 0 {
+						continue
+					}
+					want, w1 := tr.farFromAll(q, md)
+					got, w2 := tr.farFrom(q, md)
 					if got != want {
 						t.Fatalf("query %d, min_distance %v: far %v, want %v", qi, md, got, want)
 					}
@@ -134,9 +150,12 @@ func TestExcludeIndex(t *testing.T) {
 			}
 			t.Logf("work %d of %d", work, all)
 			if tc.name == "clustered" && work > all/2 {
-				t.Errorf("grouped checks computed %d distances, every vector %d", work, all)
+				t.Errorf("tree checks computed %d distances, every vector %d", work, all)
 			}
 		})
+	}
+	if j, d := newVPTree(nil, 3, vpLeaf).nearest([]float32{1, 2, 3}); j != -1 || !math.IsInf(d, 1) {
+		t.Errorf("empty tree: nearest %d at %v", j, d)
 	}
 }
 
