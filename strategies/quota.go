@@ -101,7 +101,7 @@ func (q *Quota) groupsOf(r int) []int32 {
 // Start returns fresh state; the quota needs a group for every row.
 func (q *Quota) Start(rows, candidates int) (RuleState, error) {
 	if q.rows() < rows {
-		return nil, fmt.Errorf("quota: %d rows have a group for %d rows", q.rows(), rows)
+		return nil, fmt.Errorf("quota: group codes for %d rows, need %d", q.rows(), rows)
 	}
 	return &quotaState{q: q, n: make([]int32, q.groups)}, nil
 }

@@ -66,7 +66,7 @@ func TestQuotaErrors(t *testing.T) {
 			_, err := Select(context.Background(), Problem{Rows: 3, Candidates: 3, Picks: 1,
 				Strategies: []Strategy{mustW(t, []float64{1, 2, 3}, 1)}, Rules: []Rule{mustQuota(t, []int32{0, 1}, 1)}})
 			return err
-		}, "select: rule 0: quota: 2 rows have a group for 3 rows"},
+		}, "select: rule 0: quota: group codes for 2 rows, need 3"},
 		{"nil rule", func() error {
 			_, err := Select(context.Background(), Problem{Rows: 1, Candidates: 1, Picks: 1,
 				Strategies: []Strategy{mustW(t, []float64{1}, 1)}, Rules: []Rule{nil}})
