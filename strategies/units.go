@@ -227,7 +227,8 @@ func (u *Units) Counts(counts []float64, classes int) []float64 {
 
 // Objects returns the units' objects for NewSubpartDiversity: unit k holds
 // every object of its members, in member order. start and vectors describe
-// the samples' objects as NewSubpartDiversity takes them.
+// the samples' objects as NewSubpartDiversity takes them (for u.Samples()
+// rows at least); the vectors are copied.
 func (u *Units) Objects(start []int, vectors []float32, dim int) ([]int, []float32) {
 	ustart := make([]int, 1, u.Len()+1)
 	var out []float32
@@ -241,8 +242,9 @@ func (u *Units) Objects(start []int, vectors []float32, dim int) ([]int, []float
 }
 
 // NewUnitQuota returns the quota over units: group holds the code of each
-// sample row (as for NewQuota) and unit u belongs to every distinct group of
-// its members. Picking a unit counts once in each of its groups, so max
+// sample row the units refer to (as for NewQuota; u.Samples() rows, the
+// preselected samples outside the candidates included) and unit u belongs
+// to every distinct group of its members. Picking a unit counts once in each of its groups, so max
 // counts units, not samples: "at most 3 clips per video".
 func NewUnitQuota(group []int32, u *Units, max int) (*Quota, error) {
 	if max < 1 {
