@@ -54,8 +54,9 @@ type Pick struct {
 type Result struct {
 	Picks []Pick // the new picks only, in pick order
 	// Distances is the number of vector distances the diversity
-	// strategies computed (preselection included): a measure of the work
-	// the fast path saved against Candidates per sample added to S.
+	// strategies computed (preselection included; object-level diversity
+	// counts its object distances): a measure of the work the fast path
+	// saved against Candidates per sample added to S.
 	Distances int64
 	// Unlabeled is the number of candidates, preselected ones not
 	// counted, that a balancing strategy made ineligible because their
@@ -325,7 +326,9 @@ func (e *engine) base(i int) Score {
 		}
 	}
 	for _, d := range e.subs {
-		s.addObjective(d.strength, d.s.Objective(i))
+		if d.strength != 0 {
+			s.addObjective(d.strength, d.s.Objective(i))
+		}
 	}
 	return s
 }
