@@ -68,3 +68,18 @@ type ValueError struct {
 func (e *ValueError) Error() string {
 	return fmt.Sprintf("%s: %d of %d candidates have a %s weight (first: sample %s)", e.What, e.Count, e.Candidates, e.Reason, e.First)
 }
+
+// PredictionError reports candidates whose predictions give no
+// uncertainty: none of the source, or a confidence that is null, NaN or
+// outside [0, 1] (Options.DropMissing drops them instead).
+type PredictionError struct {
+	Source     string
+	Reason     string // e.g. "no prediction", "a null confidence"
+	Count      int
+	Candidates int
+	First      string // the first such sample, by id
+}
+
+func (e *PredictionError) Error() string {
+	return fmt.Sprintf("predictions of source %q: %d of %d candidates have %s (first: sample %s)", e.Source, e.Count, e.Candidates, e.Reason, e.First)
+}

@@ -106,6 +106,29 @@ func (r *resolver) models(list []Strategy, cands, pre []int, res *Result) ([]str
 	return models, cands, nil
 }
 
+// filterer is a strategy that can score only some candidates: filter
+// returns those it can (dropping the others with a warning in res when
+// Options.DropMissing is set) or an error naming the first it cannot. It
+// runs before the universe is built.
+type filterer interface {
+	filter(r *resolver, cands []int, res *Result) ([]int, error)
+}
+
+// filter applies every strategy's filter to the candidates.
+func (r *resolver) filter(list []Strategy, cands []int, res *Result) ([]int, error) {
+	for _, s := range list {
+		f, ok := s.(filterer)
+		if !ok {
+			continue
+		}
+		var err error
+		if cands, err = f.filter(r, cands, res); err != nil {
+			return nil, fmt.Errorf("strategy %s: %w", s.Name(), err)
+		}
+	}
+	return cands, nil
+}
+
 // vectors returns the universe's vectors of model as one contiguous
 // slice. When the universe is every sample in order, it is the matrix's
 // own data: no copy.

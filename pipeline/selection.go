@@ -159,6 +159,9 @@ func (s *Selection) MultiStrategies(ctx context.Context, n int, tag string, list
 	if err != nil {
 		return nil, err
 	}
+	if cands, err = r.filter(list, cands, res); err != nil {
+		return nil, err
+	}
 	res.Candidates = len(cands)
 	res.Preselected = len(pre)
 	u := newUniverse(cands, pre)

@@ -60,10 +60,11 @@ func run(ctx context.Context, args []string, std stdio) int {
 func flagHint(err error) string {
 	var amb *pipeline.AmbiguousModelError
 	var miss *pipeline.MissingEmbeddingsError
+	var pred *pipeline.PredictionError
 	switch {
 	case errors.As(err, &amb):
 		return " with --model"
-	case errors.As(err, &miss):
+	case errors.As(err, &miss), errors.As(err, &pred):
 		return "; use --drop-missing to skip them"
 	}
 	return ""
