@@ -15,13 +15,14 @@ import (
 	"winnow/bitmap"
 	"winnow/columnar"
 	"winnow/internal/atomicfile"
+	mnist "winnow/internal/fixture"
 	"winnow/internal/testseam"
 )
 
 func fixture(t *testing.T) *columnar.Dataset {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "mnist")
-	require.NoError(t, os.CopyFS(dir, os.DirFS("../testdata/mnist")))
+	dir, err := mnist.CopyMNIST(filepath.Join(t.TempDir(), "mnist"))
+	require.NoError(t, err)
 	return open(t, dir)
 }
 

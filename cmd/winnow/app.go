@@ -96,8 +96,12 @@ embeddings/MODEL.parquet, annotations.parquet, tags.parquet), narrows it
 with a query (--where), selects a subset that is diverse, weighted,
 balanced or deduplicated, and stores the result as a tag.
 
-Start with:   winnow inspect testdata/mnist
-Then select:  winnow select diverse testdata/mnist --n 100 --tag diverse-100`,
+Try it on a copy of the bundled dataset (a selection writes a tag into
+the dataset folder, so leave the checkout's testdata/ as it is):
+
+   cp -r testdata/mnist /tmp/mnist
+   winnow inspect /tmp/mnist
+   winnow select diverse /tmp/mnist --n 100 --tag diverse-100`,
 		Version:      pipeline.Version,
 		Reader:       std.in,
 		Writer:       std.out,

@@ -24,6 +24,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"winnow/columnar"
+	"winnow/internal/fixture"
 )
 
 var (
@@ -67,12 +68,15 @@ func relBuild(t testing.TB) string {
 	return relBinPath
 }
 
-// relCopyFixture copies testdata/mnist into a fresh temporary folder and
-// returns the copy's path; tests write only to copies.
+// relCopyFixture copies the tables of testdata/mnist (not what a run may
+// have left there) into a fresh temporary folder and returns the copy's
+// path; tests write only to copies.
 func relCopyFixture(t testing.TB) string {
 	t.Helper()
-	dst := filepath.Join(t.TempDir(), "mnist")
-	relCopyDir(t, filepath.Join("..", "..", "testdata", "mnist"), dst)
+	dst, err := fixture.CopyMNIST(filepath.Join(t.TempDir(), "mnist"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return dst
 }
 

@@ -25,7 +25,7 @@ Examples:
 
    winnow query testdata/mnist --where 'thickness == "bold"'
    winnow query testdata/mnist --where 'annotation(label == "7")' --ids
-   winnow query testdata/mnist --where 'ink_fraction > 0.2' --tag inky`,
+   winnow query /tmp/mnist --where 'ink_fraction > 0.2' --tag inky   # on a copy: cp -r testdata/mnist /tmp/mnist`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "where", Usage: "the predicate `EXPR` (default: every sample)"},
 			&cli.BoolFlag{Name: "count", Usage: "print only the number of matches"},

@@ -72,11 +72,12 @@ func selectCommand(std stdio) *cli.Command {
 		Usage: "select samples with one strategy, or several combined (multi)",
 		Description: `Every select command chooses --n new samples among the candidates (all
 samples, or those matching --where), stores them as the new --tag, and
-writes a record of every pick to selections/TAG.parquet.
+writes a record of every pick to selections/TAG.parquet. Examples, on a
+copy of the bundled dataset (cp -r testdata/mnist /tmp/mnist):
 
-   winnow select diverse testdata/mnist --n 100 --tag diverse-100
-   winnow select balanced testdata/mnist --n 50 --tag even --target uniform
-   winnow select multi testdata/mnist --n 100 --tag mix \
+   winnow select diverse /tmp/mnist --n 100 --tag diverse-100
+   winnow select balanced /tmp/mnist --n 50 --tag even --target uniform
+   winnow select multi /tmp/mnist --n 100 --tag mix \
        --strategy diversity --strategy 'balance:target=uniform'`,
 		Commands: []*cli.Command{
 			one("diverse", "samples far apart in embedding space (greedy k-center)",

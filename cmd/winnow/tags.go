@@ -80,7 +80,7 @@ func tagsCommand(std stdio) *cli.Command {
 column of the tagged samples), parquet (those rows as a Parquet table;
 needs --out). Example:
 
-   winnow tags export testdata/mnist diverse-100 --format csv --out picks.csv`,
+   winnow tags export /tmp/mnist diverse-100 --format csv --out picks.csv`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "format", Value: "ids", Usage: "ids, csv, json or parquet"},
 					&cli.StringFlag{Name: "out", Usage: "write to `FILE` instead of stdout (replaced atomically)"},
@@ -115,7 +115,7 @@ needs --out). Example:
 				Description: `Reads sample ids, one per line, from --ids FILE (or - for stdin), and
 stores them as a new tag. Every id must be in the dataset. Example:
 
-   winnow tags export other-dataset reviewed | winnow tags add testdata/mnist reviewed --ids -`,
+   winnow tags export other-dataset reviewed | winnow tags add /tmp/mnist reviewed --ids -`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "ids", Usage: "read sample ids from `FILE` (- for stdin)", Required: true},
 				},
