@@ -57,6 +57,9 @@ var annotationColumnTypes = []struct {
 
 // openAnnotations locates the annotations table and checks its schema.
 func (d *Dataset) openAnnotations() error {
+	if d.skip[annotationsTable] {
+		return nil
+	}
 	path, err := locateTable(d.dir, annotationsTable)
 	if err != nil || path == "" {
 		return err

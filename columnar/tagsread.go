@@ -292,6 +292,9 @@ func (d *Dataset) TagsMeta() TagsMeta {
 // table yet; the table's first part when it is a folder), and the other
 // parts of such a folder, which the new file supersedes (see WriteTags).
 func (d *Dataset) TagsTarget() (path string, supersedes []string, err error) {
+	if d.skip[tagsTable] {
+		return "", nil, fmt.Errorf("dataset %s was opened without its tags table, which could not be read; it cannot be written", d.dir)
+	}
 	loc, err := locateTable(d.dir, tagsTable)
 	if err != nil {
 		return "", nil, err
