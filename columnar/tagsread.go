@@ -122,7 +122,7 @@ func (d *Dataset) readTagsFile(ctx context.Context, path string, parts []*part, 
 	}
 	for c, name := range names {
 		b := bitmap.New(d.Len())
-		row := 0
+		row, nulls, first := 0, 0, -1
 		for _, a := range tbl.Column(c).Data().Chunks() {
 			ba := a.(*array.Boolean)
 			if rows == nil && ba.NullN() == 0 {
@@ -133,12 +133,21 @@ func (d *Dataset) readTagsFile(ctx context.Context, path string, parts []*part, 
 			}
 			for i := 0; i < ba.Len(); i, row = i+1, row+1 {
 				if ba.IsNull(i) {
-					return nil, nil, fmt.Errorf("%s: tag column %q: null value for sample %s", path, name, d.SampleName(ctx, sample(row)))
+					if nulls++; first < 0 {
+						first = row
+					}
+					continue
 				}
 				if ba.Value(i) {
 					b.Set(sample(row))
 				}
 			}
+		}
+		if nulls > 0 {
+			// Another engine wrote the column (winnow never writes a
+			// null): say which tag, and how to make it a tag again.
+			return nil, nil, fmt.Errorf("%s: tag column %q has %d null value(s) (first: sample %s); a tag is true or false for every sample: write false for the samples without it (coalesce(%q, false) in SQL) or drop the column",
+				path, name, nulls, d.SampleName(ctx, sample(first)), name)
 		}
 		bits = append(bits, b)
 	}

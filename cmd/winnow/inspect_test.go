@@ -96,7 +96,7 @@ func TestInspectDamagedOptionalTable(t *testing.T) {
 		{"null tag value", "tags", func(t *testing.T, dir string) {
 			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: relSamplesSchema.Field(0).Type}, {Name: "old", Type: arrow.FixedWidthTypes.Boolean, Nullable: true}}, nil)
 			relWriteJSON(t, filepath.Join(dir, "tags.parquet"), s, fmt.Sprintf(`[{"sample_id": %q, "old": null}]`, relID(0)))
-		}, []string{"embeddings/m", "labels (3)"}},
+		}, []string{"embeddings/m", "labels (3)", `tag column "old" has 1 null value(s)`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
