@@ -204,7 +204,7 @@ func (d *Dataset) tagRows(ctx context.Context, path string, parts []*part) ([]in
 			}
 			var ok bool
 			if s, ok = ix.find(id); !ok {
-				return fmt.Errorf("%s: sample id %s is not in samples", path, id)
+				return d.unknownSample(ctx, path, fmt.Sprintf("row %d", r), id)
 			}
 		}
 		if seen.Get(int(s)) {
