@@ -75,17 +75,57 @@ func (d *Dataset) ExportTagFile(ctx context.Context, tag, format, path string) e
 // AddTagFromIDs stores the sample ids read from r (one per line) as a new
 // tag and returns how many samples it holds.
 func (d *Dataset) AddTagFromIDs(ctx context.Context, tag string, r io.Reader) (int, error) {
-	if err := tags.CheckName(d.cd, tag); err != nil {
+	return d.AddTagFromList(ctx, tag, r, TagList{}, false)
+}
+
+// TagList says how AddTagFromList reads its list: one sample id per line
+// by default, or a CSV column (Column), naming samples by another samples
+// column (By, e.g. "file_name").
+type TagList = tags.ListFormat
+
+// AddTagFromList stores the samples named by the list read from r as tag
+// and returns how many samples it holds. With replace, an existing tag of
+// that name is overwritten (its selection record goes); otherwise an
+// existing name is an error. Every value must name exactly one sample.
+func (d *Dataset) AddTagFromList(ctx context.Context, tag string, r io.Reader, list TagList, replace bool) (int, error) {
+	check, commit := tags.CheckName, tags.Add
+	if replace {
+		check, commit = tags.CheckReplace, tags.Replace
+	}
+	if err := check(d.cd, tag); err != nil {
 		return 0, err
 	}
-	rows, err := tags.ReadIDs(ctx, d.cd, r)
+	rows, err := tags.ReadList(ctx, d.cd, r, list)
 	if err != nil {
 		return 0, fmt.Errorf("tag %q: %w", tag, err)
 	}
-	if err := tags.Add(ctx, d.cd, tag, rows, nil); err != nil {
+	if err := commit(ctx, d.cd, tag, rows, nil); err != nil {
 		return 0, err
 	}
 	return rows.Count(), nil
+}
+
+// DeleteTag removes tag and its selection record, in one commit, and
+// returns how many samples it held.
+func (d *Dataset) DeleteTag(ctx context.Context, tag string) (int, error) {
+	bm, err := d.cd.Tag(tag)
+	if err != nil {
+		return 0, err
+	}
+	if err := tags.Delete(ctx, d.cd, tag); err != nil {
+		return 0, err
+	}
+	return bm.Count(), nil
+}
+
+// RenameTag renames tag from to to, with its selection record, in one
+// commit. to must be a new name, and not differ from another tag only in
+// case.
+func (d *Dataset) RenameTag(ctx context.Context, from, to string) error {
+	if from == to {
+		return fmt.Errorf("rename tag %q: the new name is the same", from)
+	}
+	return tags.Rename(ctx, d.cd, from, to)
 }
 
 // Report describes a dataset: its tables, embedding models, annotations
