@@ -23,7 +23,7 @@ even on large datasets. Example:
 
    winnow inspect testdata/mnist
    winnow inspect --json testdata/mnist | jq .models`,
-		Flags: []cli.Flag{jsonFlag},
+		Flags: []cli.Flag{jsonFlag()},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			dir, err := dirArg(cmd)
 			if err != nil {
