@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v3"
@@ -45,7 +46,7 @@ func run(ctx context.Context, args []string, std stdio) int {
 	if err == nil {
 		return 0
 	}
-	code, msg, help := 1, err.Error()+flagHint(err), ""
+	code, msg, help := 1, err.Error()+flagHint(err, commandAt(app, args)), ""
 	var ue usageError
 	switch {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
@@ -88,8 +89,9 @@ func jsonRequested(args []string) bool {
 }
 
 // flagHint is what the CLI adds to an error of the Go API, whose messages
-// speak the API's terms: the flag that fixes it.
-func flagHint(err error) string {
+// speak the API's terms: the flag of cmd (the command that failed) that
+// fixes it.
+func flagHint(err error, cmd *cli.Command) string {
 	var amb *pipeline.AmbiguousModelError
 	var miss *pipeline.MissingEmbeddingsError
 	switch {
@@ -97,10 +99,19 @@ func flagHint(err error) string {
 		return " with --model"
 	case errors.As(err, &miss):
 		return "; use --drop-missing to skip them"
-	case errors.Is(err, pipeline.ErrTagExists):
+	case errors.Is(err, pipeline.ErrTagExists) && hasFlag(cmd, "replace"):
 		return " (or overwrite it with --replace)"
 	}
 	return ""
+}
+
+func hasFlag(cmd *cli.Command, name string) bool {
+	for _, f := range cmd.Flags {
+		if slices.Contains(f.Names(), name) {
+			return true
+		}
+	}
+	return false
 }
 
 // commandPath is the (sub)command named in args, for the usage hint:
@@ -116,6 +127,19 @@ func commandPath(app *cli.Command, args []string) string {
 		words, cmd = append(words, a), next
 	}
 	return strings.Join(words, " ")
+}
+
+// commandAt is the command that commandPath names.
+func commandAt(app *cli.Command, args []string) *cli.Command {
+	cmd := app
+	for _, a := range args[1:] {
+		next := cmd.Command(a)
+		if next == nil {
+			break
+		}
+		cmd = next
+	}
+	return cmd
 }
 
 // version is winnow's version with the commit it was built from, as the

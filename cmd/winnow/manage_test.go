@@ -61,6 +61,22 @@ func TestTagsDeleteRenameReplace(t *testing.T) {
 	// A tag grows by preselecting itself.
 	ok(t, "select", "diverse", dir, "--n", "2", "--tag", "round-1", "--preselected", "round-1", "--replace")
 	assert.Equal(t, 8, tagCount(t, dir, "round-1"))
+	// query --tag --replace overwrites too; rename has no --replace, so its
+	// error does not suggest one.
+	ok(t, "query", dir, "--where", `thickness == "thin"`, "--tag", "thin")
+	code, _, errs = winnow(t, "", "query", dir, "--where", `thickness == "thin"`, "--tag", "thin")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "choose a new name (or overwrite it with --replace)")
+	ok(t, "query", dir, "--where", `thickness == "thin" and index < 10`, "--tag", "thin", "--replace")
+	assert.Less(t, tagCount(t, dir, "thin"), 10)
+	code, _, errs = winnow(t, "", "tags", "rename", dir, "thin", "round-1")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, `tag "round-1": tag already exists in `)
+	assert.NotContains(t, errs, "--replace")
+	ok(t, "tags", "delete", dir, "thin")
+	code, _, errs = winnow(t, "", "query", dir, "--replace")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "--replace goes with --tag NAME")
 	// A tag made by a query has no record; --replace gives it one.
 	ok(t, "select", "weighted", dir, "--n", "3", "--tag", "bold", "--metadata-key", "ink_fraction", "--replace")
 	assert.Equal(t, "bold", recordTag(t, dir, "bold"))
@@ -230,6 +246,11 @@ func TestTagsShowSample(t *testing.T) {
 	ink, err := ds.Columnar().NumericColumn(context.Background(), "ink_fraction")
 	require.NoError(t, err)
 	assert.Equal(t, ink.Values[ex.Row], ex.Recomputed[0].Value)
+
+	// A preselected sample counted as selected before the first pick.
+	ok(t, "select", "diverse", dir, "--n", "2", "--tag", "more", "--preselected", "mix")
+	out = ok(t, "tags", "show", dir, "more", "--sample", picked[0])
+	assert.Equal(t, "sample "+picked[0]+" is in tag \"more\": preselected (tag \"mix\"): it counted as selected before the first pick\n", out)
 
 	for _, c := range []struct {
 		args []string

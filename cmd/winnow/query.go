@@ -42,6 +42,7 @@ Examples:
 			&cli.BoolFlag{Name: "count", Usage: "print only the number of matches"},
 			&cli.BoolFlag{Name: "ids", Usage: "print the matching sample ids, one per line"},
 			&cli.StringFlag{Name: "tag", OnlyOnce: true, Usage: "store the matches as the new tag `NAME`"},
+			&cli.BoolFlag{Name: "replace", Usage: "with --tag: overwrite the tag if it exists, in the same crash-safe commit"},
 			jsonFlag(),
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -53,6 +54,9 @@ Examples:
 			}
 			if modes > 1 {
 				return usagef("use only one of --count, --ids and --tag")
+			}
+			if cmd.Bool("replace") && !cmd.IsSet("tag") {
+				return usagef("--replace goes with --tag NAME")
 			}
 			where, err := whereText(cmd, std.in)
 			if err != nil {
@@ -72,7 +76,11 @@ Examples:
 			switch {
 			case cmd.IsSet("tag"):
 				res.Tag = cmd.String("tag")
-				if res.Matches, err = q.AddTag(ctx, res.Tag); err != nil {
+				put := q.AddTag
+				if cmd.Bool("replace") {
+					put = q.ReplaceTag
+				}
+				if res.Matches, err = put(ctx, res.Tag); err != nil {
 					return err
 				}
 			case cmd.Bool("ids"):

@@ -255,7 +255,7 @@ The same strategies as flags (repeat --strategy NAME:key=value,...):
 
 Examples:
 
-   winnow select multi /tmp/mnist --config docs/examples/sampling_config.json
+   winnow select multi /tmp/mnist --config docs/examples/selection_config.json
    winnow select multi /tmp/mnist --n 100 --tag mix --strategy 'diversity:model=pixels' \
        --strategy 'balance:target=uniform,source=ground_truth' --strategy 'weights:key=ink_fraction,strength=0.5'`,
 		Flags: append(commonSelectFlags(),
