@@ -99,6 +99,12 @@ func printReport(w io.Writer, r *pipeline.Report) {
 		fmt.Fprintf(w, "  labels (%d): %s\n", len(a.Labels), counts(a.Labels, 20))
 	}
 	fmt.Fprintln(w)
+	for _, t := range r.Tables {
+		if t.Name == "tags" && t.Error != "" {
+			fmt.Fprintln(w, "tags: unreadable (the tags table's error is above)")
+			return
+		}
+	}
 	if len(r.Tags) == 0 {
 		fmt.Fprintln(w, "tags: none")
 		return

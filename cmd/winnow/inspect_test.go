@@ -102,6 +102,10 @@ func TestInspectDamagedOptionalTable(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := inspectSmall(t, c.setup)
 			code, out, errs := winnow(t, "", "inspect", dir)
+			if c.table == "tags" {
+				assert.Contains(t, out, "tags: unreadable (the tags table's error is above)")
+				assert.NotContains(t, out, "tags: none")
+			}
 			assert.Equal(t, 1, code, errs)
 			assert.Contains(t, out, "6 samples")
 			assert.Regexp(t, `(?m)^samples\s+6\s`, out)
