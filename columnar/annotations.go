@@ -57,6 +57,9 @@ var annotationColumnTypes = []struct {
 
 // openAnnotations locates the annotations table and checks its schema.
 func (d *Dataset) openAnnotations() error {
+	if d.skip[annotationsTable] {
+		return nil
+	}
 	path, err := locateTable(d.dir, annotationsTable)
 	if err != nil || path == "" {
 		return err
@@ -132,7 +135,7 @@ func (d *Dataset) AnnotationTable(ctx context.Context, names []string) (sample [
 	err = uuidsOf(d.annotations, SampleIDColumn, idCol.Data(), func(row int, id uuid.UUID) error {
 		r, ok := ix.find(id)
 		if !ok {
-			return fmt.Errorf("%s: sample id %s is not in samples", d.annotations, id)
+			return d.unknownSample(ctx, d.annotations, fmt.Sprintf("row %d", row), id)
 		}
 		sample[row], ids[row] = r, id
 		return nil

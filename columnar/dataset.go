@@ -60,6 +60,7 @@ type Dataset struct {
 	annSchema   *arrow.Schema
 
 	tags       string
+	skip       map[string]bool // optional tables left out by OpenTolerant
 	tagNames   []string
 	tagBits    map[string]*bitmap.Bitmap
 	tagRecords map[string]string // tag -> id of its selection record
@@ -72,6 +73,12 @@ type Dataset struct {
 // tables it writes, see seal.go), the ids' validation is the seal's and
 // they are decoded only when first needed.
 func Open(ctx context.Context, dir string) (*Dataset, error) {
+	return openSkipping(ctx, dir, nil)
+}
+
+// openSkipping is Open leaving out the optional tables in skip (see
+// OpenTolerant).
+func openSkipping(ctx context.Context, dir string, skip map[string]bool) (*Dataset, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open dataset: %w", err)
@@ -79,7 +86,7 @@ func Open(ctx context.Context, dir string) (*Dataset, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("open dataset: %s is not a folder", dir)
 	}
-	d := &Dataset{dir: dir}
+	d := &Dataset{dir: dir, skip: skip}
 	if d.samples, err = locateTable(dir, samplesTable); err != nil {
 		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
 	}
@@ -124,8 +131,11 @@ func (d *Dataset) open(ctx context.Context) error {
 	defer idsSum() // parts stay open until the digest is done
 
 	d.tags, err = locateTable(d.dir, tagsTable)
-	if err != nil {
+	if err != nil && !d.skip[tagsTable] {
 		return err
+	}
+	if d.skip[tagsTable] {
+		d.tags = ""
 	}
 	var tparts []*part
 	if d.tags != "" {

@@ -415,7 +415,7 @@ func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) 
 		}
 		r, ok := ix.find(id)
 		if !ok {
-			return fmt.Errorf("%s: sample id %s is not in samples", p.path, id)
+			return d.unknownSample(ctx, p.path, fmt.Sprintf("row %d of row group %d", i, g), id)
 		}
 		rows[i], guess = r, r
 		return nil

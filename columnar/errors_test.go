@@ -188,7 +188,7 @@ func TestValidationErrors(t *testing.T) {
 		}, "open", []string{tags, `tag column "t" has type int64, want bool`}},
 		{"tag null", func(t *testing.T, dir string) {
 			put(t, filepath.Join(dir, tags), record(tagsSc, []any{a, true}, []any{b, nil}))
-		}, "open", []string{tags, `tag column "t": null value for sample ` + b.String()}},
+		}, "open", []string{tags, `tag column "t" has 1 null value(s) (first: sample ` + b.String() + `)`, `coalesce("t", false)`}},
 
 		{"samples parts with different schemas", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, samples))

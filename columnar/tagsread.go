@@ -122,7 +122,7 @@ func (d *Dataset) readTagsFile(ctx context.Context, path string, parts []*part, 
 	}
 	for c, name := range names {
 		b := bitmap.New(d.Len())
-		row := 0
+		row, nulls, first := 0, 0, -1
 		for _, a := range tbl.Column(c).Data().Chunks() {
 			ba := a.(*array.Boolean)
 			if rows == nil && ba.NullN() == 0 {
@@ -133,12 +133,21 @@ func (d *Dataset) readTagsFile(ctx context.Context, path string, parts []*part, 
 			}
 			for i := 0; i < ba.Len(); i, row = i+1, row+1 {
 				if ba.IsNull(i) {
-					return nil, nil, fmt.Errorf("%s: tag column %q: null value for sample %s", path, name, d.SampleName(ctx, sample(row)))
+					if nulls++; first < 0 {
+						first = row
+					}
+					continue
 				}
 				if ba.Value(i) {
 					b.Set(sample(row))
 				}
 			}
+		}
+		if nulls > 0 {
+			// Another engine wrote the column (winnow never writes a
+			// null): say which tag, and how to make it a tag again.
+			return nil, nil, fmt.Errorf("%s: tag column %q has %d null value(s) (first: sample %s); a tag is true or false for every sample: write false for the samples without it (coalesce(%q, false) in SQL) or drop the column",
+				path, name, nulls, d.SampleName(ctx, sample(first)), name)
 		}
 		bits = append(bits, b)
 	}
@@ -195,7 +204,7 @@ func (d *Dataset) tagRows(ctx context.Context, path string, parts []*part) ([]in
 			}
 			var ok bool
 			if s, ok = ix.find(id); !ok {
-				return fmt.Errorf("%s: sample id %s is not in samples", path, id)
+				return d.unknownSample(ctx, path, fmt.Sprintf("row %d", r), id)
 			}
 		}
 		if seen.Get(int(s)) {
@@ -292,6 +301,9 @@ func (d *Dataset) TagsMeta() TagsMeta {
 // table yet; the table's first part when it is a folder), and the other
 // parts of such a folder, which the new file supersedes (see WriteTags).
 func (d *Dataset) TagsTarget() (path string, supersedes []string, err error) {
+	if d.skip[tagsTable] {
+		return "", nil, fmt.Errorf("dataset %s was opened without its tags table, which could not be read; it cannot be written", d.dir)
+	}
 	loc, err := locateTable(d.dir, tagsTable)
 	if err != nil {
 		return "", nil, err

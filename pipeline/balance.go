@@ -27,23 +27,40 @@ type MetadataBalancing struct {
 
 func init() {
 	register(&kind{
-		name:   "balance",
-		help:   "annotation labels steered toward a target distribution",
-		fields: []field{targetFieldSpec, sourceField},
+		name:      "balance",
+		help:      "annotation labels steered toward a target distribution",
+		objective: objective{"balance", "exp(-imbalance): how close the selection's label counts with the sample come to the target"},
+		fields:    []field{targetFieldSpec, sourceField, sourceIDField},
 		decode: func(v values) (Strategy, error) {
 			t, err := v.target(targetFieldSpec.wire)
 			if err != nil {
 				return nil, err
 			}
 			src, err := v.str(sourceField.wire)
+			if err != nil {
+				return nil, err
+			}
+			// LightlyStudio names the source by its database id; a dataset
+			// exported from it holds that id in the source column.
+			id, err := v.str(sourceIDField.wire)
+			if err != nil {
+				return nil, err
+			}
+			if src != "" && id != "" && src != id {
+				return nil, fmt.Errorf("strategy %q: %s %q and %s %q name different sources; give one", v.name, sourceField.wire, src, sourceIDField.wire, id)
+			}
+			if src == "" {
+				src = id
+			}
 			s, _ := v.num("strength")
-			return AnnotationBalancing{Target: t, Source: src, Strength: s}, err
+			return AnnotationBalancing{Target: t, Source: src, Strength: s}, nil
 		},
 	})
 	register(&kind{
-		name:   "metadata_balance",
-		help:   "values of a categorical metadata column steered toward a target",
-		fields: []field{keyField, targetFieldSpec},
+		name:      "metadata_balance",
+		help:      "values of a categorical metadata column steered toward a target",
+		objective: objective{"balance", "exp(-imbalance): how close the selection's value counts with the sample come to the target"},
+		fields:    []field{keyField, targetFieldSpec},
 		decode: func(v values) (Strategy, error) {
 			k, err := v.need(keyField.wire)
 			if err != nil {

@@ -17,9 +17,10 @@ type Deduplication struct {
 
 func init() {
 	register(&kind{
-		name:   "deduplication",
-		help:   "diverse samples, none closer than the minimum distance to another",
-		fields: []field{modelField, minDistanceField},
+		name:      "deduplication",
+		help:      "diverse samples, none closer than the minimum distance to another",
+		objective: objective{"distance", "distance to the nearest sample already selected"},
+		fields:    []field{modelField, minDistanceField},
 		decode: func(v values) (Strategy, error) {
 			m, err := v.str(modelField.wire)
 			if err != nil {

@@ -15,9 +15,10 @@ type EmbeddingDiversity struct {
 
 func init() {
 	register(&kind{
-		name:   "diversity",
-		help:   "samples far apart in embedding space (greedy k-center)",
-		fields: []field{modelField},
+		name:      "diversity",
+		help:      "samples far apart in embedding space (greedy k-center)",
+		objective: objective{"distance", "distance to the nearest sample already selected"},
+		fields:    []field{modelField},
 		decode: func(v values) (Strategy, error) {
 			m, err := v.str(modelField.wire)
 			s, _ := v.num("strength")

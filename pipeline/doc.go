@@ -35,7 +35,17 @@
 // with its rank, combined score and each strategy's objective when picked,
 // and the whole request. Result carries the same facts and a per-strategy
 // summary: the coverage radius against a random subset for diversity,
-// class shares for balancing, mean weights for weighting.
+// class shares for balancing, mean weights for weighting. ReadRecord reads
+// a record back and ExplainSample tells one sample's story from it. Tags
+// are also added from lists (AddTagFromList), deleted and renamed with
+// their records (DeleteTag, RenameTag), and Options.Replace lets a
+// selection overwrite a tag on purpose, all in one commit each.
+//
+// Requests come in LightlyStudio's formats (ParseRequest: its Python
+// SelectionConfig and SamplingConfig and its REST sampling request, whose
+// filter is translated into the query language where it can be; see
+// docs/configs.md) or in the compact --strategy text form
+// (ParseStrategy).
 //
 // Errors are typed where a caller needs to tell them apart: names the
 // dataset lacks are *NameError values (errors.Is with ErrUnknownTag,

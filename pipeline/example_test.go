@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"winnow/internal/fixture"
 	"winnow/pipeline"
 	"winnow/query"
 )
@@ -19,8 +20,8 @@ func demo() (*pipeline.Dataset, func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	dir := filepath.Join(tmp, "mnist")
-	if err := os.CopyFS(dir, os.DirFS("../testdata/mnist")); err != nil {
+	dir, err := fixture.CopyMNIST(filepath.Join(tmp, "mnist"))
+	if err != nil {
 		log.Fatal(err)
 	}
 	ds, err := pipeline.Open(dir)

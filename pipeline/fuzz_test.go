@@ -83,6 +83,9 @@ func FuzzParseRequest(f *testing.F) {
 		`{"n_samples_to_select": -5, "strategies": [{"strategy_name": "diversity"}]}`,
 		`{"n_samples_to_select": 1e30, "strategies": [{"strategy_name": "diversity"}]}`,
 		`{"strategies": [{"strategy_name": "diversity"}], "strategies": []}`,
+		`{"selection_result_tag_name": "a", "preselected_tag_name": "p", "collection_id": "c", "selected_sequence_length": 4, "strategies": [{"strategy_name": "diversity"}]}`,
+		`{"filter": {"filter_type": "image", "width": {"min": 1, "max": 2}, "sample_filter": {"metadata_filters": [{"key": "k", "op": "in", "value": ["a", null, true]}], "tag_ids": []}}, "strategies": [{"strategy_name": "diversity"}]}`,
+		`{"strategies": [{"strategy_name": "balance", "annotation_source_id": "s", "annotation_source": "s"}]}`,
 		`[]`, `null`, `"x"`, `{`, ``, "\xff",
 	} {
 		f.Add([]byte(seed))

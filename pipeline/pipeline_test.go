@@ -2,26 +2,26 @@ package pipeline
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"winnow/internal/fixture"
 )
 
-// copyDataset copies a fixture dataset into a temporary folder so a test
-// can write tags without touching the committed files.
-func copyDataset(t testing.TB, src string) string {
+// copyMNIST copies the fixture's tables (not what a run may have left in
+// testdata/mnist) into a temporary folder, so a test can write tags
+// without touching the committed files.
+func copyMNIST(t testing.TB) string {
 	t.Helper()
-	dst := filepath.Join(t.TempDir(), "data")
-	require.NoError(t, os.CopyFS(dst, os.DirFS(src)))
+	dst, err := fixture.CopyMNIST(filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
 	return dst
 }
 
-const mnist = "../testdata/mnist"
-
 func TestDiverseOnFixture(t *testing.T) {
-	dir := copyDataset(t, mnist)
+	dir := copyMNIST(t)
 	ds, err := Open(dir)
 	require.NoError(t, err)
 	sel, err := ds.Query().Selection()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"winnow/bitmap"
+	"winnow/columnar"
 	"winnow/query"
 	"winnow/tags"
 )
@@ -89,14 +90,26 @@ func (q *Query) IDs(ctx context.Context) ([]string, error) {
 // AddTag stores the matching samples as a new tag and returns how many
 // it holds. The name is checked before the query runs.
 func (q *Query) AddTag(ctx context.Context, name string) (int, error) {
-	if err := tags.CheckName(q.ds.cd, name); err != nil {
+	return q.putTag(ctx, name, tags.CheckName, tags.Add)
+}
+
+// ReplaceTag stores the matching samples as tag name whether or not it
+// exists (an existing tag's selection record goes), in one commit, and
+// returns how many it holds.
+func (q *Query) ReplaceTag(ctx context.Context, name string) (int, error) {
+	return q.putTag(ctx, name, tags.CheckReplace, tags.Replace)
+}
+
+func (q *Query) putTag(ctx context.Context, name string, check func(*columnar.Dataset, string) error,
+	commit func(context.Context, *columnar.Dataset, string, *bitmap.Bitmap, *tags.Record, ...tags.Option) error) (int, error) {
+	if err := check(q.ds.cd, name); err != nil {
 		return 0, err
 	}
 	bm, err := q.Rows(ctx)
 	if err != nil {
 		return 0, err
 	}
-	if err := tags.Add(ctx, q.ds.cd, name, bm, nil); err != nil {
+	if err := commit(ctx, q.ds.cd, name, bm, nil); err != nil {
 		return 0, err
 	}
 	return bm.Count(), nil

@@ -70,11 +70,11 @@ func newRecord(res *Result, list []Strategy, opts Options) (*tags.Record, error)
 
 // Record is a selection record read back: its header and rows.
 type Record struct {
-	Header RecordHeader
-	Picks  []Pick
+	Header RecordHeader `json:"header"`
+	Picks  []Pick       `json:"picks"`
 	// Missing counts picks whose sample is no longer in the dataset (their
 	// Row is -1 and SampleID empty): the dataset changed since.
-	Missing int
+	Missing int `json:"missing"`
 }
 
 // ReadRecord reads the selection record of tag. A tag made by other means

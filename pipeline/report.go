@@ -2,12 +2,15 @@ package pipeline
 
 // StrategyReport says what one strategy of a selection achieved.
 type StrategyReport struct {
-	Name     string         `json:"strategy"`
-	Strength float64        `json:"strength"`
-	Model    string         `json:"model,omitempty"`
-	Coverage *Coverage      `json:"coverage,omitempty"`
-	Balance  *BalanceReport `json:"balance,omitempty"`
-	Weights  *WeightReport  `json:"weights,omitempty"`
+	Name string `json:"strategy"`
+	// Objective names what the strategy scored candidates by (see
+	// StrategyInfo); records written before it was stored have none.
+	Objective string         `json:"objective,omitempty"`
+	Strength  float64        `json:"strength"`
+	Model     string         `json:"model,omitempty"`
+	Coverage  *Coverage      `json:"coverage,omitempty"`
+	Balance   *BalanceReport `json:"balance,omitempty"`
+	Weights   *WeightReport  `json:"weights,omitempty"`
 }
 
 // Coverage compares the coverage radius (the largest distance from a
@@ -42,7 +45,7 @@ type WeightReport struct {
 func reports(list []Strategy, models []string, parts []*part, sel []int) []StrategyReport {
 	out := make([]StrategyReport, len(list))
 	for i, s := range list {
-		out[i] = StrategyReport{Name: s.Name(), Strength: s.strength(), Model: models[i]}
+		out[i] = StrategyReport{Name: s.Name(), Objective: ObjectiveOf(s.Name()), Strength: s.strength(), Model: models[i]}
 		if parts[i].report != nil {
 			parts[i].report(&out[i], sel)
 		}

@@ -25,6 +25,11 @@ type Options struct {
 	DropMissing bool
 	// DryRun selects and reports but writes nothing.
 	DryRun bool
+	// Replace lets the result overwrite an existing tag of the same name,
+	// and its selection record, in the same single commit; without it an
+	// existing name is an error (ErrTagExists). The name may also be the
+	// preselected tag's: the tag then grows by the new picks.
+	Replace bool
 	// Workers bounds the goroutines of the engine; 0 means GOMAXPROCS.
 	// Picks never depend on it.
 	Workers int
@@ -116,7 +121,7 @@ type Result struct {
 	Preselected int              `json:"preselected"`
 	DryRun      bool             `json:"dry_run,omitempty"`
 	Strategies  []StrategyReport `json:"strategies"`
-	Picks       []Pick           `json:"-"`
+	Picks       []Pick           `json:"picks"`
 	Warnings    []string         `json:"warnings,omitempty"`
 	Record      string           `json:"record,omitempty"` // path of the selection record
 }
@@ -146,7 +151,11 @@ func (s *Selection) MultiStrategies(ctx context.Context, n int, tag string, list
 	if len(list) == 0 {
 		return nil, errors.New("no strategy given")
 	}
-	if err := tags.CheckName(s.ds.cd, tag); err != nil {
+	check := tags.CheckName
+	if s.Options.Replace {
+		check = tags.CheckReplace
+	}
+	if err := check(s.ds.cd, tag); err != nil {
 		return nil, err
 	}
 	res := &Result{Tag: tag, Query: s.query, Requested: n, DryRun: s.Options.DryRun}
@@ -309,7 +318,11 @@ func (s *Selection) store(ctx context.Context, res *Result, list []Strategy) err
 	if err != nil {
 		return err
 	}
-	if err := tags.Add(ctx, s.ds.cd, res.Tag, rows, rec); err != nil {
+	commit := tags.Add
+	if s.Options.Replace {
+		commit = tags.Replace
+	}
+	if err := commit(ctx, s.ds.cd, res.Tag, rows, rec); err != nil {
 		return err
 	}
 	res.Record = tags.RecordPath(s.ds.cd, res.Tag)

@@ -16,9 +16,10 @@ type Similarity struct {
 
 func init() {
 	register(&kind{
-		name:   "similarity",
-		help:   "samples close to those of a query tag",
-		fields: []field{queryTagField, modelField},
+		name:      "similarity",
+		help:      "samples close to those of a query tag",
+		objective: objective{"similarity", "exp(-d/mean d), d the distance to the nearest sample of the query tag"},
+		fields:    []field{queryTagField, modelField},
 		decode: func(v values) (Strategy, error) {
 			q, err := v.need(queryTagField.wire)
 			if err != nil {

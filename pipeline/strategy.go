@@ -21,6 +21,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"winnow/query"
 )
 
 // Strategy is one ingredient of a selection, combined with the others as
@@ -78,6 +80,7 @@ var (
 	keyField         = field{wire: "metadata_key", text: []string{"key", "metadata_key"}, typ: stringField, help: "metadata column"}
 	targetFieldSpec  = field{wire: "target_distribution", text: []string{"target"}, typ: targetField, help: "uniform, input, or CLASS=RATIO,..."}
 	sourceField      = field{wire: "annotation_source", text: []string{"source"}, typ: stringField, help: "count only annotations of this source"}
+	sourceIDField    = field{wire: "annotation_source_id", text: []string{"source_id"}, typ: stringField, help: "LightlyStudio's name for the source: its id, matched against the annotations' source column like annotation_source"}
 	minDistanceField = field{wire: "stopping_condition_minimum_distance", text: []string{"min_distance"}, typ: numberField, help: "minimum distance between selected samples"}
 	queryTagField    = field{wire: "query_tag_name", text: []string{"query_tag"}, typ: stringField, help: "tag whose samples are the query"}
 	strengthField    = field{wire: "strength", text: []string{"strength"}, typ: numberField, help: "exponent of the objective (default 1; 0 inert, negative inverts)"}
@@ -85,10 +88,17 @@ var (
 
 // kind is one strategy name of the request format.
 type kind struct {
-	name   string
-	help   string
-	fields []field
-	decode func(v values) (Strategy, error)
+	name      string
+	help      string
+	objective objective
+	fields    []field
+	decode    func(v values) (Strategy, error)
+}
+
+// objective names what a strategy scores a candidate by: a short name for
+// column headings and a sentence for help texts.
+type objective struct {
+	name, help string
 }
 
 // kinds is the registry of strategy kinds by name. Each strategy's file
@@ -102,14 +112,26 @@ func register(k *kind) {
 	kinds[k.name] = k
 }
 
+// ObjectiveOf names the objective of strategy kind name ("distance" for
+// diversity), "" for an unknown kind.
+func ObjectiveOf(name string) string {
+	if k, ok := kinds[name]; ok {
+		return k.objective.name
+	}
+	return ""
+}
+
 // strategyNames lists the known strategy names, sorted, for messages.
 func strategyNames() string { return strings.Join(slices.Sorted(maps.Keys(kinds)), ", ") }
 
 // StrategyInfo describes one strategy kind for help texts.
 type StrategyInfo struct {
-	Name   string
-	Help   string
-	Fields []FieldInfo
+	Name string
+	Help string
+	// Objective names what the strategy scores a candidate by (e.g.
+	// "distance"); ObjectiveHelp says it in a sentence.
+	Objective, ObjectiveHelp string
+	Fields                   []FieldInfo
 }
 
 // FieldInfo describes one field of a strategy kind: its JSON name, its
@@ -124,7 +146,7 @@ func Strategies() []StrategyInfo {
 	var out []StrategyInfo
 	for _, name := range slices.Sorted(maps.Keys(kinds)) {
 		k := kinds[name]
-		info := StrategyInfo{Name: k.name, Help: k.help}
+		info := StrategyInfo{Name: k.name, Help: k.help, Objective: k.objective.name, ObjectiveHelp: k.objective.help}
 		for _, f := range append([]field{strengthField}, k.fields...) {
 			info.Fields = append(info.Fields, FieldInfo{JSON: f.wire, Key: f.text[0], Help: f.help})
 		}
@@ -207,18 +229,48 @@ func fieldTypeError(wire, want string, raw json.RawMessage) error {
 	return fmt.Errorf("field %q must be %s, got %s", wire, want, got)
 }
 
-// Request is a selection request in LightlyStudio's sampling format.
+// Request is a selection request in one of LightlyStudio's formats: the
+// configuration of its Python API (SelectionConfig, with
+// selection_result_tag_name; its successor SamplingConfig, with
+// sampling_result_tag_name, preselected_tag_name and
+// selected_sequence_length) or the body of its REST sampling request
+// (with a filter). docs/configs.md describes both.
 type Request struct {
-	N          int        // n_samples_to_select, 0 when absent
-	Tag        string     // sampling_result_tag_name, "" when absent
+	N   int    // n_samples_to_select, 0 when absent
+	Tag string // sampling_result_tag_name or selection_result_tag_name, "" when absent
+	// Preselected is preselected_tag_name: a tag whose samples count as
+	// already selected.
+	Preselected string
+	// SequenceLength is selected_sequence_length: select runs of this many
+	// consecutive frames instead of single samples (0: single samples). It
+	// is read and checked (at least 2) but not run yet: group selection
+	// needs the column that groups frames into videos and the one that
+	// orders them, which LightlyStudio's database knows and a dataset
+	// folder must name.
+	SequenceLength int
+	// Where is the REST request's filter, translated to the query
+	// language (docs/query.md); "" when there is none or none of it maps.
+	Where string
+	// Notes say what was accepted but ignored: collection_id, and the
+	// parts of a filter that name rows of LightlyStudio's database.
+	Notes      []string
 	Strategies []Strategy // in request order
 }
 
-// ParseRequest reads a JSON request in LightlyStudio's format:
+// requestFields are the top-level fields ParseRequest takes.
+var requestFields = []string{"n_samples_to_select", "sampling_result_tag_name", "selection_result_tag_name",
+	"preselected_tag_name", "selected_sequence_length", "collection_id", "filter", "strategies"}
+
+// ParseRequest reads a JSON request in LightlyStudio's formats:
 //
 //	{"n_samples_to_select": 100, "sampling_result_tag_name": "picks",
 //	 "strategies": [{"strategy_name": "diversity", "strength": 1.0}, ...]}
 //
+// Both generations of the result tag's name are accepted
+// (selection_result_tag_name, sampling_result_tag_name; giving both with
+// different values is an error). collection_id, which names a collection
+// of LightlyStudio's database, is accepted and ignored with a note; so are
+// the parts of a REST filter that do not map onto the query language.
 // Unknown fields and strategy names are errors that name them.
 func ParseRequest(data []byte) (*Request, error) {
 	var top map[string]json.RawMessage
@@ -244,10 +296,46 @@ func ParseRequest(data []byte) (*Request, error) {
 			}
 		case "n_samples_to_select":
 			err = json.Unmarshal(v, &req.N)
-		case "sampling_result_tag_name":
-			err = json.Unmarshal(v, &req.Tag)
+		case "sampling_result_tag_name", "selection_result_tag_name":
+			var tag *string
+			if err = json.Unmarshal(v, &tag); err == nil && tag != nil {
+				if req.Tag != "" && req.Tag != *tag {
+					return nil, fmt.Errorf("strategies config: sampling_result_tag_name and selection_result_tag_name name different tags (%q, %q); give one", req.Tag, *tag)
+				}
+				req.Tag = *tag
+			}
+		case "preselected_tag_name":
+			var tag *string
+			if err = json.Unmarshal(v, &tag); err == nil && tag != nil {
+				req.Preselected = *tag
+			}
+		case "selected_sequence_length":
+			var n *int
+			if err = json.Unmarshal(v, &n); err == nil && n != nil {
+				if *n < 2 {
+					return nil, fmt.Errorf("strategies config: field %q: a sequence is at least 2 frames, got %d", k, *n)
+				}
+				req.SequenceLength = *n
+			}
+		case "collection_id":
+			var id *string
+			if err = json.Unmarshal(v, &id); err == nil && id != nil {
+				req.Notes = append(req.Notes, fmt.Sprintf("collection_id %q was ignored: it names a collection of LightlyStudio's database; winnow selects from the dataset folder it is given", *id))
+			}
+		case "filter":
+			if isNull(v) {
+				break
+			}
+			e, notes, ferr := translateFilter(v)
+			if ferr != nil {
+				return nil, fmt.Errorf("strategies config: %w", ferr)
+			}
+			if e != nil {
+				req.Where = query.Format(e)
+			}
+			req.Notes = append(req.Notes, notes...)
 		default:
-			return nil, fmt.Errorf("strategies config: unknown field %q (known: n_samples_to_select, sampling_result_tag_name, strategies)", k)
+			return nil, fmt.Errorf("strategies config: unknown field %q (known: %s)", k, strings.Join(requestFields, ", "))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("strategies config: field %q: %w", k, plainJSONError(err))

@@ -15,16 +15,19 @@ type Outliers struct {
 }
 
 func init() {
+	typ := objective{"typicality", "mean exp(-distance/σ) to the sample's 20 nearest candidates"}
 	for _, k := range []struct {
 		name, help string
+		objective  objective
 		make       func(model string, strength *float64) Strategy
 	}{
-		{"typicality", "samples in dense regions of the embedding space",
+		{"typicality", "samples in dense regions of the embedding space", typ,
 			func(m string, s *float64) Strategy { return Typicality{Model: m, Strength: s} }},
 		{"outliers", "samples in sparse regions of the embedding space",
+			objective{"typicality", typ.help + ", raised to minus the strength (low is picked)"},
 			func(m string, s *float64) Strategy { return Outliers{Model: m, Strength: s} }},
 	} {
-		register(&kind{name: k.name, help: k.help, fields: []field{modelField},
+		register(&kind{name: k.name, help: k.help, objective: k.objective, fields: []field{modelField},
 			decode: func(v values) (Strategy, error) {
 				m, err := v.str(modelField.wire)
 				s, _ := v.num("strength")

@@ -39,9 +39,10 @@ var (
 
 func init() {
 	register(&kind{
-		name:   "uncertainty",
-		help:   "samples a model's predictions are unsure about",
-		fields: []field{sourceField, methodField, taskField, aggregateField, emptyScoreField},
+		name:      "uncertainty",
+		help:      "samples a model's predictions are unsure about",
+		objective: objective{"uncertainty", "how unsure the model's predictions of the sample are, in [0, 1]"},
+		fields:    []field{sourceField, methodField, taskField, aggregateField, emptyScoreField},
 		decode: func(v values) (Strategy, error) {
 			var u Uncertainty
 			var err error

@@ -11,9 +11,10 @@ type MetadataWeighting struct {
 
 func init() {
 	register(&kind{
-		name:   "weights",
-		help:   "samples with large values of a numeric metadata column",
-		fields: []field{keyField},
+		name:      "weights",
+		help:      "samples with large values of a numeric metadata column",
+		objective: objective{"weight", "the sample's value of the metadata column"},
+		fields:    []field{keyField},
 		decode: func(v values) (Strategy, error) {
 			k, err := v.need(keyField.wire)
 			s, _ := v.num("strength")

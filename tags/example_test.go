@@ -9,6 +9,7 @@ import (
 
 	"winnow/bitmap"
 	"winnow/columnar"
+	"winnow/internal/fixture"
 	"winnow/tags"
 )
 
@@ -18,8 +19,8 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	dir := filepath.Join(tmp, "mnist")
-	if err := os.CopyFS(dir, os.DirFS("../testdata/mnist")); err != nil {
+	dir, err := fixture.CopyMNIST(filepath.Join(tmp, "mnist"))
+	if err != nil {
 		log.Fatal(err)
 	}
 	ctx := context.Background()

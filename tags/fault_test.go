@@ -20,6 +20,7 @@ import (
 	"winnow/bitmap"
 	"winnow/columnar"
 	"winnow/internal/atomicfile"
+	"winnow/internal/fixture"
 	"winnow/internal/testseam"
 	"winnow/tags"
 )
@@ -28,8 +29,8 @@ import (
 // and returns the opened dataset with the file's bytes.
 func ftDataset(t *testing.T) (*columnar.Dataset, []byte) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "mnist")
-	if err := os.CopyFS(dir, os.DirFS("../testdata/mnist")); err != nil {
+	dir, err := fixture.CopyMNIST(filepath.Join(t.TempDir(), "mnist"))
+	if err != nil {
 		t.Fatal(err)
 	}
 	ds := ftOpen(t, dir)
@@ -135,8 +136,8 @@ func TestAddKeepsFileMode(t *testing.T) {
 	}
 	// A first tags.parquet is readable by everyone, like the tables
 	// other engines write (CreateTemp alone would make it 0600).
-	dir := filepath.Join(t.TempDir(), "mnist")
-	if err := os.CopyFS(dir, os.DirFS("../testdata/mnist")); err != nil {
+	dir, err := fixture.CopyMNIST(filepath.Join(t.TempDir(), "mnist"))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := tags.Add(context.Background(), ftOpen(t, dir), "first", ftRows(2000, 1), nil); err != nil {

@@ -78,6 +78,16 @@ func caseClash(names []string, name string) error {
 	return nil
 }
 
+// CheckReplace reports whether name can be given to a tag that Replace
+// stores, existing or not: a valid name that differs from no other tag
+// only in case.
+func CheckReplace(ds *columnar.Dataset, name string) error {
+	if err := validName(name); err != nil {
+		return err
+	}
+	return caseClash(ds.TagNames(), name)
+}
+
 func existsError(name, path string) error {
 	return fmt.Errorf("tag %q: %w in %s; choose a new name", name, ErrExists, path)
 }

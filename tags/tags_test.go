@@ -15,13 +15,14 @@ import (
 	"winnow/bitmap"
 	"winnow/columnar"
 	"winnow/internal/atomicfile"
+	mnist "winnow/internal/fixture"
 	"winnow/internal/testseam"
 )
 
 func fixture(t *testing.T) *columnar.Dataset {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "mnist")
-	require.NoError(t, os.CopyFS(dir, os.DirFS("../testdata/mnist")))
+	dir, err := mnist.CopyMNIST(filepath.Join(t.TempDir(), "mnist"))
+	require.NoError(t, err)
 	return open(t, dir)
 }
 
@@ -355,4 +356,28 @@ func TestRecordCrashStates(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "is missing or belongs to another run")
 	})
+}
+
+// TestReadList: the list formats of tags add.
+func TestReadList(t *testing.T) {
+	ds := fixture(t)
+	ctx := context.Background()
+	ids, err := ds.IDStrings(ctx, []int{3, 7})
+	require.NoError(t, err)
+	for _, c := range []struct {
+		name string
+		in   string
+		f    ListFormat
+	}{
+		{"ids", ids[0] + "\n\n " + ids[1] + " \n", ListFormat{}},
+		{"ids by sample_id", ids[0] + "\n" + ids[1] + "\n", ListFormat{By: "sample_id"}},
+		{"csv of ids", "x,id\n1," + ids[0] + "\n2," + ids[1] + "\n", ListFormat{Column: "id"}},
+		{"file names", "t10k-00003.png\nt10k-00007.png\nt10k-00003.png\n", ListFormat{By: "file_name"}},
+		{"csv of file names", "\ufeff name ,n\nt10k-00003.png,1\n\"t10k-00007.png\",2\n", ListFormat{Column: "name", By: "file_name"}},
+		{"integers by index", "3\n7\n", ListFormat{By: "index"}},
+	} {
+		bm, err := ReadList(ctx, ds, strings.NewReader(c.in), c.f)
+		require.NoError(t, err, c.name)
+		assert.Equal(t, []int{3, 7}, bm.Indexes(), c.name)
+	}
 }

@@ -7,6 +7,7 @@ package main
 // and the document in step: each row of the document names its case here.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -16,6 +17,12 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/google/uuid"
 
 	"winnow/benchmarks/datagen"
 	"winnow/columnar"
@@ -184,9 +191,9 @@ func relBadCases() []relBadCase {
 		{name: "n larger than candidates", args: []string{"select", "diverse", "DIR", "--n", "50", "--tag", "new"},
 			code: 0, stderr: []string{"warning: asked for 50 samples but only 6 candidates are available; selecting 6"}, tag: "new", tagSize: 6},
 		{name: "n zero", args: []string{"select", "diverse", "DIR", "--n", "0", "--tag", "new"},
-			code: 1, stderr: []string{"n must be at least 1, got 0"}},
+			code: 2, stderr: []string{"--n must be at least 1, got 0"}},
 		{name: "n negative", args: []string{"select", "diverse", "DIR", "--n", "-3", "--tag", "new"},
-			code: 1, stderr: []string{"n must be at least 1, got -3"}},
+			code: 2, stderr: []string{"--n must be at least 1, got -3"}},
 		{name: "n missing", args: []string{"select", "diverse", "DIR", "--tag", "new"},
 			code: 2, stderr: []string{"needs --n"}},
 		{name: "n not a number", args: []string{"select", "diverse", "DIR", "--n", "lots", "--tag", "new"},
@@ -287,9 +294,38 @@ func relBadCases() []relBadCase {
 				fmt.Sprintf(`[{"sample_id": %q, "embedding": [3,3,3]}]`, relID(3)))
 		}, args: div(), code: 1, stderr: []string{"b.parquet", relID(3), "has a vector of dimension more than 2"}},
 		{name: "null tag value", setup: func(t *testing.T, dir string) {
+			// One null among the values, as another engine may write it.
 			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: columnar.UUIDType()}, {Name: "old", Type: arrow.FixedWidthTypes.Boolean, Nullable: true}}, nil)
-			relWriteJSON(t, filepath.Join(dir, "tags.parquet"), s, fmt.Sprintf(`[{"sample_id": %q, "old": null}]`, sid))
-		}, args: div(), code: 1, stderr: []string{"tags.parquet", `tag column "old": null value for sample ` + sid}},
+			var rows []string
+			for i, v := range []string{"true", "true", "null", "false", "false", "false"} {
+				rows = append(rows, fmt.Sprintf(`{"sample_id": %q, "old": %s}`, relID(i), v))
+			}
+			relWriteJSON(t, filepath.Join(dir, "tags.parquet"), s, "["+strings.Join(rows, ",")+"]")
+		}, args: div(), code: 1, stderr: []string{"tags.parquet", `tag column "old" has 1 null value(s) (first: sample ` + relID(2) + `); a tag is true or false for every sample: write false for the samples without it (coalesce("old", false) in SQL) or drop the column`}},
+		// Bytes flipped inside a data page of ids, in tables written the way
+		// other engines may write them: uncompressed, no dictionary, no page
+		// checksum, so nothing but the ids themselves shows the damage. The
+		// dataset has random ids, as real ones do.
+		{name: "flipped bytes in an annotations page", setup: func(t *testing.T, dir string) {
+			relRandomIDs(t, dir)
+			var ann []string
+			for i := range 6 {
+				ann = append(ann, fmt.Sprintf(`{"sample_id": %q, "label": %q}`, relRandID(i), []string{"cat", "dog"}[i%2]))
+			}
+			relWritePlainJSON(t, filepath.Join(dir, "annotations.parquet"), relAnnSchema, "["+strings.Join(ann, ",")+"]")
+			relFlipID(t, filepath.Join(dir, "annotations.parquet"), relRandID(3))
+		}, args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1,
+			stderr: []string{"annotations.parquet: sample id ", "is not in samples, but it is sample " + relRandID(3) + " with 2 of its 16 bytes changed (row 3): most likely a corrupt data page (flipped bytes in a page without a checksum) of this file, or of the samples table if that one was changed; restore the damaged file"}},
+		{name: "flipped bytes in a tags page", setup: func(t *testing.T, dir string) {
+			relRandomIDs(t, dir)
+			var tg []string
+			for i := range 6 {
+				tg = append(tg, fmt.Sprintf(`{"sample_id": %q, "old": %t}`, relRandID(i), i < 2))
+			}
+			relWritePlainJSON(t, filepath.Join(dir, "tags.parquet"), relTagsSchema, "["+strings.Join(tg, ",")+"]")
+			relFlipID(t, filepath.Join(dir, "tags.parquet"), relRandID(3))
+		}, args: div(), code: 1,
+			stderr: []string{"tags.parquet: sample id ", "is not in samples, but it is sample " + relRandID(3) + " with 2 of its 16 bytes changed (row 3): most likely a corrupt data page"}},
 		{name: "truncated samples", setup: relMangle("samples.parquet", func(b []byte) []byte { return b[:len(b)/2] }),
 			args: div(), code: 1, stderr: []string{"samples.parquet", "corrupt or truncated parquet file"}},
 		{name: "samples not parquet", setup: relMangle("samples.parquet", func(b []byte) []byte { return []byte("sample_id\n1\n") }),
@@ -389,6 +425,74 @@ func relBadCases() []relBadCase {
 	}
 }
 
+// relRandID is the id of sample i in relRandomIDs' dataset: random-looking,
+// as real sample ids are.
+func relRandID(i int) string {
+	return uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprint("winnow-bad-input-", i))).String()
+}
+
+// relRandomIDs rewrites the small dataset in dir with the ids relRandID.
+func relRandomIDs(t *testing.T, dir string) {
+	t.Helper()
+	rows := relSmallRows(6, nil)
+	for i := range 6 {
+		rows = strings.ReplaceAll(rows, relID(i), relRandID(i))
+	}
+	relWriteJSON(t, filepath.Join(dir, "samples.parquet"), relSamplesSchema, rows)
+	emb := relEmbRows("[0,0]", "[1,1]", "[2,2]", "[3,3]", "[4,4]", "[5,5]")
+	var tg []string
+	for i := range 6 {
+		emb = strings.ReplaceAll(emb, relID(i), relRandID(i))
+		tg = append(tg, fmt.Sprintf(`{"sample_id": %q, "old": %t}`, relRandID(i), i < 2))
+	}
+	relWriteJSON(t, filepath.Join(dir, "embeddings", "m.parquet"), columnar.EmbeddingSchema(2), emb)
+	relWriteJSON(t, filepath.Join(dir, "tags.parquet"), relTagsSchema, "["+strings.Join(tg, ",")+"]")
+	os.Remove(filepath.Join(dir, "annotations.parquet"))
+}
+
+// relWritePlainJSON writes rows (as relWriteJSON) uncompressed, PLAIN
+// encoded and without statistics, the layout in which a flipped byte
+// changes a stored value and nothing else.
+func relWritePlainJSON(t *testing.T, path string, schema *arrow.Schema, rows string) {
+	t.Helper()
+	rec, _, err := array.RecordFromJSON(memory.DefaultAllocator, schema, strings.NewReader(rows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	tbl := array.NewTableFromRecords(schema, []arrow.RecordBatch{rec})
+	defer tbl.Release()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Uncompressed),
+		parquet.WithDictionaryDefault(false), parquet.WithStats(false))
+	if err := pqarrow.WriteTable(tbl, f, 1024, props, pqarrow.DefaultWriterProps()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// relFlipID flips two bytes of the first stored copy of sample id in the
+// file at path.
+func relFlipID(t *testing.T, path, id string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := uuid.MustParse(id)
+	k := bytes.Index(b, raw[:])
+	if k < 0 {
+		t.Fatalf("%s does not hold the bytes of %s", path, id)
+	}
+	b[k+5] ^= 0x5a
+	b[k+6] ^= 0xa5
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestBadInputs(t *testing.T) {
 	base := filepath.Join(t.TempDir(), "small")
 	relSmall(t, base)
@@ -444,6 +548,27 @@ func TestBadInputs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBadInputCorruptZstdPage flips bytes inside the zstd-compressed page
+// of the fixture's annotation ids (the column chunk spans bytes 4 to
+// 32080): the frame's checksum fails, and the error names the file.
+func TestBadInputCorruptZstdPage(t *testing.T) {
+	dir := relCopyFixture(t)
+	relMangle("annotations.parquet", func(b []byte) []byte {
+		b[2000] ^= 0xff
+		b[2001] ^= 0xff
+		return b
+	})(t, dir)
+	before := relSnapshot(t, dir)
+	r := relRun(t, nil, "select", "balanced", dir, "--n", "5", "--tag", "new")
+	want := filepath.Join(dir, "annotations.parquet") + ": corrupt or truncated parquet file: parquet: could not decompress page: CRC check failed"
+	if r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", r.code, r.stderr, want)
+	}
+	if d := relSameSnapshot(before, relSnapshot(t, dir)); d != "" {
+		t.Errorf("the failed run changed the dataset: %s", d)
 	}
 }
 

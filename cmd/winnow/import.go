@@ -20,7 +20,12 @@ func importCommand(std stdio) *cli.Command {
 		Description: `Imports build a new dataset folder (coco, yolo) or add an embedding model
 to an existing one (embeddings). Input is checked in full first: malformed
 input is an error naming the file and the line or element, and then
-nothing is written. A new dataset appears at --out only when complete.`,
+nothing is written. A new dataset appears at --out only when complete.
+Examples:
+
+   winnow import coco annotations/instances_val2017.json --out val2017
+   winnow import yolo datasets/coco128 --out coco128
+   winnow import embeddings clip.npy --ids files.txt --match file_name --model clip --out val2017`,
 		Commands: []*cli.Command{importCOCOCommand(std), importYOLOCommand(std), importEmbeddingsCommand(std)},
 	}
 }
@@ -46,7 +51,7 @@ again gives the same ids. Example:
    winnow import coco annotations/instances_val2017.json --out val2017 --images-dir val2017-images`,
 		Flags: []cli.Flag{importOutFlag, importSourceFlag,
 			&cli.StringFlag{Name: "images-dir", Usage: "the folder holding the images: samples get a file_path in it"},
-			clipBoxesFlag, importForceFlag, jsonFlag},
+			clipBoxesFlag, importForceFlag, jsonFlag()},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			in, out, err := importArgs(cmd, "INSTANCES.json")
 			if err != nil {
@@ -84,7 +89,7 @@ kept. Example:
    winnow import yolo runs/predict --out preds --source yolov8n`,
 		Flags: []cli.Flag{importOutFlag, importSourceFlag,
 			&cli.StringFlag{Name: "names", Usage: "the class names `FILE` (data.yaml or classes.txt); default: found in DIR"},
-			clipBoxesFlag, importForceFlag, jsonFlag},
+			clipBoxesFlag, importForceFlag, jsonFlag()},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			in, out, err := importArgs(cmd, "DIR")
 			if err != nil {
@@ -125,7 +130,7 @@ id must name one sample, and samples may have no vector. Example:
 			&cli.StringFlag{Name: "array", Usage: "the array of an .npz holding several"},
 			&cli.StringFlag{Name: "id-column", Usage: "the table's id `COLUMN`"},
 			&cli.StringFlag{Name: "vector-column", Usage: "the table's vector `COLUMN`"},
-			importForceFlag, jsonFlag},
+			importForceFlag, jsonFlag()},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			in, out, err := importArgs(cmd, "FILE")
 			if err != nil {
