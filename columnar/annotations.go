@@ -14,11 +14,12 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/google/uuid"
 )
 
 // annotationTypes are the accepted values of the annotations' type column.
 var annotationTypes = []string{"classification", "object_detection", "segmentation"}
+
+func isIDType(t arrow.DataType) bool { _, ok := idKindOf(t); return ok }
 
 func isString(t arrow.DataType) bool {
 	switch t.ID() {
@@ -43,9 +44,9 @@ var annotationColumnTypes = []struct {
 	ok       func(arrow.DataType) bool
 	want     string
 }{
-	{SampleIDColumn, true, isUUIDType, "a UUID"},
+	{SampleIDColumn, true, isIDType, "a UUID, a string or an integer"},
 	{LabelColumn, true, isString, "string"},
-	{"annotation_id", false, isUUIDType, "a UUID"},
+	{"annotation_id", false, isIDType, "a UUID, a string or an integer"},
 	{"source", false, isString, "string"},
 	{"type", false, isString, "string"},
 	{"confidence", false, isFloat, "float"},
@@ -83,7 +84,8 @@ func (d *Dataset) openAnnotations() error {
 		}
 	}
 	fields := sc.Fields()
-	fields[sc.FieldIndices(SampleIDColumn)[0]] = arrow.Field{Name: SampleIDColumn, Type: UUIDType()}
+	i := sc.FieldIndices(SampleIDColumn)[0]
+	fields[i].Type = idArrowType(fields[i].Type)
 	d.annotations, d.annSchema = path, arrow.NewSchema(fields, nil)
 	return nil
 }
@@ -122,21 +124,12 @@ func (d *Dataset) AnnotationTable(ctx context.Context, names []string) (sample [
 		return nil, nil, fmt.Errorf("read annotations: %w", err)
 	}
 	defer raw.Release()
-	ix, err := d.index(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read annotations: %w", err)
-	}
-	sample = make([]int32, raw.NumRows())
-	ids := make([]uuid.UUID, raw.NumRows())
 	idCol := raw.Column(slices.Index(read, SampleIDColumn))
-	err = uuidsOf(d.annotations, SampleIDColumn, idCol.Data(), func(row int, id uuid.UUID) error {
-		r, ok := ix.find(id)
-		if !ok {
-			return fmt.Errorf("%s: sample id %s is not in samples", d.annotations, id)
-		}
-		sample[row], ids[row] = r, id
-		return nil
-	})
+	ids, err := idsOfArray(idCol.DataType(), idCol.Data())
+	if err != nil {
+		return nil, nil, fmt.Errorf("read annotations: %s: column %q: %w", d.annotations, SampleIDColumn, err)
+	}
+	sample, err = d.matchIDs(ctx, d.annotations, SampleIDColumn, ids)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read annotations: %w", err)
 	}
@@ -150,8 +143,12 @@ func (d *Dataset) AnnotationTable(ctx context.Context, names []string) (sample [
 	for i, n := range names {
 		c := raw.Column(i)
 		if n == SampleIDColumn {
-			// Present ids as the UUID type whatever their encoding.
-			a := uuidArray(ids)
+			// Present ids as the schema says (a 16-byte column as the
+			// UUID type whatever its logical type).
+			a, err := ids.arrowArray(nil)
+			if err != nil {
+				return nil, nil, fmt.Errorf("read annotations: %w", err)
+			}
 			ch := arrow.NewChunked(a.DataType(), []arrow.Array{a})
 			a.Release()
 			fields[i] = arrow.Field{Name: n, Type: a.DataType()}
@@ -170,7 +167,7 @@ func (d *Dataset) AnnotationTable(ctx context.Context, names []string) (sample [
 }
 
 // checkAnnotationTypes validates the values of the type column.
-func checkAnnotationTypes(path string, col *arrow.Chunked, ids []uuid.UUID) error {
+func checkAnnotationTypes(path string, col *arrow.Chunked, ids *IDs) error {
 	row := 0
 	for _, a := range col.Chunks() {
 		s := a.(array.StringLike)
@@ -179,7 +176,7 @@ func checkAnnotationTypes(path string, col *arrow.Chunked, ids []uuid.UUID) erro
 				continue
 			}
 			if v := s.Value(i); !slices.Contains(annotationTypes, v) {
-				return fmt.Errorf("%s: column \"type\": annotation of sample %s has type %q, want one of %v", path, ids[row], v, annotationTypes)
+				return fmt.Errorf("%s: column \"type\": annotation of sample %s has type %q, want one of %v", path, ids.quoted(row), v, annotationTypes)
 			}
 		}
 	}

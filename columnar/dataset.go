@@ -44,11 +44,13 @@ type Dataset struct {
 	schema  *arrow.Schema
 	n       int // samples
 
+	idCol   string         // the samples' id column
+	idTyp   arrow.DataType // its Arrow type as read (idArrowType)
 	idMu    sync.Mutex
-	ids     []uuid.UUID // nil until decoded; see IDs
-	idsSum  digest      // digest of the samples' id bytes (see seal.go)
-	sumOK   bool        // idsSum is valid: the layout can be sealed
-	vouched bool        // a seal vouched for the ids digested as idsSum
+	ids     *IDs   // nil until decoded; see IDs
+	idsSum  digest // digest of the samples' id bytes (see seal.go)
+	sumOK   bool   // idsSum is valid: the layout can be sealed
+	vouched bool   // a seal vouched for the ids digested as idsSum
 
 	idxOnce sync.Once
 	idx     *idIndex // built on the first lookup; see index
@@ -117,7 +119,7 @@ func (d *Dataset) open(ctx context.Context) error {
 	}
 	sumc := make(chan sumResult, 1)
 	go func() {
-		s, ok, err := idsDigest(parts)
+		s, ok, err := idsDigest(parts, d.idCol)
 		sumc <- sumResult{s, ok, err}
 	}()
 	idsSum := sync.OnceValue(func() sumResult { return <-sumc })
@@ -142,7 +144,7 @@ func (d *Dataset) open(ctx context.Context) error {
 		// A seal records a validation that passed, so the rows it vouches
 		// for were believable then; checking again costs nothing and keeps
 		// a forged seal from sizing anything by an absurd footer.
-		if n, _, ok := believableRows(parts); valid && ok {
+		if n, ok := sealableRows(parts); valid && ok {
 			if r := idsSum(); r.err != nil {
 				return r.err
 			} else if r.ok && sl.ids == r.d {
@@ -161,7 +163,7 @@ func (d *Dataset) open(ctx context.Context) error {
 	go func() { uniq <- checkUnique(d.ids) }()
 	err = d.readTags(ctx, tparts, false)
 	if uerr := <-uniq; uerr != nil {
-		return fmt.Errorf("%s: column %q: %w", d.samples, SampleIDColumn, uerr)
+		return fmt.Errorf("%s: column %q: %w", d.samples, d.idCol, uerr)
 	}
 	if err != nil {
 		return err
@@ -177,17 +179,22 @@ func (d *Dataset) readSchema(parts []*part) error {
 	if err != nil {
 		return err
 	}
-	idx := schema.FieldIndices(SampleIDColumn)
+	if d.idCol == "" {
+		d.idCol = SampleIDColumn
+	}
+	idx := schema.FieldIndices(d.idCol)
 	if len(idx) == 0 {
-		return fmt.Errorf("%s: missing required column %q (columns: %s)", d.samples, SampleIDColumn, fieldNames(schema))
+		return fmt.Errorf("%s: missing required column %q (columns: %s)", d.samples, d.idCol, fieldNames(schema))
 	}
-	if t := schema.Field(idx[0]).Type; !isUUIDType(t) {
-		return fmt.Errorf("%s: column %q has type %s, want a UUID (FIXED_LEN_BYTE_ARRAY(16)) or a UUID string", d.samples, SampleIDColumn, t)
+	t := schema.Field(idx[0]).Type
+	if _, ok := idKindOf(t); !ok {
+		return fmt.Errorf("%s: column %q has type %s, %s", d.samples, d.idCol, TypeName(t), idTypeWant)
 	}
-	// Present sample_id as the UUID type whatever its encoding, so the
-	// schema matches what SampleColumns returns.
+	// Present a 16-byte id column as the UUID type whatever its logical
+	// type, so that the schema matches what SampleTable returns.
+	d.idTyp = idArrowType(t)
 	fields := schema.Fields()
-	fields[idx[0]] = arrow.Field{Name: SampleIDColumn, Type: UUIDType()}
+	fields[idx[0]] = arrow.Field{Name: d.idCol, Type: d.idTyp, Nullable: fields[idx[0]].Nullable}
 	d.schema = arrow.NewSchema(fields, nil)
 	return nil
 }
@@ -195,43 +202,70 @@ func (d *Dataset) readSchema(parts []*part) error {
 // decodeIDs decodes the sample ids of parts into d.ids and sets d.n; it
 // does not check them for duplicates.
 func (d *Dataset) decodeIDs(ctx context.Context, parts []*part) error {
-	ids, err := readIDs(ctx, d.samples, parts)
+	ids, err := readIDs(ctx, d.samples, parts, d.idCol, d.idTyp)
 	if err != nil {
 		return err
 	}
-	d.ids, d.n = ids, len(ids)
+	d.ids, d.n = ids, ids.Len()
 	return nil
 }
 
-// readIDs decodes the sample_id column of parts, the table at path.
-func readIDs(ctx context.Context, path string, parts []*part) ([]uuid.UUID, error) {
+// readIDs decodes the id column name (of Arrow type t) of parts, the
+// table at path.
+func readIDs(ctx context.Context, path string, parts []*part, name string, t arrow.DataType) (*IDs, error) {
+	if k, _ := idKindOf(t); k == UUIDIDs {
+		return readUUIDs(ctx, path, parts, name)
+	}
+	// Strings and integers compress to next to nothing, so no row count
+	// is believable from the bytes on disk: each row group decodes into a
+	// chunk of its own that grows with the data actually decoded, and the
+	// chunks are joined at the end.
+	chunks := make([]*IDs, len(rowGroupsOf(parts)))
+	err := readIDsParallel(ctx, parts, name, t, nil, nil, func(g, _, _ int) *IDs {
+		chunks[g] = newIDs(t)
+		return chunks[g]
+	})
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, c := range chunks {
+		n += c.Len()
+	}
+	if n > math.MaxInt32 {
+		return nil, fmt.Errorf("%s: more than %d samples", path, math.MaxInt32)
+	}
+	return concatIDs(t, chunks)
+}
+
+// readUUIDs decodes the UUID column name of parts, the table at path.
+func readUUIDs(ctx context.Context, path string, parts []*part, name string) (*IDs, error) {
 	// Decode the row groups in parallel straight into place when the
 	// footers' row counts are believable. Otherwise read in order,
 	// growing the slice, so that a lying footer meets the data first.
 	claimed, size, ok := believableRows(parts)
 	if ok {
 		ids := make([]uuid.UUID, claimed)
-		err := readIDsParallel(ctx, parts, SampleIDColumn, func(row int, id uuid.UUID) error {
-			ids[row] = id
-			return nil
-		}, func(row int, raw []byte) error {
+		err := readIDsParallel(ctx, parts, name, UUIDType(), nil, func(row int, raw []byte) error {
 			copy(idBytes(ids[row:]), raw)
 			return nil
+		}, func(_, base, n int) *IDs {
+			return &IDs{kind: UUIDIDs, uuids: ids[base:base:min(base+n, len(ids))]}
 		})
-		return ids, err
+		return uuidIDs(ids), err
 	}
 	ids := make([]uuid.UUID, 0, max(0, min(size, math.MaxInt32)))
-	err := readIDsInOrder(ctx, parts, SampleIDColumn, func(_ int, id uuid.UUID) error {
-		if len(ids) >= math.MaxInt32 {
+	err := readIDsInOrder(ctx, parts, name, UUIDType(), func(_ int, chunk *IDs) error {
+		if len(ids)+chunk.Len() > math.MaxInt32 {
 			return fmt.Errorf("%s: more than %d samples", path, math.MaxInt32)
 		}
-		ids = append(ids, id)
+		ids = append(ids, chunk.uuids...)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return ids, nil
+	return uuidIDs(ids), nil
 }
 
 // believableRows returns the rows the footers of parts claim and whether
@@ -247,12 +281,21 @@ func believableRows(parts []*part) (claimed, size int64, ok bool) {
 	return claimed, size, claimed >= 0 && claimed <= size && claimed <= math.MaxInt32
 }
 
-// IDs returns the sample ids in dataset order. The slice is shared, not
-// copied: callers must not modify it. A dataset opened through a sealed
-// tags table decodes them on the first call (about 15 ns a sample), and
-// checks that the bytes it decodes are still the ones the seal vouched
-// for; if the samples table changed since Open, that is the error.
-func (d *Dataset) IDs(ctx context.Context) ([]uuid.UUID, error) {
+// sealableRows returns the rows the footers of parts claim and whether a
+// seal may vouch for them. A seal records a validation that passed, so
+// the rows were real then; the bound only keeps a forged seal from
+// sizing anything (a tag bitmap) beyond math.MaxInt32 rows.
+func sealableRows(parts []*part) (int64, bool) {
+	n := rowGroupRows(parts)
+	return n, n >= 0 && n <= math.MaxInt32
+}
+
+// IDs returns the sample ids in dataset order. The column is shared, not
+// copied. A dataset opened through a sealed tags table decodes them on
+// the first call (about 15 ns a sample), and checks that the bytes it
+// decodes are still the ones the seal vouched for; if the samples table
+// changed since Open, that is the error.
+func (d *Dataset) IDs(ctx context.Context) (*IDs, error) {
 	d.idMu.Lock()
 	defer d.idMu.Unlock()
 	if d.ids != nil {
@@ -265,19 +308,30 @@ func (d *Dataset) IDs(ctx context.Context) ([]uuid.UUID, error) {
 	defer closeParts(parts)
 	sumc := make(chan bool, 1)
 	go func() {
-		s, ok, err := idsDigest(parts)
+		s, ok, err := idsDigest(parts, d.idCol)
 		sumc <- ok && err == nil && s == d.idsSum
 	}()
-	ids, err := readIDs(ctx, d.samples, parts)
+	ids, err := readIDs(ctx, d.samples, parts, d.idCol, d.idTyp)
 	same := <-sumc
 	if err != nil {
 		return nil, fmt.Errorf("read sample ids: %w", err)
 	}
-	if !same || len(ids) != d.n {
+	if !same || ids.Len() != d.n {
 		return nil, fmt.Errorf("read sample ids: %s changed since the dataset was opened; open it again", d.samples)
 	}
 	d.ids = ids
 	return ids, nil
+}
+
+// IDColumnName is the name of the samples' id column (sample_id unless a
+// manifest names another).
+func (d *Dataset) IDColumnName() string { return d.idCol }
+
+// IDKind is the kind of the dataset's sample ids, as its samples table
+// stores them.
+func (d *Dataset) IDKind() IDKind {
+	k, _ := idKindOf(d.idTyp)
+	return k
 }
 
 // Sealed reports whether Open trusted the tags table's seal instead of
@@ -288,10 +342,10 @@ func (d *Dataset) Sealed() bool { return d.vouched }
 // the ids cannot be read.
 func (d *Dataset) SampleName(ctx context.Context, row int) string {
 	ids, err := d.IDs(ctx)
-	if err != nil || row < 0 || row >= len(ids) {
+	if err != nil || row < 0 || row >= ids.Len() {
 		return fmt.Sprintf("at row %d", row)
 	}
-	return ids[row].String()
+	return ids.quoted(row)
 }
 
 // rowGroupRows is the number of rows the row groups of parts claim, or -1
@@ -371,45 +425,84 @@ func (d *Dataset) IDStrings(ctx context.Context, rows []int) ([]string, error) {
 	}
 	out := make([]string, len(rows))
 	for i, r := range rows {
-		if r < 0 || r >= len(ids) {
-			return nil, fmt.Errorf("row %d outside the %d samples", r, len(ids))
+		if r < 0 || r >= ids.Len() {
+			return nil, fmt.Errorf("row %d outside the %d samples", r, ids.Len())
 		}
-		out[i] = ids[r].String()
+		out[i] = ids.String(r)
 	}
 	return out, nil
 }
 
-// IDError reports text that is not a sample id of the dataset's id type.
+// IDError reports a value that cannot be a sample id of the dataset's id
+// type: text that does not parse, or a Go value of another kind.
 type IDError struct {
 	Text string
-	Err  error // why it does not parse
+	Kind IDKind // the dataset's kind of ids
+	Err  error  // why it cannot be one
 }
 
 func (e *IDError) Error() string {
-	return fmt.Sprintf("%q is not a sample id (UUID): %v", e.Text, e.Err)
+	return fmt.Sprintf("%q is not a sample id (%s): %v", e.Text, e.Kind, e.Err)
 }
 
 func (e *IDError) Unwrap() error { return e.Err }
 
 // LookupText returns the dataset row of the sample whose id has the text
-// form s (as IDStrings writes it); ok is false when no sample has it. Text
-// that cannot be an id at all is an *IDError.
+// form s (as IDStrings writes it: a UUID in any form uuid.Parse reads, an
+// integer in decimal, a string as is); ok is false when no sample has it.
+// Text that cannot be an id of the dataset's type is an *IDError.
 func (d *Dataset) LookupText(ctx context.Context, s string) (row int, ok bool, err error) {
-	id, err := uuid.Parse(s)
+	k := d.IDKind()
+	v, err := parseID(k, d.idTyp, s)
 	if err != nil {
-		return 0, false, &IDError{Text: s, Err: err}
+		return 0, false, &IDError{Text: s, Kind: k, Err: err}
 	}
-	return d.Lookup(ctx, id)
+	return d.lookup(ctx, v)
 }
 
 // Lookup returns the dataset row of sample id; ok is false if no sample
-// has it. The first lookup builds an index of the ids (13 bytes a sample).
-func (d *Dataset) Lookup(ctx context.Context, id uuid.UUID) (row int, ok bool, err error) {
+// has it. id is a uuid.UUID for UUID ids, a string for string ids, and
+// an int, int32 or int64 for integer ids; another Go type is an
+// *IDError. The first lookup builds an index of the ids (13 bytes a
+// sample).
+func (d *Dataset) Lookup(ctx context.Context, id any) (row int, ok bool, err error) {
+	k := d.IDKind()
+	var v any
+	switch id := id.(type) {
+	case uuid.UUID:
+		if k == UUIDIDs {
+			v = id
+		}
+	case string:
+		if k == StringIDs {
+			v = id
+		}
+	case int:
+		if k == IntIDs {
+			v = int64(id)
+		}
+	case int32:
+		if k == IntIDs {
+			v = int64(id)
+		}
+	case int64:
+		if k == IntIDs {
+			v = id
+		}
+	}
+	if v == nil {
+		return 0, false, &IDError{Text: fmt.Sprint(id), Kind: k, Err: fmt.Errorf("a Go %T is not a %s id", id, k)}
+	}
+	return d.lookup(ctx, v)
+}
+
+// lookup finds v, a value of the dataset's kind of ids.
+func (d *Dataset) lookup(ctx context.Context, v any) (row int, ok bool, err error) {
 	ix, err := d.index(ctx)
 	if err != nil {
 		return 0, false, err
 	}
-	i, ok := ix.find(id)
+	i, ok := ix.find(ix.ids.one(v), 0)
 	return int(i), ok, nil
 }
 

@@ -15,7 +15,12 @@
 // Dataset is a query.Streamer: it serves Arrow tables and streams samples
 // columns row group by row group on all cores.
 //
-// Open validates the sample ids (unique, non-null UUIDs) and the tags
+// Sample ids are UUIDs, strings or integers (IDKind), held in the form
+// that costs least for their kind (IDs) and never converted: lookups,
+// the tags table, selection records and exports use the type the samples
+// table stores, and a reference column of another kind (UUID text against
+// UUIDs, int32 against int64) is converted to the samples' kind where it
+// is read. Open validates the sample ids (unique, non-null) and the tags
 // table's ids. The tags tables winnow writes carry a seal: digests of the
 // bytes holding the samples' ids and of the tags file itself. While both
 // still match, Open trusts the validation that the seal records instead

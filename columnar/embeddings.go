@@ -44,7 +44,6 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/schema"
-	"github.com/google/uuid"
 )
 
 // maxDim bounds the dimension of an embedding.
@@ -55,6 +54,7 @@ const maxDim = 1 << 20
 // empty, above it an element exists, which is null below maxDef.
 type listLayout struct {
 	idCol, embCol int
+	idType        arrow.DataType // the id column's Arrow type
 	emptyDef      int16
 	maxDef        int16
 	double        bool // leaf is DOUBLE, not FLOAT
@@ -93,6 +93,10 @@ func (p *part) embeddingLayout() (listLayout, error) {
 	}
 	if l.idCol, err = p.idColumn(SampleIDColumn); err != nil {
 		return l, err
+	}
+	l.idType = as.Field(as.FieldIndices(SampleIDColumn)[0]).Type
+	if _, ok := idKindOf(l.idType); !ok {
+		return l, fmt.Errorf("%s: column %q has type %s, %s", p.path, SampleIDColumn, TypeName(l.idType), idTypeWant)
 	}
 	if l.embCol, err = p.leafColumn(EmbeddingColumn); err != nil {
 		return l, err
@@ -266,14 +270,50 @@ func (d *Dataset) embeddingDim(ctx context.Context, t *embTable) (int, error) {
 
 // embWorker decodes row groups; its buffers are reused across them.
 type embWorker struct {
-	d    *Dataset
-	m    *Matrix
-	ids  idReader
-	rows []int32
-	defs []int16
-	reps []int16
-	f32  []float32
-	f64  []float64
+	d     *Dataset
+	m     *Matrix
+	ids   idReader
+	rows  []int32
+	defs  []int16
+	reps  []int16
+	f32   []float32
+	f64   []float64
+	chunk IDs // the row group's ids
+}
+
+// matchRows decodes the ids of row group rg of part p and sets rows[i]
+// to the dataset row of the row group's row i.
+func (w *embWorker) matchRows(ctx context.Context, p *part, l listLayout, rg *file.RowGroupReader, rows []int32) error {
+	d := w.d
+	w.chunk.reset(l.idType)
+	if err := w.ids.read(p, rg, l.idCol, SampleIDColumn, &w.chunk); err != nil {
+		return err
+	}
+	ids, err := d.ids.convert(&w.chunk)
+	if err != nil {
+		return fmt.Errorf("%s: column %q: %w", p.path, SampleIDColumn, err)
+	}
+	if ids.Len() != len(rows) {
+		return fmt.Errorf("%s: corrupt parquet file: %d ids for %d rows", p.path, ids.Len(), len(rows))
+	}
+	guess := int32(-1)
+	for i := range rows {
+		// Tables usually follow dataset order: try the next row first.
+		if g := guess + 1; int(g) < d.ids.Len() && d.ids.same(int(g), ids, i) {
+			rows[i], guess = g, g
+			continue
+		}
+		ix, err := d.index(ctx)
+		if err != nil {
+			return err
+		}
+		r, ok := ix.find(ids, i)
+		if !ok {
+			return fmt.Errorf("%s: sample id %s is not in samples", p.path, w.chunk.quoted(i))
+		}
+		rows[i], guess = r, r
+	}
+	return nil
 }
 
 // batchLevels is the number of levels to decode per ReadBatch: a multiple
@@ -312,7 +352,7 @@ func (w *embWorker) readLevels(cr file.ColumnChunkReader, n int) (lv int64, vals
 
 // firstVector returns the length and sample id of the first non-null
 // vector in row group g, if any.
-func (w *embWorker) firstVector(ctx context.Context, p *part, l listLayout, g int) (k int, id uuid.UUID, found bool, err error) {
+func (w *embWorker) firstVector(ctx context.Context, p *part, l listLayout, g int) (k int, id string, found bool, err error) {
 	defer recoverTo(p.path, &err)
 	rg := p.r.RowGroup(g)
 	cr, err := rg.Column(l.embCol)
@@ -359,17 +399,11 @@ func (w *embWorker) firstVector(ctx context.Context, p *part, l listLayout, g in
 	if !in {
 		return 0, id, false, nil
 	}
-	var rid uuid.UUID
-	err = w.ids.read(p, rg, l.idCol, SampleIDColumn, func(i int, id uuid.UUID) error {
-		if i == row {
-			rid = id
-		}
-		return nil
-	})
-	if err != nil {
+	w.chunk.reset(l.idType)
+	if err := w.ids.read(p, rg, l.idCol, SampleIDColumn, &w.chunk); err != nil {
 		return 0, id, false, err
 	}
-	return k, rid, true, nil
+	return k, w.chunk.quoted(row), true, nil
 }
 
 // rowState is the decoding position inside one row group.
@@ -402,25 +436,7 @@ func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) 
 		w.rows = make([]int32, nrows)
 	}
 	rows := w.rows[:nrows]
-	guess := int32(-1)
-	err = w.ids.read(p, rg, l.idCol, SampleIDColumn, func(i int, id uuid.UUID) error {
-		// Tables usually follow dataset order: try the next row first.
-		if g := guess + 1; int(g) < len(d.ids) && d.ids[g] == id {
-			rows[i], guess = g, g
-			return nil
-		}
-		ix, err := d.index(ctx)
-		if err != nil {
-			return err
-		}
-		r, ok := ix.find(id)
-		if !ok {
-			return fmt.Errorf("%s: sample id %s is not in samples", p.path, id)
-		}
-		rows[i], guess = r, r
-		return nil
-	})
-	if err != nil {
+	if err := w.matchRows(ctx, p, l, rg, rows); err != nil {
 		return err
 	}
 	cr, err := rg.Column(l.embCol)
@@ -449,7 +465,7 @@ func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) 
 			// Claim the rows before writing them, so that a duplicate in
 			// another row group never has two workers writing one row.
 			if r := w.claim(t, run); r >= 0 {
-				return fmt.Errorf("%s: column %q: sample %s has more than one vector", p.path, EmbeddingColumn, d.ids[r])
+				return fmt.Errorf("%s: column %q: sample %s has more than one vector", p.path, EmbeddingColumn, d.ids.quoted(r))
 			}
 			dst := w.m.Data[t*dim : (t+run)*dim]
 			lv, vals, err := f32.ReadBatch(int64(len(dst)), dst, w.defs[:len(dst)], w.reps[:len(dst)])
@@ -517,7 +533,7 @@ func (w *embWorker) direct(st *rowState, dst []float32, lv, vals int) (bool, err
 	for r := range nrows {
 		t := int(st.rows[st.row+1+r])
 		if bad := firstNonFinite(dst[r*dim : (r+1)*dim]); bad >= 0 {
-			return false, nonFinite(st.p.path, w.d.ids[t], bad, dst[r*dim+bad])
+			return false, nonFinite(st.p.path, w.d.ids.quoted(t), bad, dst[r*dim+bad])
 		}
 	}
 	st.row += nrows
@@ -552,7 +568,7 @@ func (w *embWorker) unclaim(t, n int) {
 func (w *embWorker) finish(st *rowState) error {
 	if st.row >= 0 && st.k >= 0 && st.k != w.m.Dim {
 		return fmt.Errorf("%s: column %q: sample %s has a vector of dimension %d, want %d",
-			st.p.path, EmbeddingColumn, w.d.ids[st.rows[st.row]], st.k, w.m.Dim)
+			st.p.path, EmbeddingColumn, w.d.ids.quoted(int(st.rows[st.row])), st.k, w.m.Dim)
 	}
 	return nil
 }
@@ -563,7 +579,7 @@ func (w *embWorker) consume(st *rowState, defs, reps []int16) error {
 	d, m, l, p := w.d, w.m, st.l, st.p
 	dim := m.Dim
 	words := m.Present.Words()
-	sampleOf := func(r int) uuid.UUID { return d.ids[st.rows[r]] }
+	sampleOf := func(r int) string { return d.ids.quoted(int(st.rows[r])) }
 	lv := len(defs)
 	vi := 0 // next decoded (non-null) value
 	for j := 0; j < lv; {
@@ -665,7 +681,7 @@ const expMask = 0x7f800000
 
 func finite(v float32) bool { return math.Float32bits(v)&0x7f800000 != 0x7f800000 }
 
-func nonFinite(path string, id uuid.UUID, i int, v float32) error {
+func nonFinite(path string, id string, i int, v float32) error {
 	what := "NaN"
 	if math.IsInf(float64(v), 0) {
 		what = fmt.Sprint(v)

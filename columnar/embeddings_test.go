@@ -27,16 +27,16 @@ func readEmbeddingsArrow(t *testing.T, d *Dataset, model string) *Matrix {
 	}
 	defer tbl.Release()
 	var rows []int
-	err = uuidsOf("", SampleIDColumn, tbl.Column(0).Data(), func(_ int, id uuid.UUID) error {
-		r, ok, err := d.Lookup(context.Background(), id)
-		if err != nil || !ok {
-			t.Fatalf("id %s not in samples", id)
-		}
-		rows = append(rows, r)
-		return nil
-	})
+	ids, err := idsOfArray(tbl.Column(0).DataType(), tbl.Column(0).Data())
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := range ids.Len() {
+		r, ok, err := d.LookupText(context.Background(), ids.String(i))
+		if err != nil || !ok {
+			t.Fatalf("id %s not in samples", ids.String(i))
+		}
+		rows = append(rows, r)
 	}
 	var vecs [][]float64
 	for _, c := range tbl.Column(1).Data().Chunks() {

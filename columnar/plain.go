@@ -75,6 +75,9 @@ func WritePlain(ctx context.Context, w io.Writer, cols []PlainColumn, metadata m
 			return fmt.Errorf("column %q: %d null flags for %d rows", c.Name, len(c.Null), k)
 		}
 		fields[i] = arrow.Field{Name: c.Name, Type: plainType(c.Values), Nullable: c.Null != nil}
+		if v, ok := c.Values.(SampleIDs); ok {
+			fields[i].Type = v.ds.idTyp
+		}
 	}
 	schema := arrow.NewSchema(fields, nil)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
@@ -109,7 +112,7 @@ func plainType(v any) arrow.DataType {
 	case []string:
 		return arrow.BinaryTypes.String
 	}
-	return UUIDType() // SampleIDs
+	return nil // SampleIDs: the dataset's id type
 }
 
 func appendPlain(ctx context.Context, b array.Builder, c PlainColumn) error {
@@ -160,12 +163,13 @@ func appendPlain(ctx context.Context, b array.Builder, c PlainColumn) error {
 		if err != nil {
 			return err
 		}
-		ub := b.(*extensions.UUIDBuilder)
 		for _, r := range v.Rows {
-			if r < 0 || r >= len(ids) {
-				return fmt.Errorf("row %d outside the %d samples", r, len(ids))
+			if r < 0 || r >= ids.Len() {
+				return fmt.Errorf("row %d outside the %d samples", r, ids.Len())
 			}
-			ub.Append(ids[r])
+			if err := ids.appendTo(b, r); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -370,13 +370,17 @@ func (p *part) leafColumn(name string) (int, error) {
 // known ones. All parts must share one schema. The caller should Release
 // the table when done.
 func ReadTable(ctx context.Context, path string, columns []string) (arrow.Table, error) {
-	return readTable(ctx, path, columns, false)
+	return readTable(ctx, path, columns, nil)
 }
 
-// readTable is ReadTable; with dict, string columns come back
+// dictSet says which string columns a read returns dictionary-encoded;
+// nil means none.
+type dictSet func(column string) bool
+
+// readTable is ReadTable; string columns in dict come back
 // dictionary-encoded as Parquet stores them (decoding indices instead of
 // materialising every string), for the predicate kernels.
-func readTable(ctx context.Context, path string, columns []string, dict bool) (arrow.Table, error) {
+func readTable(ctx context.Context, path string, columns []string, dict dictSet) (arrow.Table, error) {
 	parts, err := openParts(path)
 	if err != nil {
 		return nil, err
@@ -386,7 +390,7 @@ func readTable(ctx context.Context, path string, columns []string, dict bool) (a
 }
 
 // readParts is readTable over the open parts of the table at path.
-func readParts(ctx context.Context, path string, parts []*part, columns []string, dict bool) (arrow.Table, error) {
+func readParts(ctx context.Context, path string, parts []*part, columns []string, dict dictSet) (arrow.Table, error) {
 	schema, err := tableSchema(parts)
 	if err != nil {
 		return nil, err
@@ -420,7 +424,7 @@ func readParts(ctx context.Context, path string, parts []*part, columns []string
 			return nil, err
 		}
 		for i := range columns {
-			if dict {
+			if dict != nil {
 				fields[i].Type = tbl.Column(i).DataType()
 			}
 			for _, a := range tbl.Column(i).Data().Chunks() {
@@ -474,7 +478,7 @@ func readRowGroups(ctx context.Context, p *part, props pqarrow.ArrowReadProperti
 // readProps returns the pqarrow properties and the leaf columns for
 // reading columns (top-level names) of p; with dict, string columns come
 // back dictionary-encoded.
-func (p *part) readProps(columns []string, dict bool) (props pqarrow.ArrowReadProperties, leaves []int) {
+func (p *part) readProps(columns []string, dict dictSet) (props pqarrow.ArrowReadProperties, leaves []int) {
 	props = pqarrow.ArrowReadProperties{BatchSize: readBatchRows}
 	sc := p.r.MetaData().Schema
 	for _, c := range columns {
@@ -482,7 +486,7 @@ func (p *part) readProps(columns []string, dict bool) (props pqarrow.ArrowReadPr
 			if sc.ColumnRoot(i).Name() == c {
 				leaves = append(leaves, i)
 				col := sc.Column(i)
-				if dict && col.MaxRepetitionLevel() == 0 && col.LogicalType().Equals(schema.StringLogicalType{}) {
+				if dict != nil && dict(c) && col.MaxRepetitionLevel() == 0 && col.LogicalType().Equals(schema.StringLogicalType{}) {
 					props.SetReadDict(i, true)
 				}
 			}
@@ -518,7 +522,7 @@ func rowGroupsOf(parts []*part) []rowGroup {
 // arrays are released when fn returns, so memory stays at a few batches
 // a core however long the table. It checks that every row group holds the
 // rows its footer claims.
-func scanParts(ctx context.Context, parts []*part, columns []string, dict bool, fn func(base int, cols []arrow.Array) error) error {
+func scanParts(ctx context.Context, parts []*part, columns []string, dict dictSet, fn func(base int, cols []arrow.Array) error) error {
 	type plan struct {
 		props  pqarrow.ArrowReadProperties
 		leaves []int
@@ -572,7 +576,7 @@ func scanParts(ctx context.Context, parts []*part, columns []string, dict bool, 
 
 // readPart reads columns (top-level names, all present) of one part, in
 // that order.
-func readPart(ctx context.Context, p *part, columns []string, dict bool) (tbl arrow.Table, err error) {
+func readPart(ctx context.Context, p *part, columns []string, dict dictSet) (tbl arrow.Table, err error) {
 	defer recoverTo(p.path, &err)
 	props, leaves := p.readProps(columns, dict)
 	// Contiguous ranges of row groups are decoded on goroutines of ours

@@ -55,7 +55,7 @@ func List(ds *columnar.Dataset) ([]Info, error) {
 // the sample_id column, and not used by an existing tag. Callers run it
 // before any expensive work so a bad name fails fast.
 func CheckName(ds *columnar.Dataset, name string) error {
-	if err := validName(name); err != nil {
+	if err := validName(ds, name); err != nil {
 		return err
 	}
 	for _, t := range ds.TagNames() {
@@ -90,7 +90,7 @@ func tablePath(ds *columnar.Dataset) string {
 	return filepath.Join(ds.Dir(), "tags.parquet")
 }
 
-func validName(name string) error {
+func validName(ds *columnar.Dataset, name string) error {
 	switch {
 	case name == "":
 		return errors.New("tag name is empty")
@@ -98,7 +98,7 @@ func validName(name string) error {
 		return fmt.Errorf("tag name %.20q… is %d bytes long; the limit is %d", name, len(name), MaxNameLen)
 	case !utf8.ValidString(name):
 		return fmt.Errorf("tag name %q is not valid UTF-8", name)
-	case name == columnar.SampleIDColumn:
+	case name == columnar.SampleIDColumn || name == ds.IDColumnName():
 		return fmt.Errorf("tag name %q is reserved for the sample id column", name)
 	case strings.TrimSpace(name) != name:
 		return fmt.Errorf("tag name %q starts or ends with white space", name)
@@ -159,7 +159,7 @@ func Add(ctx context.Context, ds *columnar.Dataset, name string, rows *bitmap.Bi
 // Replace stores rows as tag name whether or not it exists, with its
 // record rec (the old record, if any, goes), in one commit.
 func Replace(ctx context.Context, ds *columnar.Dataset, name string, rows *bitmap.Bitmap, rec *Record, opts ...Option) error {
-	if err := validName(name); err != nil {
+	if err := validName(ds, name); err != nil {
 		return err
 	}
 	if rows.Len() != ds.Len() {

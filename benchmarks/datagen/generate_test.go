@@ -20,6 +20,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/google/uuid"
+
+	"winnow/columnar"
 )
 
 func generate(t *testing.T, cfg Config) (string, *Summary) {
@@ -524,4 +526,28 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(cfg.N*b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// TestGenerateIDTypes writes datasets with string and integer ids that
+// winnow opens with their own id kind, every table matched.
+func TestGenerateIDTypes(t *testing.T) {
+	for typ, kind := range map[string]columnar.IDKind{"string": columnar.StringIDs, "int64": columnar.IntIDs} {
+		cfg := small()
+		cfg.IDType = typ
+		dir, sum := generate(t, cfg)
+		ds, err := columnar.Open(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds.IDKind() != kind || !ds.Sealed() {
+			t.Errorf("%s: id kind %v, sealed %v", typ, ds.IDKind(), ds.Sealed())
+		}
+		m, err := ds.ReadEmbeddings(context.Background(), "synthetic")
+		if err != nil || m.Present.Count() != int(sum.Embeddings) {
+			t.Errorf("%s: embeddings %v", typ, err)
+		}
+		if _, err := ds.Annotations(context.Background(), columnar.WithLabel); err != nil {
+			t.Errorf("%s: annotations %v", typ, err)
+		}
+	}
 }

@@ -306,14 +306,14 @@ func relBadCases() []relBadCase {
 			args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1, stderr: []string{"annotations.parquet", "corrupt or truncated parquet file"}},
 
 		// Wrong column types and ids.
-		{name: "sample_id of integers", setup: func(t *testing.T, dir string) {
-			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: arrow.PrimitiveTypes.Int64}}, nil)
-			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"sample_id": 1}]`)
-		}, args: div(), code: 1, stderr: []string{`column "sample_id" has type int64, want a UUID`}},
-		{name: "sample_id not a UUID string", setup: func(t *testing.T, dir string) {
+		{name: "sample_id of floats", setup: func(t *testing.T, dir string) {
+			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: arrow.PrimitiveTypes.Float64}}, nil)
+			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"sample_id": 1.5}]`)
+		}, args: div(), code: 1, stderr: []string{`column "sample_id" has type float64, want a UUID (FIXED_LEN_BYTE_ARRAY(16)), a string or an integer`}},
+		{name: "string sample_id the tags do not name", setup: func(t *testing.T, dir string) {
 			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: arrow.BinaryTypes.String}}, nil)
 			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"sample_id": "not-a-uuid"}]`)
-		}, args: div(), code: 1, stderr: []string{"samples.parquet", "not-a-uuid"}},
+		}, args: div(), code: 1, stderr: []string{"tags.parquet: sample id " + relID(0) + " is not in samples"}},
 		{name: "no sample_id column", setup: func(t *testing.T, dir string) {
 			s := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
 			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"id": 1}]`)
