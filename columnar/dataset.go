@@ -35,12 +35,15 @@ const (
 	embeddingsDir    = "embeddings"
 )
 
-// Dataset is an open winnow dataset folder. Its methods are safe for
-// concurrent use: nothing in it changes after Open but the sample ids,
-// which a Dataset opened through a sealed tags table decodes on first use.
+// Dataset is an open winnow dataset. Its methods are safe for concurrent
+// use: nothing in it changes after Open but the sample ids, which a
+// Dataset opened through a sealed tags table decodes on first use, and
+// the annotation ids, decoded when an object-level model is first read.
 type Dataset struct {
 	dir     string
-	samples string // samples table path
+	lay     *Layout
+	man     *manifest // nil for the conventional layout
+	samples string    // samples table path
 	schema  *arrow.Schema
 	n       int // samples
 
@@ -55,49 +58,87 @@ type Dataset struct {
 	idxOnce sync.Once
 	idx     *idIndex // built on the first lookup; see index
 
-	models     map[string]string // model name -> table path
-	modelNames []string
+	models      map[string]*vectorTable // sample-level models
+	modelNames  []string
+	objects     map[string]*vectorTable // object-level models
+	objectNames []string
 
 	annotations string
 	annSchema   *arrow.Schema
+	ann         AnnotationMapping
+	annMu       sync.Mutex
+	annIDs      *annotationIDs // nil until read; see annotationSpace
 
+	out        string // where winnow writes: tags, selections, lock
 	tags       string
 	tagNames   []string
 	tagBits    map[string]*bitmap.Bitmap
 	tagRecords map[string]string // tag -> id of its selection record
 }
 
-// Open opens the dataset in folder dir. It validates the samples'
-// sample_id column and the tags table and discovers the embedding models
-// and the annotations table; it reads no embeddings and no other sample
-// column. When the tags table carries a valid seal (winnow seals the tags
-// tables it writes, see seal.go), the ids' validation is the seal's and
-// they are decoded only when first needed.
-func Open(ctx context.Context, dir string) (*Dataset, error) {
-	st, err := os.Stat(dir)
+// ManifestName is the file name of a dataset folder's manifest.
+const ManifestName = "winnow.yaml"
+
+// Open opens the dataset at path: a dataset folder, read through its
+// manifest (winnow.yaml) when it has one and in the conventional layout
+// otherwise, or a manifest file itself (see OpenManifest). It validates
+// the sample ids and the tags table, checks every mapped table's schema,
+// and lists the embedding models and annotations; it reads no embeddings
+// and no other sample column. When the tags table carries a valid seal
+// (winnow seals the tags tables it writes, see seal.go), the ids'
+// validation is the seal's and they are decoded only when first needed.
+func Open(ctx context.Context, path string) (*Dataset, error) {
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("open dataset: %w", err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("open dataset: %s is not a folder", dir)
+		if isManifestName(path) {
+			return OpenManifest(ctx, path)
+		}
+		return nil, fmt.Errorf("open dataset: %s is not a folder (nor a manifest, *.yaml)", path)
 	}
-	d := &Dataset{dir: dir}
-	if d.samples, err = locateTable(dir, samplesTable); err != nil {
-		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
+	if _, err := os.Stat(filepath.Join(path, ManifestName)); err == nil {
+		return OpenManifest(ctx, filepath.Join(path, ManifestName))
 	}
-	if d.samples == "" {
-		return nil, fmt.Errorf("open dataset %s: no samples table (samples.parquet or samples/)", dir)
+	lay, err := conventionalLayout(path)
+	if err != nil {
+		return nil, fmt.Errorf("open dataset %s: %w", path, err)
 	}
-	if err := d.open(ctx); err != nil {
-		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
-	}
-	if err := d.findModels(); err != nil {
-		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
-	}
-	if err := d.openAnnotations(); err != nil {
-		return nil, fmt.Errorf("open dataset %s: %w", dir, err)
+	d, err := openLayout(ctx, lay, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open dataset %s: %w", path, err)
 	}
 	return d, nil
+}
+
+// isManifestName reports whether path names a manifest file.
+func isManifestName(path string) bool {
+	return strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")
+}
+
+// openLayout opens the dataset lay describes; man, when not nil, is the
+// manifest it came from, whose lines errors name.
+func openLayout(ctx context.Context, lay *Layout, man *manifest) (*Dataset, error) {
+	d := &Dataset{dir: lay.Dir, lay: lay, man: man, samples: lay.Samples.Path, idCol: lay.Samples.ID, out: lay.Output}
+	if err := d.open(ctx); err != nil {
+		return nil, err
+	}
+	if err := d.openModels(); err != nil {
+		return nil, err
+	}
+	if err := d.openAnnotations(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// at wraps err with the manifest line of key, when d has a manifest.
+func (d *Dataset) at(key string, err error) error {
+	if d.man == nil || err == nil {
+		return err
+	}
+	return d.man.errorAt(key, err)
 }
 
 // open reads the samples' schema and ids and the tags table.
@@ -108,7 +149,7 @@ func (d *Dataset) open(ctx context.Context) error {
 	}
 	defer closeParts(parts)
 	if err := d.readSchema(parts); err != nil {
-		return err
+		return d.at("samples.id", err)
 	}
 	// The ids' digest is needed to check a seal and to seal tags written
 	// later; it reads the id columns' raw bytes, beside whatever else runs.
@@ -125,7 +166,7 @@ func (d *Dataset) open(ctx context.Context) error {
 	idsSum := sync.OnceValue(func() sumResult { return <-sumc })
 	defer idsSum() // parts stay open until the digest is done
 
-	d.tags, err = locateTable(d.dir, tagsTable)
+	d.tags, err = locateTable(d.out, tagsTable)
 	if err != nil {
 		return err
 	}
@@ -377,38 +418,87 @@ func (d *Dataset) index(ctx context.Context) (*idIndex, error) {
 	return d.idx, nil
 }
 
-// findModels lists embeddings/: MODEL.parquet files and MODEL/ folders.
-func (d *Dataset) findModels() error {
-	d.models = map[string]string{}
-	ents, err := os.ReadDir(filepath.Join(d.dir, embeddingsDir))
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		n := e.Name()
-		if strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") {
-			continue
+// openModels lists the models, checking the schema of every model table a
+// manifest maps (its reference and vector columns).
+func (d *Dataset) openModels() error {
+	d.models, d.objects = map[string]*vectorTable{}, map[string]*vectorTable{}
+	for _, m := range d.lay.Models {
+		vt := &vectorTable{name: m.Name, path: m.Path, id: m.ID, vector: m.Vector, object: m.Object}
+		if m.Path == "" {
+			vt.id = ""
 		}
-		name := n
-		if !e.IsDir() {
-			var ok bool
-			if name, ok = strings.CutSuffix(n, ".parquet"); !ok {
-				continue
+		// A manifest's entries are checked now, so that a mistake names
+		// its line; a conventional model table is checked when read, so
+		// that a broken one fails only the jobs that need it.
+		if d.man != nil {
+			if key, err := d.checkModel(vt); err != nil {
+				return d.at("embeddings."+m.Name+key, err)
 			}
 		}
-		if prev, dup := d.models[name]; dup {
-			return fmt.Errorf("embedding model %s is both %s and %s", name, prev, filepath.Join(d.dir, embeddingsDir, n))
+		if m.Object {
+			d.objects[m.Name] = vt
+			d.objectNames = append(d.objectNames, m.Name)
+		} else {
+			d.models[m.Name] = vt
+			d.modelNames = append(d.modelNames, m.Name)
 		}
-		d.models[name] = filepath.Join(d.dir, embeddingsDir, n)
-	}
-	for name := range d.models {
-		d.modelNames = append(d.modelNames, name)
 	}
 	slices.Sort(d.modelNames)
+	slices.Sort(d.objectNames)
 	return nil
+}
+
+// checkModel checks the footers of vt's table: the columns exist and
+// have types that hold ids and vectors. It returns the manifest key
+// (below the model's) that an error is about.
+func (d *Dataset) checkModel(vt *vectorTable) (string, error) {
+	if vt.object && d.lay.Annotations == nil {
+		return ".annotation_id", fmt.Errorf("an object-level model needs the annotations table, which the dataset lacks")
+	}
+	if vt.object && d.lay.Annotations.ID == "" {
+		return ".annotation_id", fmt.Errorf("an object-level model needs the annotations' id column, which %s lacks (map it as annotations.id)", d.lay.Annotations.Path)
+	}
+	sc, path := d.schema, d.samples
+	if vt.path != "" {
+		parts, err := openParts(vt.path)
+		if err != nil {
+			return ".path", err
+		}
+		defer closeParts(parts)
+		if sc, err = tableSchema(parts); err != nil {
+			return ".path", err
+		}
+		path = vt.path
+	}
+	idKey := ".id"
+	if vt.object {
+		idKey = ".annotation_id"
+	}
+	if vt.id != "" {
+		i := sc.FieldIndices(vt.id)
+		if len(i) == 0 {
+			return idKey, fmt.Errorf("%s: missing required column %q (columns: %s)", path, vt.id, fieldNames(sc))
+		}
+		if t := sc.Field(i[0]).Type; !isIDType(t) {
+			return idKey, fmt.Errorf("%s: column %q has type %s, %s", path, vt.id, TypeName(t), idTypeWant)
+		}
+	}
+	i := sc.FieldIndices(vt.vector)
+	if len(i) == 0 {
+		return ".vector", fmt.Errorf("%s: missing required column %q (columns: %s)", path, vt.vector, fieldNames(sc))
+	}
+	if t := sc.Field(i[0]).Type; !isVectorType(t) {
+		return ".vector", fmt.Errorf("%s: column %q has type %s, %s", path, vt.vector, TypeName(t), vectorTypeWant)
+	}
+	if vt.path == "" {
+		return "", nil
+	}
+	t, err := openEmbeddings(vt, vt.path, math.MaxInt)
+	if err != nil {
+		return "", err
+	}
+	t.Close()
+	return "", nil
 }
 
 // Dir is the dataset folder.
@@ -506,12 +596,25 @@ func (d *Dataset) lookup(ctx context.Context, v any) (row int, ok bool, err erro
 	return int(i), ok, nil
 }
 
-// Models returns the names of the embedding models, sorted.
+// Models returns the names of the sample-level embedding models, sorted.
 func (d *Dataset) Models() []string { return slices.Clone(d.modelNames) }
 
-// TablePath returns the file or folder holding table name ("samples",
-// "annotations", "tags" or "embeddings/MODEL"), or "" if the dataset has
-// no such table.
+// ObjectModels returns the names of the object-level embedding models
+// (one vector per annotation), sorted.
+func (d *Dataset) ObjectModels() []string { return slices.Clone(d.objectNames) }
+
+// Layout returns the dataset's resolved mapping of tables and columns.
+func (d *Dataset) Layout() *Layout { return d.lay.clone() }
+
+// OutputDir is the folder winnow writes the dataset's tags, selection
+// records and lock file to: the dataset folder unless its manifest names
+// another.
+func (d *Dataset) OutputDir() string { return d.out }
+
+// TablePath returns the file, folder or glob holding table name
+// ("samples", "annotations", "tags" or "embeddings/MODEL", the samples
+// table for a model stored in a samples column), or "" if the dataset
+// has no such table.
 func (d *Dataset) TablePath(name string) string {
 	switch name {
 	case samplesTable:
@@ -522,7 +625,12 @@ func (d *Dataset) TablePath(name string) string {
 		return d.tags
 	}
 	if m, ok := strings.CutPrefix(name, embeddingsDir+"/"); ok {
-		return d.models[m]
+		if vt, ok := d.models[m]; ok {
+			return d.tablePath(vt)
+		}
+		if vt, ok := d.objects[m]; ok {
+			return d.tablePath(vt)
+		}
 	}
 	return ""
 }

@@ -124,14 +124,14 @@ func TestValidationErrors(t *testing.T) {
 		}, "open", []string{samples, `column "sample_id"`, "null sample id at row 1"}},
 
 		{"embeddings missing embedding", func(t *testing.T, dir string) {
-			put(t, filepath.Join(dir, emb), record(schemaOf(SampleIDColumn, UUIDType(), "vec", arrow.ListOf(f32)), []any{a, []float32{1}}))
+			put(t, filepath.Join(dir, emb), record(schemaOf(SampleIDColumn, UUIDType(), "vec", arrow.BinaryTypes.String), []any{a, "x"}))
 		}, "embeddings", []string{emb, `missing required column "embedding"`, "columns: sample_id, vec"}},
 		{"embeddings missing sample_id", func(t *testing.T, dir string) {
 			put(t, filepath.Join(dir, emb), record(schemaOf(EmbeddingColumn, arrow.ListOf(f32)), []any{[]float32{1}}))
 		}, "embeddings", []string{emb, `missing required column "sample_id"`}},
 		{"embedding wrong type", func(t *testing.T, dir string) {
 			put(t, filepath.Join(dir, emb), record(schemaOf(SampleIDColumn, UUIDType(), EmbeddingColumn, arrow.BinaryTypes.String), []any{a, "v"}))
-		}, "embeddings", []string{emb, `column "embedding" has type utf8`, "want fixed_size_list<float32, D>"}},
+		}, "embeddings", []string{emb, `column "embedding" has type utf8, want a list or fixed-size list of float16, float32 or float64`}},
 		{"embedding list of ints", func(t *testing.T, dir string) {
 			sc := schemaOf(SampleIDColumn, UUIDType(), EmbeddingColumn, arrow.ListOf(arrow.PrimitiveTypes.Int32))
 			b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
@@ -184,8 +184,11 @@ func TestValidationErrors(t *testing.T) {
 			put(t, filepath.Join(dir, annot), record(schemaOf(SampleIDColumn, UUIDType()), []any{a}))
 		}, "open", []string{annot, `missing required column "label"`}},
 		{"annotations label wrong type", func(t *testing.T, dir string) {
-			put(t, filepath.Join(dir, annot), record(schemaOf(SampleIDColumn, UUIDType(), LabelColumn, arrow.PrimitiveTypes.Int64), []any{a, int64(3)}))
-		}, "open", []string{annot, `column "label" has type int64, want string`}},
+			put(t, filepath.Join(dir, annot), record(schemaOf(SampleIDColumn, UUIDType(), LabelColumn, arrow.PrimitiveTypes.Float64), []any{a, 3.0}))
+		}, "open", []string{annot, `column "label" has type float64, want string or integer`}},
+		{"annotations box of strings", func(t *testing.T, dir string) {
+			put(t, filepath.Join(dir, annot), record(ann("x", arrow.BinaryTypes.String), []any{a, "cat", "left"}))
+		}, "open", []string{annot, `column "x" has type utf8, want integer or float`}},
 		{"annotations confidence wrong type", func(t *testing.T, dir string) {
 			put(t, filepath.Join(dir, annot), record(ann("confidence", arrow.BinaryTypes.String), []any{a, "cat", "high"}))
 		}, "open", []string{annot, `column "confidence" has type utf8, want float`}},

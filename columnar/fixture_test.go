@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -141,6 +142,8 @@ func appendVec(b array.Builder, v []float32) {
 			vb.Append(x)
 		case *array.Float64Builder:
 			vb.Append(float64(x))
+		case *array.Float16Builder:
+			vb.Append(float16.New(x))
 		}
 	}
 }

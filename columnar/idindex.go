@@ -227,12 +227,17 @@ func fill(t []uint64, ids *IDs, ent []uint64) *dupError {
 
 // dupError reports a repeated sample id.
 type dupError struct {
+	what      string // "annotation id"; "" means a sample id
 	id        string // the id as messages show it
 	prev, row int
 }
 
 func (e *dupError) Error() string {
-	return fmt.Sprintf("duplicate sample id %s (rows %d and %d)", e.id, e.prev, e.row)
+	what := e.what
+	if what == "" {
+		what = "sample id"
+	}
+	return fmt.Sprintf("duplicate %s %s (rows %d and %d)", what, e.id, e.prev, e.row)
 }
 
 // find returns the row of id i of y, a column of the index's kind.

@@ -51,7 +51,7 @@ func (d *Dataset) readTags(ctx context.Context, parts []*part, inOrder bool) err
 // another process added since d was opened is kept. A dataset without a
 // tags table has none.
 func (d *Dataset) ReadTagColumns(ctx context.Context) ([]string, []*bitmap.Bitmap, TagsMeta, error) {
-	path, err := locateTable(d.dir, tagsTable)
+	path, err := locateTable(d.out, tagsTable)
 	if err != nil || path == "" {
 		return nil, nil, TagsMeta{}, err
 	}
@@ -318,12 +318,12 @@ func (d *Dataset) TagsMeta() TagsMeta {
 // table yet; the table's first part when it is a folder), and the other
 // parts of such a folder, which the new file supersedes (see WriteTags).
 func (d *Dataset) TagsTarget() (path string, supersedes []string, err error) {
-	loc, err := locateTable(d.dir, tagsTable)
+	loc, err := locateTable(d.out, tagsTable)
 	if err != nil {
 		return "", nil, err
 	}
 	if loc == "" {
-		return filepath.Join(d.dir, tagsTable+".parquet"), nil, nil
+		return filepath.Join(d.out, tagsTable+".parquet"), nil, nil
 	}
 	names, err := tableParts(loc)
 	if err != nil {
@@ -336,8 +336,8 @@ func (d *Dataset) TagsTarget() (path string, supersedes []string, err error) {
 }
 
 // RecordsDir is the folder of the dataset's selection records.
-func (d *Dataset) RecordsDir() string { return filepath.Join(d.dir, "selections") }
+func (d *Dataset) RecordsDir() string { return filepath.Join(d.out, "selections") }
 
 // LockPath is the lock file that serialises the winnow processes that
 // write the dataset's tags and records.
-func (d *Dataset) LockPath() string { return filepath.Join(d.dir, ".tags.lock") }
+func (d *Dataset) LockPath() string { return filepath.Join(d.out, ".tags.lock") }

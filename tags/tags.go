@@ -87,7 +87,7 @@ func tablePath(ds *columnar.Dataset) string {
 	if p := ds.TablePath("tags"); p != "" {
 		return p
 	}
-	return filepath.Join(ds.Dir(), "tags.parquet")
+	return filepath.Join(ds.OutputDir(), "tags.parquet")
 }
 
 func validName(ds *columnar.Dataset, name string) error {
