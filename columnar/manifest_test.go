@@ -270,3 +270,73 @@ func TestManifestRoundTrip(t *testing.T) {
 		t.Errorf("round trip\n%+v\n%+v\n%s", again, lay, text)
 	}
 }
+
+// TestGuessManifest guesses the roles of the lake's tables, laid out in
+// one folder, from their names and types, and the manifest it writes
+// opens to the same data.
+func TestGuessManifest(t *testing.T) {
+	ctx := context.Background()
+	lake := lakeDataset(t)
+	dir := filepath.Join(lake, "lake")
+	// The model table references the images by their id column's name.
+	esc := arrow.NewSchema([]arrow.Field{{Name: "image_id", Type: arrow.PrimitiveTypes.Int64}, {Name: "vector", Type: arrow.ListOf(arrow.PrimitiveTypes.Float32)}}, nil)
+	put(t, filepath.Join(dir, "clip", "v1.parquet"), record(esc, []any{int64(100), []float32{1, 2, 3}}, []any{int64(103), []float32{0, 0, 1}}))
+	os.WriteFile(filepath.Join(dir, "README.txt"), []byte("not a table"), 0o644)
+	lay, guesses, err := GuessManifest(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lay.Samples != (SamplesMapping{Path: filepath.Join(dir, "images"), ID: "image_id"}) {
+		t.Errorf("samples %+v", lay.Samples)
+	}
+	want := []ModelMapping{
+		{Name: "clip", Path: filepath.Join(dir, "clip"), ID: "image_id", Vector: "vector"},
+		{Name: "crops", Path: filepath.Join(dir, "crops.parquet"), ID: "box_id", Vector: "embedding", Object: true},
+		{Name: "pixels", Vector: "pixels"},
+	}
+	if !slices.Equal(lay.Models, want) {
+		t.Errorf("models\n%+v\nwant\n%+v", lay.Models, want)
+	}
+	if a := lay.Annotations; a == nil || a.Label != "category" || a.Sample != "image_id" || a.ID != "box_id" || a.Confidence != "score" {
+		t.Errorf("annotations %+v", a)
+	}
+	keys := map[string]string{}
+	for _, g := range guesses {
+		keys[g.Key] = g.Value
+		if g.Why == "" {
+			t.Errorf("guess %+v says not why", g)
+		}
+	}
+	if keys["samples.id"] != "image_id" || keys["annotations.label"] != "category" || keys["embeddings.crops.annotation_id"] != "box_id" {
+		t.Errorf("guesses %+v", guesses)
+	}
+	text, err := lay.MarshalManifest(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeManifest(t, dir, string(text))
+	d := mustOpen(t, dir)
+	if !slices.Equal(d.Models(), []string{"clip", "pixels"}) || d.Layout().Samples.Path != lay.Samples.Path {
+		t.Errorf("reopened: models %v layout %+v", d.Models(), d.Layout())
+	}
+	m, err := d.ReadEmbeddings(ctx, "clip")
+	if err != nil || !m.Present.Get(3) || m.Present.Count() != 2 {
+		t.Errorf("clip: %v %v", m, err)
+	}
+}
+
+// TestGuessManifestErrors: a folder without a samples-like table, and
+// a samples table without an id-like column.
+func TestGuessManifestErrors(t *testing.T) {
+	dir := t.TempDir()
+	put(t, filepath.Join(dir, "labels.parquet"), record(schemaOf("image_id", arrow.PrimitiveTypes.Int64, "label", arrow.BinaryTypes.String), []any{int64(1), "a"}))
+	_, _, err := GuessManifest(context.Background(), dir)
+	if want := "no table looks like the samples (a table with a column sample_id, image_id"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	put(t, filepath.Join(dir, "samples.parquet"), record(schemaOf("path", arrow.BinaryTypes.String, "w", arrow.PrimitiveTypes.Float64), []any{"a.jpg", 1.0}))
+	_, _, err = GuessManifest(context.Background(), dir)
+	if want := "samples.parquet has no column that looks like the sample id"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}

@@ -86,11 +86,36 @@ func (d *Dataset) AddTagFromIDs(ctx context.Context, tag string, r io.Reader) (i
 	return rows.Count(), nil
 }
 
+// Guess is one decision GuessManifest made: a manifest entry, its value
+// and why.
+type Guess = columnar.Guess
+
+// GuessManifest inspects the tables in folder dir and returns a manifest
+// (winnow.yaml's text) mapping them to winnow's roles, with what it
+// guessed and why. It checks that the manifest opens; it writes nothing.
+func GuessManifest(ctx context.Context, dir string) ([]byte, []Guess, error) {
+	lay, guesses, err := columnar.GuessManifest(ctx, dir)
+	if err != nil {
+		return nil, guesses, err
+	}
+	notes := map[string]string{}
+	for _, g := range guesses {
+		if g.Key != "" {
+			notes[g.Key] = g.Why
+		}
+	}
+	text, err := lay.MarshalManifest(notes)
+	return text, guesses, err
+}
+
 // Report describes a dataset: its tables, embedding models, annotations
 // and tags. It is what `winnow inspect` prints.
 type Report struct {
-	Dir         string            `json:"dir"`
-	Samples     int               `json:"samples"`
+	Dir     string `json:"dir"`
+	Samples int    `json:"samples"`
+	// Layout is where the tables are and which columns play which role,
+	// from the manifest or the conventional layout.
+	Layout      *columnar.Layout  `json:"layout"`
 	Tables      []TableReport     `json:"tables"`
 	Models      []ModelReport     `json:"models"`
 	Annotations *AnnotationReport `json:"annotations,omitempty"`
@@ -135,7 +160,7 @@ type ValueCount struct {
 // Inspect builds the dataset's Report. It reads table footers, the
 // annotations' label and source columns and the tags, never the vectors.
 func (d *Dataset) Inspect(ctx context.Context) (*Report, error) {
-	r := &Report{Dir: d.Dir(), Samples: d.Len()}
+	r := &Report{Dir: d.Dir(), Samples: d.Len(), Layout: d.cd.Layout()}
 	names := []string{"samples", "annotations", "tags"}
 	for _, m := range d.cd.Models() {
 		names = append(names, "embeddings/"+m)

@@ -110,6 +110,7 @@ Then select:  winnow select diverse testdata/mnist --n 100 --tag diverse-100`,
 		},
 		Commands: []*cli.Command{
 			inspectCommand(std),
+			initCommand(std),
 			tagsCommand(std),
 			queryCommand(std),
 			selectCommand(std),
