@@ -261,10 +261,20 @@ func readIDs(ctx context.Context, path string, parts []*part, name string, t arr
 	// is believable from the bytes on disk: each row group decodes into a
 	// chunk of its own that grows with the data actually decoded, and the
 	// chunks are joined at the end.
-	chunks := make([]*IDs, len(rowGroupsOf(parts)))
-	err := readIDsParallel(ctx, parts, name, t, nil, nil, func(g, _, _ int) *IDs {
-		chunks[g] = newIDs(t)
-		return chunks[g]
+	groups := rowGroupsOf(parts)
+	chunks := make([]*IDs, len(groups))
+	err := readIDsParallel(ctx, parts, name, t, nil, nil, func(g, _, n int) *IDs {
+		c := newIDs(t)
+		if c.kind == StringIDs {
+			// Room for the text from the start (growing it by append
+			// copied every id about twice): the chunk's uncompressed
+			// size, a little more than the text, bounded so that a
+			// lying footer cannot make it huge.
+			c.off = make([]uint32, 1, n+1)
+			c.text = make([]byte, 0, min(groups[g].uncompressed(name), 64<<20))
+		}
+		chunks[g] = c
+		return c
 	})
 	if err != nil {
 		return nil, err

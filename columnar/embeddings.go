@@ -42,6 +42,7 @@ package columnar
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"sync"
@@ -262,7 +263,11 @@ type ReadOption func(*readOptions)
 
 type readOptions struct {
 	progress func(done, total int64)
+	noPages  bool // decode with ReadBatch only (tests compare both paths)
 }
+
+// withoutPages has a read skip the page decoder (pages.go), for tests.
+func withoutPages() ReadOption { return func(o *readOptions) { o.noPages = true } }
 
 // WithProgress has a read report its progress: fn(done, total) with the
 // rows of the table decoded so far and in all, after every row group.
@@ -358,7 +363,7 @@ func (d *Dataset) readVectors(ctx context.Context, vt *vectorTable, sp idSpace, 
 	pr := &progress{total: t.rows, fn: o.progress}
 	tasks := rowGroupsOf(t.parts)
 	err = workpool.Run(0, len(tasks), func() func(i int) error {
-		w := &embWorker{t: t, m: m, sp: sp}
+		w := &embWorker{t: t, m: m, sp: sp, noPages: o.noPages}
 		return func(i int) error {
 			tk := tasks[i]
 			if err := w.rowGroup(ctx, tk, t.lay[tk.p]); err != nil {
@@ -419,6 +424,12 @@ type embWorker struct {
 	f64   []float64
 	flba  []parquet.FixedLenByteArray
 	chunk IDs // the row group's ids
+
+	// Page decoding (pages.go): the page's level runs, and its values
+	// while consume reads them.
+	repRuns, defRuns []levelRun
+	raw              pageValues
+	noPages          bool // always use ReadBatch (for tests)
 }
 
 // name is row r of the space in messages: its id.
@@ -603,6 +614,9 @@ func (w *embWorker) rowGroup(ctx context.Context, rg rowGroup, l listLayout) (er
 	}
 	rows := w.rows[:nrows]
 	if err := w.matchRows(ctx, rg, l, rows); err != nil {
+		return err
+	}
+	if done, err := w.pages(rg, l, rows); done {
 		return err
 	}
 	cr, err := rgr.Column(l.embCol)
@@ -804,21 +818,13 @@ func (w *embWorker) consume(st *rowState, defs, reps []int16) error {
 			return fmt.Errorf("%s: column %q: %s %s has a vector of dimension more than %d", p.path, col, space(w.t.vt), w.name(t), dim)
 		}
 		if m.F16 != nil {
-			h := f16bits(w.flba[vi])
+			h := w.f16At(vi)
 			if h&f16Exp == f16Exp {
-				return w.nonFinite(p.path, t, st.k, float64(float16.FromBits(h).Float32()))
+				return w.nonFinite(p.path, t, st.k, float64(f16float(h)))
 			}
 			st.dst16[st.k] = h
 		} else {
-			var v float32
-			switch l.elem {
-			case elemF64:
-				v = float32(w.f64[vi])
-			case elemF16:
-				v = float16.FromBits(f16bits(w.flba[vi])).Float32()
-			default:
-				v = w.f32[vi]
-			}
+			v := w.f32At(vi, l.elem)
 			if !finite(v) {
 				return w.nonFinite(p.path, t, st.k, float64(v))
 			}
@@ -835,13 +841,20 @@ func (w *embWorker) consume(st *rowState, defs, reps []int16) error {
 // and returns the index of the first non-finite element with its value,
 // or -1.
 func (w *embWorker) put(st *rowState, vi int, elem elemKind) (int, float64) {
+	if w.raw.raw != nil { // values from a page
+		wd := w.raw.width
+		if st.dst16 != nil && w.m.F16 != nil {
+			return fillValues(nil, st.dst16, w.raw.raw[vi*wd:(vi+len(st.dst16))*wd], wd)
+		}
+		return fillValues(st.dst, nil, w.raw.raw[vi*wd:(vi+len(st.dst))*wd], wd)
+	}
 	if st.dst16 != nil && w.m.F16 != nil {
 		dst := st.dst16
 		for i, b := range w.flba[vi : vi+len(dst)] {
 			dst[i] = f16bits(b)
 		}
 		if bad := firstNonFinite16(dst); bad >= 0 {
-			return bad, float64(float16.FromBits(dst[bad]).Float32())
+			return bad, float64(f16float(dst[bad]))
 		}
 		return -1, 0
 	}
@@ -853,7 +866,7 @@ func (w *embWorker) put(st *rowState, vi int, elem elemKind) (int, float64) {
 		}
 	case elemF16:
 		for i, b := range w.flba[vi : vi+len(dst)] {
-			dst[i] = float16.FromBits(f16bits(b)).Float32()
+			dst[i] = f16float(f16bits(b))
 		}
 	default:
 		copy(dst, w.f32[vi:vi+len(dst)])
@@ -863,6 +876,31 @@ func (w *embWorker) put(st *rowState, vi int, elem elemKind) (int, float64) {
 	}
 	return -1, 0
 }
+
+// f16At returns value vi of the batch as float16 bits.
+func (w *embWorker) f16At(vi int) uint16 {
+	if w.raw.raw != nil {
+		return binary.LittleEndian.Uint16(w.raw.raw[2*vi:])
+	}
+	return f16bits(w.flba[vi])
+}
+
+// f32At returns value vi of the batch, of element type elem, as float32.
+func (w *embWorker) f32At(vi int, elem elemKind) float32 {
+	if w.raw.raw != nil {
+		return valueAt(w.raw.raw, w.raw.width, vi)
+	}
+	switch elem {
+	case elemF64:
+		return float32(w.f64[vi])
+	case elemF16:
+		return f16float(f16bits(w.flba[vi]))
+	}
+	return w.f32[vi]
+}
+
+// f16float widens float16 bits to float32, exactly.
+func f16float(h uint16) float32 { return float16.FromBits(h).Float32() }
 
 // f16bits reads a Parquet FLOAT16 value: two bytes, little-endian.
 func f16bits(b parquet.FixedLenByteArray) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }

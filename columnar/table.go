@@ -140,6 +140,7 @@ func openPart(path string) (p *part, err error) {
 
 // partOf reads and validates the footer of the open Parquet file f.
 func partOf(f *os.File) (p *part, err error) {
+	useZstdReader()
 	path := f.Name()
 	defer recoverTo(path, &err)
 	r, err := file.NewParquetReader(f, file.WithReadProps(readerProps()))
@@ -593,6 +594,20 @@ func (p *part) readProps(columns []string, dict dictSet) readPlan {
 type rowGroup struct {
 	p       *part
 	g, base int
+}
+
+// uncompressed is the uncompressed size of column name's chunk in the
+// row group as its footer claims it, or 0.
+func (rg rowGroup) uncompressed(name string) int64 {
+	c, err := rg.p.leafColumn(name)
+	if err != nil || c < 0 {
+		return 0
+	}
+	cc, err := rg.p.r.MetaData().RowGroup(rg.g).ColumnChunk(c)
+	if err != nil {
+		return 0
+	}
+	return max(0, cc.TotalUncompressedSize())
 }
 
 // rowGroupsOf lists the row groups of parts in table order.
