@@ -268,10 +268,12 @@ func readIDs(ctx context.Context, path string, parts []*part, name string, t arr
 		if c.kind == StringIDs {
 			// Room for the text from the start (growing it by append
 			// copied every id about twice): the chunk's uncompressed
-			// size, a little more than the text, bounded so that a
-			// lying footer cannot make it huge.
-			c.off = make([]uint32, 1, n+1)
-			c.text = make([]byte, 0, min(groups[g].uncompressed(name), 64<<20))
+			// size, a little more than the text (PLAIN strings take 4
+			// bytes of length each), bounded so that a footer's claims
+			// cannot make it huge; append grows beyond.
+			size := min(groups[g].uncompressed(name), 16<<20)
+			c.off = make([]uint32, 1, min(int64(n), size/4, 1<<20)+1)
+			c.text = make([]byte, 0, size)
 		}
 		chunks[g] = c
 		return c

@@ -806,6 +806,12 @@ func (w *embWorker) consume(st *rowState, defs, reps []int16) error {
 				j = e
 				continue
 			}
+		} else if st.k < 0 && def < l.emptyDef {
+			// DuckDB writes a NULL fixed-size array (FLOAT[8]) as a null
+			// list followed by Dim-1 more null levels: padding of a row
+			// without a vector.
+			j++
+			continue
 		} else if st.k < 0 || def <= l.emptyDef {
 			return fmt.Errorf("%s: corrupt parquet file: column %q: element outside a list in row group %d", p.path, col, st.g)
 		}

@@ -415,3 +415,25 @@ func TestObjectEmbeddingErrors(t *testing.T) {
 		t.Errorf("got %v, want %s", err, want)
 	}
 }
+
+// TestDuckDBNullFixedArray reads DuckDB's NULL FLOAT[8] rows (a null list
+// followed by 7 more null levels, see embeddings.go) as rows without a
+// vector, like the NULL FLOAT[] rows beside them.
+func TestDuckDBNullFixedArray(t *testing.T) {
+	d := mustOpen(t, filepath.Join("..", "testdata", "duckdb", "wide"))
+	fixed, err := d.ReadEmbeddings(context.Background(), "fixed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := d.ReadEmbeddings(context.Background(), "vector")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalMatrix(t, fixed, list)
+	if fixed.Present.Count() != 36 || fixed.Present.Get(3) || fixed.Row(4)[1] != float32((4*31+17)%97)/8 {
+		t.Errorf("present %d, row 3 %v, row 4 %v", fixed.Present.Count(), fixed.Present.Get(3), fixed.Row(4))
+	}
+	if _, err := d.ReadEmbeddings(context.Background(), "fixed", withoutPages()); err != nil {
+		t.Errorf("ReadBatch path: %v", err)
+	}
+}
