@@ -314,3 +314,24 @@ func TestPagesErrorsMatchBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestReadEmbeddingsProgress: progress reports come one at a time, never
+// decrease, and end at the table's rows.
+func TestReadEmbeddingsProgress(t *testing.T) {
+	dir := t.TempDir()
+	const n, dim = 500, 4
+	writeCanonical(t, dir, testIDs(n, 9), testVecs(n, dim, 9, func(i int) bool { return i%5 == 0 }), dim, 37)
+	d := mustOpen(t, dir)
+	var calls []int64
+	var total int64
+	_, err := d.ReadEmbeddings(context.Background(), "m", WithProgress(func(done, tot int64) {
+		calls = append(calls, done) // serialised by the reader: no lock needed
+		total = tot
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 400 || len(calls) != 11 || calls[len(calls)-1] != 400 || !slices.IsSorted(calls) {
+		t.Errorf("progress %v of %d", calls, total)
+	}
+}

@@ -31,6 +31,9 @@ type Config struct {
 	// (the UUIDs' canonical text) or "int64" (the row numbers).
 	IDType string
 
+	// Float16 stores the vectors as FixedSizeList<float16, Dim>, the
+	// values rounded to float16.
+	Float16 bool
 	// Compression is "zstd" (default), "snappy" or "none".
 	Compression string
 	// RowGroupRows is the number of samples per row group and per unit of
@@ -456,7 +459,7 @@ func run(ctx context.Context, dir string, cfg Config) (*Summary, error) {
 				return fail(err)
 			}
 			if !cfg.NoEmbeddings {
-				if emb, err = openTable(cfg.tablePath(dir, filepath.Join("embeddings", cfg.Model), part), embeddingSchema(cfg.idType(), cfg.Dim), cfg); err != nil {
+				if emb, err = openTable(cfg.tablePath(dir, filepath.Join("embeddings", cfg.Model), part), embeddingSchema(cfg.idType(), cfg.Dim, cfg.Float16), cfg); err != nil {
 					u.release()
 					return fail(err)
 				}

@@ -551,3 +551,33 @@ func TestGenerateIDTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateFloat16 writes float16 vectors: the same vectors as the
+// float32 run, rounded, read back 16-bit.
+func TestGenerateFloat16(t *testing.T) {
+	cfg := small()
+	dir32, _ := generate(t, cfg)
+	cfg.Float16 = true
+	dir16, _ := generate(t, cfg)
+	read := func(dir string) *columnar.Matrix {
+		ds, err := columnar.Open(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := ds.ReadEmbeddings(context.Background(), "synthetic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m32, m16 := read(dir32), read(dir16)
+	if !m16.Float16() || m32.Float16() {
+		t.Fatalf("float16 %v and %v", m16.Float16(), m32.Float16())
+	}
+	w := m16.Float32s()
+	for i, v := range m32.Data {
+		if d := math.Abs(float64(v - w[i])); d > 1e-3 {
+			t.Fatalf("value %d: %v against float16 %v", i, v, w[i])
+		}
+	}
+}

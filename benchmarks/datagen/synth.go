@@ -180,11 +180,16 @@ func (c cdf) draw(u float64) int {
 	return lo
 }
 
-// embeddingSchema is the schema of an embeddings table with ids of type id.
-func embeddingSchema(id arrow.DataType, dim int) *arrow.Schema {
+// embeddingSchema is the schema of an embeddings table with ids of type
+// id: FixedSizeList<float32, dim>, or of float16 with half.
+func embeddingSchema(id arrow.DataType, dim int, half bool) *arrow.Schema {
+	typ := columnar.EmbeddingType(dim)
+	if half {
+		typ = arrow.FixedSizeListOfNonNullable(int32(dim), arrow.FixedWidthTypes.Float16)
+	}
 	return arrow.NewSchema([]arrow.Field{
 		{Name: columnar.SampleIDColumn, Type: id},
-		{Name: columnar.EmbeddingColumn, Type: columnar.EmbeddingType(dim)},
+		{Name: columnar.EmbeddingColumn, Type: typ},
 	}, nil)
 }
 
@@ -404,7 +409,11 @@ func (m *model) generate(lo, hi int) *piece {
 	if embIDs != nil {
 		idArr := embIDs.NewArray()
 		embArr := embeddingArray(cfg.Dim, vecs)
-		p.emb = array.NewRecordBatch(embeddingSchema(cfg.idType(), cfg.Dim), []arrow.Array{idArr, embArr}, int64(idArr.Len()))
+		if cfg.Float16 {
+			embArr.Release()
+			embArr = embeddingArray16(cfg.Dim, vecs)
+		}
+		p.emb = array.NewRecordBatch(embeddingSchema(cfg.idType(), cfg.Dim, cfg.Float16), []arrow.Array{idArr, embArr}, int64(idArr.Len()))
 		idArr.Release()
 		embArr.Release()
 	}
