@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command loadbench measures how fast winnow loads an embedding model
 // (columnar.Dataset.ReadEmbeddings) and, with -duckdb, how fast DuckDB
 // scans the same column of the same files, alternating run by run so that
@@ -12,7 +14,8 @@
 // float16 values) and of the table's bytes on disk, peak RSS over the
 // matrix size, and DuckDB's seconds for its query alone in an open
 // instance (node's start-up excluded). -cpuprofile writes a profile of
-// winnow's reads.
+// winnow's reads. It runs on Unix systems (it reads the CPU time with
+// getrusage and the peak RSS from /proc).
 package main
 
 import (
