@@ -31,22 +31,24 @@ const (
 	damageMargin = 4
 )
 
-// unknownSample is the error for the id at (where, e.g. "row 17") of the
-// table file path that no sample has, with a diagnosis of a damaged page
-// when the id is clearly one sample's id with a few bytes changed. It runs
-// only on the way to an error, so a scan of every id is fine.
-func (d *Dataset) unknownSample(ctx context.Context, path, where string, id uuid.UUID) error {
-	msg := fmt.Sprintf("%s: sample id %s is not in samples", path, id)
-	ids, err := d.IDs(ctx)
-	if err != nil {
+// unknownSample is the error for id i of the column ids (at where, e.g.
+// "row 17", of the table file path) that no sample has, with a diagnosis
+// of a damaged page when the samples' ids are UUIDs and the id is clearly
+// one sample's id with a few bytes changed. It runs only on the way to an
+// error, so a scan of every id is fine.
+func (d *Dataset) unknownSample(ctx context.Context, path, where string, ids *IDs, i int) error {
+	msg := fmt.Sprintf("%s: sample id %s is not in samples", path, ids.quoted(i))
+	all, err := d.IDs(ctx)
+	if err != nil || all.kind != UUIDIDs || ids.kind != UUIDIDs {
 		return fmt.Errorf("%s", msg)
 	}
+	id := ids.uuids[i]
 	best, second, nearest := 17, 17, -1
-	for i := range ids {
-		n := differingBytes(&ids[i], &id)
+	for k := range all.uuids {
+		n := differingBytes(&all.uuids[k], &id)
 		switch {
 		case n < best:
-			second, best, nearest = best, n, i
+			second, best, nearest = best, n, k
 		case n < second:
 			second = n
 		}
@@ -55,7 +57,7 @@ func (d *Dataset) unknownSample(ctx context.Context, path, where string, id uuid
 		return fmt.Errorf("%s", msg)
 	}
 	return fmt.Errorf("%s, but it is sample %s with %d of its 16 bytes changed (%s): most likely a corrupt data page (flipped bytes in a page without a checksum) of this file, or of the samples table if that one was changed; restore the damaged file",
-		msg, ids[nearest], best, where)
+		msg, all.uuids[nearest], best, where)
 }
 
 func differingBytes(a, b *uuid.UUID) int {

@@ -34,7 +34,7 @@ func (d *Dataset) Export(ctx context.Context, rows *bitmap.Bitmap, format string
 			return fmt.Errorf("export: %w", err)
 		}
 		for _, r := range rows.Indexes() {
-			fmt.Fprintln(bw, ids[r].String())
+			fmt.Fprintln(bw, ids.String(r))
 		}
 		return bw.Flush()
 	}

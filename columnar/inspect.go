@@ -28,28 +28,22 @@ import (
 // empty). It reads the footers, and the definition levels of the row
 // groups whose statistics do not rule nulls out.
 func (d *Dataset) VectorCount(ctx context.Context, model string) (int64, error) {
-	path, ok := d.models[model]
+	vt, ok := d.models[model]
 	if !ok {
 		return 0, nameError(ErrUnknownModel, model, d.Models(), "unknown model %q (models: %s)", model, knownList(d.modelNames))
 	}
-	t, err := openEmbeddings(path, d.Len())
+	t, err := openEmbeddings(vt, d.tablePath(vt), d.Len())
 	if err != nil {
 		return 0, err
 	}
 	defer t.Close()
-	type task struct{ part, rg int }
-	var tasks []task
-	for pi, p := range t.parts {
-		for g := 0; g < p.r.NumRowGroups(); g++ {
-			tasks = append(tasks, task{pi, g})
-		}
-	}
+	tasks := rowGroupsOf(t.parts)
 	counts := make([]int64, len(tasks))
 	err = workpool.Run(0, len(tasks), func() func(i int) error {
-		w := &embWorker{d: d}
+		w := &embWorker{t: t}
 		return func(i int) error {
 			tk := tasks[i]
-			n, err := w.countVectors(ctx, t.parts[tk.part], t.layout[tk.part], tk.rg)
+			n, err := w.countVectors(ctx, tk.p, t.lay[tk.p], tk.g)
 			counts[i] = n
 			return err
 		}
@@ -78,10 +72,10 @@ func (w *embWorker) countVectors(ctx context.Context, p *part, l listLayout, g i
 	}
 	cr, err := rg.Column(l.embCol)
 	if err != nil {
-		return 0, fmt.Errorf("%s: column %q: %w", p.path, EmbeddingColumn, err)
+		return 0, fmt.Errorf("%s: column %q: %w", p.path, w.t.vt.vector, err)
 	}
 	size := batchLevels(l.fixedDim)
-	w.buffers(size, l.double)
+	w.buffers(size, l.elem)
 	var seen int64
 	for {
 		if err := ctx.Err(); err != nil {
@@ -89,11 +83,11 @@ func (w *embWorker) countVectors(ctx context.Context, p *part, l listLayout, g i
 		}
 		lv, _, err := w.readLevels(cr, size)
 		if err != nil {
-			return 0, fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, EmbeddingColumn, err)
+			return 0, fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, w.t.vt.vector, err)
 		}
 		if lv == 0 {
 			if err := cr.Err(); err != nil {
-				return 0, fmt.Errorf("%s: column %q: corrupt parquet file: %w", p.path, EmbeddingColumn, err)
+				return 0, fmt.Errorf("%s: column %q: corrupt parquet file: %w", p.path, w.t.vt.vector, err)
 			}
 			break
 		}
@@ -110,7 +104,7 @@ func (w *embWorker) countVectors(ctx context.Context, p *part, l listLayout, g i
 		}
 	}
 	if seen != rows {
-		return 0, fmt.Errorf("%s: corrupt parquet file: row group %d claims %d rows but column %q holds %d", p.path, g, rows, EmbeddingColumn, seen)
+		return 0, fmt.Errorf("%s: corrupt parquet file: row group %d claims %d rows but column %q holds %d", p.path, g, rows, w.t.vt.vector, seen)
 	}
 	return n, nil
 }

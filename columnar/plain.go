@@ -140,6 +140,9 @@ func (p *PlainWriter) Write(ctx context.Context, cols []PlainColumn) error {
 			return fmt.Errorf("column %q: %d null flags for %d rows", c.Name, len(c.Null), k)
 		}
 		fields[i] = arrow.Field{Name: c.Name, Type: plainType(c.Values), Nullable: c.Null != nil}
+		if v, ok := c.Values.(SampleIDs); ok {
+			fields[i].Type = v.ds.idTyp
+		}
 	}
 	if p.schema == nil {
 		p.schema = arrow.NewSchema(fields, nil)
@@ -219,8 +222,10 @@ func plainType(v any) arrow.DataType {
 		return arrow.BinaryTypes.String
 	case Vectors:
 		return EmbeddingType(v.Dim)
+	case []uuid.UUID:
+		return UUIDType()
 	}
-	return UUIDType() // []uuid.UUID, SampleIDs
+	return nil // SampleIDs: the dataset's id type, set by the caller
 }
 
 func appendPlain(ctx context.Context, b array.Builder, c PlainColumn) error {
@@ -290,12 +295,13 @@ func appendPlain(ctx context.Context, b array.Builder, c PlainColumn) error {
 		if err != nil {
 			return err
 		}
-		ub := b.(*extensions.UUIDBuilder)
 		for _, r := range v.Rows {
-			if r < 0 || r >= len(ids) {
-				return fmt.Errorf("row %d outside the %d samples", r, len(ids))
+			if r < 0 || r >= ids.Len() {
+				return fmt.Errorf("row %d outside the %d samples", r, ids.Len())
 			}
-			ub.Append(ids[r])
+			if err := ids.appendTo(b, r); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -76,7 +76,7 @@ func TestPlainWriterBuildsADataset(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "v", st.Metadata["k"])
 	require.Len(t, st.Columns, 2)
-	require.Equal(t, ColumnInfo{SampleIDColumn, "uuid"}, st.Columns[0])
+	require.Equal(t, ColumnInfo{Name: SampleIDColumn, Type: "uuid"}, st.Columns[0])
 
 	cols, _, err := ReadPlainColumns(ctx, filepath.Join(dir, "embeddings", "m.parquet"), []string{EmbeddingColumn})
 	require.NoError(t, err)

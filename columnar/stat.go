@@ -23,6 +23,8 @@ type TableStat struct {
 type ColumnInfo struct {
 	Name string `json:"name"`
 	Type string `json:"type"`
+
+	vector bool // a list of floats: a vector column
 }
 
 // Stat reads the footers of the table at path (a .parquet file or a folder
@@ -51,7 +53,7 @@ func Stat(path string) (*TableStat, error) {
 		return nil, err
 	}
 	for _, f := range sc.Fields() {
-		st.Columns = append(st.Columns, ColumnInfo{Name: f.Name, Type: TypeName(f.Type)})
+		st.Columns = append(st.Columns, ColumnInfo{Name: f.Name, Type: TypeName(f.Type), vector: isVectorType(f.Type)})
 	}
 	return st, nil
 }
@@ -60,14 +62,21 @@ func Stat(path string) (*TableStat, error) {
 // stored vector, without reading the others. It is 0 for a table without
 // vectors.
 func (d *Dataset) EmbeddingDim(ctx context.Context, model string) (int, error) {
-	path, ok := d.models[model]
+	vt, ok := d.models[model]
+	if !ok {
+		vt, ok = d.objects[model]
+	}
 	if !ok {
 		return 0, nameError(ErrUnknownModel, model, d.Models(), "unknown model %q (models: %s)", model, knownList(d.modelNames))
 	}
-	t, err := openEmbeddings(path, d.Len())
+	sp, err := d.space(ctx, vt)
+	if err != nil {
+		return 0, err
+	}
+	t, err := openEmbeddings(vt, d.tablePath(vt), sp.ids.Len())
 	if err != nil {
 		return 0, err
 	}
 	defer t.Close()
-	return d.embeddingDim(ctx, t)
+	return t.dim(ctx, sp)
 }

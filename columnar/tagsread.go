@@ -24,7 +24,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/google/uuid"
 )
 
 // readTags reads and validates the tags table of parts, if the dataset
@@ -52,7 +51,7 @@ func (d *Dataset) readTags(ctx context.Context, parts []*part, inOrder bool) err
 // another process added since d was opened is kept. A dataset without a
 // tags table has none.
 func (d *Dataset) ReadTagColumns(ctx context.Context) ([]string, []*bitmap.Bitmap, TagsMeta, error) {
-	path, err := locateTable(d.dir, tagsTable)
+	path, err := locateTable(d.out, tagsTable)
 	if err != nil || path == "" {
 		return nil, nil, TagsMeta{}, err
 	}
@@ -81,12 +80,14 @@ func (d *Dataset) readTagsFile(ctx context.Context, path string, parts []*part, 
 	if err != nil {
 		return nil, nil, err
 	}
-	idIdx := sc.FieldIndices(SampleIDColumn)
+	idName := d.tagsIDColumn(sc)
+	idIdx := sc.FieldIndices(idName)
 	if len(idIdx) == 0 {
-		return nil, nil, fmt.Errorf("%s: missing required column %q (columns: %s)", path, SampleIDColumn, fieldNames(sc))
+		return nil, nil, fmt.Errorf("%s: missing required column %q (columns: %s)", path, idName, fieldNames(sc))
 	}
-	if t := sc.Field(idIdx[0]).Type; !isUUIDType(t) {
-		return nil, nil, fmt.Errorf("%s: column %q has type %s, want a UUID", path, SampleIDColumn, t)
+	idType := sc.Field(idIdx[0]).Type
+	if _, ok := idKindOf(idType); !ok {
+		return nil, nil, fmt.Errorf("%s: column %q has type %s, %s", path, idName, TypeName(idType), idTypeWant)
 	}
 	for c, f := range sc.Fields() {
 		if c == idIdx[0] {
@@ -102,13 +103,13 @@ func (d *Dataset) readTagsFile(ctx context.Context, path string, parts []*part, 
 		if n := rowGroupRows(parts); n != int64(d.Len()) {
 			return nil, nil, fmt.Errorf("%s: %d rows, the samples table has %d", path, n, d.Len())
 		}
-	} else if rows, err = d.tagRows(ctx, path, parts); err != nil {
+	} else if rows, err = d.tagRows(ctx, path, parts, idName, idType); err != nil {
 		return nil, nil, err
 	}
 	if len(names) == 0 {
 		return nil, nil, nil
 	}
-	tbl, err := readParts(ctx, path, parts, names, false)
+	tbl, err := readParts(ctx, path, parts, names, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -158,28 +159,46 @@ func (d *Dataset) readTagsFile(ctx context.Context, path string, parts []*part, 
 // is not the sample of the same row.
 var errNotInOrder = errors.New("not in dataset order")
 
-// tagRows decodes the tags table's sample ids and returns the sample row
-// of each table row, or nil when table row r is sample r for every row
-// (winnow writes tags in dataset order; then no id is looked up and no
-// row list is kept). Each id must be a sample's, at most once.
-func (d *Dataset) tagRows(ctx context.Context, path string, parts []*part) ([]int32, error) {
-	if _, err := d.IDs(ctx); err != nil {
+// tagsIDColumn is the name of the id column of a tags table of schema
+// sc: the samples' id column's name, or sample_id when the table has no
+// column of that name (a table written before a manifest renamed it).
+func (d *Dataset) tagsIDColumn(sc *arrow.Schema) string {
+	if len(sc.FieldIndices(d.idCol)) == 0 && len(sc.FieldIndices(SampleIDColumn)) > 0 {
+		return SampleIDColumn
+	}
+	return d.idCol
+}
+
+// tagRows decodes the tags table's id column name (of Arrow type t) and
+// returns the sample row of each table row, or nil when table row r is
+// sample r for every row (winnow writes tags in dataset order; then no id
+// is looked up and no row list is kept). Each id must be a sample's, at
+// most once. Ids of another kind than the samples' are matched as
+// IDs.convert says.
+func (d *Dataset) tagRows(ctx context.Context, path string, parts []*part, name string, t arrow.DataType) ([]int32, error) {
+	ids, err := d.IDs(ctx)
+	if err != nil {
 		return nil, err
 	}
 	// First assume dataset order and check it on all cores; a table in
 	// any other order is mapped row by row below.
-	if n := rowGroupRows(parts); n >= 0 && n <= int64(len(d.ids)) {
-		err := readIDsParallel(ctx, parts, SampleIDColumn, func(row int, id uuid.UUID) error {
-			if d.ids[row] != id {
-				return errNotInOrder
+	if n := rowGroupRows(parts); n >= 0 && n <= int64(ids.Len()) {
+		var bulk func(row int, raw []byte) error
+		if k, _ := idKindOf(t); k == UUIDIDs && ids.kind == UUIDIDs {
+			bulk = func(row int, raw []byte) error {
+				if !bytes.Equal(raw, idBytes(ids.uuids[row:row+len(raw)/16])) {
+					return errNotInOrder
+				}
+				return nil
+			}
+		}
+		err := readIDsParallel(ctx, parts, name, t, func(base int, chunk *IDs) error {
+			conv, err := ids.convert(chunk)
+			if err != nil || base+conv.Len() > ids.Len() || !ids.slice(base, base+conv.Len()).equal(conv) {
+				return errNotInOrder // a conversion error is reported below, with its row
 			}
 			return nil
-		}, func(row int, raw []byte) error {
-			if !bytes.Equal(raw, idBytes(d.ids[row:row+len(raw)/16])) {
-				return errNotInOrder
-			}
-			return nil
-		})
+		}, bulk, nil)
 		if err == nil {
 			return nil, nil
 		}
@@ -189,30 +208,37 @@ func (d *Dataset) tagRows(ctx context.Context, path string, parts []*part) ([]in
 	}
 	var rows []int32 // nil while row r is sample r
 	seen := bitmap.New(d.Len())
-	err := readIDsInOrder(ctx, parts, SampleIDColumn, func(r int, id uuid.UUID) error {
-		s := int32(r)
-		if rows != nil || r >= len(d.ids) || d.ids[r] != id {
-			if rows == nil {
-				rows = make([]int32, r, r+1)
-				for j := range rows {
-					rows[j] = int32(j)
+	err = readIDsInOrder(ctx, parts, name, t, func(base int, chunk *IDs) error {
+		conv, err := ids.convert(chunk)
+		if err != nil {
+			return fmt.Errorf("%s: column %q: %w", path, name, err)
+		}
+		for i := range conv.Len() {
+			r := base + i
+			s := int32(r)
+			if rows != nil || r >= ids.Len() || !ids.same(r, conv, i) {
+				if rows == nil {
+					rows = make([]int32, r, r+1)
+					for j := range rows {
+						rows[j] = int32(j)
+					}
+				}
+				ix, err := d.index(ctx)
+				if err != nil {
+					return err
+				}
+				var ok bool
+				if s, ok = ix.find(conv, i); !ok {
+					return d.unknownSample(ctx, path, fmt.Sprintf("row %d", r), chunk, i)
 				}
 			}
-			ix, err := d.index(ctx)
-			if err != nil {
-				return err
+			if seen.Get(int(s)) {
+				return fmt.Errorf("%s: column %q: duplicate sample id %s", path, name, chunk.quoted(i))
 			}
-			var ok bool
-			if s, ok = ix.find(id); !ok {
-				return d.unknownSample(ctx, path, fmt.Sprintf("row %d", r), id)
+			seen.Set(int(s))
+			if rows != nil {
+				rows = append(rows, s)
 			}
-		}
-		if seen.Get(int(s)) {
-			return fmt.Errorf("%s: column %q: duplicate sample id %s", path, SampleIDColumn, id)
-		}
-		seen.Set(int(s))
-		if rows != nil {
-			rows = append(rows, s)
 		}
 		return nil
 	})
@@ -304,12 +330,12 @@ func (d *Dataset) TagsTarget() (path string, supersedes []string, err error) {
 	if d.skip[tagsTable] {
 		return "", nil, fmt.Errorf("dataset %s was opened without its tags table, which could not be read; it cannot be written", d.dir)
 	}
-	loc, err := locateTable(d.dir, tagsTable)
+	loc, err := locateTable(d.out, tagsTable)
 	if err != nil {
 		return "", nil, err
 	}
 	if loc == "" {
-		return filepath.Join(d.dir, tagsTable+".parquet"), nil, nil
+		return filepath.Join(d.out, tagsTable+".parquet"), nil, nil
 	}
 	names, err := tableParts(loc)
 	if err != nil {
@@ -322,8 +348,8 @@ func (d *Dataset) TagsTarget() (path string, supersedes []string, err error) {
 }
 
 // RecordsDir is the folder of the dataset's selection records.
-func (d *Dataset) RecordsDir() string { return filepath.Join(d.dir, "selections") }
+func (d *Dataset) RecordsDir() string { return filepath.Join(d.out, "selections") }
 
 // LockPath is the lock file that serialises the winnow processes that
 // write the dataset's tags and records.
-func (d *Dataset) LockPath() string { return filepath.Join(d.dir, ".tags.lock") }
+func (d *Dataset) LockPath() string { return filepath.Join(d.out, ".tags.lock") }

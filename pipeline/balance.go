@@ -156,7 +156,7 @@ func (r *resolver) annotationCounts(source string, u *universe) (*balanceData, e
 	}
 	fields := columnar.WithLabel
 	if source != "" {
-		if !r.ds.cd.HasAnnotationColumn("source") {
+		if !r.ds.cd.HasAnnotationFields(columnar.WithSource) {
 			return nil, fmt.Errorf("annotation source %q: the annotations table has no source column", source)
 		}
 		fields |= columnar.WithSource

@@ -128,11 +128,36 @@ func (d *Dataset) RenameTag(ctx context.Context, from, to string) error {
 	return tags.Rename(ctx, d.cd, from, to)
 }
 
+// Guess is one decision GuessManifest made: a manifest entry, its value
+// and why.
+type Guess = columnar.Guess
+
+// GuessManifest inspects the tables in folder dir and returns a manifest
+// (winnow.yaml's text) mapping them to winnow's roles, with what it
+// guessed and why. It checks that the manifest opens; it writes nothing.
+func GuessManifest(ctx context.Context, dir string) ([]byte, []Guess, error) {
+	lay, guesses, err := columnar.GuessManifest(ctx, dir)
+	if err != nil {
+		return nil, guesses, err
+	}
+	notes := map[string]string{}
+	for _, g := range guesses {
+		if g.Key != "" {
+			notes[g.Key] = g.Why
+		}
+	}
+	text, err := lay.MarshalManifest(notes)
+	return text, guesses, err
+}
+
 // Report describes a dataset: its tables, embedding models, annotations
 // and tags. It is what `winnow inspect` prints.
 type Report struct {
-	Dir         string            `json:"dir"`
-	Samples     int               `json:"samples"`
+	Dir     string `json:"dir"`
+	Samples int    `json:"samples"`
+	// Layout is where the tables are and which columns play which role,
+	// from the manifest or the conventional layout.
+	Layout      *columnar.Layout  `json:"layout"`
 	Tables      []TableReport     `json:"tables"`
 	Models      []ModelReport     `json:"models"`
 	Annotations *AnnotationReport `json:"annotations,omitempty"`
@@ -260,7 +285,7 @@ func (d *Dataset) Inspect(ctx context.Context) (*Report, error) { return d.inspe
 // inspect reports on d; bad holds the optional tables that the tolerant
 // open left out, with their errors.
 func (d *Dataset) inspect(ctx context.Context, bad map[string]error) (*Report, error) {
-	r := &Report{Dir: d.Dir(), Samples: d.Len(), Models: []ModelReport{}, Tags: []tags.Info{}}
+	r := &Report{Dir: d.Dir(), Samples: d.Len(), Layout: d.cd.Layout(), Models: []ModelReport{}, Tags: []tags.Info{}}
 	ie := &InspectError{}
 	type table struct{ name, path string }
 	var tables []table

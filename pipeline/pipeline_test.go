@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -17,6 +18,14 @@ func copyMNIST(t testing.TB) string {
 	t.Helper()
 	dst, err := fixture.CopyMNIST(filepath.Join(t.TempDir(), "data"))
 	require.NoError(t, err)
+	return dst
+}
+
+// copyDataset copies the dataset folder src into a temporary folder.
+func copyDataset(t testing.TB, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "data")
+	require.NoError(t, os.CopyFS(dst, os.DirFS(src)))
 	return dst
 }
 

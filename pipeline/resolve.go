@@ -58,6 +58,12 @@ func (r *resolver) matrix(model string) (*columnar.Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
+	// TEMPORARY (until the engine computes on float16, the lead's
+	// strategies.Vectors): a float16 matrix is widened to float32 here,
+	// exactly, at twice its memory.
+	if m.F16 != nil {
+		m.Data, m.F16 = m.Float32s(), nil
+	}
 	r.matrices[model] = m
 	return m, nil
 }

@@ -223,3 +223,49 @@ func TestEvalScanBigRowGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalIDKinds queries the id column of datasets whose ids are
+// strings, integers and UUIDs: the query sees the column's own type.
+func TestEvalIDKinds(t *testing.T) {
+	ctx := context.Background()
+	ids := testIDs(4, 9)
+	for _, c := range []struct {
+		typ    arrow.DataType
+		values []any
+		where  string
+		want   []int
+	}{
+		{arrow.BinaryTypes.String, []any{"img-1", "img-2", "img 3", "x"}, `sample_id in ("img-2", "x") or sample_id == "img 3"`, []int{1, 2, 3}},
+		{arrow.PrimitiveTypes.Int64, []any{int64(10), int64(-4), int64(7), int64(99)}, `sample_id > 5 and sample_id != 99`, []int{0, 2}},
+		{arrow.PrimitiveTypes.Int32, []any{int32(10), int32(-4), int32(7), int32(99)}, `sample_id in (-4, 99)`, []int{1, 3}},
+		{extensions.NewUUIDType(), []any{ids[0], ids[1], ids[2], ids[3]}, `sample_id == "` + ids[2].String() + `"`, []int{2}},
+	} {
+		t.Run(c.typ.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			sc := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: c.typ}, {Name: "w", Type: arrow.PrimitiveTypes.Int64}}, nil)
+			b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+			for i, v := range c.values {
+				switch ib := b.Field(0).(type) {
+				case *array.StringBuilder:
+					ib.Append(v.(string))
+				case *array.Int64Builder:
+					ib.Append(v.(int64))
+				case *array.Int32Builder:
+					ib.Append(v.(int32))
+				case *extensions.UUIDBuilder:
+					ib.Append(v.(uuid.UUID))
+				}
+				b.Field(1).(*array.Int64Builder).Append(int64(i))
+			}
+			writeWinnow(t, filepath.Join(dir, "samples.parquet"), []arrow.RecordBatch{b.NewRecordBatch()})
+			ds := mustOpen(t, dir)
+			got, err := query.Eval(ctx, mustParse(t, c.where), ds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.Indexes(), c.want) {
+				t.Errorf("%s matched %v, want %v", c.where, got.Indexes(), c.want)
+			}
+		})
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -222,6 +223,12 @@ func readRecordFile(ctx context.Context, ds *columnar.Dataset, path string) (*Re
 		return nil, "", fmt.Errorf("%s: %d columns, a selection record has at least 5", path, len(cols))
 	}
 	ids, ok1 := cols[0].Values.([]string)
+	if ints, ok := cols[0].Values.([]int64); ok { // a dataset of integer ids
+		ids, ok1 = make([]string, len(ints)), true
+		for i, v := range ints {
+			ids[i] = strconv.FormatInt(v, 10)
+		}
+	}
 	rank, ok2 := cols[1].Values.([]int64)
 	pre, ok3 := cols[2].Values.([]bool)
 	score, ok4 := cols[3].Values.([]float64)

@@ -55,7 +55,7 @@ func List(ds *columnar.Dataset) ([]Info, error) {
 // the sample_id column, and not used by an existing tag. Callers run it
 // before any expensive work so a bad name fails fast.
 func CheckName(ds *columnar.Dataset, name string) error {
-	if err := validName(name); err != nil {
+	if err := validName(ds, name); err != nil {
 		return err
 	}
 	for _, t := range ds.TagNames() {
@@ -82,7 +82,7 @@ func caseClash(names []string, name string) error {
 // stores, existing or not: a valid name that differs from no other tag
 // only in case.
 func CheckReplace(ds *columnar.Dataset, name string) error {
-	if err := validName(name); err != nil {
+	if err := validName(ds, name); err != nil {
 		return err
 	}
 	return caseClash(ds.TagNames(), name)
@@ -97,10 +97,10 @@ func tablePath(ds *columnar.Dataset) string {
 	if p := ds.TablePath("tags"); p != "" {
 		return p
 	}
-	return filepath.Join(ds.Dir(), "tags.parquet")
+	return filepath.Join(ds.OutputDir(), "tags.parquet")
 }
 
-func validName(name string) error {
+func validName(ds *columnar.Dataset, name string) error {
 	switch {
 	case name == "":
 		return errors.New("tag name is empty")
@@ -108,7 +108,7 @@ func validName(name string) error {
 		return fmt.Errorf("tag name %.20q… is %d bytes long; the limit is %d", name, len(name), MaxNameLen)
 	case !utf8.ValidString(name):
 		return fmt.Errorf("tag name %q is not valid UTF-8", name)
-	case name == columnar.SampleIDColumn:
+	case name == columnar.SampleIDColumn || name == ds.IDColumnName():
 		return fmt.Errorf("tag name %q is reserved for the sample id column", name)
 	case strings.TrimSpace(name) != name:
 		return fmt.Errorf("tag name %q starts or ends with white space", name)
@@ -169,7 +169,7 @@ func Add(ctx context.Context, ds *columnar.Dataset, name string, rows *bitmap.Bi
 // Replace stores rows as tag name whether or not it exists, with its
 // record rec (the old record, if any, goes), in one commit.
 func Replace(ctx context.Context, ds *columnar.Dataset, name string, rows *bitmap.Bitmap, rec *Record, opts ...Option) error {
-	if err := validName(name); err != nil {
+	if err := validName(ds, name); err != nil {
 		return err
 	}
 	if rows.Len() != ds.Len() {

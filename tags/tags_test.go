@@ -143,11 +143,11 @@ func TestReadIDs(t *testing.T) {
 	ds := fixture(t)
 	ids, err := ds.IDs(context.Background())
 	require.NoError(t, err)
-	in := fmt.Sprintf("%s\n\n  %s  \n%s\n", ids[3], ids[9], ids[3])
+	in := fmt.Sprintf("%s\n\n  %s  \n%s\n", ids.String(3), ids.String(9), ids.String(3))
 	bm, err := ReadIDs(context.Background(), ds, strings.NewReader(in))
 	require.NoError(t, err)
 	assert.Equal(t, []int{3, 9}, bm.Indexes())
-	_, err = ReadIDs(context.Background(), ds, strings.NewReader(ids[0].String()+"\n00000000-0000-0000-0000-000000000000\n"))
+	_, err = ReadIDs(context.Background(), ds, strings.NewReader(ids.String(0)+"\n00000000-0000-0000-0000-000000000000\n"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "line 2: sample id 00000000-0000-0000-0000-000000000000 is not in the dataset")
 }

@@ -232,6 +232,7 @@ flags. Examples:
 		},
 		Commands: []*cli.Command{
 			inspectCommand(std),
+			initCommand(std),
 			tagsCommand(std),
 			queryCommand(std),
 			selectCommand(std),

@@ -342,14 +342,14 @@ func relBadCases() []relBadCase {
 			args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1, stderr: []string{"annotations.parquet", "corrupt or truncated parquet file"}},
 
 		// Wrong column types and ids.
-		{name: "sample_id of integers", setup: func(t *testing.T, dir string) {
-			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: arrow.PrimitiveTypes.Int64}}, nil)
-			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"sample_id": 1}]`)
-		}, args: div(), code: 1, stderr: []string{`column "sample_id" has type int64, want a UUID`}},
-		{name: "sample_id not a UUID string", setup: func(t *testing.T, dir string) {
+		{name: "sample_id of floats", setup: func(t *testing.T, dir string) {
+			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: arrow.PrimitiveTypes.Float64}}, nil)
+			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"sample_id": 1.5}]`)
+		}, args: div(), code: 1, stderr: []string{`column "sample_id" has type float64, want a UUID (FIXED_LEN_BYTE_ARRAY(16)), a string or an integer`}},
+		{name: "string sample_id the tags do not name", setup: func(t *testing.T, dir string) {
 			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: arrow.BinaryTypes.String}}, nil)
 			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"sample_id": "not-a-uuid"}]`)
-		}, args: div(), code: 1, stderr: []string{"samples.parquet", "not-a-uuid"}},
+		}, args: div(), code: 1, stderr: []string{"tags.parquet: sample id " + relID(0) + " is not in samples"}},
 		{name: "no sample_id column", setup: func(t *testing.T, dir string) {
 			s := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
 			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"id": 1}]`)
@@ -362,11 +362,11 @@ func relBadCases() []relBadCase {
 		{name: "duplicate sample ids", setup: relSetSamples(fmt.Sprintf(`[{"sample_id": %q}, {"sample_id": %q}, {"sample_id": %q}]`, relID(0), relID(1), relID(0))),
 			args: div(), code: 1, stderr: []string{"duplicate sample id " + relID(0), "rows 0 and 2"}},
 		{name: "embedding of strings", setup: relSetEmb(relListSchema(arrow.BinaryTypes.String), relEmbRows(`["a"]`)),
-			args: div(), code: 1, stderr: []string{`column "embedding" has type list<element: utf8, nullable>, want fixed_size_list<float32, D> or list<float32|float64>`}},
-		{name: "label of integers", setup: func(t *testing.T, dir string) {
-			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: columnar.UUIDType()}, {Name: "label", Type: arrow.PrimitiveTypes.Int64}}, nil)
-			relWriteJSON(t, filepath.Join(dir, "annotations.parquet"), s, fmt.Sprintf(`[{"sample_id": %q, "label": 3}]`, sid))
-		}, args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1, stderr: []string{"annotations.parquet", `"label"`}},
+			args: div(), code: 1, stderr: []string{`column "embedding" has type list<element: utf8, nullable>, want a list or fixed-size list of float16, float32 or float64`}},
+		{name: "label of floats", setup: func(t *testing.T, dir string) {
+			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: columnar.UUIDType()}, {Name: "label", Type: arrow.PrimitiveTypes.Float64}}, nil)
+			relWriteJSON(t, filepath.Join(dir, "annotations.parquet"), s, fmt.Sprintf(`[{"sample_id": %q, "label": 3.5}]`, sid))
+		}, args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1, stderr: []string{"annotations.parquet", `column "label" has type float64, want string or integer`}},
 		{name: "annotation of an unknown sample", setup: func(t *testing.T, dir string) {
 			relWriteJSON(t, filepath.Join(dir, "annotations.parquet"), relAnnSchema, fmt.Sprintf(`[{"sample_id": %q, "label": "cat"}, {"sample_id": %q, "label": "dog"}]`, sid, relID(77)))
 		}, args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1, stderr: []string{"annotations.parquet", relID(77), "not in samples"}},
