@@ -12,17 +12,23 @@ import (
 // AnnotationBalancing steers the selection's annotation labels toward
 // Target, counting only annotations of Source when it is set.
 type AnnotationBalancing struct {
-	Target   Target
-	Source   string
-	Strength *float64
+	Target Target
+	Source string
+	// IncludeUnlabeled keeps candidates without an annotation of the
+	// counted classes eligible; by default they are left out while the
+	// strategy balances (docs/selection.md).
+	IncludeUnlabeled bool
+	Strength         *float64
 }
 
 // MetadataBalancing steers the values of the categorical metadata column
 // Key toward Target.
 type MetadataBalancing struct {
-	Key      string
-	Target   Target
-	Strength *float64
+	Key    string
+	Target Target
+	// IncludeUnlabeled keeps candidates with a null value eligible.
+	IncludeUnlabeled bool
+	Strength         *float64
 }
 
 func init() {
@@ -30,7 +36,7 @@ func init() {
 		name:      "balance",
 		help:      "annotation labels steered toward a target distribution",
 		objective: objective{"balance", "exp(-imbalance): how close the selection's label counts with the sample come to the target"},
-		fields:    []field{targetFieldSpec, sourceField, sourceIDField},
+		fields:    []field{targetFieldSpec, sourceField, sourceIDField, includeUnlabeledField},
 		decode: func(v values) (Strategy, error) {
 			t, err := v.target(targetFieldSpec.wire)
 			if err != nil {
@@ -52,23 +58,28 @@ func init() {
 			if src == "" {
 				src = id
 			}
+			inc, err := v.flag(includeUnlabeledField.wire)
 			s, _ := v.num("strength")
-			return AnnotationBalancing{Target: t, Source: src, Strength: s}, nil
+			return AnnotationBalancing{Target: t, Source: src, IncludeUnlabeled: inc, Strength: s}, err
 		},
 	})
 	register(&kind{
 		name:      "metadata_balance",
 		help:      "values of a categorical metadata column steered toward a target",
 		objective: objective{"balance", "exp(-imbalance): how close the selection's value counts with the sample come to the target"},
-		fields:    []field{keyField, targetFieldSpec},
+		fields:    []field{keyField, targetFieldSpec, includeUnlabeledField},
 		decode: func(v values) (Strategy, error) {
 			k, err := v.need(keyField.wire)
 			if err != nil {
 				return nil, err
 			}
 			t, err := v.target(targetFieldSpec.wire)
+			if err != nil {
+				return nil, err
+			}
+			inc, err := v.flag(includeUnlabeledField.wire)
 			s, _ := v.num("strength")
-			return MetadataBalancing{Key: k, Target: t, Strength: s}, err
+			return MetadataBalancing{Key: k, Target: t, IncludeUnlabeled: inc, Strength: s}, err
 		},
 	})
 }
@@ -78,7 +89,11 @@ func (AnnotationBalancing) Name() string          { return "balance" }
 func (s AnnotationBalancing) strength() float64   { return strengthOf(s.Strength) }
 func (AnnotationBalancing) model() (string, bool) { return "", false }
 func (s AnnotationBalancing) fields() map[string]any {
-	return map[string]any{targetFieldSpec.wire: s.Target, sourceField.wire: s.Source}
+	m := map[string]any{targetFieldSpec.wire: s.Target, sourceField.wire: s.Source}
+	if s.IncludeUnlabeled {
+		m[includeUnlabeledField.wire] = true
+	}
+	return m
 }
 
 func (s AnnotationBalancing) build(r *resolver, u *universe, _ string) (*part, error) {
@@ -90,7 +105,7 @@ func (s AnnotationBalancing) build(r *resolver, u *universe, _ string) (*part, e
 	if err != nil {
 		return nil, err
 	}
-	return r.balancePart(bd, s.Target, strength, u)
+	return r.balancePart(bd, s.Target, strength, s.IncludeUnlabeled, u)
 }
 
 // Name is "metadata_balance".
@@ -98,7 +113,11 @@ func (MetadataBalancing) Name() string          { return "metadata_balance" }
 func (s MetadataBalancing) strength() float64   { return strengthOf(s.Strength) }
 func (MetadataBalancing) model() (string, bool) { return "", false }
 func (s MetadataBalancing) fields() map[string]any {
-	return map[string]any{keyField.wire: s.Key, targetFieldSpec.wire: s.Target}
+	m := map[string]any{keyField.wire: s.Key, targetFieldSpec.wire: s.Target}
+	if s.IncludeUnlabeled {
+		m[includeUnlabeledField.wire] = true
+	}
+	return m
 }
 
 func (s MetadataBalancing) build(r *resolver, u *universe, _ string) (*part, error) {
@@ -110,8 +129,12 @@ func (s MetadataBalancing) build(r *resolver, u *universe, _ string) (*part, err
 	if err != nil {
 		return nil, err
 	}
-	return r.balancePart(bd, s.Target, strength, u)
+	return r.balancePart(bd, s.Target, strength, s.IncludeUnlabeled, u)
 }
+
+// includeUnlabeledField keeps candidates with an all-zero balancing row.
+var includeUnlabeledField = field{wire: "include_unlabeled", text: []string{"include_unlabeled"}, typ: boolField,
+	help: "keep candidates without an annotation of the counted classes (or a null value) eligible"}
 
 // balanceData is a balancing strategy's count rows over the universe.
 type balanceData struct {
@@ -121,17 +144,27 @@ type balanceData struct {
 }
 
 // balancePart resolves the target and builds the engine part.
-func (r *resolver) balancePart(bd *balanceData, t Target, strength float64, u *universe) (*part, error) {
+func (r *resolver) balancePart(bd *balanceData, t Target, strength float64, includeUnlabeled bool, u *universe) (*part, error) {
 	if err := bd.resolveTarget(t, u); err != nil {
 		return nil, err
 	}
-	st, err := strategies.NewBalance(bd.counts, len(bd.classes), bd.target, strength)
+	opt := strategies.IncludeUnlabeled(includeUnlabeled)
+	st, err := strategies.NewBalance(bd.counts, len(bd.classes), bd.target, strength, opt)
 	if err != nil {
 		return nil, err
 	}
-	return &part{engine: st, report: func(rep *StrategyReport, sel []int) {
-		rep.Balance = balanceReport(bd, u, sel)
-	}}, nil
+	k := len(bd.classes)
+	return &part{engine: st,
+		report: func(rep *StrategyReport, sel []int) {
+			rep.Balance = balanceReport(bd, u, sel)
+			if strength != 0 && !includeUnlabeled {
+				rep.Balance.Unlabeled = unlabeled(bd, u)
+			}
+		},
+		lift: func(us *strategies.Units) (strategies.Strategy, error) {
+			return strategies.NewBalance(us.Counts(bd.counts, k), k, bd.target, strength, opt)
+		},
+	}, nil
 }
 
 // engineRows maps dataset rows to universe rows (-1 when not in it).
@@ -289,4 +322,23 @@ func identityColumns(k int) []int {
 		out[i] = i
 	}
 	return out
+}
+
+// unlabeled counts the candidates of u whose balancing row is all zero:
+// while balancing is active they are not eligible (docs/selection.md).
+func unlabeled(bd *balanceData, u *universe) int {
+	k, n := len(bd.classes), 0
+	for i := range u.candidates {
+		zero := true
+		for _, c := range bd.counts[i*k : (i+1)*k] {
+			if c != 0 {
+				zero = false
+				break
+			}
+		}
+		if zero {
+			n++
+		}
+	}
+	return n
 }

@@ -186,8 +186,10 @@ type ModelReport struct {
 	Name     string  `json:"name"`
 	Dim      int     `json:"dim"`
 	Vectors  int64   `json:"vectors"`
-	Coverage float64 `json:"coverage"` // Vectors / samples, 0 to 1
-	Error    string  `json:"error,omitempty"`
+	Coverage float64 `json:"coverage"` // Vectors / samples (annotations for Object), 0 to 1
+	// Object marks an object-level model: one vector per annotation.
+	Object bool   `json:"object,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // AnnotationReport counts annotations by source and by label, or says why
@@ -294,7 +296,7 @@ func (d *Dataset) inspect(ctx context.Context, bad map[string]error) (*Report, e
 			tables = append(tables, table{name, path})
 		}
 	}
-	for _, m := range d.cd.Models() {
+	for _, m := range append(d.cd.Models(), d.cd.ObjectModels()...) {
 		tables = append(tables, table{"embeddings/" + m, d.cd.TablePath("embeddings/" + m)})
 	}
 	for _, t := range tables {
@@ -322,7 +324,7 @@ func (d *Dataset) inspect(ctx context.Context, bad map[string]error) (*Report, e
 		tr.Parts, tr.Rows, tr.Bytes, tr.Columns = st.Parts, st.Rows, st.Bytes, st.Columns
 		r.Tables = append(r.Tables, tr)
 		if m, ok := strings.CutPrefix(t.name, "embeddings/"); ok {
-			mr := d.modelReport(ctx, m)
+			mr := d.modelReport(ctx, m, st.Rows)
 			if mr.Error != "" {
 				ie.add(t.name, errors.New(mr.Error))
 			}
@@ -349,9 +351,17 @@ func (d *Dataset) inspect(ctx context.Context, bad map[string]error) (*Report, e
 }
 
 // modelReport counts the vectors of model; an error is in the report.
-func (d *Dataset) modelReport(ctx context.Context, model string) ModelReport {
+func (d *Dataset) modelReport(ctx context.Context, model string, rows int64) ModelReport {
 	mr := ModelReport{Name: model}
 	dim, err := d.cd.EmbeddingDim(ctx, model)
+	if err == nil && slices.Contains(d.cd.ObjectModels(), model) {
+		// One row per annotation: the table's rows are its vectors.
+		mr.Dim, mr.Vectors, mr.Object = dim, rows, true
+		if n, aerr := d.annotationRows(); aerr == nil && n > 0 {
+			mr.Coverage = float64(rows) / float64(n)
+		}
+		return mr
+	}
 	if err == nil {
 		mr.Dim = dim
 		mr.Vectors, err = d.cd.VectorCount(ctx, model)
@@ -361,6 +371,15 @@ func (d *Dataset) modelReport(ctx context.Context, model string) ModelReport {
 	}
 	mr.Coverage = float64(mr.Vectors) / float64(max(d.Len(), 1))
 	return mr
+}
+
+// annotationRows is the annotations table's row count, from its footers.
+func (d *Dataset) annotationRows() (int64, error) {
+	st, err := columnar.Stat(d.cd.TablePath("annotations"))
+	if err != nil {
+		return 0, err
+	}
+	return st.Rows, nil
 }
 
 func (d *Dataset) annotationReport(ctx context.Context) (*AnnotationReport, error) {

@@ -60,5 +60,9 @@ func (s Deduplication) build(r *resolver, u *universe, model string) (*part, err
 	if err != nil {
 		return nil, err
 	}
-	return &part{engine: st, report: r.coverageReport(vec, dim, u)}, nil
+	return &part{engine: st, report: r.coverageReport(vec, dim, u),
+		lift: func(us *strategies.Units) (strategies.Strategy, error) {
+			return strategies.NewDeduplication(us.Vectors(vec, dim), dim, s.MinDistance, strength)
+		},
+	}, nil
 }

@@ -45,7 +45,11 @@ func (s EmbeddingDiversity) build(r *resolver, u *universe, model string) (*part
 	if err != nil {
 		return nil, err
 	}
-	return &part{engine: st, report: r.coverageReport(vec, dim, u)}, nil
+	return &part{engine: st, report: r.coverageReport(vec, dim, u),
+		lift: func(us *strategies.Units) (strategies.Strategy, error) {
+			return strategies.NewDiversity(us.Vectors(vec, dim), dim, strength)
+		},
+	}, nil
 }
 
 // coverageBudget caps the distance work of a coverage estimate, in floats.

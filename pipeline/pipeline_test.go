@@ -49,3 +49,5 @@ func TestDiverseOnFixture(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rec.Picks, 100)
 }
+
+func mkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }

@@ -11,6 +11,7 @@ type StrategyReport struct {
 	Coverage  *Coverage      `json:"coverage,omitempty"`
 	Balance   *BalanceReport `json:"balance,omitempty"`
 	Weights   *WeightReport  `json:"weights,omitempty"`
+	Objects   *ObjectReport  `json:"objects,omitempty"`
 }
 
 // Coverage compares the coverage radius (the largest distance from a
@@ -28,6 +29,10 @@ type Coverage struct {
 // BalanceReport gives class shares among candidates, in the target and in
 // the selection (preselected samples included), in the same class order.
 type BalanceReport struct {
+	// Unlabeled counts the candidates left out for having no annotation
+	// of the counted classes (or a null value), which balancing does not
+	// let it pick unless include_unlabeled is set.
+	Unlabeled  int       `json:"unlabeled_candidates,omitempty"`
 	Classes    []string  `json:"classes"`
 	Candidates []float64 `json:"candidates"`
 	Target     []float64 `json:"target"`

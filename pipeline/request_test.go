@@ -85,7 +85,7 @@ func TestParseRequestLightlyStudioErrors(t *testing.T) {
 			`sample_filter.metadata_filters[0]: value {"a": 1} is not a string, number or boolean`},
 		{`{"strategies": [{"strategy_name": "balance", "annotation_source": "a", "annotation_source_id": "b"}]}`,
 			`strategies config: strategies[0]: strategy "balance": annotation_source "a" and annotation_source_id "b" name different sources; give one`},
-		{`{"n_samples_to_select": 3, "colour": 1, ` + div + `}`, `strategies config: unknown field "colour" (known: n_samples_to_select, sampling_result_tag_name, selection_result_tag_name, preselected_tag_name, selected_sequence_length, collection_id, filter, strategies)`},
+		{`{"n_samples_to_select": 3, "colour": 1, ` + div + `}`, `strategies config: unknown field "colour" (known: n_samples_to_select, sampling_result_tag_name, selection_result_tag_name, preselected_tag_name, selected_sequence_length, sequence_length, group_by, order_by, max_per_group, exclude_near, collection_id, filter, strategies)`},
 	} {
 		_, err := ParseRequest([]byte(c.req))
 		if assert.Error(t, err, c.req) {

@@ -30,6 +30,10 @@ type part struct {
 	// (engine rows, preselected first); nil reports nothing beyond the
 	// strategy's name, strength and model.
 	report func(rep *StrategyReport, sel []int)
+	// lift builds the part's engine strategy over units, for group
+	// selection: from the units' mean vectors, mean weights or summed
+	// balancing rows (strategies.Units).
+	lift func(u *strategies.Units) (strategies.Strategy, error)
 }
 
 // modelName resolves "" to the dataset's only model and checks others.
@@ -79,35 +83,11 @@ func (r *resolver) models(list []Strategy, cands, pre []int, res *Result) ([]str
 		if !ok {
 			continue
 		}
-		model, err := r.modelName(name)
+		model, kept, err := r.requireModel(name, cands, pre, res)
 		if err != nil {
 			return nil, nil, fmt.Errorf("strategy %s: %w", s.Name(), err)
 		}
-		models[i] = model
-		m, err := r.matrix(model)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, p := range pre {
-			if !m.Present.Get(p) {
-				return nil, nil, fmt.Errorf("preselected sample %s has no embedding for model %q", r.ds.cd.SampleName(r.ctx, p), model)
-			}
-		}
-		var missing []int
-		for _, c := range cands {
-			if !m.Present.Get(c) {
-				missing = append(missing, c)
-			}
-		}
-		if len(missing) == 0 {
-			continue
-		}
-		if !r.opts.DropMissing {
-			return nil, nil, &MissingEmbeddingsError{Model: model, Missing: len(missing), Candidates: len(cands),
-				First: r.ds.cd.SampleName(r.ctx, missing[0])}
-		}
-		res.Warnings = append(res.Warnings, fmt.Sprintf("dropped %d of %d candidates without an embedding for model %q", len(missing), len(cands), model))
-		cands = slices.DeleteFunc(slices.Clone(cands), func(c int) bool { return !m.Present.Get(c) })
+		models[i], cands = model, kept
 	}
 	return models, cands, nil
 }
@@ -133,6 +113,41 @@ func (r *resolver) filter(list []Strategy, cands []int, res *Result) ([]int, err
 		}
 	}
 	return cands, nil
+}
+
+// requireModel resolves embedding model name ("" for the only one),
+// loads it, and returns it with the candidates that have a vector: those
+// without one are dropped with a warning when Options.DropMissing is set,
+// and an error otherwise. Every preselected sample must have one.
+func (r *resolver) requireModel(name string, cands, pre []int, res *Result) (string, []int, error) {
+	model, err := r.modelName(name)
+	if err != nil {
+		return "", nil, err
+	}
+	m, err := r.matrix(model)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, p := range pre {
+		if !m.Present.Get(p) {
+			return "", nil, fmt.Errorf("preselected sample %s has no embedding for model %q", r.ds.cd.SampleName(r.ctx, p), model)
+		}
+	}
+	var missing []int
+	for _, c := range cands {
+		if !m.Present.Get(c) {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) == 0 {
+		return model, cands, nil
+	}
+	if !r.opts.DropMissing {
+		return "", nil, &MissingEmbeddingsError{Model: model, Missing: len(missing), Candidates: len(cands),
+			First: r.ds.cd.SampleName(r.ctx, missing[0])}
+	}
+	res.Warnings = append(res.Warnings, fmt.Sprintf("dropped %d of %d candidates without an embedding for model %q", len(missing), len(cands), model))
+	return model, slices.DeleteFunc(slices.Clone(cands), func(c int) bool { return !m.Present.Get(c) }), nil
 }
 
 // vectors returns the universe's vectors of model as one contiguous
@@ -172,9 +187,12 @@ func (r *resolver) weightsPart(w []float64, strength float64, u *universe, what 
 	if err != nil {
 		return nil, err
 	}
-	return &part{engine: st, report: func(rep *StrategyReport, sel []int) {
-		rep.Weights = weightReport(w, u, sel)
-	}}, nil
+	return &part{engine: st,
+		report: func(rep *StrategyReport, sel []int) { rep.Weights = weightReport(w, u, sel) },
+		lift: func(us *strategies.Units) (strategies.Strategy, error) {
+			return strategies.NewWeights(us.Weights(w), strength)
+		},
+	}, nil
 }
 
 // padWeights extends weights of the candidates to every universe row

@@ -12,6 +12,7 @@ package pipeline
 // new file and its tests.
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -198,6 +199,17 @@ func (v values) num(wire string) (*float64, error) {
 	return &x, nil
 }
 
+func (v values) flag(wire string) (bool, error) {
+	if !v.present(wire) {
+		return false, nil
+	}
+	var b bool
+	if err := json.Unmarshal(v.raw[wire], &b); err != nil {
+		return false, fieldTypeError(wire, "true or false", v.raw[wire])
+	}
+	return b, nil
+}
+
 func (v values) target(wire string) (Target, error) {
 	if !v.present(wire) {
 		return Uniform, nil
@@ -248,6 +260,15 @@ type Request struct {
 	// orders them, which LightlyStudio's database knows and a dataset
 	// folder must name.
 	SequenceLength int
+	// GroupBy, OrderBy and MaxPerGroup and ExcludeNear are winnow's own
+	// fields for constraints and group selection (docs/selection.md):
+	// group_by, order_by, sequence_length (selected_sequence_length is
+	// LightlyStudio's name for it), max_per_group ({"video_id": 3}) and
+	// exclude_near ({"tag": "test", "min_distance": 0.1}).
+	GroupBy     string
+	OrderBy     string
+	MaxPerGroup []Quota
+	ExcludeNear *ExcludeNear
 	// Where is the REST request's filter, translated to the query
 	// language (docs/query.md); "" when there is none or none of it maps.
 	Where string
@@ -259,7 +280,8 @@ type Request struct {
 
 // requestFields are the top-level fields ParseRequest takes.
 var requestFields = []string{"n_samples_to_select", "sampling_result_tag_name", "selection_result_tag_name",
-	"preselected_tag_name", "selected_sequence_length", "collection_id", "filter", "strategies"}
+	"preselected_tag_name", "selected_sequence_length", "sequence_length", "group_by", "order_by",
+	"max_per_group", "exclude_near", "collection_id", "filter", "strategies"}
 
 // ParseRequest reads a JSON request in LightlyStudio's formats:
 //
@@ -309,13 +331,34 @@ func ParseRequest(data []byte) (*Request, error) {
 			if err = json.Unmarshal(v, &tag); err == nil && tag != nil {
 				req.Preselected = *tag
 			}
-		case "selected_sequence_length":
+		case "selected_sequence_length", "sequence_length":
 			var n *int
 			if err = json.Unmarshal(v, &n); err == nil && n != nil {
 				if *n < 2 {
 					return nil, fmt.Errorf("strategies config: field %q: a sequence is at least 2 frames, got %d", k, *n)
 				}
+				if req.SequenceLength != 0 && req.SequenceLength != *n {
+					return nil, fmt.Errorf("strategies config: selected_sequence_length and sequence_length differ (%d, %d); give one", req.SequenceLength, *n)
+				}
 				req.SequenceLength = *n
+			}
+		case "group_by":
+			err = json.Unmarshal(v, &req.GroupBy)
+		case "order_by":
+			err = json.Unmarshal(v, &req.OrderBy)
+		case "max_per_group":
+			var m map[string]int
+			if err = json.Unmarshal(v, &m); err == nil {
+				for _, col := range slices.Sorted(maps.Keys(m)) {
+					req.MaxPerGroup = append(req.MaxPerGroup, Quota{Column: col, Max: m[col]})
+				}
+			}
+		case "exclude_near":
+			dec := json.NewDecoder(bytes.NewReader(v))
+			dec.DisallowUnknownFields()
+			var x ExcludeNear
+			if err = dec.Decode(&x); err == nil {
+				req.ExcludeNear = &x
 			}
 		case "collection_id":
 			var id *string

@@ -134,6 +134,9 @@ func (u Uncertainty) build(r *resolver, us *universe, _ string) (*part, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := u.check(); err != nil {
+		return nil, err
+	}
 	w, err := u.weights(r, us.rows[:us.candidates], false)
 	if err != nil {
 		return nil, err

@@ -89,7 +89,7 @@ func TestConfigErrors(t *testing.T) {
 	before := relSnapshot(t, dir)
 	for _, c := range []struct{ config, msg string }{
 		{`{"n_samples_to_select": 8, "sampling_result_tag_name": "clips", "selected_sequence_length": 4, "strategies": [{"strategy_name": "diversity"}]}`,
-			"selected_sequence_length 4: selecting runs of consecutive frames is not supported yet; remove the field to select single samples"},
+			"selected_sequence_length 4 needs the column that groups samples into sequences: set group_by in the config or --group-by COLUMN"},
 		{`{"n_samples_to_select": -5, "sampling_result_tag_name": "x", "strategies": [{"strategy_name": "diversity"}]}`, "n must be at least 1, got -5"},
 		{`{"sampling_result_tag_name": "x", "preselected_tag_name": "nope", "n_samples_to_select": 3, "strategies": [{"strategy_name": "diversity"}]}`,
 			`preselected tag: unknown tag "nope"`},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"unicode"
@@ -26,8 +27,66 @@ func commonSelectFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "drop-missing", Usage: "skip candidates without an embedding instead of failing"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "select and print the summary, write nothing"},
 		&cli.IntFlag{Name: "workers", HideDefault: true, OnlyOnce: true, Usage: "goroutines to use (default 0: all cores); picks never depend on it"},
+		&cli.StringSliceFlag{Name: "max-per-group", Usage: "at most M samples (units with --group-by) per value of `COLUMN=M`, e.g. video_id=3 (repeatable)"},
+		&cli.StringFlag{Name: "exclude-near", OnlyOnce: true, Usage: "pick nothing within distance D of the samples of a tag: `TAG:D[:MODEL]`, e.g. test:0.1"},
+		&cli.StringFlag{Name: "group-by", OnlyOnce: true, Usage: "select groups of samples, one per value of `COLUMN` (e.g. video_id)"},
+		&cli.StringFlag{Name: "order-by", OnlyOnce: true, Usage: "order a group's samples by `COLUMN` (e.g. frame_number) for --sequence-length"},
+		&cli.IntFlag{Name: "sequence-length", HideDefault: true, OnlyOnce: true, Usage: "with --group-by: select runs of `L` consecutive samples (video clips) instead of whole groups"},
 		jsonFlag(),
 	}
+}
+
+// rulesOptions reads the constraint and group flags into opts, over what
+// the config file req said.
+func rulesOptions(cmd *cli.Command, req *pipeline.Request, opts *pipeline.Options) error {
+	opts.MaxPerGroup = req.MaxPerGroup
+	for _, text := range cmd.StringSlice("max-per-group") {
+		col, m, ok := strings.Cut(text, "=")
+		k, err := strconv.Atoi(strings.TrimSpace(m))
+		if !ok || strings.TrimSpace(col) == "" || err != nil || k < 1 {
+			return usagef("--max-per-group %q: want COLUMN=M with M a whole number >= 1, e.g. video_id=3", text)
+		}
+		opts.MaxPerGroup = append(opts.MaxPerGroup, pipeline.Quota{Column: strings.TrimSpace(col), Max: k})
+	}
+	opts.ExcludeNear = req.ExcludeNear
+	if text := cmd.String("exclude-near"); text != "" {
+		parts := strings.Split(text, ":")
+		if len(parts) < 2 || len(parts) > 3 || parts[0] == "" {
+			return usagef("--exclude-near %q: want TAG:D or TAG:D:MODEL, e.g. test:0.1", text)
+		}
+		d, err := strconv.ParseFloat(parts[1], 64)
+		if err != nil {
+			return usagef("--exclude-near %q: the distance %q is not a number", text, parts[1])
+		}
+		x := &pipeline.ExcludeNear{Tag: parts[0], MinDistance: d}
+		if len(parts) == 3 {
+			x.Model = parts[2]
+		}
+		opts.ExcludeNear = x
+	}
+	g := pipeline.Groups{By: req.GroupBy, OrderBy: req.OrderBy, SequenceLength: req.SequenceLength}
+	if cmd.IsSet("group-by") {
+		g.By = cmd.String("group-by")
+	}
+	if cmd.IsSet("order-by") {
+		g.OrderBy = cmd.String("order-by")
+	}
+	if cmd.IsSet("sequence-length") {
+		if g.SequenceLength = int(cmd.Int("sequence-length")); g.SequenceLength < 2 {
+			return usagef("--sequence-length must be at least 2, got %d", g.SequenceLength)
+		}
+	}
+	switch {
+	case g.By != "":
+		opts.Groups = &g
+	case g.SequenceLength > 0 && !cmd.IsSet("sequence-length"):
+		return fmt.Errorf("selected_sequence_length %d needs the column that groups samples into sequences: set group_by in the config or --group-by COLUMN (and order_by / --order-by COLUMN for their order)", g.SequenceLength)
+	case g.SequenceLength > 0:
+		return usagef("--sequence-length %d needs the column that groups samples into sequences: --group-by COLUMN (and --order-by COLUMN for their order)", g.SequenceLength)
+	case g.OrderBy != "":
+		return usagef("--order-by %s needs --group-by and --sequence-length", g.OrderBy)
+	}
+	return nil
 }
 
 func whereFlag() cli.Flag {
@@ -155,6 +214,32 @@ Example:
 				}
 				return s, &narrowing{expr: query.Not(query.Tagged(q)),
 					note: fmt.Sprintf("the samples of the query tag %q are not candidates (--include-query-tag keeps them)", q)}, nil
+			}},
+		{"uncertain", "samples a model's predictions are unsure about (active learning)",
+			`Scores each candidate by the uncertainty of the predictions of annotation
+--source: for classification 1 - max p (--method least_confidence), 1 - the
+margin of the two largest (margin) or the normalised entropy (entropy); for
+object detection each object's 1 - confidence, the most uncertain object
+(--aggregate max) or the mean, --empty-score for a sample without
+predicted objects. Combine with diversity (select multi) for LightlyOne's
+active-learning selection.
+
+Example:
+
+   winnow select uncertain DIR --n 100 --tag to-label --source model_v3 --method margin`,
+			[]cli.Flag{strengthFlag(),
+				&cli.StringFlag{Name: "source", OnlyOnce: true, Usage: "the predictions' annotation `SOURCE` (required)"},
+				&cli.StringFlag{Name: "method", Value: "least_confidence", OnlyOnce: true, Usage: "least_confidence, margin or entropy (classification)"},
+				&cli.StringFlag{Name: "task", OnlyOnce: true, Usage: "classification or object_detection (default: from the annotations' type)"},
+				&cli.StringFlag{Name: "aggregate", Value: "max", OnlyOnce: true, Usage: "max or mean over a sample's predicted objects (detection)"},
+				&cli.FloatFlag{Name: "empty-score", OnlyOnce: true, HideDefault: true, Usage: "score of a sample without predicted objects, in [0, 1] (default 0)"}},
+			func(cmd *cli.Command) (pipeline.Strategy, *narrowing, error) {
+				src, err := required(cmd, "source")
+				if err != nil {
+					return nil, nil, err
+				}
+				return pipeline.Uncertainty{Source: src, Method: cmd.String("method"), Task: cmd.String("task"),
+					Aggregate: cmd.String("aggregate"), EmptyScore: cmd.Float("empty-score"), Strength: strength(cmd)}, nil, nil
 			}},
 		{"typical", "samples in dense regions of the embedding space",
 			"Scores each candidate by its closeness to its 20 nearest neighbours.\n\nExample:\n\n   winnow select typical /tmp/mnist --n 10 --tag typical",
@@ -326,8 +411,9 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 	if tag == "" {
 		return usagef("%s needs --tag, the name of the new tag", cmd.Name)
 	}
-	if req.SequenceLength > 0 {
-		return fmt.Errorf("selected_sequence_length %d: selecting runs of consecutive frames is not supported yet; remove the field to select single samples", req.SequenceLength)
+	var opts pipeline.Options
+	if err := rulesOptions(cmd, req, &opts); err != nil {
+		return err
 	}
 	where, err := whereText(cmd, std.in)
 	if err != nil {
@@ -357,13 +443,12 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 	if err != nil {
 		return err
 	}
-	sel.Options = pipeline.Options{
-		Preselected: pre,
-		DropMissing: cmd.Bool("drop-missing"),
-		DryRun:      cmd.Bool("dry-run"),
-		Replace:     cmd.Bool("replace"),
-		Workers:     int(cmd.Int("workers")),
-	}
+	opts.Preselected = pre
+	opts.DropMissing = cmd.Bool("drop-missing")
+	opts.DryRun = cmd.Bool("dry-run")
+	opts.Replace = cmd.Bool("replace")
+	opts.Workers = int(cmd.Int("workers"))
+	sel.Options = opts
 	if isTerminal(std.err) {
 		p := newProgress(std.err, "selecting")
 		sel.Options.Progress = p.update
@@ -430,11 +515,30 @@ func printResult(w io.Writer, res *pipeline.Result, notes []string) {
 	for _, s := range res.Strategies {
 		printStrategy(w, s)
 	}
+	for _, r := range res.Rules {
+		printRule(w, r)
+	}
 	if res.Record != "" {
 		fmt.Fprintf(w, "record: %s\n", res.Record)
 	}
 	if res.DryRun {
 		fmt.Fprintln(w, "nothing was written")
+	}
+}
+
+// printRule prints what a constraint or the group selection did.
+func printRule(w io.Writer, r pipeline.RuleReport) {
+	switch r.Rule {
+	case "max_per_group":
+		fmt.Fprintf(w, "  max_per_group %s=%d: the result holds %d groups, %d of them full\n", r.Column, r.Max, r.Groups, r.FullGroups)
+	case "exclude_near":
+		fmt.Fprintf(w, "  exclude_near %q (min distance %g): kept away from %d vectors, %d candidates of the tag left out", r.Tag, r.MinDistance, r.Excluded, r.InTag)
+		if r.Excluded > 0 {
+			fmt.Fprintf(w, "; nearest pick at %.4g", r.Nearest)
+		}
+		fmt.Fprintln(w)
+	case "groups":
+		fmt.Fprintf(w, "  groups: %d units selected of %d, %d samples tagged\n", r.UnitsSelected, r.Units, r.Samples)
 	}
 }
 
@@ -467,9 +571,14 @@ func printStrategy(w io.Writer, s pipeline.StrategyReport) {
 		fmt.Fprintf(w, "; measured over %d candidates\n", c.Measured)
 	case s.Weights != nil:
 		fmt.Fprintf(w, "    mean weight: candidates %.4g, selection %.4g\n", s.Weights.Candidates, s.Weights.Selection)
+	case s.Objects != nil:
+		fmt.Fprintf(w, "    objects: %d among the candidates, %d in the selection\n", s.Objects.Candidates, s.Objects.Selection)
 	case s.Balance != nil:
 		b := s.Balance
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		if b.Unlabeled > 0 {
+			fmt.Fprintf(w, "    %d candidates without an annotation of these classes were left out (include_unlabeled keeps them)\n", b.Unlabeled)
+		}
 		fmt.Fprintln(tw, "    class\tcandidates\ttarget\tselection\t")
 		for i, c := range b.Classes {
 			fmt.Fprintf(tw, "    %s\t%.1f%%\t%.1f%%\t%.1f%%\t\n", c, 100*b.Candidates[i], 100*b.Target[i], 100*b.Selection[i])
