@@ -124,3 +124,14 @@ func formatNumber(x float64) string {
 	}
 	return strconv.FormatFloat(x, 'g', 4, 64)
 }
+
+// WriteHTMLFile writes d's page to path through a temporary file and a
+// rename: a reader never sees half a page, and a failure leaves an
+// existing file as it was.
+func WriteHTMLFile(path string, d *Data) error {
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, d); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, buf.Bytes())
+}

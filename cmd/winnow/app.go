@@ -99,6 +99,7 @@ Then select:  winnow select diverse testdata/mnist --n 100 --tag diverse-100`,
 			tagsCommand(std),
 			queryCommand(std),
 			selectCommand(std),
+			reportCommand(std),
 		},
 	}
 	app.Action = func(ctx context.Context, cmd *cli.Command) error {

@@ -24,6 +24,7 @@ func commonSelectFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "drop-missing", Usage: "skip candidates without an embedding instead of failing"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "select and print the summary, write nothing"},
 		&cli.IntFlag{Name: "workers", Usage: "goroutines to use (0: all cores); picks never depend on it"},
+		&cli.StringFlag{Name: "report", Usage: "also write the selection's HTML report to `FILE` (see winnow report)"},
 		jsonFlag,
 	}
 }
@@ -226,6 +227,9 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 	if tag == "" {
 		return usagef("%s needs --tag, the name of the new tag", cmd.Name)
 	}
+	if cmd.String("report") != "" && cmd.Bool("dry-run") {
+		return usagef("--report reads the stored selection; it cannot be combined with --dry-run")
+	}
 	ds, err := pipeline.OpenContext(ctx, dir)
 	if err != nil {
 		return err
@@ -250,18 +254,26 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 		sel.Options.Progress = p.update
 		defer p.done()
 	}
+	start := time.Now()
 	res, err := sel.MultiStrategies(ctx, n, tag, list)
 	if err != nil {
 		return err
 	}
+	elapsed := time.Since(start)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(std.err, "warning: %s\n", w)
 	}
 	if cmd.Bool("json") {
-		return printJSON(std.out, res)
+		err = printJSON(std.out, res)
+	} else {
+		printResult(std.out, res)
 	}
-	printResult(std.out, res)
-	return nil
+	if path := cmd.String("report"); path != "" && err == nil {
+		if err := writeReport(ctx, stdio{out: std.err, err: std.err}, dir, res.Tag, "html", path, elapsed); err != nil {
+			return fmt.Errorf("tag %q is stored, but its report failed: %w", res.Tag, err)
+		}
+	}
+	return err
 }
 
 func printResult(w io.Writer, res *pipeline.Result) {
