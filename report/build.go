@@ -87,6 +87,7 @@ func Build(ctx context.Context, in *Input, opts Options) (*Data, error) {
 	if err := buildEmbeddings(ctx, d, in, opts); err != nil {
 		return nil, err
 	}
+	d.Notes = append(d.Notes, fmt.Sprintf("Every sample above is drawn with the fixed seed %d: the same record and dataset give the same page.", opts.Seed))
 	d.Picks = picksOf(ctx, in, opts.PickRows)
 	if d.Picks.Note != "" {
 		d.Notes = append(d.Notes, "Thumbnails: "+d.Picks.Note+".")
@@ -134,6 +135,19 @@ func section(i int, s StrategyInput) StrategySection {
 		sec.Summary = fmt.Sprintf("mean weight: candidates %.4g, selection %.4g", s.Weights.Candidates, s.Weights.Selection)
 	case s.Balance != nil:
 		sec.Summary = fmt.Sprintf("%d classes", len(s.Balance.Classes))
+		gap, at := 0.0, ""
+		for k, c := range s.Balance.Classes {
+			if k < len(s.Balance.Target) && k < len(s.Balance.Selection) {
+				if g := math.Abs(s.Balance.Target[k] - s.Balance.Selection[k]); g > gap {
+					gap, at = g, c
+				}
+			}
+		}
+		if at != "" {
+			sec.Summary += fmt.Sprintf("; largest gap to the target %.1f points (class %s)", 100*gap, at)
+		} else {
+			sec.Summary += "; on target in every class"
+		}
 	}
 	return sec
 }
@@ -255,7 +269,14 @@ func randomCurve(ctx context.Context, c *Coverage, in *Input, opts Options, meas
 	m = min(max(m, minCurvePoints), len(u))
 	points := sortedCopy(pick(u, randomOrder(newRand(opts.Seed, streamCurvePoints, len(u)), len(u), m)))
 	c.Measured = len(points)
-	order := pick(u, randomOrder(newRand(opts.Seed, streamRandomOrder, len(u)), len(u), n))
+	// The random order, like the engine, never picks a sample that is
+	// already selected.
+	isPre := make(map[int]bool, len(pre))
+	for _, r := range pre {
+		isPre[r] = true
+	}
+	free := slices.DeleteFunc(slices.Clone(u), func(r int) bool { return isPre[r] })
+	order := pick(free, randomOrder(newRand(opts.Seed, streamRandomOrder, len(free)), len(free), n))
 	var err error
 	if c.Random, err = radiusCurve(ctx, v, points, pre, order); err != nil {
 		return err
@@ -331,13 +352,25 @@ func buildEmbeddings(ctx context.Context, d *Data, in *Input, opts Options) erro
 	for _, nn := range []struct {
 		what string
 		nn   NearestNeighbours
-	}{{"candidates", dist.Candidates}, {"selection", dist.Selection}} {
+	}{{"candidates", dist.Candidates}, {"selected samples", dist.Selection}} {
 		if nn.nn.Reference < nn.nn.Of || nn.nn.Queries < nn.nn.Of {
-			d.Notes = append(d.Notes, fmt.Sprintf("Distances within the %s: %d samples, each measured against a random %d of all %d%s.",
-				nn.what, nn.nn.Queries, nn.nn.Reference, nn.nn.Of, sampledAdvice(nn.nn)))
+			d.Notes = append(d.Notes, fmt.Sprintf("Nearest-neighbour distances: %s%s.", sampledSet(nn.what, nn.nn), sampledAdvice(nn.nn)))
 		}
 	}
 	return nil
+}
+
+// sampledSet says which members of a set were measured against which.
+func sampledSet(what string, nn NearestNeighbours) string {
+	switch {
+	case nn.Of < 2:
+		return fmt.Sprintf("the %s are fewer than two", what)
+	case nn.Reference >= nn.Of && nn.Queries >= nn.Of:
+		return fmt.Sprintf("every one of the %d %s against all the others", nn.Of, what)
+	case nn.Reference >= nn.Of:
+		return fmt.Sprintf("%d random %s of %d, each against all the others", nn.Queries, what, nn.Of)
+	}
+	return fmt.Sprintf("%d random %s, each against a random %d of the %d", nn.Queries, what, nn.Reference, nn.Of)
 }
 
 func sampledAdvice(nn NearestNeighbours) string {

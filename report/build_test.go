@@ -452,3 +452,50 @@ func sameData(t *testing.T, a, b *Data) bool {
 	}
 	return bytes.Equal(ba.Bytes(), bb.Bytes())
 }
+
+// Sets larger than one tile (256 centres × 2048 points) give the same
+// numbers as the direct computation.
+func TestKernelsAcrossTiles(t *testing.T) {
+	v := randomVectors(10, 6000, 3)
+	points := allRows(6000)[:5000]
+	pre := []int{5001, 5002}
+	var order []int
+	for i := 0; i < 300; i++ {
+		order = append(order, 5003+i*3)
+	}
+	got, err := radiusCurve(context.Background(), v, points, pre, order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mind := make([]float64, len(points))
+	for i, p := range points {
+		mind[i] = math.Min(dist(v.Row(p), v.Row(pre[0])), dist(v.Row(p), v.Row(pre[1])))
+	}
+	for k := 0; k <= len(order); k++ {
+		if k > 0 {
+			for i, p := range points {
+				mind[i] = math.Min(mind[i], dist(v.Row(p), v.Row(order[k-1])))
+			}
+		}
+		want := slices.Max(mind)
+		if math.Abs(got[k]-want) > 1e-4*want {
+			t.Fatalf("radius after %d: got %v, want %v", k, got[k], want)
+		}
+	}
+	ref := allRows(6000)
+	nn, err := nearestDistances(context.Background(), v, ref, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 300; i += 37 {
+		want := math.Inf(1)
+		for j := range ref {
+			if j != i {
+				want = math.Min(want, dist(v.Row(i), v.Row(j)))
+			}
+		}
+		if math.Abs(nn[i]-want) > 1e-9*want {
+			t.Errorf("query %d: nearest %v, want %v", i, nn[i], want)
+		}
+	}
+}

@@ -85,19 +85,8 @@ func hasPreselected(pts []Point) bool {
 }
 
 func distancesCaption(d *Distances) string {
-	part := func(what string, nn NearestNeighbours) string {
-		switch {
-		case nn.Of < 2:
-			return fmt.Sprintf("the %s have fewer than two samples", what)
-		case nn.Reference >= nn.Of && nn.Queries >= nn.Of:
-			return fmt.Sprintf("every one of the %d %s against all of them", nn.Of, what)
-		case nn.Reference >= nn.Of:
-			return fmt.Sprintf("%d random %s against all %d", nn.Queries, what, nn.Of)
-		}
-		return fmt.Sprintf("%d random %s against a random %d of the %d", nn.Queries, what, nn.Reference, nn.Of)
-	}
 	text := fmt.Sprintf("Distance from each sample to its nearest other sample of the same set (model %q): %s; %s.",
-		d.Model, part("candidates", d.Candidates), part("selected samples", d.Selection))
+		d.Model, sampledSet("candidates", d.Candidates), sampledSet("selected samples", d.Selection))
 	if d.Candidates.Reference < d.Candidates.Of {
 		text += " A sample of a set is thinner than the set, so its distances run larger; both sets are sampled to the same reference size where they are sampled."
 	}

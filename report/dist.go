@@ -15,8 +15,12 @@ import (
 // difference; the report only draws these numbers, and the tests compare
 // them with the direct computation within 1e-4.
 
-// block is how many centres one matrix product takes.
-const block = 256
+// Tiles of the distance computation: a block of centres against a chunk
+// of points, 256 × 2048 floats (2 MB) of output, whatever the sizes.
+const (
+	centreBlock = 256
+	pointChunk  = 2048
+)
 
 // gathered is a set of rows copied into one contiguous matrix, with the
 // squared norm of each.
@@ -70,33 +74,34 @@ func (g *gathered) general(lo, hi int) blas32.General {
 	return blas32.General{Rows: hi - lo, Cols: g.dim, Stride: g.dim, Data: g.data[lo*g.dim : hi*g.dim]}
 }
 
-// squaredDistances calls visit for each block of centres c[lo:hi] with
-// d2[i*(hi-lo)+j], the squared distance from point i to centre lo+j
-// (clamped at 0).
-func squaredDistances(ctx context.Context, p, c *gathered, visit func(lo, hi int, d2 []float32)) error {
+// tiles calls visit for every tile of centres c[clo:chi] × points
+// p[plo:phi] with d2[j*(phi-plo)+i] the squared distance from centre
+// clo+j to point plo+i (clamped at 0): each centre's distances are one
+// contiguous row. All tiles of one block of centres come before the next
+// block, points in order within a block.
+func tiles(ctx context.Context, p, c *gathered, visit func(clo, chi, plo, phi int, d2 []float32)) error {
 	if p.rows() == 0 || c.rows() == 0 {
 		return nil
 	}
-	buf := make([]float32, p.rows()*block)
-	for lo := 0; lo < c.rows(); lo += block {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		hi := min(lo+block, c.rows())
-		w := hi - lo
-		out := blas32.General{Rows: p.rows(), Cols: w, Stride: w, Data: buf[:p.rows()*w]}
-		if p.dim > 0 {
-			blas32.Gemm(blas.NoTrans, blas.Trans, -2, p.general(0, p.rows()), c.general(lo, hi), 0, out)
-		} else {
-			clear(out.Data)
-		}
-		for i := 0; i < p.rows(); i++ {
-			row := out.Data[i*w : (i+1)*w]
-			for j := range row {
-				row[j] = max(0, row[j]+p.norms[i]+c.norms[lo+j])
+	buf := make([]float32, centreBlock*min(pointChunk, p.rows()))
+	for clo := 0; clo < c.rows(); clo += centreBlock {
+		chi := min(clo+centreBlock, c.rows())
+		for plo := 0; plo < p.rows(); plo += pointChunk {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
+			phi := min(plo+pointChunk, p.rows())
+			w, h := chi-clo, phi-plo
+			out := blas32.General{Rows: w, Cols: h, Stride: h, Data: buf[:w*h]}
+			blas32.Gemm(blas.NoTrans, blas.Trans, -2, c.general(clo, chi), p.general(plo, phi), 0, out)
+			for j := 0; j < w; j++ {
+				row, cn := out.Data[j*h:(j+1)*h], c.norms[clo+j]
+				for i, pn := range p.norms[plo:phi] {
+					row[i] = max(0, row[i]+pn+cn)
+				}
+			}
+			visit(clo, chi, plo, phi, out.Data)
 		}
-		visit(lo, hi, out.Data)
 	}
 	return nil
 }
@@ -113,21 +118,12 @@ func radiusCurve(ctx context.Context, v *Vectors, points, pre, order []int) ([]f
 	for i := range mind {
 		mind[i] = float32(math.Inf(1))
 	}
-	radius := func() float64 {
-		if len(points) == 0 {
-			return math.NaN()
-		}
-		var r float32
-		for _, d := range mind {
-			r = max(r, d)
-		}
-		return math.Sqrt(float64(r))
-	}
-	err := squaredDistances(ctx, p, gather(v, pre, centre), func(lo, hi int, d2 []float32) {
-		w := hi - lo
-		for i := range mind {
-			for _, d := range d2[i*w : (i+1)*w] {
-				mind[i] = min(mind[i], d)
+	err := tiles(ctx, p, gather(v, pre, centre), func(clo, chi, plo, phi int, d2 []float32) {
+		h := phi - plo
+		for j := 0; j < chi-clo; j++ {
+			m := mind[plo:phi]
+			for i, d := range d2[j*h : (j+1)*h] {
+				m[i] = min(m[i], d)
 			}
 		}
 	})
@@ -135,20 +131,45 @@ func radiusCurve(ctx context.Context, v *Vectors, points, pre, order []int) ([]f
 		return nil, err
 	}
 	out[0] = math.NaN()
-	if len(pre) > 0 {
-		out[0] = radius()
+	if len(pre) > 0 && len(points) > 0 {
+		var r float32
+		for _, d := range mind {
+			r = max(r, d)
+		}
+		out[0] = math.Sqrt(float64(r))
 	}
-	err = squaredDistances(ctx, p, gather(v, order, centre), func(lo, hi int, d2 []float32) {
-		w := hi - lo
-		for j := 0; j < w; j++ {
-			for i := range mind {
-				mind[i] = min(mind[i], d2[i*w+j])
+	// The radius after centre j is the largest of the chunks' largest
+	// distances after it: each chunk's points take their minimum over
+	// the centres up to j, independently of the other chunks.
+	sq := make([]float32, centreBlock)
+	err = tiles(ctx, p, gather(v, order, centre), func(clo, chi, plo, phi int, d2 []float32) {
+		h := phi - plo
+		if plo == 0 {
+			clear(sq)
+		}
+		m := mind[plo:phi]
+		for j := 0; j < chi-clo; j++ {
+			var r float32
+			for i, d := range d2[j*h : (j+1)*h] {
+				x := min(m[i], d)
+				m[i] = x
+				r = max(r, x)
 			}
-			out[lo+j+1] = radius()
+			sq[j] = max(sq[j], r)
+		}
+		if phi == p.rows() {
+			for j := 0; j < chi-clo; j++ {
+				out[clo+j+1] = math.Sqrt(float64(sq[j]))
+			}
 		}
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(points) == 0 {
+		for k := range out {
+			out[k] = math.NaN()
+		}
 	}
 	return out, nil
 }
@@ -165,18 +186,19 @@ func nearestDistances(ctx context.Context, v *Vectors, ref []int, q int) ([]floa
 		return nil, nil
 	}
 	centre := meanOf(v, ref[:q])
-	p := gather(v, ref[:q], centre)
+	queries, all := gather(v, ref[:q], centre), gather(v, ref, centre)
 	mind := make([]float32, q)
 	arg := make([]int, q)
 	for i := range mind {
 		mind[i] = float32(math.Inf(1))
 	}
-	err := squaredDistances(ctx, p, gather(v, ref, centre), func(lo, hi int, d2 []float32) {
-		w := hi - lo
-		for i := range mind {
-			for j, d := range d2[i*w : (i+1)*w] {
-				if lo+j != i && d < mind[i] {
-					mind[i], arg[i] = d, lo+j
+	err := tiles(ctx, all, queries, func(clo, chi, plo, phi int, d2 []float32) {
+		h := phi - plo
+		for j := 0; j < chi-clo; j++ {
+			qi := clo + j
+			for i, d := range d2[j*h : (j+1)*h] {
+				if plo+i != qi && d < mind[qi] {
+					mind[qi], arg[qi] = d, plo+i
 				}
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -53,9 +54,17 @@ func picksOf(ctx context.Context, in *Input, max int) Picks {
 		if name == "" && p.Path != "" {
 			name = filepath.Base(p.Path)
 		}
+		// One objective a column, whatever the record holds.
+		obj := make([]float64, len(t.Columns))
+		for j := range obj {
+			obj[j] = math.NaN()
+			if j < len(p.Objectives) {
+				obj[j] = p.Objectives[j]
+			}
+		}
 		t.Rows = append(t.Rows, PickRow{
 			Pick: t.Total, SampleID: p.SampleID, Name: name,
-			Score: p.Score, InfFactors: p.InfFactors, Objectives: p.Objectives,
+			Score: p.Score, InfFactors: p.InfFactors, Objectives: obj,
 		})
 	}
 	paths := make([]string, len(t.Rows))
