@@ -164,7 +164,7 @@ func parseCheck(t *testing.T, dom string) pageCheck {
 func TestBrowser(t *testing.T) {
 	bin := findChromium(t)
 	dir := copyFixture(t)
-	addImages(t, dir)
+	addImages(t, dir, 2000)
 	selectOn(t, dir, "diverse-balanced", "", "", 100,
 		pipeline.EmbeddingDiversity{Model: "pixels"},
 		pipeline.AnnotationBalancing{Target: pipeline.Uniform},

@@ -407,7 +407,7 @@ func TestBuildDegenerate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := Plots(d); err != nil {
+			if _, err := drawPlots(d, 30); err != nil {
 				t.Fatalf("plots: %v", err)
 			}
 		})
@@ -498,4 +498,36 @@ func TestKernelsAcrossTiles(t *testing.T) {
 			t.Errorf("query %d: nearest %v, want %v", i, nn[i], want)
 		}
 	}
+}
+
+// The page stays small whatever the sizes: the map samples candidates
+// and is a PNG, so drawing 5,000 selected samples costs what 5 do.
+func TestPageSizeBounded(t *testing.T) {
+	n, k := 30000, 5000
+	v := randomVectors(11, n, 8)
+	in := &Input{
+		Header:     Header{Tag: "big", Candidates: n, Selected: k, Requested: k},
+		Strategies: []StrategyInput{{Name: "diversity", Strength: 1, Model: "m", MinDistance: math.NaN()}},
+		Candidates: allRows(n),
+		Embeddings: map[string]*Vectors{"m": v},
+		MapModel:   "m",
+	}
+	for i := 0; i < k; i++ {
+		in.Picks = append(in.Picks, PickInput{SampleID: fmt.Sprint(i * 3), Row: i * 3, Rank: i, Objectives: []float64{10 / math.Sqrt(float64(i+1))}})
+	}
+	d, err := Build(context.Background(), in, Options{CurveBudget: 2e7, DistanceBudget: 1e7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Map.Selected) != k || len(d.Map.Candidates) > 5000 {
+		t.Errorf("map: %d selected, %d candidates; want all %d and at most 5000", len(d.Map.Selected), len(d.Map.Candidates), k)
+	}
+	var page bytes.Buffer
+	if err := WriteHTML(&page, d); err != nil {
+		t.Fatal(err)
+	}
+	if page.Len() > 2<<20 {
+		t.Errorf("page of %d selected samples is %d bytes", k, page.Len())
+	}
+	t.Logf("page %d kB", page.Len()>>10)
 }

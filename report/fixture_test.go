@@ -143,10 +143,11 @@ func rewriteTable(t testing.TB, path string, edit func(fields []arrow.Field, col
 	}
 }
 
-// addImages writes each digit of dir as a 28×28 PNG under images/ (from
-// its pixel embedding) and adds a file_path column naming it, relative to
-// the dataset folder, so reports show thumbnails.
-func addImages(t testing.TB, dir string) {
+// addImages writes the first n digits of dir as 28×28 PNGs under images/
+// (from their pixel embeddings) and adds a file_path column naming an
+// image for every digit, relative to the dataset folder, so reports show
+// thumbnails of those n.
+func addImages(t testing.TB, dir string, n int) {
 	t.Helper()
 	ds, err := pipeline.Open(dir)
 	if err != nil {
@@ -162,11 +163,15 @@ func addImages(t testing.TB, dir string) {
 	b := array.NewStringBuilder(memory.DefaultAllocator)
 	defer b.Release()
 	for r := 0; r < ds.Len(); r++ {
+		name := filepath.Join("images", fmt.Sprintf("t10k-%05d.png", r))
+		b.Append(name)
+		if r >= n {
+			continue
+		}
 		img := image.NewGray(image.Rect(0, 0, 28, 28))
 		for i, v := range m.Row(r) {
 			img.Pix[i] = uint8(v*255 + 0.5)
 		}
-		name := filepath.Join("images", fmt.Sprintf("t10k-%05d.png", r))
 		f, err := os.Create(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -175,7 +180,6 @@ func addImages(t testing.TB, dir string) {
 			t.Fatal(err)
 		}
 		f.Close()
-		b.Append(name)
 	}
 	paths := b.NewArray()
 	defer paths.Release()

@@ -52,8 +52,10 @@ type pagePlot struct {
 // and thumbnails as base64 data: URLs, no script, and no reference to any
 // file, font or address outside the page, so it opens the same from a
 // disk, a mail or a ticket. The page works from 320 px wide up.
-func WriteHTML(w io.Writer, d *Data) error {
-	plots, err := Plots(d)
+func WriteHTML(w io.Writer, d *Data) error { return writeHTML(w, d, plotDPI) }
+
+func writeHTML(w io.Writer, d *Data, dpi int) error {
+	plots, err := drawPlots(d, dpi)
 	if err != nil {
 		return err
 	}

@@ -15,13 +15,22 @@ import (
 	"winnow/pipeline"
 )
 
+// small keeps the distance work of tests that do not check the default
+// sizes small: -race makes gonum's matrix products many times slower.
+var small = Options{Queries: 100, DistanceBudget: 2e7, CurveBudget: 2e7}
+
 func load(t testing.TB, dir, tag string) (*Input, *Data) {
+	t.Helper()
+	return loadWith(t, dir, tag, Options{})
+}
+
+func loadWith(t testing.TB, dir, tag string, opts Options) (*Input, *Data) {
 	t.Helper()
 	in, err := Load(context.Background(), dir, tag)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := Build(context.Background(), in, Options{})
+	d, err := Build(context.Background(), in, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +116,7 @@ func TestLoadPreselectedQuery(t *testing.T) {
 	dir := copyFixture(t)
 	addTag(t, dir, "seen", "index < 20")
 	selectOn(t, dir, "more", `thickness == "bold"`, "seen", 30, pipeline.EmbeddingDiversity{})
-	in, d := load(t, dir, "more")
+	in, d := loadWith(t, dir, "more", small)
 	if len(in.Header.Changed) != 0 {
 		t.Errorf("changed: %v", in.Header.Changed)
 	}
@@ -133,7 +142,8 @@ func TestLoadPreselectedQuery(t *testing.T) {
 }
 
 // Every strategy, alone and combined, gives a report with the plots it
-// should have.
+// should have. The candidates are the first 600 digits, which keeps
+// typicality's all-pairs work small under -race.
 func TestLoadEveryStrategy(t *testing.T) {
 	dir := copyFixture(t)
 	addTag(t, dir, "query", "index < 5")
@@ -156,12 +166,12 @@ func TestLoadEveryStrategy(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.tag, func(t *testing.T) {
-			selectOn(t, dir, tc.tag, "", "", 40, tc.list...)
-			in, d := load(t, dir, tc.tag)
+			selectOn(t, dir, tc.tag, "index < 600", "", 40, tc.list...)
+			in, d := loadWith(t, dir, tc.tag, small)
 			if len(in.Header.Changed) != 0 {
 				t.Errorf("changed: %v", in.Header.Changed)
 			}
-			plots, err := Plots(d)
+			plots, err := drawPlots(d, 30)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,7 +183,7 @@ func TestLoadEveryStrategy(t *testing.T) {
 				t.Errorf("plots %v, want %v", names, tc.plots)
 			}
 			var page bytes.Buffer
-			if err := WriteHTML(&page, d); err != nil {
+			if err := writeHTML(&page, d, 30); err != nil {
 				t.Fatal(err)
 			}
 			for _, n := range tc.plots {
@@ -225,7 +235,7 @@ func TestLoadChangedDataset(t *testing.T) {
 		return fields, cols
 	}
 	rewriteTable(t, filepath.Join(dir, "annotations.parquet"), relabel)
-	in, d := load(t, dir, "inky")
+	in, d := loadWith(t, dir, "inky", small)
 	got := strings.Join(in.Header.Changed, "\n")
 	for _, want := range []string{"the record's query now gives", `mean of column "ink_fraction"`, "class shares for strategy 2 (balance) differ"} {
 		if !strings.Contains(got, want) {
@@ -233,7 +243,7 @@ func TestLoadChangedDataset(t *testing.T) {
 		}
 	}
 	var page bytes.Buffer
-	if err := WriteHTML(&page, d); err != nil {
+	if err := writeHTML(&page, d, 30); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(page.String(), "The dataset has changed since this selection was made.") {
@@ -262,7 +272,7 @@ func TestLoadDropMissing(t *testing.T) {
 	if _, err := sel.Diverse(context.Background(), 20, "d", ""); err != nil {
 		t.Fatal(err)
 	}
-	in, d := load(t, dir, "d")
+	in, d := loadWith(t, dir, "d", small)
 	if len(in.Header.Changed) != 0 || len(in.Candidates) != 1500 {
 		t.Errorf("%d candidates, changes %v; want 1500 and none", len(in.Candidates), in.Header.Changed)
 	}
@@ -291,9 +301,9 @@ func TestLoadErrors(t *testing.T) {
 // file_path pointing at PNG files gives thumbnails.
 func TestLoadThumbnails(t *testing.T) {
 	dir := copyFixture(t)
-	addImages(t, dir)
-	selectOn(t, dir, "pics", "", "", 120, pipeline.EmbeddingDiversity{})
-	_, d := load(t, dir, "pics")
+	addImages(t, dir, 300)
+	selectOn(t, dir, "pics", "index < 300", "", 120, pipeline.EmbeddingDiversity{})
+	_, d := loadWith(t, dir, "pics", small)
 	if d.Picks.Thumbnails != 100 || d.Picks.Note != "" {
 		t.Errorf("%d thumbnails (note %q), want 100", d.Picks.Thumbnails, d.Picks.Note)
 	}

@@ -61,45 +61,52 @@ var (
 func withAlpha(c color.NRGBA, a uint8) color.NRGBA { c.A = a; return c }
 
 // Plots draws every plot d has data for, in page order.
-func Plots(d *Data) ([]Plot, error) {
+func Plots(d *Data) ([]Plot, error) { return drawPlots(d, plotDPI) }
+
+// drawPlots draws d's plots at dpi (tests that only need the plots to
+// draw use a low one: rasterising is most of their cost under -race).
+func drawPlots(d *Data, dpi int) ([]Plot, error) {
 	var out []Plot
-	add := func(p Plot, err error) error {
-		if err != nil {
-			return fmt.Errorf("plot %s: %w", p.Name, err)
+	add := func(caption func(Plot) string, pl Plot, p *plot.Plot, err error) error {
+		if err == nil && p != nil {
+			pl.Caption = caption(pl)
+			pl.PNG, pl.Width, pl.Height, err = render(p, dpi)
 		}
-		if p.PNG != nil {
-			out = append(out, p)
+		if err != nil {
+			return fmt.Errorf("plot %s: %w", pl.Name, err)
+		}
+		if pl.PNG != nil {
+			out = append(out, pl)
 		}
 		return nil
 	}
-	captioned := func(caption func(p Plot) string) func(Plot, error) (Plot, error) {
-		return func(p Plot, err error) (Plot, error) {
-			p.Caption = caption(p)
-			return p, err
-		}
-	}
 	for _, c := range d.Coverage {
-		if err := add(captioned(func(Plot) string { return coverageCaption(c) })(coveragePlot(c))); err != nil {
+		pl, p, err := coveragePlot(c)
+		if err := add(func(Plot) string { return coverageCaption(c) }, pl, p, err); err != nil {
 			return nil, err
 		}
 	}
 	for _, c := range d.Classes {
-		if err := add(captioned(func(p Plot) string { return classesCaption(c, p.Caption) })(classesPlot(c))); err != nil {
+		pl, p, err := classesPlot(c)
+		if err := add(func(pl Plot) string { return classesCaption(c, pl.Caption) }, pl, p, err); err != nil {
 			return nil, err
 		}
 	}
 	if d.Map != nil {
-		if err := add(captioned(func(Plot) string { return mapCaption(d.Map) })(mapPlot(d.Map))); err != nil {
+		pl, p, err := mapPlot(d.Map)
+		if err := add(func(Plot) string { return mapCaption(d.Map) }, pl, p, err); err != nil {
 			return nil, err
 		}
 	}
 	if d.Distances != nil {
-		if err := add(captioned(func(Plot) string { return distancesCaption(d.Distances) })(distancesPlot(d.Distances))); err != nil {
+		pl, p, err := distancesPlot(d.Distances)
+		if err := add(func(Plot) string { return distancesCaption(d.Distances) }, pl, p, err); err != nil {
 			return nil, err
 		}
 	}
 	for _, w := range d.Weights {
-		if err := add(captioned(func(Plot) string { return weightsCaption(w) })(weightsPlot(w))); err != nil {
+		pl, p, err := weightsPlot(w)
+		if err := add(func(Plot) string { return weightsCaption(w) }, pl, p, err); err != nil {
 			return nil, err
 		}
 	}
@@ -141,9 +148,9 @@ func headroom(p *plot.Plot, top float64) {
 	}
 }
 
-// render draws p into a PNG.
-func render(p *plot.Plot) ([]byte, int, int, error) {
-	c := vgimg.NewWith(vgimg.UseWH(plotW, plotH), vgimg.UseDPI(plotDPI), vgimg.UseBackgroundColor(color.White))
+// render draws p into a PNG at dpi.
+func render(p *plot.Plot, dpi int) ([]byte, int, int, error) {
+	c := vgimg.NewWith(vgimg.UseWH(plotW, plotH), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
 	p.Draw(draw.New(c))
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
@@ -151,12 +158,6 @@ func render(p *plot.Plot) ([]byte, int, int, error) {
 	}
 	b := c.Image().Bounds()
 	return buf.Bytes(), b.Dx(), b.Dy(), nil
-}
-
-func finish(pl Plot, p *plot.Plot) (Plot, error) {
-	var err error
-	pl.PNG, pl.Width, pl.Height, err = render(p)
-	return pl, err
 }
 
 // finiteXYs returns the points (k, y[k]) with a finite y.
@@ -197,7 +198,7 @@ func labelAt(x, y float64, text string, c color.Color, xalign draw.XAlignment) (
 	return l, nil
 }
 
-func coveragePlot(c Coverage) (Plot, error) {
+func coveragePlot(c Coverage) (Plot, *plot.Plot, error) {
 	num := c.Strategy + 1
 	pl := Plot{Name: fmt.Sprintf("coverage-%d", num), Title: "Coverage against budget"}
 	if c.Strategy < 0 {
@@ -205,7 +206,7 @@ func coveragePlot(c Coverage) (Plot, error) {
 	}
 	greedy, random := finiteXYs(c.Curve), finiteXYs(c.Random)
 	if len(greedy) == 0 && len(random) == 0 {
-		return pl, nil
+		return pl, nil, nil
 	}
 	what := "selection: coverage radius"
 	if c.Strategy >= 0 && c.Combined {
@@ -219,7 +220,7 @@ func coveragePlot(c Coverage) (Plot, error) {
 	if len(random) > 0 {
 		l, err := line(random, palette[1], 1.6, 4, 3)
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		p.Add(l)
 		p.Legend.Add("random order of the candidates", l)
@@ -227,7 +228,7 @@ func coveragePlot(c Coverage) (Plot, error) {
 	if len(greedy) > 0 {
 		l, err := line(greedy, palette[0], 2)
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		p.Add(l)
 		p.Legend.Add(what, l)
@@ -236,11 +237,11 @@ func coveragePlot(c Coverage) (Plot, error) {
 	if n > 0 && lo <= hi {
 		l, err := vline(n, 0, hi, grey, 2, 2)
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		lab, err := labelAt(n, 0, fmt.Sprintf("n = %d", len(c.Curve)), ink, draw.XRight)
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		lab.Offset = vg.Point{X: -3, Y: 3}
 		p.Add(l, lab)
@@ -255,7 +256,7 @@ func coveragePlot(c Coverage) (Plot, error) {
 		}
 		s, err := plotter.NewScatter(plotter.XYs{{X: n, Y: f.y}})
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: f.col, Radius: 4, Shape: draw.CircleGlyph{}}
 		p.Add(s)
@@ -265,12 +266,12 @@ func coveragePlot(c Coverage) (Plot, error) {
 		y := c.Curve[c.Elbow]
 		s, err := plotter.NewScatter(plotter.XYs{{X: float64(c.Elbow), Y: y}})
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: palette[2], Radius: 5, Shape: draw.RingGlyph{}}
 		lab, err := labelAt(float64(c.Elbow), y, fmt.Sprintf("elbow ≈ %d", c.Elbow), palette[2], draw.XLeft)
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		p.Add(s, lab)
 	}
@@ -278,17 +279,17 @@ func coveragePlot(c Coverage) (Plot, error) {
 	p.X.Max = math.Max(p.X.Max, n*1.02)
 	headroom(p, hi)
 	pl.Alt = fmt.Sprintf("Line chart: coverage radius against the number of samples selected, for the selection and for a random order, with the chosen n = %d marked.", len(c.Curve))
-	return finish(pl, p)
+	return pl, p, nil
 }
 
 // maxBarClasses bounds the classes a bar chart shows; the rest are left
 // out (the caption says how many).
 const maxBarClasses = 30
 
-func classesPlot(c Classes) (Plot, error) {
+func classesPlot(c Classes) (Plot, *plot.Plot, error) {
 	pl := Plot{Name: fmt.Sprintf("classes-%d", c.Strategy+1), Title: "Class distribution: " + c.Title}
 	if len(c.Labels) == 0 {
-		return pl, nil
+		return pl, nil, nil
 	}
 	order := make([]int, len(c.Labels))
 	for i := range order {
@@ -325,7 +326,7 @@ func classesPlot(c Classes) (Plot, error) {
 		}
 		b, err := plotter.NewBarChart(vals, width)
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		b.Color, b.LineStyle.Width = ser.col, 0
 		b.Offset = width * vg.Length(s-1)
@@ -347,7 +348,7 @@ func classesPlot(c Classes) (Plot, error) {
 	}
 	headroom(p, top)
 	pl.Alt = fmt.Sprintf("Bar chart of %d classes: share among the candidates, in the target and in the selection.", len(order))
-	return finish(pl, p)
+	return pl, p, nil
 }
 
 func cmpDesc(a, b float64) int {
@@ -360,10 +361,10 @@ func cmpDesc(a, b float64) int {
 	return 0
 }
 
-func mapPlot(m *Map) (Plot, error) {
+func mapPlot(m *Map) (Plot, *plot.Plot, error) {
 	pl := Plot{Name: "map", Title: "Embedding map"}
 	if len(m.Candidates)+len(m.Selected) == 0 {
-		return pl, nil
+		return pl, nil, nil
 	}
 	p := newPlot(fmt.Sprintf("Embedding map (%s, PCA)", m.Model),
 		fmt.Sprintf("first principal axis (%.0f%% of variance)", 100*m.Variance[0]),
@@ -398,14 +399,14 @@ func mapPlot(m *Map) (Plot, error) {
 		}
 		s, err := plotter.NewScatter(xy)
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: withAlpha(colourOf(k), 90), Radius: 1.4, Shape: draw.CircleGlyph{}}
 		p.Add(s)
 	}
 	legendCand, err := plotter.NewScatter(plotter.XYs{{}})
 	if err != nil {
-		return pl, err
+		return pl, nil, err
 	}
 	legendCand.GlyphStyle = draw.GlyphStyle{Color: withAlpha(grey, 140), Radius: 2, Shape: draw.CircleGlyph{}}
 	p.Legend.Add(fmt.Sprintf("candidates (%d drawn)", len(m.Candidates)), legendCand)
@@ -417,7 +418,7 @@ func mapPlot(m *Map) (Plot, error) {
 			}
 			s, err := plotter.NewScatter(xy)
 			if err != nil {
-				return pl, err
+				return pl, nil, err
 			}
 			s.GlyphStyle = draw.GlyphStyle{Color: colourOf(k), Radius: 3, Shape: draw.CircleGlyph{}}
 			if pre {
@@ -425,7 +426,7 @@ func mapPlot(m *Map) (Plot, error) {
 			}
 			ring, err := plotter.NewScatter(xy)
 			if err != nil {
-				return pl, err
+				return pl, nil, err
 			}
 			ring.GlyphStyle = draw.GlyphStyle{Color: ink, Radius: 3.2, Shape: draw.RingGlyph{}}
 			p.Add(s)
@@ -450,7 +451,7 @@ func mapPlot(m *Map) (Plot, error) {
 		p.Y.Min, p.Y.Max = lo-0.03*(hi-lo), hi+0.35*(hi-lo)
 	}
 	pl.Alt = fmt.Sprintf("Scatter plot of a 2-D PCA projection: %d candidates and %d selected samples.", len(m.Candidates), len(m.Selected))
-	return finish(pl, p)
+	return pl, p, nil
 }
 
 // stairs draws a histogram's shares as a filled step outline.
@@ -486,10 +487,10 @@ func addStairs(p *plot.Plot, h *Histogram, name string, c color.NRGBA) (float64,
 
 const distanceBins = 40
 
-func distancesPlot(d *Distances) (Plot, error) {
+func distancesPlot(d *Distances) (Plot, *plot.Plot, error) {
 	pl := Plot{Name: "distances", Title: "Nearest-neighbour distances"}
 	if len(d.Candidates.Values)+len(d.Selection.Values) == 0 {
-		return pl, nil
+		return pl, nil, nil
 	}
 	lo, hi := rangeOf(d.Candidates.Values, d.Selection.Values)
 	if !math.IsNaN(d.MinDistance) {
@@ -512,18 +513,18 @@ func distancesPlot(d *Distances) (Plot, error) {
 		}
 		t, err := addStairs(p, histogram(s.nn.Values, lo, hi, distanceBins), name, s.col)
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		top = math.Max(top, t)
 	}
 	if !math.IsNaN(d.MinDistance) {
 		l, err := vline(d.MinDistance, 0, top, palette[2], 4, 2)
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		lab, err := labelAt(d.MinDistance, top, fmt.Sprintf("dedup threshold %g", d.MinDistance), palette[2], draw.XLeft)
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		p.Add(l, lab)
 		p.Legend.Add("deduplication threshold", l)
@@ -531,27 +532,27 @@ func distancesPlot(d *Distances) (Plot, error) {
 	p.Y.Min = 0
 	headroom(p, top)
 	pl.Alt = "Histograms of nearest-neighbour distances within the candidates and within the selection."
-	return finish(pl, p)
+	return pl, p, nil
 }
 
-func weightsPlot(w Weights) (Plot, error) {
+func weightsPlot(w Weights) (Plot, *plot.Plot, error) {
 	pl := Plot{Name: fmt.Sprintf("weights-%d", w.Strategy+1), Title: "Weights: " + w.Title}
 	if w.Selection == nil || (w.Selection.Total == 0 && (w.Candidates == nil || w.Candidates.Total == 0)) {
-		return pl, nil
+		return pl, nil, nil
 	}
 	p := newPlot("Weights: "+w.Title, "weight", "share of samples")
 	top := 0.0
 	if w.Candidates != nil && w.Candidates.Total > 0 {
 		t, err := addStairs(p, w.Candidates, fmt.Sprintf("candidates (%d)", w.Candidates.Total), grey)
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		top = t
 	}
 	if w.Selection.Total > 0 {
 		t, err := addStairs(p, w.Selection, fmt.Sprintf("new picks (%d)", w.Selection.Total), palette[0])
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		top = math.Max(top, t)
 	}
@@ -565,7 +566,7 @@ func weightsPlot(w Weights) (Plot, error) {
 		}
 		l, err := vline(m.v, 0, top*1.1, m.col, 3, 2)
 		if err != nil {
-			return pl, err
+			return pl, nil, err
 		}
 		l.Width = 2
 		p.Add(l)
@@ -574,5 +575,5 @@ func weightsPlot(w Weights) (Plot, error) {
 	p.Y.Min = 0
 	headroom(p, top)
 	pl.Alt = "Histograms of the weight over the candidates and over the selection."
-	return finish(pl, p)
+	return pl, p, nil
 }
