@@ -27,6 +27,7 @@ func coverageCaption(c Coverage) string {
 	if !math.IsNaN(c.Final) {
 		b.WriteString("The dots at n are the record's radius of the whole selection and of a random subset of its size. ")
 	}
+	b.WriteString("The y axis spans the curves rather than starting at 0. ")
 	if c.Elbow >= 0 {
 		fmt.Fprintf(&b, "The curve bends at about %d samples: beyond it each new sample covers less. ", c.Elbow)
 	}
@@ -91,7 +92,7 @@ func distancesCaption(d *Distances) string {
 		text += " A sample of a set is thinner than the set, so its distances run larger; both sets are sampled to the same reference size where they are sampled."
 	}
 	if !math.IsNaN(d.MinDistance) {
-		text += fmt.Sprintf(" The dashed line is the deduplication threshold %g: no two selected samples are closer.", d.MinDistance)
+		text += fmt.Sprintf(" The dashed line is the deduplication threshold %g: no new pick is closer than that to a sample selected before it (preselected samples may be closer to each other).", d.MinDistance)
 	}
 	return text
 }

@@ -217,6 +217,11 @@ func coveragePlot(c Coverage) (Plot, *plot.Plot, error) {
 	for _, xy := range append(slices.Clone(greedy), random...) {
 		lo, hi = math.Min(lo, xy.Y), math.Max(hi, xy.Y)
 	}
+	for _, y := range []float64{c.Final, c.FinalRandom} {
+		if !math.IsNaN(y) && !math.IsInf(y, 0) {
+			lo, hi = math.Min(lo, y), math.Max(hi, y)
+		}
+	}
 	if len(random) > 0 {
 		l, err := line(random, palette[1], 1.6, 4, 3)
 		if err != nil {
@@ -235,11 +240,12 @@ func coveragePlot(c Coverage) (Plot, *plot.Plot, error) {
 	}
 	n := float64(len(c.Curve))
 	if n > 0 && lo <= hi {
-		l, err := vline(n, 0, hi, grey, 2, 2)
+		floor := math.Max(0, lo-0.15*(hi-lo+1e-12))
+		l, err := vline(n, floor, hi, grey, 2, 2)
 		if err != nil {
 			return pl, nil, err
 		}
-		lab, err := labelAt(n, 0, fmt.Sprintf("n = %d", len(c.Curve)), ink, draw.XRight)
+		lab, err := labelAt(n, floor, fmt.Sprintf("n = %d", len(c.Curve)), ink, draw.XRight)
 		if err != nil {
 			return pl, nil, err
 		}
@@ -275,9 +281,13 @@ func coveragePlot(c Coverage) (Plot, *plot.Plot, error) {
 		}
 		p.Add(s, lab)
 	}
-	p.Y.Min, p.X.Min = 0, 0
+	// The y axis spans the curves (not from 0), so their bends show.
+	p.X.Min = 0
 	p.X.Max = math.Max(p.X.Max, n*1.02)
-	headroom(p, hi)
+	if lo <= hi {
+		p.Y.Min = math.Max(0, lo-0.15*(hi-lo+1e-12))
+		p.Y.Max = hi + 0.45*(hi-p.Y.Min)
+	}
 	pl.Alt = fmt.Sprintf("Line chart: coverage radius against the number of samples selected, for the selection and for a random order, with the chosen n = %d marked.", len(c.Curve))
 	return pl, p, nil
 }
