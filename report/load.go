@@ -15,7 +15,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"winnow/columnar"
 	"winnow/pipeline"
@@ -330,25 +329,30 @@ func (l *loader) classes() error {
 				}
 			}
 		case "metadata_balance":
-			values, ok, err := l.sampleStrings(s.Key)
+			col, ok, err := l.sampleColumn(s.Key)
 			if err != nil {
 				return err
 			}
-			if !ok {
+			if !ok || !col.isText() {
+				if ok {
+					col.release()
+				}
 				l.changed("the samples table has no categorical column %q any more", s.Key)
 				continue
 			}
-			for row, v := range values {
-				if v == nil {
+			for row := range rowClass {
+				v, ok := col.textAt(row)
+				if !ok {
 					continue
 				}
-				if c := classOf(*v); c >= 0 {
+				if c := classOf(v); c >= 0 {
 					rowClass[row] = c
 					if isCand(row) {
 						counts[c]++
 					}
 				}
 			}
+			col.release()
 		default:
 			continue
 		}
@@ -390,20 +394,24 @@ func (l *loader) weights() error {
 		if s.Name != "weights" || s.Key == "" || l.in.Candidates == nil {
 			continue
 		}
-		values, ok, err := l.sampleNumbers(s.Key)
+		col, ok, err := l.sampleColumn(s.Key)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if !ok || !col.isNumber() {
+			if ok {
+				col.release()
+			}
 			l.changed("the samples table has no numeric column %q any more", s.Key)
 			continue
 		}
 		w := make([]float64, len(l.in.Candidates))
 		sum := 0.0
 		for k, r := range l.in.Candidates {
-			w[k] = values[r]
+			w[k], _ = col.numberAt(r)
 			sum += w[k]
 		}
+		col.release()
 		s.CandidateWeights = w
 		if s.Weights != nil && len(w) > 0 {
 			mean := sum / float64(len(w))
@@ -418,22 +426,30 @@ func (l *loader) weights() error {
 // names reads the picks' file_name and file_path, when the samples table
 // has them.
 func (l *loader) names() error {
-	for _, col := range []string{"file_name", "file_path"} {
-		values, ok, err := l.sampleStrings(col)
-		if err != nil || !ok {
+	for _, name := range []string{"file_name", "file_path"} {
+		col, ok, err := l.sampleColumn(name)
+		if err != nil {
 			return err
 		}
-		for i := range l.in.Picks {
-			p := &l.in.Picks[i]
-			if p.Row < 0 || values[p.Row] == nil {
-				continue
-			}
-			if col == "file_name" {
-				p.Name = *values[p.Row]
-			} else {
-				p.Path = *values[p.Row]
+		if !ok {
+			continue
+		}
+		if col.isText() {
+			for i := range l.in.Picks {
+				p := &l.in.Picks[i]
+				if p.Row < 0 {
+					continue
+				}
+				if v, ok := col.textAt(p.Row); ok {
+					if name == "file_name" {
+						p.Name = v
+					} else {
+						p.Path = v
+					}
+				}
 			}
 		}
+		col.release()
 	}
 	return nil
 }
@@ -456,9 +472,21 @@ func (l *loader) checkTag() error {
 	return nil
 }
 
-// sampleColumn reads one samples column as a single array; ok is false
-// when the table has no such column.
-func (l *loader) sampleColumn(name string) (arrow.Array, bool, error) {
+// column is one samples column as the reader returned it: chunks in
+// dataset order, never concatenated (concatenating dictionary chunks
+// unifies their dictionaries, a second of work for a million file names
+// of which a report reads a hundred).
+type column struct {
+	tbl    arrow.Table
+	chunks []arrow.Array
+	starts []int // starts[i] is the dataset row of chunks[i]'s first value
+	text   []func(int) string
+	number []func(int) float64
+}
+
+// sampleColumn reads one samples column; ok is false when the table has
+// no such column. The caller releases it.
+func (l *loader) sampleColumn(name string) (*column, bool, error) {
 	if s := l.cd.SampleSchema(); s == nil || len(s.FieldIndices(name)) == 0 {
 		return nil, false, nil
 	}
@@ -466,86 +494,93 @@ func (l *loader) sampleColumn(name string) (arrow.Array, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	defer tbl.Release()
-	chunks := tbl.Column(0).Data().Chunks()
-	if len(chunks) == 1 {
-		chunks[0].Retain()
-		return chunks[0], true, nil
+	c := &column{tbl: tbl, chunks: tbl.Column(0).Data().Chunks()}
+	row := 0
+	for _, ch := range c.chunks {
+		c.starts = append(c.starts, row)
+		row += ch.Len()
+		t, _ := textOf(ch)
+		c.text = append(c.text, t)
+		c.number = append(c.number, numberOf(ch))
 	}
-	if len(chunks) == 0 {
-		return nil, false, nil
-	}
-	a, err := array.Concatenate(chunks, memory.DefaultAllocator)
-	return a, err == nil, err
+	return c, true, nil
 }
 
-// sampleStrings reads a string, boolean or integer column as text (nil
-// for null); ok is false when there is no such column or it has another
-// type.
-func (l *loader) sampleStrings(name string) ([]*string, bool, error) {
-	a, ok, err := l.sampleColumn(name)
-	if err != nil || !ok {
-		return nil, false, err
+func (c *column) release() { c.tbl.Release() }
+
+// locate returns the chunk holding row and the row's index in it.
+func (c *column) locate(row int) (int, int) {
+	i := sort.Search(len(c.starts), func(i int) bool { return c.starts[i] > row }) - 1
+	if i < 0 || row-c.starts[i] >= c.chunks[i].Len() {
+		return -1, 0
 	}
-	defer a.Release()
-	text, ok := textOf(a)
-	if !ok {
-		return nil, false, nil
-	}
-	out := make([]*string, a.Len())
-	for i := range out {
-		if a.IsValid(i) {
-			s := text(i)
-			out[i] = &s
-		}
-	}
-	return out, true, nil
+	return i, row - c.starts[i]
 }
 
-// sampleNumbers reads a numeric or boolean column as float64 (NaN for
-// null); ok is false when there is no such column or it has another type.
-func (l *loader) sampleNumbers(name string) ([]float64, bool, error) {
-	a, ok, err := l.sampleColumn(name)
-	if err != nil || !ok {
-		return nil, false, err
+// textAt is row's value as text; ok is false for a null or a type that
+// is not categorical.
+func (c *column) textAt(row int) (string, bool) {
+	i, j := c.locate(row)
+	if i < 0 || c.text[i] == nil || c.chunks[i].IsNull(j) {
+		return "", false
 	}
-	defer a.Release()
-	out := make([]float64, a.Len())
-	for i := range out {
-		if !a.IsValid(i) {
-			out[i] = math.NaN()
-			continue
-		}
-		switch a := a.(type) {
-		case *array.Float64:
-			out[i] = a.Value(i)
-		case *array.Float32:
-			out[i] = float64(a.Value(i))
-		case *array.Int64:
-			out[i] = float64(a.Value(i))
-		case *array.Int32:
-			out[i] = float64(a.Value(i))
-		case *array.Int16:
-			out[i] = float64(a.Value(i))
-		case *array.Int8:
-			out[i] = float64(a.Value(i))
-		case *array.Uint64:
-			out[i] = float64(a.Value(i))
-		case *array.Uint32:
-			out[i] = float64(a.Value(i))
-		case *array.Uint16:
-			out[i] = float64(a.Value(i))
-		case *array.Uint8:
-			out[i] = float64(a.Value(i))
-		case *array.Boolean:
+	return c.text[i](j), true
+}
+
+// numberAt is row's value as a number, NaN for a null; ok is false for a
+// type that is not numeric.
+func (c *column) numberAt(row int) (float64, bool) {
+	i, j := c.locate(row)
+	if i < 0 || c.number[i] == nil {
+		return 0, false
+	}
+	if c.chunks[i].IsNull(j) {
+		return math.NaN(), true
+	}
+	return c.number[i](j), true
+}
+
+// isText and isNumber report whether every chunk has the kind of values.
+func (c *column) isText() bool {
+	return !slices.ContainsFunc(c.text, func(f func(int) string) bool { return f == nil })
+}
+func (c *column) isNumber() bool {
+	return !slices.ContainsFunc(c.number, func(f func(int) float64) bool { return f == nil })
+}
+
+// numberOf returns an accessor of numeric and boolean arrays as float64,
+// nil for other types.
+func numberOf(a arrow.Array) func(int) float64 {
+	switch a := a.(type) {
+	case *array.Float64:
+		return a.Value
+	case *array.Float32:
+		return func(i int) float64 { return float64(a.Value(i)) }
+	case *array.Int64:
+		return func(i int) float64 { return float64(a.Value(i)) }
+	case *array.Int32:
+		return func(i int) float64 { return float64(a.Value(i)) }
+	case *array.Int16:
+		return func(i int) float64 { return float64(a.Value(i)) }
+	case *array.Int8:
+		return func(i int) float64 { return float64(a.Value(i)) }
+	case *array.Uint64:
+		return func(i int) float64 { return float64(a.Value(i)) }
+	case *array.Uint32:
+		return func(i int) float64 { return float64(a.Value(i)) }
+	case *array.Uint16:
+		return func(i int) float64 { return float64(a.Value(i)) }
+	case *array.Uint8:
+		return func(i int) float64 { return float64(a.Value(i)) }
+	case *array.Boolean:
+		return func(i int) float64 {
 			if a.Value(i) {
-				out[i] = 1
+				return 1
 			}
-		default:
-			return nil, false, nil
+			return 0
 		}
 	}
-	return out, true, nil
+	return nil
 }
 
 // textOf returns a text accessor for string-like, boolean and integer
