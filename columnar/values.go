@@ -12,6 +12,7 @@ package columnar
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -290,4 +291,41 @@ func trimArrow(s string) string {
 		return s[6:]
 	}
 	return s
+}
+
+// StringsAt reads the samples column name at the dataset rows rows as
+// text: vals[i] is row rows[i]'s value and ok[i] false for a null. The
+// column is read chunk by chunk as stored (dictionary chunks are not
+// merged), so picking a hundred file names out of a million costs a
+// column read, not a million strings. It is for display; a column that is
+// not string-like is a *ColumnTypeError.
+func (d *Dataset) StringsAt(ctx context.Context, name string, rows []int) (vals []string, ok []bool, err error) {
+	tbl, err := d.SampleTable(ctx, []string{name})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tbl.Release()
+	chunks := tbl.Column(0).Data().Chunks()
+	starts := make([]int, len(chunks)+1)
+	for i, c := range chunks {
+		starts[i+1] = starts[i] + c.Len()
+		switch c.(type) {
+		case *array.String, *array.LargeString, *array.Dictionary:
+		default:
+			return nil, nil, &ColumnTypeError{Table: d.samples, Scope: "metadata", Column: name,
+				Type: valueTypeName(c.DataType()), Want: "want a string column"}
+		}
+	}
+	vals, ok = make([]string, len(rows)), make([]bool, len(rows))
+	for i, r := range rows {
+		k := sort.SearchInts(starts, r+1) - 1
+		if k < 0 || k >= len(chunks) || r < 0 {
+			return nil, nil, fmt.Errorf("row %d outside the %d samples", r, d.Len())
+		}
+		c, j := chunks[k], r-starts[k]
+		if c.IsValid(j) {
+			vals[i], ok[i] = stringAt(c, j), true
+		}
+	}
+	return vals, ok, nil
 }

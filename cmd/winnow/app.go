@@ -237,6 +237,7 @@ flags. Examples:
 			queryCommand(std),
 			selectCommand(std),
 			importCommand(std),
+			reportCommand(std),
 		},
 	}
 	app.Action = func(ctx context.Context, cmd *cli.Command) error {

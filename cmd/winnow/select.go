@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 	"unicode"
 
 	"github.com/urfave/cli/v3"
@@ -32,6 +33,7 @@ func commonSelectFlags() []cli.Flag {
 		&cli.StringFlag{Name: "group-by", OnlyOnce: true, Usage: "select groups of samples, one per value of `COLUMN` (e.g. video_id)"},
 		&cli.StringFlag{Name: "order-by", OnlyOnce: true, Usage: "order a group's samples by `COLUMN` (e.g. frame_number) for --sequence-length"},
 		&cli.IntFlag{Name: "sequence-length", HideDefault: true, OnlyOnce: true, Usage: "with --group-by: select runs of `L` consecutive samples (video clips) instead of whole groups"},
+		&cli.StringFlag{Name: "report", OnlyOnce: true, TakesFile: true, Usage: "also write the selection's HTML report to `FILE` (see winnow report)"},
 		jsonFlag(),
 	}
 }
@@ -411,6 +413,9 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 	if tag == "" {
 		return usagef("%s needs --tag, the name of the new tag", cmd.Name)
 	}
+	if cmd.String("report") != "" && cmd.Bool("dry-run") {
+		return usagef("--report reads the stored selection; it cannot be combined with --dry-run")
+	}
 	var opts pipeline.Options
 	if err := rulesOptions(cmd, req, &opts); err != nil {
 		return err
@@ -454,18 +459,26 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 		sel.Options.Progress = p.update
 		defer p.done()
 	}
+	start := time.Now()
 	res, err := sel.MultiStrategies(ctx, n, tag, list)
 	if err != nil {
 		return err
 	}
+	elapsed := time.Since(start)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(std.err, "warning: %s\n", w)
 	}
 	if cmd.Bool("json") {
-		return printJSON(std.out, res)
+		err = printJSON(std.out, res)
+	} else {
+		printResult(std.out, res, notes)
 	}
-	printResult(std.out, res, notes)
-	return nil
+	if path := cmd.String("report"); path != "" && err == nil {
+		if err := writeReport(ctx, stdio{out: std.err, err: std.err}, dir, res.Tag, "html", path, elapsed); err != nil {
+			return fmt.Errorf("tag %q is stored, but its report failed: %w", res.Tag, err)
+		}
+	}
+	return err
 }
 
 // whereText is the command's predicate: --where EXPR, --where @FILE or
