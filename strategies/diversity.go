@@ -61,6 +61,9 @@ func (d *Diversity) Strength() float64 { return d.strength }
 // Rows returns the number of vectors.
 func (d *Diversity) Rows() int { return d.v.Rows() }
 
+// dist is the engine's distance between rows i and j.
+func (d *Diversity) dist(i, j int) float64 { return d.v.distTo(i, d.v.row32(j, nil)) }
+
 // Start returns fresh state; it needs a vector for every row of the problem.
 func (d *Diversity) Start(rows, candidates int) (State, error) {
 	if d.Rows() < rows {
