@@ -141,6 +141,9 @@ func (d *Dataset) ExplainSample(ctx context.Context, tag, id string) (*Explanati
 	if rec.Header.DropMissing {
 		ex.Reason += "; or it was dropped for lacking an embedding (the run skipped such candidates)"
 	}
+	if rec.Header.Precision.Approximate() {
+		ex.Reason += "; the selection computed on vectors rounded to " + string(rec.Header.Precision) + " (approximate), the values here are from the stored ones"
+	}
 	return ex, nil
 }
 

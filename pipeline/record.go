@@ -15,19 +15,22 @@ var Version = "0.1.0-dev"
 // RecordHeader is the configuration and outcome of a selection, stored as
 // JSON with its record.
 type RecordHeader struct {
-	Tag         string            `json:"tag"`
-	Version     string            `json:"winnow_version"`
-	Time        time.Time         `json:"time,omitzero"` // stored beside the header: see tags.Record
-	Query       string            `json:"query"`
-	Candidates  int               `json:"candidates"`
-	Requested   int               `json:"n_requested"`
-	Selected    int               `json:"n_selected"`
-	Preselected int               `json:"n_preselected"`
-	PreTag      string            `json:"preselected_tag,omitempty"`
-	DropMissing bool              `json:"drop_missing,omitempty"`
-	Strategies  []json.RawMessage `json:"strategies"`
-	Reports     []StrategyReport  `json:"summary"`
-	Warnings    []string          `json:"warnings,omitempty"`
+	Tag         string    `json:"tag"`
+	Version     string    `json:"winnow_version"`
+	Time        time.Time `json:"time,omitzero"` // stored beside the header: see tags.Record
+	Query       string    `json:"query"`
+	Candidates  int       `json:"candidates"`
+	Requested   int       `json:"n_requested"`
+	Selected    int       `json:"n_selected"`
+	Preselected int       `json:"n_preselected"`
+	PreTag      string    `json:"preselected_tag,omitempty"`
+	DropMissing bool      `json:"drop_missing,omitempty"`
+	// Precision is "float16" when float32 vectors were rounded to float16
+	// at load (approximate); empty for the stored precision.
+	Precision  Precision         `json:"precision,omitempty"`
+	Strategies []json.RawMessage `json:"strategies"`
+	Reports    []StrategyReport  `json:"summary"`
+	Warnings   []string          `json:"warnings,omitempty"`
 }
 
 // objectiveColumn names strategy i's objective column in a record.
@@ -44,7 +47,7 @@ func newRecord(res *Result, list []Strategy, opts Options) (*tags.Record, error)
 	h := RecordHeader{
 		Tag: res.Tag, Version: Version, Query: res.Query,
 		Candidates: res.Candidates, Requested: res.Requested, Selected: res.Selected,
-		Preselected: res.Preselected, PreTag: opts.Preselected, DropMissing: opts.DropMissing,
+		Preselected: res.Preselected, PreTag: opts.Preselected, DropMissing: opts.DropMissing, Precision: res.Precision,
 		Reports: res.Strategies, Warnings: res.Warnings,
 	}
 	rec := &tags.Record{Time: now().UTC()}

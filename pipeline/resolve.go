@@ -62,6 +62,12 @@ func (r *resolver) matrix(model string) (*columnar.Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.opts.Precision == PrecisionFloat16 {
+		name := func(row int) string { return "sample " + r.ds.cd.SampleName(r.ctx, row) }
+		if err := toFloat16(m, model, r.opts.Workers, name); err != nil {
+			return nil, err
+		}
+	}
 	r.matrices[model] = m
 	return m, nil
 }

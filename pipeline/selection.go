@@ -39,6 +39,11 @@ type Options struct {
 	// Groups, when set, makes the selection pick groups of samples (or
 	// runs of them: video clips) instead of single samples.
 	Groups *Groups
+	// Precision is the number format the engine computes on: the stored
+	// one (the default, exact), or PrecisionFloat16, which rounds float32
+	// vectors to float16 as they are loaded (half the memory; approximate,
+	// and the result and record say so).
+	Precision Precision
 	// Workers bounds the goroutines of the engine; 0 means GOMAXPROCS.
 	// Picks never depend on it.
 	Workers int
@@ -133,7 +138,10 @@ type Result struct {
 	Rules       []RuleReport     `json:"rules,omitempty"`
 	Picks       []Pick           `json:"picks"`
 	Warnings    []string         `json:"warnings,omitempty"`
-	Record      string           `json:"record,omitempty"` // path of the selection record
+	// Precision is the number format the engine computed on when it was
+	// not the stored one ("float16": approximate, see Options.Precision).
+	Precision Precision `json:"precision,omitempty"`
+	Record    string    `json:"record,omitempty"` // path of the selection record
 }
 
 // Pick is one sample of the result tag: preselected samples first (with
@@ -168,7 +176,10 @@ func (s *Selection) MultiStrategies(ctx context.Context, n int, tag string, list
 	if err := check(s.ds.cd, tag); err != nil {
 		return nil, err
 	}
-	res := &Result{Tag: tag, Query: s.query, Requested: n, DryRun: s.Options.DryRun}
+	if _, err := ParsePrecision(string(s.Options.Precision)); err != nil {
+		return nil, err
+	}
+	res := &Result{Tag: tag, Query: s.query, Requested: n, DryRun: s.Options.DryRun, Precision: s.Options.Precision}
 	rn, err := s.plan(ctx, n, list, res)
 	if err != nil {
 		return nil, err

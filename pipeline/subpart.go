@@ -64,6 +64,12 @@ func (s SubpartDiversity) build(r *resolver, u *universe, _ string) (*part, erro
 	if err != nil {
 		return nil, err
 	}
+	if r.opts.Precision == PrecisionFloat16 {
+		name := func(row int) string { return fmt.Sprintf("annotation %d", row) }
+		if err := toFloat16(&om.Matrix, model, r.opts.Workers, name); err != nil {
+			return nil, err
+		}
+	}
 	keep, err := r.sourceFilter(s.Source)
 	if err != nil {
 		return nil, err

@@ -28,6 +28,7 @@ func commonSelectFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "drop-missing", Usage: "skip candidates without an embedding instead of failing"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "select and print the summary, write nothing"},
 		&cli.IntFlag{Name: "workers", HideDefault: true, OnlyOnce: true, Usage: "goroutines to use (default 0: all cores); picks never depend on it"},
+		&cli.StringFlag{Name: "precision", OnlyOnce: true, Usage: "`P`: float16 rounds float32 embeddings to float16 at load (half the memory; approximate), stored (default) keeps them"},
 		&cli.StringSliceFlag{Name: "max-per-group", Usage: "at most M samples (units with --group-by) per value of `COLUMN=M`, e.g. video_id=3 (repeatable)"},
 		&cli.StringFlag{Name: "exclude-near", OnlyOnce: true, Usage: "pick nothing within distance D of the samples of a tag: `TAG:D[:MODEL]`, e.g. test:0.1"},
 		&cli.StringFlag{Name: "group-by", OnlyOnce: true, Usage: "select groups of samples, one per value of `COLUMN` (e.g. video_id)"},
@@ -453,6 +454,9 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 	opts.DryRun = cmd.Bool("dry-run")
 	opts.Replace = cmd.Bool("replace")
 	opts.Workers = int(cmd.Int("workers"))
+	if opts.Precision, err = pipeline.ParsePrecision(cmd.String("precision")); err != nil {
+		return usagef("--%s", err)
+	}
 	sel.Options = opts
 	if isTerminal(std.err) {
 		p := newProgress(std.err, "selecting")
@@ -530,6 +534,9 @@ func printResult(w io.Writer, res *pipeline.Result, notes []string) {
 	}
 	for _, r := range res.Rules {
 		printRule(w, r)
+	}
+	if res.Precision.Approximate() {
+		fmt.Fprintf(w, "  precision: %s (float32 embeddings rounded at load): approximate, distances and picks may differ from the stored values\n", res.Precision)
 	}
 	if res.Record != "" {
 		fmt.Fprintf(w, "record: %s\n", res.Record)
