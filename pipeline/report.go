@@ -12,6 +12,9 @@ type StrategyReport struct {
 	Balance   *BalanceReport `json:"balance,omitempty"`
 	Weights   *WeightReport  `json:"weights,omitempty"`
 	Objects   *ObjectReport  `json:"objects,omitempty"`
+	// Neighbours says how typicality and outliers searched neighbours
+	// (exact, or approximate with the measured recall).
+	Neighbours *NeighbourReport `json:"neighbours,omitempty"`
 }
 
 // Coverage compares the coverage radius (the largest distance from a

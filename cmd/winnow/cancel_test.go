@@ -14,10 +14,10 @@ import (
 	"winnow/benchmarks/datagen"
 )
 
-// relLongDataset generates a dataset on which `select diverse --n 3000`
-// runs for several seconds: 50,000 samples × 64 dimensions make 3000
-// greedy steps over 50,000 candidates (measured: about 3 s of CPU on the
-// 2-core CI machine, 6 s of wall time under load).
+// relLongDataset generates a dataset on which `select diverse --n 12000`
+// runs for several seconds: 50,000 samples × 64 dimensions make 12,000
+// greedy steps over 50,000 candidates (3000 took about 3 s of CPU on the
+// 2-core CI machine before the tile kernel, and under a second after).
 func relLongDataset(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "long")
@@ -37,7 +37,9 @@ func TestCancelLongSelection(t *testing.T) {
 	dir := relLongDataset(t)
 	before := relSnapshot(t, dir)
 	relBuild(t) // build outside the timed part
-	diverse := []string{"diverse", "--n", "3000"}
+	// 12,000 picks: the first phase's tile kernel made 3000 finish
+	// within the second on a quiet machine.
+	diverse := []string{"diverse", "--n", "12000"}
 	for _, tc := range []struct {
 		name  string
 		sig   syscall.Signal
@@ -53,11 +55,11 @@ func TestCancelLongSelection(t *testing.T) {
 		// a second on the tile kernel, so diversity keeps the selection
 		// running past the signal; the search's own cancellation is
 		// tested in strategies (TestSimilarityCancelled).
-		{"similar", syscall.SIGINT, time.Second, []string{"multi", "--n", "3000",
+		{"similar", syscall.SIGINT, time.Second, []string{"multi", "--n", "12000",
 			"--strategy", "similarity:query_tag=reviewed", "--strategy", "diversity"}},
 		// Metadata columns of more than one chunk (over 32k rows) crashed
 		// weighting and balancing before.
-		{"multi", syscall.SIGINT, time.Second, []string{"multi", "--n", "3000",
+		{"multi", syscall.SIGINT, time.Second, []string{"multi", "--n", "12000",
 			"--strategy", "diversity", "--strategy", "weights:key=width", "--strategy", "metadata_balance:key=weather"}},
 	} {
 		sig := tc.sig

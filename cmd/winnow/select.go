@@ -101,6 +101,22 @@ func whereFileFlag() cli.Flag {
 	return &cli.StringFlag{Name: "where-file", OnlyOnce: true, TakesFile: true, Usage: "read the --where predicate from `FILE` (- for stdin), for predicates too long for a shell"}
 }
 
+// neighboursFlag chooses typicality's neighbour search.
+func neighboursFlag() cli.Flag {
+	return &cli.StringFlag{Name: "neighbours", OnlyOnce: true,
+		Usage: "nearest-neighbour search `MODE`: auto (default: exact unless estimated above a minute, then approximate with measured recall), exact or approximate"}
+}
+
+// neighbours reads --neighbours, refusing unknown modes before any work.
+func neighbours(cmd *cli.Command) (string, error) {
+	switch nb := cmd.String("neighbours"); nb {
+	case "", "auto", "exact", "approximate":
+		return nb, nil
+	default:
+		return "", usagef("--neighbours %q: want auto, exact or approximate", nb)
+	}
+}
+
 func modelFlag() cli.Flag {
 	return &cli.StringFlag{Name: "model", OnlyOnce: true, Usage: "embedding `MODEL` (default: the dataset's only model)"}
 }
@@ -246,15 +262,17 @@ Example:
 			}},
 		{"typical", "samples in dense regions of the embedding space",
 			"Scores each candidate by its closeness to its 20 nearest neighbours.\n\nExample:\n\n   winnow select typical /tmp/mnist --n 10 --tag typical",
-			[]cli.Flag{modelFlag(), strengthFlag()},
+			[]cli.Flag{modelFlag(), strengthFlag(), neighboursFlag()},
 			func(cmd *cli.Command) (pipeline.Strategy, *narrowing, error) {
-				return pipeline.Typicality{Model: cmd.String("model"), Strength: strength(cmd)}, nil, nil
+				nb, err := neighbours(cmd)
+				return pipeline.Typicality{Model: cmd.String("model"), Strength: strength(cmd), Neighbours: nb}, nil, err
 			}},
 		{"outliers", "samples in sparse regions of the embedding space",
 			"Typicality inverted: prefers candidates far from their nearest neighbours.\n\nExample:\n\n   winnow select outliers /tmp/mnist --n 10 --tag odd-ones",
-			[]cli.Flag{modelFlag(), strengthFlag()},
+			[]cli.Flag{modelFlag(), strengthFlag(), neighboursFlag()},
 			func(cmd *cli.Command) (pipeline.Strategy, *narrowing, error) {
-				return pipeline.Outliers{Model: cmd.String("model"), Strength: strength(cmd)}, nil, nil
+				nb, err := neighbours(cmd)
+				return pipeline.Outliers{Model: cmd.String("model"), Strength: strength(cmd), Neighbours: nb}, nil, err
 			}},
 	}
 	var cmds []*cli.Command
@@ -591,6 +609,7 @@ func printStrategy(w io.Writer, s pipeline.StrategyReport) {
 		fmt.Fprintf(w, "; measured over %d candidates\n", c.Measured)
 	case s.Weights != nil:
 		fmt.Fprintf(w, "    mean weight: candidates %.4g, selection %.4g\n", s.Weights.Candidates, s.Weights.Selection)
+		printNeighbours(w, s.Neighbours)
 	case s.Objects != nil:
 		fmt.Fprintf(w, "    objects: %d among the candidates, %d in the selection\n", s.Objects.Candidates, s.Objects.Selection)
 	case s.Balance != nil:
@@ -604,5 +623,26 @@ func printStrategy(w io.Writer, s pipeline.StrategyReport) {
 			fmt.Fprintf(tw, "    %s\t%.1f%%\t%.1f%%\t%.1f%%\t\n", c, 100*b.Candidates[i], 100*b.Target[i], 100*b.Selection[i])
 		}
 		tw.Flush()
+	}
+}
+
+// printNeighbours says how typicality searched neighbours; an approximate
+// search gives its measured recall and its IVF parameters.
+func printNeighbours(w io.Writer, nb *pipeline.NeighbourReport) {
+	switch {
+	case nb == nil:
+	case nb.Search == "approximate":
+		fmt.Fprintf(w, "    neighbours: approximate (IVF: %d lists, probe %d", nb.Lists, nb.Probe)
+		if nb.TargetRecall > 0 {
+			fmt.Fprintf(w, " tuned for recall %.2f", nb.TargetRecall)
+		}
+		fmt.Fprintf(w, ", k-means on %d rows, %d iterations), ", nb.TrainRows, nb.Iterations)
+		if nb.RecallQueries > 0 {
+			fmt.Fprintf(w, "measured recall@%d %.4f on %d queries\n", nb.K, nb.Recall, nb.RecallQueries)
+		} else {
+			fmt.Fprintln(w, "recall not measured")
+		}
+	default:
+		fmt.Fprintf(w, "    neighbours: exact, %d nearest of %d candidates\n", nb.K, nb.Rows)
 	}
 }

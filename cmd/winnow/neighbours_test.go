@@ -1,0 +1,23 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// TestNeighboursFlag: typicality says how it searched neighbours; forced
+// approximate gives the IVF parameters and the measured recall; an unknown
+// mode is a usage error.
+func TestNeighboursFlag(t *testing.T) {
+	dir := relCopyFixture(t)
+	out := ok(t, "select", "typical", dir, "--n", "5", "--tag", "typ")
+	assert.Contains(t, out, "neighbours: exact, 20 nearest of")
+	out = ok(t, "select", "outliers", dir, "--n", "5", "--tag", "odd", "--neighbours", "approximate")
+	assert.Regexp(t, `neighbours: approximate \(IVF: \d+ lists, probe \d+ tuned for recall 0.98, k-means on \d+ rows, 10 iterations\), measured recall@20 0\.\d{4} on \d+ queries`, out)
+	out = ok(t, "select", "multi", dir, "--n", "5", "--tag", "mix", "--strategy", "typicality:neighbours=approximate")
+	assert.Contains(t, out, "neighbours: approximate (IVF:")
+	code, _, errs := winnow(t, "", "select", "typical", dir, "--n", "5", "--tag", "bad", "--neighbours", "fast")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, `--neighbours "fast": want auto, exact or approximate`)
+}
