@@ -15,16 +15,21 @@ var Version = "0.1.0-dev"
 // RecordHeader is the configuration and outcome of a selection, stored as
 // JSON with its record.
 type RecordHeader struct {
-	Tag         string            `json:"tag"`
-	Version     string            `json:"winnow_version"`
-	Time        time.Time         `json:"time,omitzero"` // stored beside the header: see tags.Record
-	Query       string            `json:"query"`
-	Candidates  int               `json:"candidates"`
-	Requested   int               `json:"n_requested"`
-	Selected    int               `json:"n_selected"`
-	Preselected int               `json:"n_preselected"`
-	PreTag      string            `json:"preselected_tag,omitempty"`
-	DropMissing bool              `json:"drop_missing,omitempty"`
+	Tag         string    `json:"tag"`
+	Version     string    `json:"winnow_version"`
+	Time        time.Time `json:"time,omitzero"` // stored beside the header: see tags.Record
+	Query       string    `json:"query"`
+	Candidates  int       `json:"candidates"`
+	Requested   int       `json:"n_requested"`
+	Selected    int       `json:"n_selected"`
+	Preselected int       `json:"n_preselected"`
+	PreTag      string    `json:"preselected_tag,omitempty"`
+	DropMissing bool      `json:"drop_missing,omitempty"`
+	// MaxPerGroup, ExcludeNear and Groups are the run's rules, so that a
+	// sample's fate can be replayed (ExplainSample).
+	MaxPerGroup []Quota           `json:"max_per_group,omitempty"`
+	ExcludeNear *ExcludeNear      `json:"exclude_near,omitempty"`
+	Groups      *Groups           `json:"groups,omitempty"`
 	Strategies  []json.RawMessage `json:"strategies"`
 	Reports     []StrategyReport  `json:"summary"`
 	Warnings    []string          `json:"warnings,omitempty"`
@@ -45,6 +50,7 @@ func newRecord(res *Result, list []Strategy, opts Options) (*tags.Record, error)
 		Tag: res.Tag, Version: Version, Query: res.Query,
 		Candidates: res.Candidates, Requested: res.Requested, Selected: res.Selected,
 		Preselected: res.Preselected, PreTag: opts.Preselected, DropMissing: opts.DropMissing,
+		MaxPerGroup: opts.MaxPerGroup, ExcludeNear: opts.ExcludeNear, Groups: opts.Groups,
 		Reports: res.Strategies, Warnings: res.Warnings,
 	}
 	rec := &tags.Record{Time: now().UTC()}

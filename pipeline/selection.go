@@ -55,6 +55,10 @@ type Selection struct {
 	ds         *Dataset
 	query      string
 	candidates []int // dataset rows, in dataset order
+	// preRows, when non-nil, are the preselected rows (dataset order)
+	// instead of Options.Preselected's tag: a replay takes them from the
+	// record, since the tag may have changed since.
+	preRows []int
 	// Options apply to every method call on the selection.
 	Options Options
 }
@@ -366,6 +370,9 @@ func (rn *run) warn(res *Result, list []Strategy) {
 
 // preselected returns the rows of the preselected tag in dataset order.
 func (s *Selection) preselected() ([]int, error) {
+	if s.preRows != nil {
+		return s.preRows, nil
+	}
 	if s.Options.Preselected == "" {
 		return nil, nil
 	}
