@@ -63,16 +63,9 @@ again gives the same ids. Example:
 				ClipBoxes: cmd.Bool("clip-boxes"),
 				Force:     cmd.Bool("force"),
 			}
-			p, err := newReporter(cmd, std)
-			if err != nil {
-				return err
-			}
-			if p != nil {
-				opts.Progress = p.phase("import", "bytes")
-				defer p.done()
-			}
-			res, err := importers.COCO(ctx, in, out, opts)
-			return printImport(std, cmd, res, err)
+			return importRun(cmd, std, "bytes", &opts.Progress, func() (*importers.Result, error) {
+				return importers.COCO(ctx, in, out, opts)
+			})
 		},
 	}
 }
@@ -105,16 +98,9 @@ kept. Example:
 				ClipBoxes: cmd.Bool("clip-boxes"),
 				Force:     cmd.Bool("force"),
 			}
-			p, err := newReporter(cmd, std)
-			if err != nil {
-				return err
-			}
-			if p != nil {
-				opts.Progress = p.phase("import", "images")
-				defer p.done()
-			}
-			res, err := importers.YOLO(ctx, in, out, opts)
-			return printImport(std, cmd, res, err)
+			return importRun(cmd, std, "images", &opts.Progress, func() (*importers.Result, error) {
+				return importers.YOLO(ctx, in, out, opts)
+			})
 		},
 	}
 }
@@ -194,6 +180,21 @@ func importArgs(cmd *cli.Command, what string) (in, out string, err error) {
 		return "", "", usagef("%s needs --out DIR, the dataset to write", cmd.Name)
 	}
 	return cmd.Args().First(), cmd.String("out"), nil
+}
+
+// importRun runs an importer, with --progress counting in unit through
+// *progress, and prints its result.
+func importRun(cmd *cli.Command, std stdio, unit string, progress *func(done, total int), run func() (*importers.Result, error)) error {
+	p, err := newReporter(cmd, std)
+	if err != nil {
+		return err
+	}
+	if p != nil {
+		*progress = p.phase("import", unit)
+		defer p.done()
+	}
+	res, err := run()
+	return printImport(std, cmd, res, err)
 }
 
 // printImport reports a COCO or YOLO import.
