@@ -8,11 +8,15 @@ package pipeline
 // For a sample in the tag that is the whole story. For one that is not,
 // the record and the dataset tell part of it: whether the sample is a
 // candidate of the record's query at all (as the dataset is now), and,
-// for strategies whose objective is a fixed value of the sample (a
-// metadata weight), what that value is. Why a candidate stayed out beyond
-// that (below the cut, or made ineligible by a rule) needs the engine's
-// state at the end of the run; ExplainSample says what it could not
-// compute rather than guess.
+// for a candidate, why it stayed out: ExplainSample replays the selection
+// from its record (the same query, preselected samples, strategies and
+// rules) up to the engine's problem, and asks strategies.Explain about
+// the one sample given the record's picks: which rules made it ineligible
+// at the end of the run and because of which pick, or its score at the
+// last pick against that pick's. The replay runs no selection; it loads
+// what the strategies read. Where it cannot be done faithfully (the
+// candidates changed since, group selection), it says so and falls back
+// to the objectives that are a fixed value of the sample.
 
 import (
 	"context"
@@ -39,8 +43,36 @@ type Explanation struct {
 	Candidate     bool             `json:"candidate"`
 	Recomputed    []ObjectiveValue `json:"recomputed,omitempty"`
 	NotRecomputed []string         `json:"not_recomputed,omitempty"`
+	// Outcome is "picked", "preselected", "not a candidate", "ineligible"
+	// or "ranked below the cut" (the last two from a replay), "dropped"
+	// (it lacked what a strategy needs and the run dropped such), or
+	// "candidate" when no replay was possible.
+	Outcome string `json:"outcome"`
+	// From a replay: Because lists the rules that excluded an ineligible
+	// sample; for one ranked below the cut, Objectives are its objectives
+	// at the last pick, Score its score then and Cut the last pick's
+	// (CutSampleID), Tied when it lost only on dataset order.
+	Because     []Exclusion `json:"because,omitempty"`
+	Score       *float64    `json:"score,omitempty"`
+	Cut         *float64    `json:"cut,omitempty"`
+	CutSampleID string      `json:"cut_sample_id,omitempty"`
+	Tied        bool        `json:"tied,omitempty"`
 	// Reason says in a sentence why the sample is or is not in the tag.
 	Reason string `json:"reason"`
+}
+
+// Exclusion is one rule that made a sample ineligible.
+type Exclusion struct {
+	// Rule is "deduplication", "max_per_group", "exclude_near",
+	// "unlabeled" (balancing) or the strategy's name.
+	Rule string `json:"rule"`
+	// By is the sample id of the selected sample that excluded it
+	// (deduplication, max_per_group), "" otherwise.
+	By          string  `json:"by,omitempty"`
+	Distance    float64 `json:"distance,omitempty"`
+	MinDistance float64 `json:"min_distance,omitempty"`
+	// Text says it in a sentence.
+	Text string `json:"text"`
 }
 
 // ObjectiveValue is one strategy's objective for a sample.
@@ -94,6 +126,7 @@ func (d *Dataset) ExplainSample(ctx context.Context, tag, id string) (*Explanati
 		}
 		ex.InTag, ex.Pick, ex.Candidate = true, p, true
 		if p.Preselected {
+			ex.Outcome = "preselected"
 			ex.Reason = fmt.Sprintf("preselected (tag %q): it counted as selected before the first pick", rec.Header.PreTag)
 			return ex, nil
 		}
@@ -102,6 +135,7 @@ func (d *Dataset) ExplainSample(ctx context.Context, tag, id string) (*Explanati
 				ex.Objectives = append(ex.Objectives, ObjectiveValue{Strategy: list[k].Name(), Objective: ObjectiveOf(list[k].Name()), Value: v})
 			}
 		}
+		ex.Outcome = "picked"
 		ex.Reason = fmt.Sprintf("picked at rank %d of %d (rank 0 is the first)", p.Rank, len(rec.Picks))
 		return ex, nil
 	}
@@ -117,9 +151,25 @@ func (d *Dataset) ExplainSample(ctx context.Context, tag, id string) (*Explanati
 	}
 	ex.Candidate = rows.Get(row)
 	if !ex.Candidate {
+		ex.Outcome = "not a candidate"
 		ex.Reason = fmt.Sprintf("not a candidate: it does not match the selection's query %s (as the dataset is now)", rec.Header.Query)
 		return ex, nil
 	}
+	ok, err = d.replay(ctx, rec, list, rows.Indexes(), ex)
+	if err != nil {
+		return nil, fmt.Errorf("explain %s in %q: %w", id, tag, err)
+	}
+	if ok {
+		return ex, nil
+	}
+	return ex, d.recomputed(ctx, rec, list, ex)
+}
+
+// recomputed is the explanation of a candidate without a replay: the
+// objectives that are a fixed value of the sample, and what the record's
+// counts imply.
+func (d *Dataset) recomputed(ctx context.Context, rec *Record, list []Strategy, ex *Explanation) error {
+	row := ex.Row
 	for _, s := range list {
 		rc, ok := s.(recomputer)
 		if !ok {
@@ -128,10 +178,12 @@ func (d *Dataset) ExplainSample(ctx context.Context, tag, id string) (*Explanati
 		}
 		v, err := rc.recompute(ctx, d, row)
 		if err != nil {
-			return nil, fmt.Errorf("strategy %s: %w", s.Name(), err)
+			return fmt.Errorf("strategy %s: %w", s.Name(), err)
 		}
 		ex.Recomputed = append(ex.Recomputed, ObjectiveValue{Strategy: s.Name(), Objective: ObjectiveOf(s.Name()), Value: v})
 	}
+	ex.Outcome = "candidate"
+	why := ex.Reason
 	ex.Reason = fmt.Sprintf("a candidate, not picked: ranked below the cut (the selection stopped after %d picks of %d requested)",
 		rec.Header.Selected, rec.Header.Requested)
 	if rec.Header.Selected < rec.Header.Requested && rec.Header.Selected < rec.Header.Candidates-rec.Header.Preselected {
@@ -144,7 +196,10 @@ func (d *Dataset) ExplainSample(ctx context.Context, tag, id string) (*Explanati
 	if rec.Header.Precision.Approximate() {
 		ex.Reason += "; the selection computed on vectors rounded to " + string(rec.Header.Precision) + " (approximate), the values here are from the stored ones"
 	}
-	return ex, nil
+	if why != "" {
+		ex.Reason += " (" + why + ")"
+	}
+	return nil
 }
 
 // recordStrategies decodes the strategies of a record's request.

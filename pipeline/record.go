@@ -27,10 +27,15 @@ type RecordHeader struct {
 	DropMissing bool      `json:"drop_missing,omitempty"`
 	// Precision is "float16" when float32 vectors were rounded to float16
 	// at load (approximate); empty for the stored precision.
-	Precision  Precision         `json:"precision,omitempty"`
-	Strategies []json.RawMessage `json:"strategies"`
-	Reports    []StrategyReport  `json:"summary"`
-	Warnings   []string          `json:"warnings,omitempty"`
+	Precision Precision `json:"precision,omitempty"`
+	// MaxPerGroup, ExcludeNear and Groups are the run's rules, so that a
+	// sample's fate can be replayed (ExplainSample).
+	MaxPerGroup []Quota           `json:"max_per_group,omitempty"`
+	ExcludeNear *ExcludeNear      `json:"exclude_near,omitempty"`
+	Groups      *Groups           `json:"groups,omitempty"`
+	Strategies  []json.RawMessage `json:"strategies"`
+	Reports     []StrategyReport  `json:"summary"`
+	Warnings    []string          `json:"warnings,omitempty"`
 }
 
 // objectiveColumn names strategy i's objective column in a record.
@@ -48,6 +53,7 @@ func newRecord(res *Result, list []Strategy, opts Options) (*tags.Record, error)
 		Tag: res.Tag, Version: Version, Query: res.Query,
 		Candidates: res.Candidates, Requested: res.Requested, Selected: res.Selected,
 		Preselected: res.Preselected, PreTag: opts.Preselected, DropMissing: opts.DropMissing, Precision: res.Precision,
+		MaxPerGroup: opts.MaxPerGroup, ExcludeNear: opts.ExcludeNear, Groups: opts.Groups,
 		Reports: res.Strategies, Warnings: res.Warnings,
 	}
 	rec := &tags.Record{Time: now().UTC()}

@@ -58,7 +58,7 @@ func (r *resolver) matrix(model string) (*columnar.Matrix, error) {
 	if m, ok := r.matrices[model]; ok {
 		return m, nil
 	}
-	m, err := r.ds.cd.ReadEmbeddings(r.ctx, model)
+	m, err := r.ds.cd.ReadEmbeddings(r.ctx, model, r.loadProgress(model)...)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +70,16 @@ func (r *resolver) matrix(model string) (*columnar.Matrix, error) {
 	}
 	r.matrices[model] = m
 	return m, nil
+}
+
+// loadProgress is the read options reporting the load of model through
+// Options.Progress, if any.
+func (r *resolver) loadProgress(model string) []columnar.ReadOption {
+	f := progressFunc(r.opts.Progress, PhaseLoad, model, "bytes")
+	if f == nil {
+		return nil
+	}
+	return []columnar.ReadOption{columnar.WithProgress(f)}
 }
 
 // models resolves and loads every model the strategies read, and returns

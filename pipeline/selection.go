@@ -47,8 +47,10 @@ type Options struct {
 	// Workers bounds the goroutines of the engine; 0 means GOMAXPROCS.
 	// Picks never depend on it.
 	Workers int
-	// Progress, when set, is called as picks are made.
-	Progress func(done, total int)
+	// Progress, when set, is called as the selection's long phases
+	// advance: loading embeddings, searching neighbours, picking and
+	// writing (see Phase). It is called from one goroutine at a time.
+	Progress func(Progress)
 	// Now stamps the selection record; nil means time.Now.
 	Now func() time.Time
 }
@@ -58,6 +60,10 @@ type Selection struct {
 	ds         *Dataset
 	query      string
 	candidates []int // dataset rows, in dataset order
+	// preRows, when non-nil, are the preselected rows (dataset order)
+	// instead of Options.Preselected's tag: a replay takes them from the
+	// record, since the tag may have changed since.
+	preRows []int
 	// Options apply to every method call on the selection.
 	Options Options
 }
@@ -277,7 +283,7 @@ func (s *Selection) plan(ctx context.Context, n int, list []Strategy, res *Resul
 // assemble builds the engine problem over samples or, with groups, over
 // units, and clamps n to the candidates available.
 func (rn *run) assemble(n int, opts Options, res *Result) error {
-	p := strategies.Problem{Workers: opts.Workers, Progress: opts.Progress}
+	p := strategies.Problem{Workers: opts.Workers, Progress: intProgress(opts.Progress, PhaseSelect, "", "picks")}
 	avail, what := len(rn.u.rows[:rn.u.candidates])-rn.u.preInCandidates, "candidates"
 	if rn.units == nil {
 		p.Rows, p.Candidates, p.Preselected = len(rn.u.rows), rn.u.candidates, rn.u.pre
@@ -375,6 +381,9 @@ func (rn *run) warn(res *Result, list []Strategy) {
 
 // preselected returns the rows of the preselected tag in dataset order.
 func (s *Selection) preselected() ([]int, error) {
+	if s.preRows != nil {
+		return s.preRows, nil
+	}
 	if s.Options.Preselected == "" {
 		return nil, nil
 	}
@@ -483,8 +492,15 @@ func (s *Selection) store(ctx context.Context, res *Result, list []Strategy) err
 	if s.Options.Replace {
 		commit = tags.Replace
 	}
+	report := progressFunc(s.Options.Progress, PhaseWrite, res.Tag, "steps")
+	if report != nil {
+		report(0, 1)
+	}
 	if err := commit(ctx, s.ds.cd, res.Tag, rows, rec); err != nil {
 		return err
+	}
+	if report != nil {
+		report(1, 1)
 	}
 	res.Record = tags.RecordPath(s.ds.cd, res.Tag)
 	return nil

@@ -253,12 +253,11 @@ type Request struct {
 	// Preselected is preselected_tag_name: a tag whose samples count as
 	// already selected.
 	Preselected string
-	// SequenceLength is selected_sequence_length: select runs of this many
-	// consecutive frames instead of single samples (0: single samples). It
-	// is read and checked (at least 2) but not run yet: group selection
-	// needs the column that groups frames into videos and the one that
-	// orders them, which LightlyStudio's database knows and a dataset
-	// folder must name.
+	// SequenceLength is selected_sequence_length (or sequence_length):
+	// select runs of this many consecutive frames instead of single
+	// samples (0: single samples; else at least 2). It needs GroupBy, the
+	// column that groups frames into videos, which LightlyStudio's
+	// database knows and a dataset folder must name.
 	SequenceLength int
 	// GroupBy, OrderBy and MaxPerGroup and ExcludeNear are winnow's own
 	// fields for constraints and group selection (docs/selection.md):

@@ -60,7 +60,7 @@ func (s SubpartDiversity) build(r *resolver, u *universe, _ string) (*part, erro
 	if err != nil {
 		return nil, err
 	}
-	om, err := r.ds.cd.ReadObjectEmbeddings(r.ctx, model)
+	om, err := r.ds.cd.ReadObjectEmbeddings(r.ctx, model, r.loadProgress(model)...)
 	if err != nil {
 		return nil, err
 	}

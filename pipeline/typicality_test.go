@@ -81,3 +81,38 @@ func TestTypicalityNeighbours(t *testing.T) {
 	_, err = sel.MultiStrategies(ctx, 3, "bad", []Strategy{Typicality{Neighbours: "fast"}})
 	require.ErrorContains(t, err, `unknown neighbours "fast"`)
 }
+
+// TestTypicalityProgress: the neighbour search reports PhaseNeighbours in
+// rows of the model, never decreasing, ending at every candidate, for the
+// exact and the approximate search.
+func TestTypicalityProgress(t *testing.T) {
+	dir := copyMNIST(t)
+	ds, err := Open(dir)
+	require.NoError(t, err)
+	sel, err := ds.Query().Selection()
+	require.NoError(t, err)
+	model := ds.Columnar().Models()[0]
+	for _, mode := range []string{"exact", "approximate"} {
+		var got []Progress
+		sel.Options.Progress = func(p Progress) {
+			if p.Phase == PhaseNeighbours {
+				got = append(got, p)
+			}
+		}
+		sel.Options.DryRun = true
+		_, err := sel.MultiStrategies(context.Background(), 5, "p", []Strategy{Typicality{Neighbours: mode}})
+		require.NoError(t, err)
+		require.NotEmpty(t, got, mode)
+		for i, p := range got {
+			require.Equal(t, model, p.Item)
+			require.Equal(t, "rows", p.Unit)
+			require.Equal(t, int64(sel.Candidates()), p.Total)
+			if i > 0 {
+				require.Greater(t, p.Done, got[i-1].Done, "%s: report %d", mode, i)
+			}
+		}
+		last := got[len(got)-1]
+		require.Equal(t, last.Total, last.Done, mode)
+		t.Logf("%s: %d reports", mode, len(got))
+	}
+}

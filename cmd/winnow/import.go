@@ -49,7 +49,7 @@ and coco_category_id. Sample ids are UUIDv5 of the file name, so importing
 again gives the same ids. Example:
 
    winnow import coco annotations/instances_val2017.json --out val2017 --images-dir val2017-images`,
-		Flags: []cli.Flag{importOutFlag, importSourceFlag,
+		Flags: []cli.Flag{importOutFlag, progressFlag(), importSourceFlag,
 			&cli.StringFlag{Name: "images-dir", Usage: "the folder holding the images: samples get a file_path in it"},
 			clipBoxesFlag, importForceFlag, jsonFlag()},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -63,12 +63,9 @@ again gives the same ids. Example:
 				ClipBoxes: cmd.Bool("clip-boxes"),
 				Force:     cmd.Bool("force"),
 			}
-			if p := importProgress(std); p != nil {
-				opts.Progress = p.update
-				defer p.done()
-			}
-			res, err := importers.COCO(ctx, in, out, opts)
-			return printImport(std, cmd, res, err)
+			return importRun(cmd, std, "bytes", &opts.Progress, func() (*importers.Result, error) {
+				return importers.COCO(ctx, in, out, opts)
+			})
 		},
 	}
 }
@@ -87,7 +84,7 @@ kept. Example:
 
    winnow import yolo datasets/coco128 --out coco128
    winnow import yolo runs/predict --out preds --source yolov8n`,
-		Flags: []cli.Flag{importOutFlag, importSourceFlag,
+		Flags: []cli.Flag{importOutFlag, progressFlag(), importSourceFlag,
 			&cli.StringFlag{Name: "names", Usage: "the class names `FILE` (data.yaml or classes.txt); default: found in DIR"},
 			clipBoxesFlag, importForceFlag, jsonFlag()},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -101,12 +98,9 @@ kept. Example:
 				ClipBoxes: cmd.Bool("clip-boxes"),
 				Force:     cmd.Bool("force"),
 			}
-			if p := importProgress(std); p != nil {
-				opts.Progress = p.update
-				defer p.done()
-			}
-			res, err := importers.YOLO(ctx, in, out, opts)
-			return printImport(std, cmd, res, err)
+			return importRun(cmd, std, "images", &opts.Progress, func() (*importers.Result, error) {
+				return importers.YOLO(ctx, in, out, opts)
+			})
 		},
 	}
 }
@@ -123,7 +117,7 @@ A Parquet or CSV table has its own id column. Ids are sample ids, or with
 id must name one sample, and samples may have no vector. Example:
 
    winnow import embeddings clip.npy --ids files.txt --match file_name --model clip --out val2017`,
-		Flags: []cli.Flag{importOutFlag,
+		Flags: []cli.Flag{importOutFlag, progressFlag(),
 			&cli.StringFlag{Name: "model", Usage: "the model `NAME`"},
 			&cli.StringFlag{Name: "ids", Usage: "a `FILE` of ids, one per line, in the vectors' order"},
 			&cli.StringFlag{Name: "match", Usage: "what the ids are: id (sample ids) or a samples `COLUMN` such as file_name (default id, or the table's id column's name)"},
@@ -148,8 +142,12 @@ id must name one sample, and samples may have no vector. Example:
 				VectorColumn: cmd.String("vector-column"),
 				Force:        cmd.Bool("force"),
 			}
-			if p := importProgress(std); p != nil {
-				opts.Progress = p.update
+			p, err := newReporter(cmd, std)
+			if err != nil {
+				return err
+			}
+			if p != nil {
+				opts.Progress = p.phase("import", "bytes")
 				defer p.done()
 			}
 			res, err := importers.Embeddings(ctx, in, out, opts)
@@ -184,12 +182,19 @@ func importArgs(cmd *cli.Command, what string) (in, out string, err error) {
 	return cmd.Args().First(), cmd.String("out"), nil
 }
 
-// importProgress is a progress bar on stderr when it is a terminal, or nil.
-func importProgress(std stdio) *progress {
-	if !isTerminal(std.err) {
-		return nil
+// importRun runs an importer, with --progress counting in unit through
+// *progress, and prints its result.
+func importRun(cmd *cli.Command, std stdio, unit string, progress *func(done, total int), run func() (*importers.Result, error)) error {
+	p, err := newReporter(cmd, std)
+	if err != nil {
+		return err
 	}
-	return newProgress(std.err, "importing")
+	if p != nil {
+		*progress = p.phase("import", unit)
+		defer p.done()
+	}
+	res, err := run()
+	return printImport(std, cmd, res, err)
 }
 
 // printImport reports a COCO or YOLO import.

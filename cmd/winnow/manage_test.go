@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -229,23 +230,41 @@ func TestTagsShowSample(t *testing.T) {
 	out = ok(t, "tags", "show", dir, "mix", "--sample", thin)
 	assert.Equal(t, "sample "+thin+" is not in tag \"mix\": not a candidate: it does not match the selection's query thickness == \"bold\" (as the dataset is now)\n", out)
 
-	// A bold digit that was not picked ranked below the cut; its weight is
-	// computed now, and equals its ink_fraction.
+	// A bold digit that was not picked ranked below the cut: the replay
+	// gives its objectives and score at the last pick, below that pick's;
+	// its weight equals its ink_fraction.
 	rest := strings.Fields(ok(t, "query", dir, "--where", `thickness == "bold" and not tagged("mix")`, "--ids"))[0]
 	out = ok(t, "tags", "show", dir, "mix", "--sample", rest)
-	assert.Contains(t, out, "sample "+rest+" is not in tag \"mix\": a candidate, not picked: ranked below the cut (the selection stopped after 5 picks of 5 requested)")
-	assert.Regexp(t, `(?m)^  weights: weight [0-9.e+-]+ \(computed now\)$`, out)
-	assert.Contains(t, out, "  diversity: not recomputed")
+	assert.Regexp(t, `^sample `+rest+` is not in tag "mix": a candidate, not picked: eligible to the end, it ranked below the cut: score [0-9.e+-]+ at the last pick against [0-9.e+-]+ of that pick \(sample [0-9a-f-]+\)\n`, out)
+	assert.Regexp(t, `(?m)^  diversity: distance [0-9.e+-]+ \(at the last pick\)$`, out)
+	assert.Regexp(t, `(?m)^  weights: weight [0-9.e+-]+ \(at the last pick\)$`, out)
 	var ex pipeline.Explanation
 	require.NoError(t, json.Unmarshal([]byte(ok(t, "tags", "show", dir, "mix", "--sample", rest, "--json")), &ex))
-	require.Len(t, ex.Recomputed, 1)
+	require.Len(t, ex.Objectives, 2)
+	assert.Equal(t, "ranked below the cut", ex.Outcome)
 	assert.True(t, ex.Candidate)
 	assert.False(t, ex.InTag)
+	require.NotNil(t, ex.Score)
+	assert.LessOrEqual(t, *ex.Score, *ex.Cut)
+	assert.Contains(t, picked, ex.CutSampleID)
+	assert.InDelta(t, math.Log(ex.Objectives[0].Value)+0.5*math.Log(ex.Objectives[1].Value), *ex.Score, 1e-9, "score = Σ strength × ln(objective)")
 	ds, err := pipeline.Open(dir)
 	require.NoError(t, err)
 	ink, err := ds.Columnar().NumericColumn(context.Background(), "ink_fraction")
 	require.NoError(t, err)
-	assert.Equal(t, ink.Values[ex.Row], ex.Recomputed[0].Value)
+	assert.Equal(t, ink.Values[ex.Row], ex.Objectives[1].Value)
+
+	// Deduplication that ran out of eligible candidates: the replay names
+	// the pick within the minimum distance.
+	ok(t, "select", "dedup", dir, "--n", "500", "--tag", "far", "--min-distance", "11")
+	farIDs := strings.Fields(ok(t, "tags", "export", dir, "far"))
+	outside := strings.Fields(ok(t, "query", dir, "--where", `not tagged("far")`, "--ids"))[0]
+	out = ok(t, "tags", "show", dir, "far", "--sample", outside)
+	assert.Regexp(t, `^sample `+outside+` is not in tag "far": a candidate, not picked: ineligible at the end of the run: deduplication: at distance [0-9.]+ of sample [0-9a-f-]+ \(rank [0-9]+\), within the minimum distance 11\n`, out)
+	require.NoError(t, json.Unmarshal([]byte(ok(t, "tags", "show", dir, "far", "--sample", outside, "--json")), &ex))
+	require.Len(t, ex.Because, 1)
+	assert.Contains(t, farIDs, ex.Because[0].By)
+	assert.Less(t, ex.Because[0].Distance, 11.0)
 
 	// A preselected sample counted as selected before the first pick.
 	ok(t, "select", "diverse", dir, "--n", "2", "--tag", "more", "--preselected", "mix")

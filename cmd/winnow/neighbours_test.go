@@ -1,9 +1,12 @@
 package main
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestNeighboursFlag: typicality says how it searched neighbours; forced
@@ -20,4 +23,27 @@ func TestNeighboursFlag(t *testing.T) {
 	code, _, errs := winnow(t, "", "select", "typical", dir, "--n", "5", "--tag", "bad", "--neighbours", "fast")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, `--neighbours "fast": want auto, exact or approximate`)
+}
+
+// TestNeighboursProgressJSON: --progress=json has the neighbour search's
+// lines, in rows, ending at the number of candidates.
+func TestNeighboursProgressJSON(t *testing.T) {
+	dir := relCopyFixture(t)
+	code, _, errs := winnow(t, "", "select", "typical", dir, "--n", "5", "--tag", "p", "--progress", "json", "--neighbours", "approximate")
+	require.Equal(t, 0, code, errs)
+	var last *progressLine
+	for _, line := range strings.Split(strings.TrimSpace(errs), "\n") {
+		var l progressLine
+		require.NoError(t, json.Unmarshal([]byte(line), &l), "stderr line %q", line)
+		if l.Phase == "neighbours" {
+			require.Equal(t, "rows", l.Unit)
+			if last != nil {
+				require.GreaterOrEqual(t, l.Done, last.Done)
+			}
+			last = &l
+		}
+	}
+	require.NotNil(t, last, "no neighbours phase in %s", errs)
+	require.Equal(t, last.Total, last.Done)
+	require.Positive(t, last.Total)
 }

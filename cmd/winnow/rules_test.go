@@ -121,16 +121,32 @@ func TestSelectQuotasAndExcludeNear(t *testing.T) {
 	for _, r := range tagRows(t, dir, "train") {
 		assert.GreaterOrEqual(t, r, 100, "picked sample %d of the test tag", r)
 	}
-	for _, c := range []struct{ args []string }{
-		{[]string{"--max-per-group", "video_id"}},
-		{[]string{"--max-per-group", "video_id=0"}},
-		{[]string{"--exclude-near", "test"}},
-		{[]string{"--exclude-near", "test:far"}},
-		{[]string{"--sequence-length", "1", "--group-by", "video_id"}},
-		{[]string{"--order-by", "frame_number"}},
-		{[]string{"--sequence-length", "4"}},
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--max-per-group", "video_id"}, 2, `--max-per-group "video_id": want COLUMN=M with M a whole number >= 1, e.g. video_id=3`},
+		{[]string{"--max-per-group", "video_id=0"}, 2, `--max-per-group "video_id=0": want COLUMN=M`},
+		{[]string{"--max-per-group", "nope=1"}, 1, `max_per_group nope=1: read samples: ` + filepath.Join(dir, "samples.parquet") + `: unknown column "nope" (columns: sample_id, file_name, video_id, frame_number, content_hash)`},
+		{[]string{"--exclude-near", "test"}, 2, `--exclude-near "test": want TAG:D or TAG:D:MODEL, e.g. test:0.1`},
+		{[]string{"--exclude-near", "test:far"}, 2, `--exclude-near "test:far": the distance "far" is not a number`},
+		{[]string{"--exclude-near", "nope:0.1"}, 1, `exclude_near: unknown tag "nope" (tags: one-per-video, test, train)`},
+		{[]string{"--exclude-near", "test:-1"}, 1, `exclude_near test: the minimum distance must be a finite number >= 0, got -1`},
+		{[]string{"--sequence-length", "1", "--group-by", "video_id"}, 2, `--sequence-length must be at least 2, got 1`},
+		{[]string{"--order-by", "frame_number"}, 2, `--order-by frame_number needs --group-by and --sequence-length`},
+		{[]string{"--sequence-length", "4"}, 2, `--sequence-length 4 needs the column that groups samples into sequences: --group-by COLUMN (and --order-by COLUMN for their order)`},
+		{[]string{"--group-by", "nope"}, 1, `group_by nope: read samples: `},
 	} {
 		code, _, errs := winnow(t, "", append([]string{"select", "diverse", dir, "--n", "2", "--tag", "bad"}, c.args...)...)
-		assert.Equal(t, 2, code, "%v: %s", c.args, errs)
+		assert.Equal(t, c.code, code, "%v: %s", c.args, errs)
+		assert.Contains(t, errs, c.want, "%v", c.args)
+	}
+	ds, err := pipeline.Open(dir)
+	require.NoError(t, err)
+	infos, err := ds.Tags()
+	require.NoError(t, err)
+	for _, info := range infos {
+		assert.NotEqual(t, "bad", info.Name, "a refused selection writes nothing")
 	}
 }

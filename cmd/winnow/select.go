@@ -35,6 +35,7 @@ func commonSelectFlags() []cli.Flag {
 		&cli.StringFlag{Name: "order-by", OnlyOnce: true, Usage: "order a group's samples by `COLUMN` (e.g. frame_number) for --sequence-length"},
 		&cli.IntFlag{Name: "sequence-length", HideDefault: true, OnlyOnce: true, Usage: "with --group-by: select runs of `L` consecutive samples (video clips) instead of whole groups"},
 		&cli.StringFlag{Name: "report", OnlyOnce: true, TakesFile: true, Usage: "also write the selection's HTML report to `FILE` (see winnow report)"},
+		progressFlag(),
 		jsonFlag(),
 	}
 }
@@ -414,6 +415,10 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 	if w := cmd.Int("workers"); w < 0 {
 		return usagef("--workers must be 0 (all cores) or more, got %d", w)
 	}
+	p, err := newReporter(cmd, std)
+	if err != nil {
+		return err
+	}
 	n, tag, pre := req.N, req.Tag, req.Preselected
 	if cmd.IsSet("n") {
 		if n = int(cmd.Int("n")); n < 1 {
@@ -476,9 +481,8 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 		return usagef("--%s", err)
 	}
 	sel.Options = opts
-	if isTerminal(std.err) {
-		p := newProgress(std.err, "selecting")
-		sel.Options.Progress = p.update
+	if p != nil {
+		sel.Options.Progress = p.report
 		defer p.done()
 	}
 	start := time.Now()

@@ -375,8 +375,12 @@ func printExplanation(w io.Writer, ex *pipeline.Explanation) {
 	if ex.Pick != nil && !ex.Pick.Preselected {
 		fmt.Fprintf(w, "  score %s (the sum over strategies of strength × ln(objective))\n", scoreText(*ex.Pick))
 	}
+	at := ""
+	if !ex.InTag {
+		at = " (at the last pick)"
+	}
 	for _, o := range ex.Objectives {
-		fmt.Fprintf(w, "  %s: %s %.6g\n", o.Strategy, o.Objective, o.Value)
+		fmt.Fprintf(w, "  %s: %s %.6g%s\n", o.Strategy, o.Objective, o.Value, at)
 	}
 	for _, o := range ex.Recomputed {
 		fmt.Fprintf(w, "  %s: %s %.6g (computed now)\n", o.Strategy, o.Objective, o.Value)
