@@ -51,10 +51,11 @@
 // a float64 lower bound on each pair's squared distance against per-row or
 // per-column thresholds and returns bit masks of the pairs it could not
 // rule out. Measured with BenchmarkTile at 512 dimensions, per second of
-// one core's CPU time: AVX-512 211 GFLOP/s, AVX2 106, Go 4.2. The core's
-// peak is 2 FMA instructions a cycle × 16 lanes × 2 flops at the 3.55 GHz
-// it runs at (measured with a dependent add chain), 227 GFLOP/s (455 on
-// the machine's two cores), so the kernel runs at 93% of it.
+// one core's CPU time: AVX-512 229 GFLOP/s, AVX2 118, Go 5.0. The core's
+// peak (benchmarks/cmd/peak) is 2 FMA instructions a cycle × 16 lanes × 2
+// flops at the 3.91 GHz it ran at (measured with a dependent add chain),
+// 248 GFLOP/s (496 on the machine's two cores), so the AVX-512 kernel runs
+// at 92% of it and the AVX2 one at 94% of the 125 of 8-lane FMAs.
 //
 // # Choices where the spec is silent
 //
@@ -197,9 +198,9 @@
 // Above an estimated minute of that (NeighboursAuto) the search is an
 // inverted file (neighbours.go): k-means on a seeded sample gives about
 // 2·√rows centroids (lists above twice the average then split), each row
-// joins the list of its nearest, and each row
-// is searched, exactly as above, among the rows of the Probe lists whose
-// centroids are nearest to it. The lists are stored as tile panels (a
+// joins the list of its nearest, and each row is searched, exactly as
+// above, among the rows of the Probe lists whose centroids are nearest to
+// it. The lists are stored as tile panels (a
 // float32 copy of the vectors: 4·rows·dim bytes while the search runs), so
 // a list is read once for all the queries of a block that probe it. Probe
 // is tuned: the smallest of 4, 6, 8, 12, 16, ... whose recall on a sample
