@@ -28,7 +28,9 @@ package columnar
 // of the table stores float16, the matrix holds their IEEE binary16 bits
 // (Matrix.F16), exact for the stored values; otherwise float16 and float64
 // are converted to float32 (a float64 outside float32 range is rejected
-// like ±Inf). A vector lying wholly inside one decoded batch is checked
+// like ±Inf). A read WithFloat16 (half.go) holds float16 bits whatever the
+// stored type, rounding float32 and float64 values as they are decoded, so
+// no float32 matrix is ever allocated. A vector lying wholly inside one decoded batch is checked
 // with a few slice scans and copied with copy(); only vectors spanning
 // batches, or unusual ones, go element by element. Every value is checked
 // to be finite here, once, on all cores: the packages above need not
@@ -264,6 +266,7 @@ type ReadOption func(*readOptions)
 type readOptions struct {
 	progress func(done, total int64)
 	noPages  bool // decode with ReadBatch only (tests compare both paths)
+	float16  bool // a float16 matrix whatever the stored type (WithFloat16)
 }
 
 // withoutPages has a read skip the page decoder (pages.go), for tests.
@@ -301,7 +304,7 @@ func (p *progress) add(n int64) {
 // Vectors of another dimension, NaN or ±Inf elements, null elements, ids
 // not in samples and a second vector for one sample are errors naming the
 // file and the sample. The matrix holds float16 bits (Matrix.F16) when the
-// table stores float16, float32 otherwise.
+// table stores float16 or the read is WithFloat16, float32 otherwise.
 func (d *Dataset) ReadEmbeddings(ctx context.Context, model string, opts ...ReadOption) (*Matrix, error) {
 	vt, ok := d.models[model]
 	if !ok {
@@ -355,15 +358,20 @@ func (d *Dataset) readVectors(ctx context.Context, vt *vectorTable, sp idSpace, 
 		return nil, fmt.Errorf("%s: %d %ss × %d dimensions overflow", t.path, n, space(vt), dim)
 	}
 	m := &Matrix{Dim: dim, Present: bitmap.New(n)}
-	if t.half {
+	if t.half || o.float16 {
 		m.F16 = make([]uint16, n*dim)
 	} else {
 		m.Data = make([]float32, n*dim)
 	}
 	pr := &progress{total: t.rows, fn: o.progress}
 	tasks := rowGroupsOf(t.parts)
+	var mu sync.Mutex
+	var workers []*embWorker // for their float16 range notes
 	err = workpool.Run(0, len(tasks), func() func(i int) error {
 		w := &embWorker{d: d, t: t, m: m, sp: sp, noPages: o.noPages}
+		mu.Lock()
+		workers = append(workers, w)
+		mu.Unlock()
 		return func(i int) error {
 			tk := tasks[i]
 			if err := w.rowGroup(ctx, tk, t.lay[tk.p]); err != nil {
@@ -379,6 +387,21 @@ func (d *Dataset) readVectors(ctx context.Context, vt *vectorTable, sp idSpace, 
 	// workpool.Run reports the first failing row group in table order.
 	if err != nil {
 		return nil, err
+	}
+	// Values float16 cannot hold are reported once the read is otherwise
+	// good (a non-finite value is the error it always was), counting every
+	// vector, with the first in matrix order: the same whatever the
+	// scheduling.
+	var over halfRange
+	for _, w := range workers {
+		if w.over.count > 0 && (over.count == 0 || w.over.row < over.row) {
+			over.row, over.value = w.over.row, w.over.value
+		}
+		over.count += w.over.count
+	}
+	if over.count > 0 {
+		return nil, &Float16RangeError{Path: t.path, Column: vt.vector, Space: space(vt), Count: over.count,
+			Row: over.row, ID: sp.ids.quoted(over.row), Value: over.value}
 	}
 	return m, nil
 }
@@ -431,6 +454,8 @@ type embWorker struct {
 	repRuns, defRuns []levelRun
 	raw              pageValues
 	noPages          bool // always use ReadBatch (for tests)
+
+	over halfRange // vectors float16 cannot hold (WithFloat16)
 }
 
 // name is row r of the space in messages: its id.
@@ -592,6 +617,7 @@ type rowState struct {
 	k     int     // elements of the current vector so far; -1: null list
 	dst   []float32
 	dst16 []uint16
+	over  bool // the current vector has a value float16 cannot hold (noted)
 }
 
 // rowGroup decodes row group rg into the matrix.
@@ -630,7 +656,10 @@ func (w *embWorker) rowGroup(ctx context.Context, rg rowGroup, l listLayout) (er
 	st := &rowState{p: p, l: l, g: rg.g, rows: rows, row: -1, k: -1}
 	f32, _ := cr.(*file.Float32ColumnChunkReader)
 	if w.m.Data == nil {
-		f32 = nil // float16 storage never takes float32 values
+		// A float16 matrix (stored float16, or WithFloat16) cannot take
+		// float32 values directly: float32 batches go through scratch and
+		// consume, which rounds them.
+		f32 = nil
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -776,6 +805,7 @@ func (w *embWorker) consume(st *rowState, defs, reps []int16) error {
 			if st.row++; st.row >= len(st.rows) {
 				return fmt.Errorf("%s: corrupt parquet file: row group %d holds more than the %d rows it claims", p.path, st.g, len(st.rows))
 			}
+			st.over = false
 			if def < l.emptyDef {
 				st.k = -1 // null list: no vector
 				j++
@@ -799,8 +829,8 @@ func (w *embWorker) consume(st *rowState, defs, reps []int16) error {
 			// The whole vector is in this batch, present and non-null.
 			if e := j + dim; e <= lv && (e == lv || reps[e] == 0) &&
 				allEqual(defs[j:e], l.maxDef) && allEqual(reps[j+1:e], 1) {
-				if bad, v := w.put(st, vi, l.elem); bad >= 0 {
-					return w.nonFinite(p.path, t, bad, v)
+				if err := w.put(st, t, vi, l.elem); err != nil {
+					return err
 				}
 				vi += dim
 				st.k = dim
@@ -825,9 +855,21 @@ func (w *embWorker) consume(st *rowState, defs, reps []int16) error {
 			return fmt.Errorf("%s: column %q: %s %s has a vector of dimension more than %d", p.path, col, space(w.t.vt), w.name(t), dim)
 		}
 		if m.F16 != nil {
-			h := w.f16At(vi)
+			var h uint16
+			if l.elem == elemF16 {
+				h = w.f16At(vi)
+			} else {
+				h = toHalf(w.f32At(vi, l.elem))
+			}
 			if h&f16Exp == f16Exp {
-				return w.nonFinite(p.path, t, st.k, float64(f16float(h)))
+				v := w.f32At(vi, l.elem)
+				if !finite(v) {
+					return w.nonFinite(p.path, t, st.k, float64(v))
+				}
+				if !st.over { // rounded to ±Inf: noted once a vector
+					w.overflow(t, v)
+					st.over = true
+				}
 			}
 			st.dst16[st.k] = h
 		} else {
@@ -844,44 +886,58 @@ func (w *embWorker) consume(st *rowState, defs, reps []int16) error {
 	return nil
 }
 
-// put copies the decoded values from vi into the current row's vector
-// and returns the index of the first non-finite element with its value,
-// or -1.
-func (w *embWorker) put(st *rowState, vi int, elem elemKind) (int, float64) {
+// put copies the decoded values from vi into the current row's vector,
+// that of matrix row t, and checks them: a non-finite value is an error.
+// Into a float16 matrix, values of other types are rounded (see checkHalf
+// for those float16 cannot hold).
+func (w *embWorker) put(st *rowState, t, vi int, elem elemKind) error {
+	path := st.p.path
+	if w.m.F16 != nil {
+		dst := st.dst16
+		switch {
+		case w.raw.raw != nil: // values from a page
+			wd := w.raw.width
+			fillHalf(dst, w.raw.raw[vi*wd:(vi+len(dst))*wd], wd)
+		case elem == elemF16:
+			for i, b := range w.flba[vi : vi+len(dst)] {
+				dst[i] = f16bits(b)
+			}
+		case elem == elemF64:
+			for i, v := range w.f64[vi : vi+len(dst)] {
+				dst[i] = toHalf(float32(v))
+			}
+		default:
+			encodeHalf(dst, w.f32[vi:vi+len(dst)])
+		}
+		return w.checkHalf(path, t, dst, func(i int) float32 { return w.f32At(vi+i, elem) })
+	}
+	var bad int
+	var v float64
 	if w.raw.raw != nil { // values from a page
 		wd := w.raw.width
-		if st.dst16 != nil && w.m.F16 != nil {
-			return fillValues(nil, st.dst16, w.raw.raw[vi*wd:(vi+len(st.dst16))*wd], wd)
+		bad, v = fillValues(st.dst, w.raw.raw[vi*wd:(vi+len(st.dst))*wd], wd)
+	} else {
+		dst := st.dst
+		switch elem {
+		case elemF64:
+			for i, v := range w.f64[vi : vi+len(dst)] {
+				dst[i] = float32(v)
+			}
+		case elemF16:
+			for i, b := range w.flba[vi : vi+len(dst)] {
+				dst[i] = f16float(f16bits(b))
+			}
+		default:
+			copy(dst, w.f32[vi:vi+len(dst)])
 		}
-		return fillValues(st.dst, nil, w.raw.raw[vi*wd:(vi+len(st.dst))*wd], wd)
+		if bad = firstNonFinite(dst); bad >= 0 {
+			v = float64(dst[bad])
+		}
 	}
-	if st.dst16 != nil && w.m.F16 != nil {
-		dst := st.dst16
-		for i, b := range w.flba[vi : vi+len(dst)] {
-			dst[i] = f16bits(b)
-		}
-		if bad := firstNonFinite16(dst); bad >= 0 {
-			return bad, float64(f16float(dst[bad]))
-		}
-		return -1, 0
+	if bad >= 0 {
+		return w.nonFinite(path, t, bad, v)
 	}
-	dst := st.dst
-	switch elem {
-	case elemF64:
-		for i, v := range w.f64[vi : vi+len(dst)] {
-			dst[i] = float32(v)
-		}
-	case elemF16:
-		for i, b := range w.flba[vi : vi+len(dst)] {
-			dst[i] = f16float(f16bits(b))
-		}
-	default:
-		copy(dst, w.f32[vi:vi+len(dst)])
-	}
-	if bad := firstNonFinite(dst); bad >= 0 {
-		return bad, float64(dst[bad])
-	}
-	return -1, 0
+	return nil
 }
 
 // f16At returns value vi of the batch as float16 bits.

@@ -228,6 +228,9 @@ func TestReadEmbeddingsFastMatchesArrow(t *testing.T) {
 			equalMatrix(t, got, batch)
 			equalMatrix(t, got, readEmbeddingsArrow(t, d, "m"))
 			equalMatrix(t, got, wantMatrix(vecs, dim))
+			// Rounded as decoded, on both paths: the float32 matrix
+			// rounded afterwards.
+			checkHalfReads(t, d, "m", got)
 		})
 	}
 }

@@ -107,7 +107,7 @@ func expandRuns(runs []levelRun, dst []int16) {
 // pageLayout checks whether the chunk of column l.embCol in row group rg
 // can be decoded page by page: PLAIN values of a width the matrix takes
 // directly, RLE levels, no dictionary.
-func pageLayout(p *part, rgr *file.RowGroupReader, l listLayout, half bool) bool {
+func pageLayout(rgr *file.RowGroupReader, l listLayout) bool {
 	cc, err := rgr.MetaData().ColumnChunk(l.embCol)
 	if err != nil || cc.HasDictionaryPage() {
 		return false
@@ -117,13 +117,9 @@ func pageLayout(p *part, rgr *file.RowGroupReader, l listLayout, half bool) bool
 			return false
 		}
 	}
-	switch l.elem {
-	case elemF16:
-		return true // into F16, or widened into float32
-	case elemF32, elemF64:
-		return !half
-	}
-	return false
+	// float16 goes into F16 as it is or widened into float32; float32
+	// and float64 into float32, or rounded into F16.
+	return true
 }
 
 // pageValues is a page's PLAIN values as bytes.
@@ -138,7 +134,7 @@ type pageValues struct {
 func (w *embWorker) pages(rg rowGroup, l listLayout, rows []int32) (done bool, err error) {
 	p := rg.p
 	rgr := p.r.RowGroup(rg.g)
-	if w.noPages || !pageLayout(p, rgr, l, w.m.F16 != nil) {
+	if w.noPages || !pageLayout(rgr, l) {
 		return false, nil
 	}
 	pr, err := rgr.GetColumnPageReader(l.embCol)
@@ -317,13 +313,12 @@ func (w *embWorker) regularPage(st *rowState, nv int, vals pageValues) error {
 func (w *embWorker) copyRows(st *rowState, t, run int, src []byte, width int) error {
 	m := w.m
 	dim := m.Dim
-	var bad int
-	var v float64
 	if m.F16 != nil {
-		bad, v = fillValues(nil, m.F16[t*dim:(t+run)*dim], src, width)
-	} else {
-		bad, v = fillValues(m.Data[t*dim:(t+run)*dim], nil, src, width)
+		dst := m.F16[t*dim : (t+run)*dim]
+		fillHalf(dst, src, width)
+		return w.checkHalf(st.p.path, t, dst, func(i int) float32 { return valueAt(src, width, i) })
 	}
+	bad, v := fillValues(m.Data[t*dim:(t+run)*dim], src, width)
 	if bad >= 0 {
 		return w.nonFinite(st.p.path, t+bad/dim, bad%dim, v)
 	}
@@ -331,17 +326,10 @@ func (w *embWorker) copyRows(st *rowState, t, run int, src []byte, width int) er
 }
 
 // fillValues writes the PLAIN values src (width bytes each: float16,
-// float32 or float64) into dst32, or as float16 bits into dst16, and
-// returns the index of the first that is not finite (NaN, ±Inf, or a
-// float64 beyond float32's range) with its value, or -1.
-func fillValues(dst32 []float32, dst16 []uint16, src []byte, width int) (int, float64) {
-	if dst16 != nil { // float16 into float16 storage: the bits as they are
-		copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst16))), len(dst16)*2), src)
-		if bad := firstNonFinite16(dst16); bad >= 0 {
-			return bad, float64(f16float(dst16[bad]))
-		}
-		return -1, 0
-	}
+// float32 or float64) into dst32 and returns the index of the first that
+// is not finite (NaN, ±Inf, or a float64 beyond float32's range) with its
+// value, or -1. (Into a float16 matrix: fillHalf.)
+func fillValues(dst32 []float32, src []byte, width int) (int, float64) {
 	switch width {
 	case 4:
 		copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst32))), len(dst32)*4), src)

@@ -19,7 +19,7 @@ import (
 type Matrix struct {
 	Dim     int
 	Data    []float32 // nil when F16 holds the vectors
-	F16     []uint16  // binary16 bits; nil unless the table stores float16
+	F16     []uint16  // binary16 bits; nil unless the table stores float16 or the read is WithFloat16
 	Present *bitmap.Bitmap
 }
 
