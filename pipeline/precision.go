@@ -1,12 +1,10 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
-	"runtime"
-	"sync"
 
 	"winnow/columnar"
-	"winnow/strategies"
 )
 
 // Precision is the number format the engine computes on.
@@ -41,11 +39,12 @@ func ParsePrecision(s string) (Precision, error) {
 func (p Precision) Approximate() bool { return p == PrecisionFloat16 }
 
 // PrecisionError reports vectors that float16 cannot hold: values beyond
-// ±65504 round to ±Inf.
+// ±65504 (of magnitude 65520 or more) round to ±Inf. The read finds them
+// as it rounds the values (columnar.Float16RangeError).
 type PrecisionError struct {
 	Model string
 	Count int     // vectors affected
-	First string  // the first affected sample (or annotation), by id
+	First string  // the first affected sample (or annotation), by id: "sample ID"
 	Value float32 // its first value out of range
 }
 
@@ -54,70 +53,13 @@ func (e *PrecisionError) Error() string {
 		e.Model, e.Count, e.First, e.Value)
 }
 
-// toFloat16 converts m's float32 values to float16 in place of them (m.Data
-// is dropped for the collector), on workers goroutines. A value that
-// float16 cannot hold is a *PrecisionError naming the first affected row
-// with name; m is then unchanged. The conversion keeps the invariant of
-// matrixVectors: finite values in, finite values out.
-func toFloat16(m *columnar.Matrix, model string, workers int, name func(row int) string) error {
-	if m.F16 != nil || m.Dim <= 0 {
-		return nil
+// precisionError turns the columnar error of values float16 cannot hold,
+// met reading model at PrecisionFloat16, into a *PrecisionError; other
+// errors are returned as they are.
+func precisionError(model string, err error) error {
+	var re *columnar.Float16RangeError
+	if !errors.As(err, &re) {
+		return err
 	}
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	rows := m.Rows()
-	h := make([]uint16, len(m.Data))
-	const chunk = 8192 // rows a task
-	tasks := (rows + chunk - 1) / chunk
-	bad := make([]int, tasks) // per task: vectors out of range
-	first := make([]int, tasks)
-	var wg sync.WaitGroup
-	next := make(chan int, tasks)
-	for t := range tasks {
-		next <- t
-	}
-	close(next)
-	for range min(workers, max(tasks, 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for t := range next {
-				lo, hi := t*chunk*m.Dim, min((t+1)*chunk, rows)*m.Dim
-				strategies.EncodeFloat16(h[lo:hi], m.Data[lo:hi])
-				first[t] = -1
-				for r := t * chunk; r < min((t+1)*chunk, rows); r++ {
-					for _, x := range h[r*m.Dim : (r+1)*m.Dim] {
-						if x&0x7c00 == 0x7c00 { // ±Inf: the value overflowed
-							if bad[t]++; first[t] < 0 {
-								first[t] = r
-							}
-							break
-						}
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	e := &PrecisionError{Model: model}
-	fr := -1
-	for t := range tasks {
-		e.Count += bad[t]
-		if fr < 0 && first[t] >= 0 {
-			fr = first[t]
-		}
-	}
-	if e.Count > 0 {
-		for _, x := range m.Row(fr) {
-			if strategies.ToFloat16(x)&0x7c00 == 0x7c00 {
-				e.Value = x
-				break
-			}
-		}
-		e.First = name(fr)
-		return e
-	}
-	m.Data, m.F16 = nil, h
-	return nil
+	return &PrecisionError{Model: model, Count: re.Count, First: re.Space + " " + re.ID, Value: re.Value}
 }

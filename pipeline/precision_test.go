@@ -3,13 +3,12 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"math"
-	"slices"
+	"fmt"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"winnow/bitmap"
 	"winnow/columnar"
 	"winnow/strategies"
 )
@@ -68,35 +67,46 @@ func TestPrecisionFloat16(t *testing.T) {
 	require.EqualError(t, err, `precision "bfloat16": want float16 or stored`)
 }
 
-// TestToFloat16 converts exactly as ToFloat16 does, on any number of
-// workers, and refuses values float16 cannot hold, naming the first row
-// and leaving the matrix as it was.
-func TestToFloat16(t *testing.T) {
-	const rows, dim = 20000, 3
-	data := make([]float32, rows*dim)
-	for i := range data {
-		data[i] = float32(math.Sin(float64(i))) * 1000
-	}
-	for _, w := range []int{1, 3} {
-		m := &columnar.Matrix{Dim: dim, Data: slices.Clone(data), Present: bitmap.New(rows)}
-		require.NoError(t, toFloat16(m, "m", w, func(int) string { return "" }))
-		require.Nil(t, m.Data)
-		require.Len(t, m.F16, len(data))
-		for i, x := range data {
-			if m.F16[i] != strategies.ToFloat16(x) {
-				t.Fatalf("workers %d: value %d: %#04x, want %#04x", w, i, m.F16[i], strategies.ToFloat16(x))
-			}
+// TestPrecisionFloat16Range: vectors with values float16 cannot hold
+// are refused as the vectors are read, counting them and naming the first
+// sample in dataset order and its value; 65519 rounds to 65504 and
+// passes; nothing is written, and the stored precision selects as usual.
+func TestPrecisionFloat16Range(t *testing.T) {
+	dir := t.TempDir()
+	const n, dim = 6, 3
+	ids := make([]uuid.UUID, n)
+	vecs := make([]float32, n*dim)
+	for i := range ids {
+		ids[i] = uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprint("f16-", i)))
+		for j := range dim {
+			vecs[i*dim+j] = float32(i*dim+j) / 7
 		}
 	}
-	bad := slices.Clone(data)
-	bad[12000*dim+1], bad[15000*dim] = 70000, -1e6
-	m := &columnar.Matrix{Dim: dim, Data: bad, Present: bitmap.New(rows)}
-	err := toFloat16(m, "clip", 2, func(r int) string { return "sample #" + string(rune('0'+r/10000)) })
+	vecs[1*dim+1], vecs[4*dim] = 70000, -1e6
+	vecs[2*dim+2] = 65519
+	writeTable(t, dir, "samples", columnar.PlainColumn{Name: columnar.SampleIDColumn, Values: ids})
+	require.NoError(t, mkdirAll(dir+"/embeddings"))
+	writeTable(t, dir, "embeddings/m", columnar.PlainColumn{Name: columnar.SampleIDColumn, Values: ids},
+		columnar.PlainColumn{Name: "embedding", Values: columnar.Vectors{Dim: dim, Values: vecs}})
+	ds, err := Open(dir)
+	require.NoError(t, err)
+	sel, err := ds.Query().Selection()
+	require.NoError(t, err)
+	sel.Options.Precision = PrecisionFloat16
+	_, err = sel.Diverse(context.Background(), 3, "half", "")
 	var pe *PrecisionError
 	require.True(t, errors.As(err, &pe), "%v", err)
 	require.Equal(t, 2, pe.Count)
 	require.Equal(t, float32(70000), pe.Value)
-	require.EqualError(t, err, `precision float16: model "clip": 2 vectors have values beyond float16's range of ±65504 (first: sample #1, value 70000); select at the stored precision`)
-	require.NotNil(t, m.Data)
-	require.Nil(t, m.F16)
+	require.EqualError(t, err, `strategy diversity: precision float16: model "m": 2 vectors have values beyond float16's range of ±65504 (first: sample `+
+		ids[1].String()+`, value 70000); select at the stored precision`)
+	ds2, err := Open(dir)
+	require.NoError(t, err)
+	_, err = ds2.ReadRecord(context.Background(), "half")
+	require.Error(t, err, "no tag written")
+
+	sel.Options.Precision = PrecisionStored
+	res, err := sel.Diverse(context.Background(), 3, "full", "")
+	require.NoError(t, err)
+	require.Len(t, res.Picks, 3)
 }

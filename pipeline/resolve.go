@@ -58,28 +58,27 @@ func (r *resolver) matrix(model string) (*columnar.Matrix, error) {
 	if m, ok := r.matrices[model]; ok {
 		return m, nil
 	}
-	m, err := r.ds.cd.ReadEmbeddings(r.ctx, model, r.loadProgress(model)...)
+	m, err := r.ds.cd.ReadEmbeddings(r.ctx, model, r.readOptions(model)...)
 	if err != nil {
-		return nil, err
-	}
-	if r.opts.Precision == PrecisionFloat16 {
-		name := func(row int) string { return "sample " + r.ds.cd.SampleName(r.ctx, row) }
-		if err := toFloat16(m, model, r.opts.Workers, name); err != nil {
-			return nil, err
-		}
+		return nil, precisionError(model, err)
 	}
 	r.matrices[model] = m
 	return m, nil
 }
 
-// loadProgress is the read options reporting the load of model through
-// Options.Progress, if any.
-func (r *resolver) loadProgress(model string) []columnar.ReadOption {
-	f := progressFunc(r.opts.Progress, PhaseLoad, model, "bytes")
-	if f == nil {
-		return nil
+// readOptions is the read options of model's vectors: reporting the load
+// through Options.Progress, if any, and for PrecisionFloat16 rounding the
+// values to float16 as they are decoded (columnar.WithFloat16), so that
+// the float32 matrix never exists.
+func (r *resolver) readOptions(model string) []columnar.ReadOption {
+	var opts []columnar.ReadOption
+	if f := progressFunc(r.opts.Progress, PhaseLoad, model, "bytes"); f != nil {
+		opts = append(opts, columnar.WithProgress(f))
 	}
-	return []columnar.ReadOption{columnar.WithProgress(f)}
+	if r.opts.Precision == PrecisionFloat16 {
+		opts = append(opts, columnar.WithFloat16())
+	}
+	return opts
 }
 
 // models resolves and loads every model the strategies read, and returns
@@ -176,8 +175,9 @@ func (r *resolver) vectors(model string, u *universe) strategies.Vectors {
 // Invariant: the result says Finite, so the engine skips its own NaN/±Inf
 // pass over the matrix. That holds because every matrix here comes from
 // columnar's ReadEmbeddings or ReadObjectEmbeddings, which refuse
-// non-finite values while decoding (on all cores), and a conversion to
-// float16 (Options.Precision) refuses values it would round to ±Inf.
+// non-finite values while decoding (on all cores), and, rounding to
+// float16 (Options.Precision, columnar.WithFloat16), values it would
+// round to ±Inf.
 // Vectors built any other way must not use it.
 func matrixVectors(m *columnar.Matrix) strategies.Vectors {
 	return strategies.Vectors{Dim: m.Dim, F32: m.Data, F16: m.F16, Finite: true}

@@ -60,15 +60,9 @@ func (s SubpartDiversity) build(r *resolver, u *universe, _ string) (*part, erro
 	if err != nil {
 		return nil, err
 	}
-	om, err := r.ds.cd.ReadObjectEmbeddings(r.ctx, model, r.loadProgress(model)...)
+	om, err := r.ds.cd.ReadObjectEmbeddings(r.ctx, model, r.readOptions(model)...)
 	if err != nil {
-		return nil, err
-	}
-	if r.opts.Precision == PrecisionFloat16 {
-		name := func(row int) string { return fmt.Sprintf("annotation %d", row) }
-		if err := toFloat16(&om.Matrix, model, r.opts.Workers, name); err != nil {
-			return nil, err
-		}
+		return nil, precisionError(model, err)
 	}
 	keep, err := r.sourceFilter(s.Source)
 	if err != nil {
