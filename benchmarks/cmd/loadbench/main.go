@@ -14,7 +14,14 @@
 // float16 values) and of the table's bytes on disk, peak RSS over the
 // matrix size, and DuckDB's seconds for its query alone in an open
 // instance (node's start-up excluded). -cpuprofile writes a profile of
-// winnow's reads. It runs on Unix systems (it reads the CPU time with
+// winnow's reads. -float16 reads with columnar.WithFloat16 (what
+// --precision float16 does): the values rounded to float16 as they are
+// decoded, whose peak RSS should be about the float16 matrix, half the
+// float32 one:
+//
+//	go run ./benchmarks/cmd/loadbench -dir benchmarks/data/n1m-d768 -float16 -runs 1 -warm=false
+//
+// (under /usr/bin/time -v for the process's own peak). It runs on Unix systems (it reads the CPU time with
 // getrusage and the peak RSS from /proc).
 package main
 
@@ -49,6 +56,8 @@ func main() {
 	mode := flag.String("duckdb-mode", "sum", "DuckDB's query: sum (decode and reduce every value) or materialize (copy the column into a temporary table)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of winnow's reads to this file")
 	arrowZstd := flag.Bool("arrow-zstd", false, "also time each read with arrow-go's own zstd codec (A/B against winnow's)")
+	half := flag.Bool("float16", false, "read with columnar.WithFloat16: values rounded to float16 as they are decoded")
+	warm := flag.Bool("warm", true, "read once before the timed runs (page cache, ids); -warm=false: only the timed reads, for a process peak of one read")
 	flag.Parse()
 	if *dir == "" || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "usage: loadbench -dir DIR [flags]")
@@ -60,13 +69,17 @@ func main() {
 	if !*arrowZstd {
 		orig = nil
 	}
-	if err := run(*dir, *model, *runs, *duck, *mode, *profile, orig); err != nil {
+	var opts []columnar.ReadOption
+	if *half {
+		opts = append(opts, columnar.WithFloat16())
+	}
+	if err := run(*dir, *model, *runs, *duck, *mode, *profile, orig, opts, *warm); err != nil {
 		fmt.Fprintln(os.Stderr, "loadbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, model string, runs int, duck, mode, profile string, arrowZstd compress.Codec) error {
+func run(dir, model string, runs int, duck, mode, profile string, arrowZstd compress.Codec, opts []columnar.ReadOption, warm bool) error {
 	ctx := context.Background()
 	ds, err := columnar.Open(ctx, dir)
 	if err != nil {
@@ -92,8 +105,10 @@ func run(dir, model string, runs int, duck, mode, profile string, arrowZstd comp
 	}
 	// Warm the page cache and the ids, so that every timed read finds
 	// what the next one finds.
-	if _, err := ds.ReadEmbeddings(ctx, model); err != nil {
-		return err
+	if warm {
+		if _, err := ds.ReadEmbeddings(ctx, model, opts...); err != nil {
+			return err
+		}
 	}
 	if profile != "" {
 		f, err := os.Create(profile)
@@ -114,7 +129,7 @@ func run(dir, model string, runs int, duck, mode, profile string, arrowZstd comp
 			runtime.GC()
 			debug.FreeOSMemory() // as for winnow's run: a fresh matrix faults in
 			c0, t0 := cpuTime(), time.Now()
-			_, err := ds.ReadEmbeddings(ctx, model)
+			_, err := ds.ReadEmbeddings(ctx, model, opts...)
 			w, c := time.Since(t0).Seconds(), (cpuTime() - c0).Seconds()
 			compress.RegisterCodec(compress.Codecs.Zstd, ours)
 			if err != nil {
@@ -127,7 +142,7 @@ func run(dir, model string, runs int, duck, mode, profile string, arrowZstd comp
 		debug.FreeOSMemory()
 		resetPeakRSS()
 		c0, t0 := cpuTime(), time.Now()
-		m, err := ds.ReadEmbeddings(ctx, model)
+		m, err := ds.ReadEmbeddings(ctx, model, opts...)
 		w, c := time.Since(t0).Seconds(), (cpuTime() - c0).Seconds()
 		if err != nil {
 			return err
@@ -136,8 +151,8 @@ func run(dir, model string, runs int, duck, mode, profile string, arrowZstd comp
 		wall, cpu = append(wall, w), append(cpu, c)
 		mbs, diskMBs = append(mbs, size/w/1e6), append(diskMBs, float64(st.Bytes)/w/1e6)
 		rss = append(rss, float64(peakRSS())/size)
-		line := fmt.Sprintf("run %d: winnow %.3f s (cpu %.2f s) %.0f MB/s of %.0f MB, %.0f MB/s of %.0f MB on disk, peak RSS %.2f × matrix",
-			i+1, w, c, size/w/1e6, size/1e6, float64(st.Bytes)/w/1e6, float64(st.Bytes)/1e6, rss[len(rss)-1])
+		line := fmt.Sprintf("run %d: winnow %.3f s (cpu %.2f s) %.0f MB/s of %.0f MB, %.0f MB/s of %.0f MB on disk, peak RSS %.0f MB = %.2f × matrix",
+			i+1, w, c, size/w/1e6, size/1e6, float64(st.Bytes)/w/1e6, float64(st.Bytes)/1e6, float64(peakRSS())/1e6, rss[len(rss)-1])
 		m = nil
 		if duck != "" {
 			s, c, err := duckScan(duck, table, column, mode)
