@@ -11,8 +11,8 @@ type Phase string
 // The phases of a selection, in the order they run. A phase may be
 // reported more than once (one load per embedding model) or not at all.
 const (
-	// PhaseLoad reads an embedding model's vectors; Unit is "bytes" of
-	// the Parquet pages read.
+	// PhaseLoad reads an embedding model's vectors; Unit is "rows" of
+	// the embedding table decoded (counted after each row group).
 	PhaseLoad Phase = "load"
 	// PhaseNeighbours searches nearest neighbours for typicality and
 	// outliers; Unit is "rows" whose neighbours are known.

@@ -72,7 +72,7 @@ func (r *resolver) matrix(model string) (*columnar.Matrix, error) {
 // the float32 matrix never exists.
 func (r *resolver) readOptions(model string) []columnar.ReadOption {
 	var opts []columnar.ReadOption
-	if f := progressFunc(r.opts.Progress, PhaseLoad, model, "bytes"); f != nil {
+	if f := progressFunc(r.opts.Progress, PhaseLoad, model, "rows"); f != nil {
 		opts = append(opts, columnar.WithProgress(f))
 	}
 	if r.opts.Precision == PrecisionFloat16 {
