@@ -13,8 +13,17 @@ import (
 // a diversity selection. It returns 0 when points is empty and +Inf when
 // centers is empty. Nearest centers are found exactly (the tile kernel
 // prunes, the float64 kernel decides) on workers goroutines (0: all
-// cores).
+// cores). Memory beyond v is bounded: the points are searched in chunks.
 func CoverageRadius(ctx context.Context, v Vectors, points, centers []int, workers int) (float64, error) {
+	return coverageRadius(ctx, v, points, centers, workers, coverageChunk)
+}
+
+// coverageChunk is how many points search at once: each holds its query
+// state and candidate list (about 0.5 KB) while it searches, which over a
+// million points would double the memory of a 512-d float32 matrix.
+const coverageChunk = 1 << 16
+
+func coverageRadius(ctx context.Context, v Vectors, points, centers []int, workers, chunk int) (float64, error) {
 	if len(points) == 0 {
 		return 0, nil
 	}
@@ -39,7 +48,10 @@ func CoverageRadius(ctx context.Context, v Vectors, points, centers []int, worke
 	tp := newTargetPanels(&v, cs, norms)
 	worst := make([]float64, len(pts))
 	stop := func() bool { return ctx.Err() != nil }
-	tp.nearestRows(&v, pts, norms, 1, false, workers, stop, func(int) {}, func(i int, nb []nbCand) { worst[i] = nb[0].hi })
+	for lo := 0; lo < len(pts); lo += chunk {
+		hi := min(lo+chunk, len(pts))
+		tp.nearestRows(&v, pts[lo:hi], norms, 1, false, workers, stop, func(int) {}, func(i int, nb []nbCand) { worst[lo+i] = nb[0].hi })
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}

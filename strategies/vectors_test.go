@@ -130,3 +130,46 @@ func TestVectorsErrors(t *testing.T) {
 		t.Errorf("typicality of NaN: %v", err)
 	}
 }
+
+// TestCoverageChunks: searching the points in chunks gives the radius of
+// one search, and both equal a brute-force scan.
+func TestCoverageChunks(t *testing.T) {
+	const n, dim = 1000, 9
+	r := rand.New(rand.NewPCG(7, 8))
+	f := make([]float32, n*dim)
+	for i := range f {
+		f[i] = float32(r.NormFloat64())
+	}
+	v := Vectors{Dim: dim, F32: f}
+	var pts, cs []int
+	for i := range n {
+		if i%17 == 0 {
+			cs = append(cs, i)
+		} else {
+			pts = append(pts, i)
+		}
+	}
+	want := 0.0
+	for _, p := range pts {
+		best := math.Inf(1)
+		for _, c := range cs {
+			d := 0.0
+			for k := range dim {
+				x := float64(f[p*dim+k]) - float64(f[c*dim+k])
+				d += x * x
+			}
+			best = min(best, d)
+		}
+		want = max(want, best)
+	}
+	want = math.Sqrt(want)
+	for _, chunk := range []int{1, 7, 64, coverageChunk} {
+		got, err := coverageRadius(context.Background(), v, pts, cs, 2, chunk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-want) > 1e-9*want {
+			t.Fatalf("chunk %d: radius %v, brute force %v", chunk, got, want)
+		}
+	}
+}
