@@ -150,3 +150,19 @@ func TestSelectQuotasAndExcludeNear(t *testing.T) {
 		assert.NotEqual(t, "bad", info.Name, "a refused selection writes nothing")
 	}
 }
+
+// TestSelectBalancedIncludeUnlabeled: --include-unlabeled keeps samples
+// without annotations eligible; without it they are left out, with a
+// warning that counts them.
+func TestSelectBalancedIncludeUnlabeled(t *testing.T) {
+	dir := copyPredictions(t)
+	// 6 of the 300 samples have no prediction of model_v3 (the fixture's README).
+	code, _, errs := winnow(t, "", "select", "balanced", dir, "--n", "300", "--tag", "even", "--source", "model_v3", "--json")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, errs, "balancing left out 6 candidates without an annotation of the counted classes (include_unlabeled keeps them)")
+	out := ok(t, "select", "balanced", dir, "--n", "300", "--tag", "all", "--source", "model_v3", "--include-unlabeled", "--json")
+	var res pipeline.Result
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	assert.Equal(t, 300, res.Selected)
+	assert.Greater(t, tagCount(t, dir, "all"), tagCount(t, dir, "even"))
+}

@@ -17,6 +17,12 @@ import (
 	"winnow/query"
 )
 
+// includeUnlabeledFlag keeps candidates without a class eligible for
+// balancing (docs/selection.md).
+func includeUnlabeledFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "include-unlabeled", Usage: "keep candidates without a class to count (no annotation, a null value) eligible; they are left out by default"}
+}
+
 // Flags shared by every select subcommand.
 func commonSelectFlags() []cli.Flag {
 	return []cli.Flag{
@@ -195,21 +201,21 @@ func selectCommand(std stdio) *cli.Command {
 			}},
 		{"balanced", "samples whose annotation labels follow a target distribution",
 			"Counts annotation labels per sample (only --source's, when given) and steers the\nselection's label counts toward --target.\n\nExample:\n\n   winnow select balanced /tmp/mnist --n 50 --tag even --target uniform --source ground_truth",
-			[]cli.Flag{targetFlag(), sourceFlag(), strengthFlag()},
+			[]cli.Flag{targetFlag(), sourceFlag(), includeUnlabeledFlag(), strengthFlag()},
 			func(cmd *cli.Command) (pipeline.Strategy, *narrowing, error) {
 				t, err := target(cmd)
-				return pipeline.AnnotationBalancing{Target: t, Source: cmd.String("source"), Strength: strength(cmd)}, nil, err
+				return pipeline.AnnotationBalancing{Target: t, Source: cmd.String("source"), IncludeUnlabeled: cmd.Bool("include-unlabeled"), Strength: strength(cmd)}, nil, err
 			}},
 		{"metadata-balanced", "samples whose categorical metadata values follow a target",
 			"Steers the values of --metadata-key (string, boolean or integer) toward --target.\n\nExample:\n\n   winnow select metadata-balanced /tmp/mnist --n 30 --tag strokes --metadata-key thickness",
-			[]cli.Flag{keyFlag(), targetFlag(), strengthFlag()},
+			[]cli.Flag{keyFlag(), targetFlag(), includeUnlabeledFlag(), strengthFlag()},
 			func(cmd *cli.Command) (pipeline.Strategy, *narrowing, error) {
 				k, err := required(cmd, "metadata-key")
 				if err != nil {
 					return nil, nil, err
 				}
 				t, err := target(cmd)
-				return pipeline.MetadataBalancing{Key: k, Target: t, Strength: strength(cmd)}, nil, err
+				return pipeline.MetadataBalancing{Key: k, Target: t, IncludeUnlabeled: cmd.Bool("include-unlabeled"), Strength: strength(cmd)}, nil, err
 			}},
 		{"similar", "samples close to those of a query tag",
 			`Prefers samples near the samples tagged --query-tag (negative --strength: far from them).
