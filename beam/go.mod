@@ -2,7 +2,10 @@ module winnow/beam
 
 go 1.26.0
 
-require github.com/apache/beam/sdks/v2 v2.77.0
+require (
+	github.com/apache/beam/sdks/v2 v2.77.0
+	winnow v0.0.0
+)
 
 require (
 	cel.dev/expr v0.25.2 // indirect
