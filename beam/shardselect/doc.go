@@ -38,9 +38,10 @@
 //     Pietracaprina and Pucci (VLDB 2019): with r the largest coreset radius
 //     over the shards and R the radius of the picks over the union,
 //     radius <= r + R and OPT >= R/2, so the ratio to the optimum is at most
-//     2 + 2r/R (<= 4, since r <= 2·OPT and R <= 2·OPT). Larger k' makes r
-//     small against R and the ratio tend to 2, greedy's own factor. See
-//     Bound.
+//     min(4, 2 + 2r/R). Larger k' makes r small against R and the ratio
+//     tend to 2, greedy's own factor (the Ceccarello et al. 2+ε, with
+//     ε = 2r/R measured instead of bought with k' = n·(c/ε)^D for data of
+//     doubling dimension D). See Bound.
 //   - Balancing (alone or combined): each shard runs the whole
 //     configuration for k' picks and then tops up every class c of a target
 //     with ratio t_c > 0 to need_c = ceil(Oversample · t_c · (n + |pre|) · ā)

@@ -196,17 +196,19 @@ type Bound struct {
 	Union float64 // the picks' covering radius of the union
 }
 
-// Ratio returns the certified upper bound on radius/OPT, 2 + 2·Local/Union
-// (+Inf when Union is 0 and Local is not; 1 when both are 0, which means
-// every candidate was picked or preselected).
+// Ratio returns the certified upper bound on radius/OPT: the better of
+// the a-posteriori 2 + 2·Local/Union and the a-priori 4 (Local <= 2·OPT
+// and Union <= 2·OPT, since greedy's n picks and next row lie in the data
+// and are pairwise Local or Union apart). It is 1 when Local and Union are
+// both 0: every candidate was picked or preselected.
 func (b Bound) Ratio() float64 {
 	if b.Union == 0 {
 		if b.Local == 0 {
 			return 1
 		}
-		return math.Inf(1)
+		return 4
 	}
-	return 2 + 2*b.Local/b.Union
+	return math.Min(4, 2+2*b.Local/b.Union)
 }
 
 // Radius returns the certified upper bound on the selection's covering
