@@ -91,8 +91,39 @@ type Stats struct {
 // may hold fewer). Shards never span files. rowsPerShard <= 0 makes every
 // file one shard.
 func Plan(ctx context.Context, fs FS, paths []string, rowsPerShard int64) ([]Shard, error) {
-	var out []Shard
-	var base int64
+	fts, err := readFooters(ctx, fs, paths)
+	if err != nil {
+		return nil, err
+	}
+	return cut(ctx, fts, rowsPerShard)
+}
+
+// PlanShards is Plan with rowsPerShard = ceil(rows / shards), rows the
+// table's total: about shards shards when row groups are small against
+// that, fewer when they are not (a shard holds whole row groups).
+func PlanShards(ctx context.Context, fs FS, paths []string, shards int) ([]Shard, error) {
+	if shards < 1 {
+		return nil, fmt.Errorf("plan: %d shards, want at least 1", shards)
+	}
+	fts, err := readFooters(ctx, fs, paths)
+	if err != nil {
+		return nil, err
+	}
+	var rows int64
+	for _, f := range fts {
+		rows += f.meta.NumRows
+	}
+	return cut(ctx, fts, (rows+int64(shards)-1)/int64(shards))
+}
+
+type footer struct {
+	path string
+	size int64
+	meta *metadata.FileMetaData
+}
+
+func readFooters(ctx context.Context, fs FS, paths []string) ([]footer, error) {
+	out := make([]footer, 0, len(paths))
 	for _, path := range paths {
 		size, err := fs.Size(ctx, path)
 		if err != nil {
@@ -102,28 +133,37 @@ func Plan(ctx context.Context, fs FS, paths []string, rowsPerShard int64) ([]Sha
 		if err != nil {
 			return nil, fmt.Errorf("plan %s: %w", path, err)
 		}
+		out = append(out, footer{path, size, meta})
+	}
+	return out, nil
+}
+
+func cut(ctx context.Context, fts []footer, rowsPerShard int64) ([]Shard, error) {
+	var out []Shard
+	var base int64
+	for _, ft := range fts {
 		var cur []int
 		var rows int64
 		flush := func() error {
 			if len(cur) == 0 {
 				return nil
 			}
-			sub, err := meta.Subset(cur)
+			sub, err := ft.meta.Subset(cur)
 			if err != nil {
 				return err
 			}
 			b, err := sub.Serialize(ctx)
 			if err != nil {
-				return fmt.Errorf("plan %s: serialize footer: %w", path, err)
+				return fmt.Errorf("plan %s: serialize footer: %w", ft.path, err)
 			}
-			out = append(out, Shard{Path: path, Size: size, Ordinal: len(out), FirstRow: base, Rows: rows, RowGroups: cur, Footer: b})
+			out = append(out, Shard{Path: ft.path, Size: ft.size, Ordinal: len(out), FirstRow: base, Rows: rows, RowGroups: cur, Footer: b})
 			base += rows
 			cur, rows = nil, 0
 			return nil
 		}
-		for g := 0; g < meta.NumRowGroups(); g++ {
+		for g := 0; g < ft.meta.NumRowGroups(); g++ {
 			cur = append(cur, g)
-			rows += meta.RowGroup(g).NumRows()
+			rows += ft.meta.RowGroup(g).NumRows()
 			if rowsPerShard > 0 && rows >= rowsPerShard {
 				if err := flush(); err != nil {
 					return nil, err

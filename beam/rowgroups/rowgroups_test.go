@@ -336,3 +336,27 @@ func TestErrors(t *testing.T) {
 		t.Errorf("file truncated after planning: %v, want %q", err, want)
 	}
 }
+
+func TestPlanShards(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.parquet"), filepath.Join(dir, "b.parquet")
+	writeTable(t, a, 1000, 100)
+	writeTable(t, b, 600, 100)
+	ctx := context.Background()
+	for _, tc := range []struct{ shards, want int }{{1, 2}, {4, 5}, {16, 16}, {100, 16}} {
+		got, err := PlanShards(ctx, osFS{}, []string{a, b}, tc.shards)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows int64
+		for _, s := range got {
+			rows += s.Rows
+		}
+		if len(got) != tc.want || rows != 1600 {
+			t.Errorf("%d shards asked: %d shards of %d rows, want %d", tc.shards, len(got), rows, tc.want)
+		}
+	}
+	if _, err := PlanShards(ctx, osFS{}, []string{a}, 0); err == nil || err.Error() != "plan: 0 shards, want at least 1" {
+		t.Errorf("0 shards: %v", err)
+	}
+}
