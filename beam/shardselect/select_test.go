@@ -525,3 +525,56 @@ func TestManyShardsValid(t *testing.T) {
 		}
 	}
 }
+
+// TestQualityClustered checks the quality targets on clustered
+// data with the default oversampling: at 8 and 32 shards the distributed
+// coverage radius is within 1.15 of the single machine's, and a balanced
+// selection's class counts are within one sample of the single machine's.
+// cmd/coreset-quality measures the same on larger data and MNIST.
+func TestQualityClustered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seconds of selection")
+	}
+	const rows, dim, n, classes = 24000, 16, 150, 5
+	rng := rand.New(rand.NewPCG(41, 42))
+	centers := make([]float32, 100*dim)
+	for i := range centers {
+		centers[i] = float32(rng.NormFloat64() * 10)
+	}
+	all := Rows{Index: make([]int, rows)}
+	v := make([]float32, rows*dim)
+	c := make([]float64, rows*classes)
+	for i := range rows {
+		all.Index[i] = i
+		k := int(math.Floor(100 * math.Pow(rng.Float64(), 2))) // skewed cluster sizes
+		for d := range dim {
+			v[i*dim+d] = centers[k*dim+d] + float32(rng.NormFloat64()*(0.5+float64(k%4)/2))
+		}
+		c[i*classes+k%classes] = 1
+	}
+	all.Vectors = []Vectors{{Data: v, Dim: dim}}
+	all.Counts = []CountRows{{Data: c, Classes: classes}}
+	div := []Spec{{Kind: Diversity, Strength: 1}}
+	bal := []Spec{{Kind: Diversity, Strength: 1}, {Kind: Balance, Strength: 1, Target: []float64{1, 1, 1, 1, 1}}}
+	single := radius(t, all, reference(t, div, n, all, nil), nil)
+	singleBal := reference(t, bal, n, all, nil)
+	for _, shards := range []int{8, 32} {
+		parts := split(rng, all, shards, true)
+		got := radius(t, all, keys(distributed(t, Config{Specs: div, Picks: n}, parts, Rows{}, nil)), nil)
+		if got > 1.15*single {
+			t.Errorf("%d shards: radius %.4g is %.3f times the single machine's %.4g", shards, got, got/single, single)
+		}
+		b := keys(distributed(t, Config{Specs: bal, Picks: n}, parts, Rows{}, nil))
+		for k := range classes {
+			nd, ns := 0, 0
+			for i := range b {
+				nd += int(c[b[i]*classes+k])
+				ns += int(c[singleBal[i]*classes+k])
+			}
+			if nd-ns > 1 || ns-nd > 1 {
+				t.Errorf("%d shards: class %d picked %d times, single machine %d", shards, k, nd, ns)
+			}
+		}
+		t.Logf("%d shards: radius ratio %.4f", shards, got/single)
+	}
+}
