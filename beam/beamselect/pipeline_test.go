@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -428,11 +429,24 @@ func TestJobErrors(t *testing.T) {
 		{"weight", func(j *Job) { j.Weight = ""; j.Strategies = []Strategy{weights} }, "job: strategy 0 (weights) needs a weight column"},
 		{"label", func(j *Job) { j.Label = ""; j.Strategies = []Strategy{balance} }, "job: strategy 0 (balance) needs a label column"},
 		{"target", func(j *Job) { j.Strategies = []Strategy{{Kind: "balance", Target: "even"}} }, `job: strategy 0 (balance): unknown target "even" (uniform, input, ratios)`},
+		{"strength", func(j *Job) { j.Strategies = []Strategy{{Kind: "weights", Strength: math.Inf(1)}} }, "job: strategy 0 (weights): strength +Inf must be finite"},
 	} {
 		j := good
 		tc.edit(&j)
 		if err := j.Check(); err == nil || err.Error() != tc.want {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	cl := Classes{Names: []string{"cat", "dog"}, Counts: []float64{3, 1}}
+	two := Job{N: 1, Strategies: []Strategy{balance, {Kind: "balance", Strength: 1, Target: "input"}}}
+	if _, _, err := two.config(cl); err == nil || err.Error() != "strategy 1 (balance): only one balancing target per job is supported" {
+		t.Errorf("two targets: %v", err)
+	}
+	missing := Job{N: 1, Strategies: []Strategy{{Kind: "balance", Strength: 1, Target: "ratios", Ratios: map[string]float64{"cow": 1}}}}
+	if _, _, err := missing.config(cl); err == nil || err.Error() != `strategy 0 (balance): target: class "cow" does not exist in the dataset (classes: [cat dog])` {
+		t.Errorf("unknown class: %v", err)
 	}
 }
