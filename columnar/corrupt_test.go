@@ -41,7 +41,7 @@ func readAll(t testing.TB, dir string) {
 			t.Fatalf("model %s: %d×%d matrix with %d values for %d samples", model, m.Rows(), m.Dim, len(m.Data), d.Len())
 		}
 	}
-	if tbl, err := d.SampleColumns(ctx, nil); err == nil {
+	if tbl, err := d.SampleTable(ctx, nil); err == nil {
 		tbl.Release()
 	}
 }

@@ -2,6 +2,7 @@ package columnar
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -21,31 +21,72 @@ import (
 )
 
 func TestOpenSamples(t *testing.T) {
-	for _, it := range []idType{idUUID, idString} {
+	for _, it := range idTypes {
 		t.Run(fmt.Sprint("idType=", it), func(t *testing.T) {
 			dir := t.TempDir()
 			ids := testIDs(5, 3)
 			put(t, filepath.Join(dir, "samples.parquet"), samplesRecord(ids, it))
 			d := mustOpen(t, dir)
-			if d.Dir() != dir || d.Len() != 5 || !slices.Equal(idsOf(t, d), ids) {
+			want := make([]string, len(ids))
+			for i, id := range ids {
+				want[i] = textOf(it, id)
+			}
+			if d.Dir() != dir || d.Len() != 5 || !slices.Equal(idsOf(t, d), want) {
 				t.Fatalf("Dir %q Len %d IDs %v", d.Dir(), d.Len(), idsOf(t, d))
 			}
 			for i, id := range ids {
-				if r, ok, err := d.Lookup(context.Background(), id); err != nil || !ok || r != i {
-					t.Errorf("Lookup(%s) = %d, %v; want %d", id, r, ok, i)
+				if r, ok, err := d.LookupText(context.Background(), want[i]); err != nil || !ok || r != i {
+					t.Errorf("LookupText(%s) = %d, %v, %v; want %d", want[i], r, ok, err, i)
+				}
+				var typed any = id
+				switch it {
+				case idString:
+					typed = id.String()
+				case idInt32:
+					typed = int32(intOf(id, 32))
+				case idInt64:
+					typed = intOf(id, 64)
+				}
+				if r, ok, err := d.Lookup(context.Background(), typed); err != nil || !ok || r != i {
+					t.Errorf("Lookup(%v) = %d, %v, %v; want %d", typed, r, ok, err, i)
 				}
 			}
-			if _, ok, err := d.Lookup(context.Background(), uuid.New()); err != nil || ok {
-				t.Error("Lookup of an unknown id succeeded")
+			unknown := map[idType]string{idUUID: uuid.New().String(), idString: "nope", idInt32: "-5", idInt64: "-5"}[it]
+			if _, ok, err := d.LookupText(context.Background(), unknown); err != nil || ok {
+				t.Errorf("LookupText of an unknown id: %v, %v", ok, err)
+			}
+			if it != idString {
+				_, _, err := d.LookupText(context.Background(), "x y")
+				var ie *IDError
+				if !errors.As(err, &ie) || ie.Kind != d.IDKind() {
+					t.Errorf("LookupText of text that is no id: %v", err)
+				}
+				want := map[idType]string{
+					idUUID:  `"x y" is not a sample id (UUID): invalid UUID length: 3`,
+					idInt32: `"x y" is not a sample id (integer): not a decimal integer`,
+					idInt64: `"x y" is not a sample id (integer): not a decimal integer`,
+				}[it]
+				if err.Error() != want {
+					t.Errorf("LookupText error %q, want %q", err, want)
+				}
+				if it == idInt32 {
+					_, _, err := d.LookupText(context.Background(), "4294967296")
+					if want := `"4294967296" is not a sample id (integer): outside the range of int32`; err == nil || err.Error() != want {
+						t.Errorf("LookupText of an int64 in an int32 dataset: %v, want %q", err, want)
+					}
+				}
+			}
+			if _, _, err := d.Lookup(context.Background(), 1.5); err == nil || !strings.Contains(err.Error(), "a Go float64 is not a") {
+				t.Errorf("Lookup of a float: %v", err)
 			}
 			sc := d.SampleSchema()
 			if got := fieldNames(sc); got != "sample_id, size, split" {
 				t.Errorf("schema fields %s", got)
 			}
-			if _, ok := sc.Field(0).Type.(*extensions.UUIDType); !ok {
-				t.Errorf("sample_id schema type %s, want the UUID type", sc.Field(0).Type)
+			if got := sc.Field(0).Type; !arrow.TypeEqual(got, idArrow(it)) {
+				t.Errorf("sample_id schema type %s, want %s", got, idArrow(it))
 			}
-			tbl, err := d.SampleColumns(context.Background(), []string{"split", SampleIDColumn, "size"})
+			tbl, err := d.SampleTable(context.Background(), []string{"split", SampleIDColumn, "size"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,14 +94,17 @@ func TestOpenSamples(t *testing.T) {
 			if got := fieldNames(tbl.Schema()); got != "split, sample_id, size" || tbl.NumRows() != 5 {
 				t.Fatalf("columns %s, %d rows", got, tbl.NumRows())
 			}
-			idc := tbl.Column(1).Data().Chunk(0).(*extensions.UUIDArray)
+			idc := tbl.Column(1).Data().Chunk(0)
 			sizes := tbl.Column(2).Data().Chunk(0).(*array.Int64)
+			if !arrow.TypeEqual(idc.DataType(), idArrow(it)) {
+				t.Errorf("SampleTable id type %s", idc.DataType())
+			}
 			for i := range ids {
-				if idc.Value(i) != ids[i] || sizes.Value(i) != int64(i*10) {
-					t.Errorf("row %d: id %s size %d", i, idc.Value(i), sizes.Value(i))
+				if idc.ValueStr(i) != want[i] || sizes.Value(i) != int64(i*10) {
+					t.Errorf("row %d: id %s size %d", i, idc.ValueStr(i), sizes.Value(i))
 				}
 			}
-			all, err := d.SampleColumns(context.Background(), nil)
+			all, err := d.SampleTable(context.Background(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +112,7 @@ func TestOpenSamples(t *testing.T) {
 				t.Errorf("nil names read %s", got)
 			}
 			all.Release()
-			_, err = d.SampleColumns(context.Background(), []string{"size", "nope"})
+			_, err = d.SampleTable(context.Background(), []string{"size", "nope"})
 			if err == nil || !strings.Contains(err.Error(), `unknown column "nope" (columns: sample_id, size, split)`) {
 				t.Errorf("unknown column error %v", err)
 			}
@@ -95,7 +139,7 @@ func TestUnknownNames(t *testing.T) {
 	if _, err := d.Tag("drop"); err == nil || !strings.Contains(err.Error(), `unknown tag "drop" (tags: keep)`) {
 		t.Errorf("unknown tag: %v", err)
 	}
-	if _, err := d.AnnotationColumns(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "has no annotations table") {
+	if _, _, err := d.AnnotationTable(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "has no annotations table") {
 		t.Errorf("no annotations: %v", err)
 	}
 }
@@ -150,30 +194,31 @@ func TestAnnotations(t *testing.T) {
 	if got := fieldNames(d.AnnotationSchema()); got != "sample_id, label, type, confidence, x" {
 		t.Fatalf("annotation schema %s", got)
 	}
-	a, err := d.AnnotationColumns(context.Background(), []string{LabelColumn, "confidence"})
+	sample, tbl, err := d.AnnotationTable(context.Background(), []string{LabelColumn, "confidence"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Table.Release()
-	if !slices.Equal(a.Sample, []int32{2, 0, 2}) {
-		t.Errorf("Sample = %v, want [2 0 2]", a.Sample)
+	defer tbl.Release()
+	if !slices.Equal(sample, []int32{2, 0, 2}) {
+		t.Errorf("Sample = %v, want [2 0 2]", sample)
 	}
-	if got := fieldNames(a.Table.Schema()); got != "label, confidence" {
+	if got := fieldNames(tbl.Schema()); got != "label, confidence" {
 		t.Errorf("columns %s", got)
 	}
-	labels := a.Table.Column(0).Data().Chunk(0).(*array.String)
+	labels := tbl.Column(0).Data().Chunk(0).(*array.String)
 	if labels.Value(0) != "cat" || labels.Value(1) != "dog" || labels.Value(2) != "dog" {
 		t.Errorf("labels %v", labels)
 	}
-	all, err := d.AnnotationColumns(context.Background(), nil)
+	_, all, err := d.AnnotationTable(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer all.Table.Release()
-	if _, ok := all.Table.Column(0).DataType().(*extensions.UUIDType); !ok {
-		t.Errorf("annotation sample_id type %s, want UUID", all.Table.Column(0).DataType())
+	defer all.Release()
+	// The reference keeps its own type (UUID text, matched to UUIDs).
+	if got := all.Column(0).DataType(); got.ID() != arrow.STRING {
+		t.Errorf("annotation sample_id type %s, want utf8", got)
 	}
-	if _, err := d.AnnotationColumns(context.Background(), []string{"nope"}); err == nil || !strings.Contains(err.Error(), `unknown column "nope"`) {
+	if _, _, err := d.AnnotationTable(context.Background(), []string{"nope"}); err == nil || !strings.Contains(err.Error(), `unknown column "nope"`) {
 		t.Errorf("unknown column: %v", err)
 	}
 }
@@ -281,8 +326,12 @@ func TestAlternativeEncodings(t *testing.T) {
 	if !slices.Equal(idsOf(t, c), idsOf(t, a)) {
 		t.Fatal("ids differ")
 	}
-	if !a.SampleSchema().Equal(c.SampleSchema()) {
-		t.Errorf("schemas differ: %v vs %v", a.SampleSchema(), c.SampleSchema())
+	// The ids keep their type: strings there, UUIDs here.
+	if at, ct := a.SampleSchema().Field(0).Type, c.SampleSchema().Field(0).Type; at.ID() != arrow.STRING || !arrow.TypeEqual(ct, UUIDType()) {
+		t.Errorf("id types %v and %v, want utf8 and uuid", at, ct)
+	}
+	if a.IDKind() != StringIDs || c.IDKind() != UUIDIDs {
+		t.Errorf("id kinds %v and %v", a.IDKind(), c.IDKind())
 	}
 	if a.TablePath("embeddings/m") != filepath.Join(alt, "embeddings", "m") {
 		t.Errorf("TablePath(embeddings/m) = %q", a.TablePath("embeddings/m"))
@@ -298,12 +347,13 @@ func TestAlternativeEncodings(t *testing.T) {
 	equalMatrix(t, ma, mc)
 	equalMatrix(t, ma, wantMatrix(vecs, dim))
 	for _, d := range []*Dataset{c, a} {
-		tbl, err := d.SampleColumns(context.Background(), nil)
+		tbl, err := d.SampleTable(context.Background(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tbl.NumRows() != n || tbl.Column(0).Data().Chunk(0).(*extensions.UUIDArray).Value(n-1) != ids[n-1] {
-			t.Errorf("SampleColumns: %d rows", tbl.NumRows())
+		last := tbl.Column(0).Data().Chunk(len(tbl.Column(0).Data().Chunks()) - 1)
+		if tbl.NumRows() != n || last.ValueStr(last.Len()-1) != ids[n-1].String() {
+			t.Errorf("SampleTable: %d rows, last id %s", tbl.NumRows(), last.ValueStr(last.Len()-1))
 		}
 		tbl.Release()
 	}
@@ -374,10 +424,10 @@ func TestManyRowGroups(t *testing.T) {
 				return record(tagSchema, rs...)
 			}), compress.Codecs.Snappy)
 			d := mustOpen(t, dir)
-			if !slices.Equal(idsOf(t, d), ids) {
+			if !slices.Equal(idsOf(t, d), texts(ids)) {
 				t.Fatal("ids out of order")
 			}
-			tbl, err := d.SampleColumns(context.Background(), []string{"size"})
+			tbl, err := d.SampleTable(context.Background(), []string{"size"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -466,7 +516,7 @@ func TestIDsAcrossPages(t *testing.T) {
 			}
 			write(t, filepath.Join(dir, "tags.parquet"), record(sc, rs...))
 			d := mustOpen(t, dir)
-			if !slices.Equal(idsOf(t, d), ids) {
+			if !slices.Equal(idsOf(t, d), texts(ids)) {
 				t.Fatalf("idType %v: ids differ after crossing %d pages", it, pages)
 			}
 			bm, err := d.Tag("odd")
@@ -482,12 +532,26 @@ func TestIDsAcrossPages(t *testing.T) {
 	}
 }
 
-// idsOf returns d's sample ids, failing t if they cannot be read.
-func idsOf(t testing.TB, d *Dataset) []uuid.UUID {
+// idsOf returns d's sample ids in their text form, failing t if they
+// cannot be read.
+func idsOf(t testing.TB, d *Dataset) []string {
 	t.Helper()
 	ids, err := d.IDs(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ids
+	out := make([]string, ids.Len())
+	for i := range out {
+		out[i] = ids.String(i)
+	}
+	return out
+}
+
+// texts returns ids in their text form.
+func texts(ids []uuid.UUID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out
 }

@@ -4,25 +4,35 @@ package columnar
 //
 // ReadEmbeddings decodes the vectors of one model straight from the
 // Parquet column chunks with the low-level typed column readers
-// (file.Float32ColumnChunkReader / Float64ColumnChunkReader.ReadBatch),
-// skipping Arrow arrays entirely. Each row group is one task; tasks run on
-// GOMAXPROCS workers, each with its own reused value and level buffers, and
-// write their vectors directly into the rows of the single N×D matrix that
-// their sample ids map to. Row groups of one table never share a sample
-// (a shared one is the duplicate-vector error), so workers write disjoint
-// memory and the result does not depend on scheduling. Presence bits are
-// claimed with an atomic OR on the bitmap word, which also detects a
-// second vector for the same sample across row groups.
+// (file.Float32ColumnChunkReader and the others' ReadBatch), skipping Arrow
+// arrays entirely. Each row group is one task; tasks run on GOMAXPROCS
+// workers, each with its own reused value and level buffers, and write
+// their vectors directly into the rows of the single N×D matrix that
+// their ids map to. Row groups of one table never share a row (a shared
+// one is the duplicate-vector error), so workers write disjoint memory and
+// the result does not depend on scheduling. Presence bits are claimed
+// with an atomic OR on the bitmap word, which also detects a second vector
+// for the same row across row groups.
+//
+// A model's vectors are in a table of their own, matched to the samples
+// by a reference column (or to the annotations by annotation id, for an
+// object-level model), or in a column of the samples table itself (a wide
+// table), whose row i is sample i and whose ids need no decoding.
 //
 // Levels are interpreted from the Parquet schema rather than the Arrow
 // type, so one loop reads every list layout other engines write: 3-level
 // LIST (pqarrow, pyarrow, Spark, DuckDB) or legacy 2-level repeated
-// fields, required or nullable lists, required or nullable elements,
-// FixedSizeList or List, float32 or float64 leaves (float64 is converted
-// to float32; a value outside float32 range is rejected like ±Inf). A
-// vector lying wholly inside one decoded batch is checked with a few
-// slice scans and copied with copy(); only vectors spanning batches, or
-// unusual ones, go element by element.
+// fields, required or nullable lists (a null list is a row without a
+// vector), required or nullable elements, FixedSizeList or List, float16,
+// float32 or float64 leaves. float16 vectors stay 16-bit: when every part
+// of the table stores float16, the matrix holds their IEEE binary16 bits
+// (Matrix.F16), exact for the stored values; otherwise float16 and float64
+// are converted to float32 (a float64 outside float32 range is rejected
+// like ±Inf). A vector lying wholly inside one decoded batch is checked
+// with a few slice scans and copied with copy(); only vectors spanning
+// batches, or unusual ones, go element by element. Every value is checked
+// to be finite here, once, on all cores: the packages above need not
+// check again.
 //
 // The dimension D is the FixedSizeList size when the schema declares one,
 // and is confirmed (or, for List columns, found) by decoding the first
@@ -32,78 +42,142 @@ package columnar
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
+	"winnow/bitmap"
+	"winnow/internal/workpool"
+
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/schema"
-	"github.com/google/uuid"
 )
 
 // maxDim bounds the dimension of an embedding.
 const maxDim = 1 << 20
 
+// vectorTable says where one model's vectors are.
+type vectorTable struct {
+	name   string
+	path   string // the table; "" for a column of the samples table
+	id     string // its reference column (unused for the samples table)
+	vector string // the vector column
+	object bool   // vectors of annotations, referenced by annotation id
+}
+
+// elemKind is the type of a vector column's elements.
+type elemKind uint8
+
+const (
+	elemF32 elemKind = iota
+	elemF64
+	elemF16
+)
+
 // listLayout describes how the definition levels of an embedding leaf
 // encode nulls: below emptyDef the list itself is null, at emptyDef it is
 // empty, above it an element exists, which is null below maxDef.
 type listLayout struct {
-	idCol, embCol int
+	idCol, embCol int            // idCol -1: the samples table itself
+	idType        arrow.DataType // the id column's Arrow type
 	emptyDef      int16
 	maxDef        int16
-	double        bool // leaf is DOUBLE, not FLOAT
-	fixedDim      int  // FixedSizeList size, 0 for List
+	elem          elemKind
+	fixedDim      int // FixedSizeList size, 0 for List
 }
 
-// embeddingLayout validates the schema of one embeddings part.
-func (p *part) embeddingLayout() (listLayout, error) {
-	var l listLayout
-	as, err := p.arrowSchema()
-	if err != nil {
-		return l, err
-	}
-	if len(as.FieldIndices(SampleIDColumn)) == 0 {
-		return l, fmt.Errorf("%s: missing required column %q (columns: %s)", p.path, SampleIDColumn, fieldNames(as))
-	}
-	ei := as.FieldIndices(EmbeddingColumn)
-	if len(ei) == 0 {
-		return l, fmt.Errorf("%s: missing required column %q (columns: %s)", p.path, EmbeddingColumn, fieldNames(as))
-	}
-	typ := as.Field(ei[0]).Type
+// vectorTypeWant says in messages which types a vector column may have.
+const vectorTypeWant = "want a list or fixed-size list of float16, float32 or float64"
+
+// isVectorType reports whether t can hold vectors.
+func isVectorType(t arrow.DataType) bool {
+	_, _, ok := vectorElem(t)
+	return ok
+}
+
+// vectorElem returns the element type and declared size (0 for a List) of
+// a vector column type.
+func vectorElem(t arrow.DataType) (arrow.DataType, int, bool) {
 	var elem arrow.DataType
-	switch t := typ.(type) {
+	fixed := 0
+	switch t := t.(type) {
 	case *arrow.FixedSizeListType:
-		elem, l.fixedDim = t.Elem(), int(t.Len())
+		elem, fixed = t.Elem(), int(t.Len())
 	case *arrow.ListType:
 		elem = t.Elem()
 	case *arrow.LargeListType:
 		elem = t.Elem()
 	}
-	if elem == nil || (elem.ID() != arrow.FLOAT32 && elem.ID() != arrow.FLOAT64) {
-		return l, fmt.Errorf("%s: column %q has type %s, want fixed_size_list<float32, D> or list<float32|float64>", p.path, EmbeddingColumn, typ)
+	if elem == nil {
+		return nil, 0, false
 	}
-	if l.fixedDim > maxDim {
-		return l, fmt.Errorf("%s: column %q: dimension %d exceeds the limit %d", p.path, EmbeddingColumn, l.fixedDim, maxDim)
+	switch elem.ID() {
+	case arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64:
+		return elem, fixed, true
 	}
-	if l.idCol, err = p.idColumn(SampleIDColumn); err != nil {
+	return nil, 0, false
+}
+
+// embeddingLayout validates the schema of one part of vt's table.
+func (p *part) embeddingLayout(vt *vectorTable) (listLayout, error) {
+	var l listLayout
+	as, err := p.arrowSchema()
+	if err != nil {
 		return l, err
 	}
-	if l.embCol, err = p.leafColumn(EmbeddingColumn); err != nil {
+	l.idCol = -1
+	if vt.id != "" {
+		ii := as.FieldIndices(vt.id)
+		if len(ii) == 0 {
+			return l, fmt.Errorf("%s: missing required column %q (columns: %s)", p.path, vt.id, fieldNames(as))
+		}
+		l.idType = as.Field(ii[0]).Type
+	}
+	ei := as.FieldIndices(vt.vector)
+	if len(ei) == 0 {
+		return l, fmt.Errorf("%s: missing required column %q (columns: %s)", p.path, vt.vector, fieldNames(as))
+	}
+	typ := as.Field(ei[0]).Type
+	_, fixed, ok := vectorElem(typ)
+	if !ok {
+		return l, fmt.Errorf("%s: column %q has type %s, %s", p.path, vt.vector, typ, vectorTypeWant)
+	}
+	l.fixedDim = fixed
+	if l.fixedDim > maxDim {
+		return l, fmt.Errorf("%s: column %q: dimension %d exceeds the limit %d", p.path, vt.vector, l.fixedDim, maxDim)
+	}
+	if vt.id != "" {
+		if l.idCol, err = p.idColumn(vt.id); err != nil {
+			return l, err
+		}
+		if _, ok := idKindOf(l.idType); !ok {
+			return l, fmt.Errorf("%s: column %q has type %s, %s", p.path, vt.id, TypeName(l.idType), idTypeWant)
+		}
+	}
+	if l.embCol, err = p.leafColumn(vt.vector); err != nil {
 		return l, err
 	}
 	d := p.r.MetaData().Schema.Column(l.embCol)
 	switch d.PhysicalType() {
 	case parquet.Types.Float:
 	case parquet.Types.Double:
-		l.double = true
+		l.elem = elemF64
+	case parquet.Types.FixedLenByteArray:
+		if _, ok := d.LogicalType().(schema.Float16LogicalType); !ok || d.TypeLength() != 2 {
+			return l, fmt.Errorf("%s: column %q has Parquet leaf type %s, want FLOAT, DOUBLE or FLOAT16", p.path, vt.vector, d.PhysicalType())
+		}
+		l.elem = elemF16
 	default:
-		return l, fmt.Errorf("%s: column %q has Parquet leaf type %s, want FLOAT or DOUBLE", p.path, EmbeddingColumn, d.PhysicalType())
+		return l, fmt.Errorf("%s: column %q has Parquet leaf type %s, want FLOAT, DOUBLE or FLOAT16", p.path, vt.vector, d.PhysicalType())
 	}
 	if d.MaxRepetitionLevel() != 1 {
-		return l, fmt.Errorf("%s: column %q must be a list of numbers (repetition depth %d)", p.path, EmbeddingColumn, d.MaxRepetitionLevel())
+		return l, fmt.Errorf("%s: column %q must be a list of numbers (repetition depth %d)", p.path, vt.vector, d.MaxRepetitionLevel())
 	}
 	// Walk up from the leaf to the top-level field: optional nodes above
 	// the repeated one give the levels at which the list is null.
@@ -128,21 +202,26 @@ func (p *part) embeddingLayout() (listLayout, error) {
 
 // embTable is an embeddings table opened for reading.
 type embTable struct {
+	vt       *vectorTable
 	path     string
 	parts    []*part
 	layout   []listLayout
-	fixedDim int // declared FixedSizeList size, 0 if none
+	lay      map[*part]listLayout
+	fixedDim int  // declared FixedSizeList size, 0 if none
+	half     bool // every part stores float16
+	rows     int64
 }
 
-func openEmbeddings(path string, maxRows int) (*embTable, error) {
+// openEmbeddings opens vt's table, at path, whose vectors belong to at
+// most maxRows rows (the samples, or the annotations).
+func openEmbeddings(vt *vectorTable, path string, maxRows int) (*embTable, error) {
 	parts, err := openParts(path)
 	if err != nil {
 		return nil, err
 	}
-	t := &embTable{path: path, parts: parts}
-	var rows int64
+	t := &embTable{vt: vt, path: path, parts: parts, half: true, lay: map[*part]listLayout{}}
 	for _, p := range parts {
-		l, err := p.embeddingLayout()
+		l, err := p.embeddingLayout(vt)
 		if err != nil {
 			closeParts(parts)
 			return nil, err
@@ -150,127 +229,259 @@ func openEmbeddings(path string, maxRows int) (*embTable, error) {
 		// Parts may mix List and FixedSizeList; declared sizes must agree.
 		if l.fixedDim > 0 && t.fixedDim > 0 && l.fixedDim != t.fixedDim {
 			closeParts(parts)
-			return nil, fmt.Errorf("%s: column %q has dimension %d, but an earlier part has %d", p.path, EmbeddingColumn, l.fixedDim, t.fixedDim)
+			return nil, fmt.Errorf("%s: column %q has dimension %d, but an earlier part has %d", p.path, vt.vector, l.fixedDim, t.fixedDim)
 		}
 		if t.fixedDim == 0 {
 			t.fixedDim = l.fixedDim
 		}
+		t.half = t.half && l.elem == elemF16
 		t.layout = append(t.layout, l)
-		rows += p.r.NumRows()
+		t.lay[p] = l
+		t.rows += p.r.NumRows()
 	}
-	// Every vector belongs to a distinct sample: more rows than samples
-	// cannot be valid, and must not size anything.
-	if rows > int64(maxRows) {
+	// Every vector belongs to a distinct row: more rows than that cannot
+	// be valid, and must not size anything.
+	if t.rows > int64(maxRows) {
 		closeParts(parts)
-		return nil, fmt.Errorf("%s: table claims %d rows but the dataset has %d samples", path, rows, maxRows)
+		return nil, fmt.Errorf("%s: table claims %d rows but the dataset has %d %ss", path, t.rows, maxRows, space(vt))
 	}
 	return t, nil
 }
 
 func (t *embTable) Close() { closeParts(t.parts) }
 
+// space names what vt's vectors belong to, in messages.
+func space(vt *vectorTable) string {
+	if vt.object {
+		return "annotation"
+	}
+	return "sample"
+}
+
+// ReadOption adjusts a long read.
+type ReadOption func(*readOptions)
+
+type readOptions struct {
+	progress func(done, total int64)
+	noPages  bool // decode with ReadBatch only (tests compare both paths)
+}
+
+// withoutPages has a read skip the page decoder (pages.go), for tests.
+func withoutPages() ReadOption { return func(o *readOptions) { o.noPages = true } }
+
+// WithProgress has a read report its progress: fn(done, total) with the
+// rows of the table decoded so far and in all, after every row group.
+// Calls come from the read's goroutines one at a time, with done never
+// decreasing; fn must be quick.
+func WithProgress(fn func(done, total int64)) ReadOption {
+	return func(o *readOptions) { o.progress = fn }
+}
+
+// progress serialises a read's progress reports.
+type progress struct {
+	mu    sync.Mutex
+	done  int64
+	total int64
+	fn    func(done, total int64)
+}
+
+func (p *progress) add(n int64) {
+	if p == nil || p.fn == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done += n
+	p.fn(p.done, p.total)
+}
+
 // ReadEmbeddings reads the vectors of embedding model into one contiguous
 // row-major matrix aligned to dataset order, with the set of samples that
 // have a vector. An unknown model is an error listing the known models.
 // Vectors of another dimension, NaN or ±Inf elements, null elements, ids
 // not in samples and a second vector for one sample are errors naming the
-// file and the sample.
-func (d *Dataset) ReadEmbeddings(ctx context.Context, model string) (*Matrix, error) {
-	path, ok := d.models[model]
+// file and the sample. The matrix holds float16 bits (Matrix.F16) when the
+// table stores float16, float32 otherwise.
+func (d *Dataset) ReadEmbeddings(ctx context.Context, model string, opts ...ReadOption) (*Matrix, error) {
+	vt, ok := d.models[model]
 	if !ok {
-		return nil, fmt.Errorf("read embeddings: unknown model %q (models: %s)", model, knownList(d.modelNames))
+		return nil, nameError(ErrUnknownModel, model, d.Models(), "read embeddings: unknown model %q (models: %s)", model, knownList(d.modelNames))
 	}
-	m, err := d.readEmbeddings(ctx, path)
+	ids, err := d.IDs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read embeddings %q: %w", model, err)
+	}
+	m, err := d.readVectors(ctx, vt, idSpace{ids: ids, index: d.index}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("read embeddings %q: %w", model, err)
 	}
 	return m, nil
 }
 
-func (d *Dataset) readEmbeddings(ctx context.Context, path string) (*Matrix, error) {
-	// Vectors are matched to samples by id.
-	if _, err := d.IDs(ctx); err != nil {
-		return nil, err
+// idSpace is what a model's vectors are matched to: the samples, or the
+// annotations of an object-level model.
+type idSpace struct {
+	ids   *IDs
+	index func(context.Context) (*idIndex, error)
+}
+
+// tablePath is the table holding vt's vectors.
+func (d *Dataset) tablePath(vt *vectorTable) string {
+	if vt.path == "" {
+		return d.samples
 	}
-	t, err := openEmbeddings(path, d.Len())
+	return vt.path
+}
+
+func (d *Dataset) readVectors(ctx context.Context, vt *vectorTable, sp idSpace, opts []ReadOption) (*Matrix, error) {
+	var o readOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	n := sp.ids.Len()
+	t, err := openEmbeddings(vt, d.tablePath(vt), n)
 	if err != nil {
 		return nil, err
 	}
 	defer t.Close()
-	dim, err := d.embeddingDim(ctx, t)
+	if vt.path == "" && t.rows != int64(n) {
+		return nil, fmt.Errorf("%s: %d rows, want %d (changed since the dataset was opened?)", t.path, t.rows, n)
+	}
+	dim, err := t.dim(ctx, sp)
 	if err != nil {
 		return nil, err
 	}
-	n := d.Len()
 	if dim > 0 && n > math.MaxInt/4/dim {
-		return nil, fmt.Errorf("%s: %d samples × %d dimensions overflow", path, n, dim)
+		return nil, fmt.Errorf("%s: %d %ss × %d dimensions overflow", t.path, n, space(vt), dim)
 	}
-	m := &Matrix{Dim: dim, Data: make([]float32, n*dim), Present: NewBitmap(n)}
-
-	type task struct{ part, rg int }
-	var tasks []task
-	for pi, p := range t.parts {
-		for g := 0; g < p.r.NumRowGroups(); g++ {
-			tasks = append(tasks, task{pi, g})
-		}
+	m := &Matrix{Dim: dim, Present: bitmap.New(n)}
+	if t.half {
+		m.F16 = make([]uint16, n*dim)
+	} else {
+		m.Data = make([]float32, n*dim)
 	}
-	err = runTasks(len(tasks), func() func(i int) error {
-		w := &embWorker{d: d, m: m}
+	pr := &progress{total: t.rows, fn: o.progress}
+	tasks := rowGroupsOf(t.parts)
+	err = workpool.Run(0, len(tasks), func() func(i int) error {
+		w := &embWorker{d: d, t: t, m: m, sp: sp, noPages: o.noPages}
 		return func(i int) error {
 			tk := tasks[i]
-			return w.rowGroup(ctx, t.parts[tk.part], t.layout[tk.part], tk.rg)
+			if err := w.rowGroup(ctx, tk, t.lay[tk.p]); err != nil {
+				return err
+			}
+			pr.add(tk.p.r.MetaData().RowGroup(tk.g).NumRows())
+			return nil
 		}
 	})
 	if cerr := ctx.Err(); cerr != nil {
 		return nil, cerr
 	}
-	// runTasks reports the first failing row group in table order.
+	// workpool.Run reports the first failing row group in table order.
 	if err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// embeddingDim returns the dimension of table t: its declared
-// FixedSizeList size, checked against the first vector actually stored,
-// or for a List column the length of that first vector.
-func (d *Dataset) embeddingDim(ctx context.Context, t *embTable) (int, error) {
+// dim returns the dimension of table t: its declared FixedSizeList size,
+// checked against the first vector actually stored, or for a List column
+// the length of that first vector.
+func (t *embTable) dim(ctx context.Context, sp idSpace) (int, error) {
 	fixed := t.fixedDim
-	w := &embWorker{d: d}
-	for pi, p := range t.parts {
-		for g := 0; g < p.r.NumRowGroups(); g++ {
-			k, id, found, err := w.firstVector(ctx, p, t.layout[pi], g)
-			if err != nil {
-				return 0, err
-			}
-			if !found {
-				continue
-			}
-			if fixed > 0 && k != fixed {
-				return 0, fmt.Errorf("%s: column %q: sample %s has a vector of dimension %d, want %d", p.path, EmbeddingColumn, id, k, fixed)
-			}
-			if k == 0 {
-				// Dimension 0 would size an empty matrix that the next,
-				// non-empty vector overruns (a decoder panic, reported as
-				// a corrupt file).
-				return 0, fmt.Errorf("%s: column %q: sample %s has a vector of dimension 0; an embedding needs at least one element", p.path, EmbeddingColumn, id)
-			}
-			return k, nil
+	w := &embWorker{t: t, sp: sp}
+	for _, rg := range rowGroupsOf(t.parts) {
+		k, id, found, err := w.firstVector(ctx, rg, t.lay[rg.p])
+		if err != nil {
+			return 0, err
 		}
+		if !found {
+			continue
+		}
+		if fixed > 0 && k != fixed {
+			return 0, fmt.Errorf("%s: column %q: %s %s has a vector of dimension %d, want %d", rg.p.path, t.vt.vector, space(t.vt), id, k, fixed)
+		}
+		if k == 0 {
+			// Dimension 0 would size an empty matrix that the next,
+			// non-empty vector overruns (a decoder panic, reported as
+			// a corrupt file).
+			return 0, fmt.Errorf("%s: column %q: %s %s has a vector of dimension 0; an embedding needs at least one element", rg.p.path, t.vt.vector, space(t.vt), id)
+		}
+		return k, nil
 	}
 	return fixed, nil
 }
 
 // embWorker decodes row groups; its buffers are reused across them.
 type embWorker struct {
-	d    *Dataset
-	m    *Matrix
-	ids  idReader
-	rows []int32
-	defs []int16
-	reps []int16
-	f32  []float32
-	f64  []float64
+	d     *Dataset // for messages about ids no sample has
+	t     *embTable
+	m     *Matrix
+	sp    idSpace
+	ids   idReader
+	rows  []int32
+	defs  []int16
+	reps  []int16
+	f32   []float32
+	f64   []float64
+	flba  []parquet.FixedLenByteArray
+	chunk IDs // the row group's ids
+
+	// Page decoding (pages.go): the page's level runs, and its values
+	// while consume reads them.
+	repRuns, defRuns []levelRun
+	raw              pageValues
+	noPages          bool // always use ReadBatch (for tests)
+}
+
+// name is row r of the space in messages: its id.
+func (w *embWorker) name(r int) string { return w.sp.ids.quoted(r) }
+
+// matchRows sets rows[i] to the row (of the samples or annotations) that
+// row i of row group rg belongs to.
+func (w *embWorker) matchRows(ctx context.Context, rg rowGroup, l listLayout, rows []int32) error {
+	p := rg.p
+	if l.idCol < 0 { // the samples table itself
+		for i := range rows {
+			rows[i] = int32(rg.base + i)
+		}
+		if rg.base+len(rows) > w.sp.ids.Len() {
+			return fmt.Errorf("%s: corrupt parquet file: more rows than the %d samples", p.path, w.sp.ids.Len())
+		}
+		return nil
+	}
+	w.chunk.reset(l.idType)
+	if err := w.ids.read(p, p.r.RowGroup(rg.g), l.idCol, w.t.vt.id, &w.chunk); err != nil {
+		return err
+	}
+	space := w.sp.ids
+	ids, err := space.convert(&w.chunk)
+	if err != nil {
+		return fmt.Errorf("%s: column %q: %w", p.path, w.t.vt.id, err)
+	}
+	if ids.Len() != len(rows) {
+		return fmt.Errorf("%s: corrupt parquet file: %d ids for %d rows", p.path, ids.Len(), len(rows))
+	}
+	guess := int32(-1)
+	for i := range rows {
+		// Tables usually follow dataset order: try the next row first.
+		if g := guess + 1; int(g) < space.Len() && space.same(int(g), ids, i) {
+			rows[i], guess = g, g
+			continue
+		}
+		ix, err := w.sp.index(ctx)
+		if err != nil {
+			return err
+		}
+		r, ok := ix.find(ids, i)
+		if !ok {
+			if w.t.vt.object {
+				return fmt.Errorf("%s: annotation id %s is not in annotations", p.path, w.chunk.quoted(i))
+			}
+			return w.d.unknownSample(ctx, p.path, fmt.Sprintf("row %d of row group %d", i, rg.g), &w.chunk, i)
+		}
+		rows[i], guess = r, r
+	}
+	return nil
 }
 
 // batchLevels is the number of levels to decode per ReadBatch: a multiple
@@ -283,16 +494,18 @@ func batchLevels(dim int) int {
 	return readBatchRows / dim * dim
 }
 
-func (w *embWorker) buffers(n int, double bool) {
+func (w *embWorker) buffers(n int, elem elemKind) {
 	if len(w.defs) < n {
 		w.defs = make([]int16, n)
 		w.reps = make([]int16, n)
 	}
-	if double && len(w.f64) < n {
+	switch {
+	case elem == elemF64 && len(w.f64) < n:
 		w.f64 = make([]float64, n)
-	}
-	if !double && len(w.f32) < n {
+	case elem == elemF32 && len(w.f32) < n:
 		w.f32 = make([]float32, n)
+	case elem == elemF16 && len(w.flba) < n:
+		w.flba = make([]parquet.FixedLenByteArray, n)
 	}
 }
 
@@ -303,21 +516,24 @@ func (w *embWorker) readLevels(cr file.ColumnChunkReader, n int) (lv int64, vals
 		return r.ReadBatch(int64(n), w.f32[:n], w.defs[:n], w.reps[:n])
 	case *file.Float64ColumnChunkReader:
 		return r.ReadBatch(int64(n), w.f64[:n], w.defs[:n], w.reps[:n])
+	case *file.FixedLenByteArrayColumnChunkReader:
+		return r.ReadBatch(int64(n), w.flba[:n], w.defs[:n], w.reps[:n])
 	}
 	return 0, 0, fmt.Errorf("unexpected column reader %T", cr)
 }
 
-// firstVector returns the length and sample id of the first non-null
-// vector in row group g, if any.
-func (w *embWorker) firstVector(ctx context.Context, p *part, l listLayout, g int) (k int, id uuid.UUID, found bool, err error) {
+// firstVector returns the length and the id of the first non-null
+// vector in row group rg, if any.
+func (w *embWorker) firstVector(ctx context.Context, rg rowGroup, l listLayout) (k int, id string, found bool, err error) {
+	p := rg.p
 	defer recoverTo(p.path, &err)
-	rg := p.r.RowGroup(g)
-	cr, err := rg.Column(l.embCol)
+	rgr := p.r.RowGroup(rg.g)
+	cr, err := rgr.Column(l.embCol)
 	if err != nil {
-		return 0, id, false, fmt.Errorf("%s: column %q: %w", p.path, EmbeddingColumn, err)
+		return 0, id, false, fmt.Errorf("%s: column %q: %w", p.path, w.t.vt.vector, err)
 	}
 	n := batchLevels(l.fixedDim)
-	w.buffers(n, l.double)
+	w.buffers(n, l.elem)
 	row, in := -1, false // in: the current row holds a non-null list
 	for !found {
 		if err := ctx.Err(); err != nil {
@@ -325,11 +541,11 @@ func (w *embWorker) firstVector(ctx context.Context, p *part, l listLayout, g in
 		}
 		lv, _, err := w.readLevels(cr, n)
 		if err != nil {
-			return 0, id, false, fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, EmbeddingColumn, err)
+			return 0, id, false, fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, w.t.vt.vector, err)
 		}
 		if lv == 0 {
 			if err := cr.Err(); err != nil {
-				return 0, id, false, fmt.Errorf("%s: column %q: corrupt parquet file: %w", p.path, EmbeddingColumn, err)
+				return 0, id, false, fmt.Errorf("%s: column %q: corrupt parquet file: %w", p.path, w.t.vt.vector, err)
 			}
 			break
 		}
@@ -339,8 +555,8 @@ func (w *embWorker) firstVector(ctx context.Context, p *part, l listLayout, g in
 					found = true
 					break
 				}
-				if row++; row >= int(rg.NumRows()) {
-					return 0, id, false, fmt.Errorf("%s: corrupt parquet file: row group %d holds more than the %d rows it claims", p.path, g, rg.NumRows())
+				if row++; row >= int(rgr.NumRows()) {
+					return 0, id, false, fmt.Errorf("%s: corrupt parquet file: row group %d holds more than the %d rows it claims", p.path, rg.g, rgr.NumRows())
 				}
 				in, k = w.defs[j] >= l.emptyDef, 0
 				if w.defs[j] > l.emptyDef {
@@ -349,91 +565,78 @@ func (w *embWorker) firstVector(ctx context.Context, p *part, l listLayout, g in
 				continue
 			}
 			if k++; k > maxDim {
-				return 0, id, false, fmt.Errorf("%s: column %q: vector at row %d of row group %d is longer than %d", p.path, EmbeddingColumn, row, g, maxDim)
+				return 0, id, false, fmt.Errorf("%s: column %q: vector at row %d of row group %d is longer than %d", p.path, w.t.vt.vector, row, rg.g, maxDim)
 			}
 		}
 	}
 	if !in {
 		return 0, id, false, nil
 	}
-	var rid uuid.UUID
-	err = w.ids.read(p, rg, l.idCol, SampleIDColumn, func(i int, id uuid.UUID) error {
-		if i == row {
-			rid = id
-		}
-		return nil
-	})
-	if err != nil {
+	if l.idCol < 0 {
+		return k, w.name(rg.base + row), true, nil
+	}
+	w.chunk.reset(l.idType)
+	if err := w.ids.read(p, rgr, l.idCol, w.t.vt.id, &w.chunk); err != nil {
 		return 0, id, false, err
 	}
-	return k, rid, true, nil
+	return k, w.chunk.quoted(row), true, nil
 }
 
 // rowState is the decoding position inside one row group.
 type rowState struct {
-	p    *part
-	l    listLayout
-	g    int
-	rows []int32 // dataset row of each row of the row group
-	row  int     // current row; -1 before the first
-	k    int     // elements of the current vector so far; -1: null list
-	dst  []float32
+	p     *part
+	l     listLayout
+	g     int
+	rows  []int32 // the matrix row of each row of the row group
+	row   int     // current row; -1 before the first
+	k     int     // elements of the current vector so far; -1: null list
+	dst   []float32
+	dst16 []uint16
 }
 
-// rowGroup decodes row group g of part p into the matrix.
+// rowGroup decodes row group rg into the matrix.
 //
 // Batches normally decode straight into the matrix (direct): when the
-// next rows of the row group map to consecutive dataset rows, the values
+// next rows of the row group map to consecutive matrix rows, the values
 // of exactly those rows are decoded into their matrix rows, and the levels
 // are then checked to describe exactly one full vector per row. Anything
-// else (shuffled ids, null lists, odd vectors) decodes into a scratch
-// buffer and goes through consume, which handles every case; a direct
-// batch whose levels turn out irregular is moved to scratch and consumed
-// the same way, so both paths give the same matrix and errors.
-func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) (err error) {
+// else (shuffled ids, null lists, odd vectors, float16 and float64
+// elements) decodes into a scratch buffer and goes through consume, which
+// handles every case; a direct batch whose levels turn out irregular is
+// moved to scratch and consumed the same way, so both paths give the same
+// matrix and errors.
+func (w *embWorker) rowGroup(ctx context.Context, rg rowGroup, l listLayout) (err error) {
+	p := rg.p
 	defer recoverTo(p.path, &err)
-	d := w.d
-	rg := p.r.RowGroup(g)
-	nrows := int(rg.NumRows())
+	rgr := p.r.RowGroup(rg.g)
+	nrows := int(rgr.NumRows())
 	if cap(w.rows) < nrows {
 		w.rows = make([]int32, nrows)
 	}
 	rows := w.rows[:nrows]
-	guess := int32(-1)
-	err = w.ids.read(p, rg, l.idCol, SampleIDColumn, func(i int, id uuid.UUID) error {
-		// Tables usually follow dataset order: try the next row first.
-		if g := guess + 1; int(g) < len(d.ids) && d.ids[g] == id {
-			rows[i], guess = g, g
-			return nil
-		}
-		ix, err := d.index(ctx)
-		if err != nil {
-			return err
-		}
-		r, ok := ix.find(id)
-		if !ok {
-			return fmt.Errorf("%s: sample id %s is not in samples", p.path, id)
-		}
-		rows[i], guess = r, r
-		return nil
-	})
-	if err != nil {
+	if err := w.matchRows(ctx, rg, l, rows); err != nil {
 		return err
 	}
-	cr, err := rg.Column(l.embCol)
+	if done, err := w.pages(rg, l, rows); done {
+		return err
+	}
+	cr, err := rgr.Column(l.embCol)
 	if err != nil {
-		return fmt.Errorf("%s: column %q: %w", p.path, EmbeddingColumn, err)
+		return fmt.Errorf("%s: column %q: %w", p.path, w.t.vt.vector, err)
 	}
 	dim := w.m.Dim
 	n := batchLevels(dim)
-	w.buffers(n, l.double)
-	st := &rowState{p: p, l: l, g: g, rows: rows, row: -1, k: -1}
+	w.buffers(n, l.elem)
+	st := &rowState{p: p, l: l, g: rg.g, rows: rows, row: -1, k: -1}
 	f32, _ := cr.(*file.Float32ColumnChunkReader)
+	if w.m.Data == nil {
+		f32 = nil // float16 storage never takes float32 values
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		// Rows ahead that map to consecutive dataset rows.
+		// Rows ahead that map to consecutive matrix rows.
 		run := 0
 		if f32 != nil && dim > 0 && (st.k == -1 || st.k == dim) {
 			next := st.row + 1
@@ -446,14 +649,15 @@ func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) 
 			// Claim the rows before writing them, so that a duplicate in
 			// another row group never has two workers writing one row.
 			if r := w.claim(t, run); r >= 0 {
-				return fmt.Errorf("%s: column %q: sample %s has more than one vector", p.path, EmbeddingColumn, d.ids[r])
+				return fmt.Errorf("%s: column %q: %s %s has more than one vector", p.path, w.t.vt.vector, space(w.t.vt), w.name(r))
 			}
 			dst := w.m.Data[t*dim : (t+run)*dim]
 			lv, vals, err := f32.ReadBatch(int64(len(dst)), dst, w.defs[:len(dst)], w.reps[:len(dst)])
 			if err != nil {
-				return fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, EmbeddingColumn, err)
+				return fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, w.t.vt.vector, err)
 			}
 			if lv == 0 {
+				w.unclaim(t, run)
 				break
 			}
 			ok, err := w.direct(st, dst, int(lv), vals)
@@ -474,11 +678,11 @@ func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) 
 		}
 		lv, _, err := w.readLevels(cr, n)
 		if err != nil {
-			return fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, EmbeddingColumn, err)
+			return fmt.Errorf("%s: column %q: corrupt or truncated parquet file: %w", p.path, w.t.vt.vector, err)
 		}
 		if lv == 0 {
 			if err := cr.Err(); err != nil {
-				return fmt.Errorf("%s: column %q: corrupt parquet file: %w", p.path, EmbeddingColumn, err)
+				return fmt.Errorf("%s: column %q: corrupt parquet file: %w", p.path, w.t.vt.vector, err)
 			}
 			break
 		}
@@ -490,7 +694,7 @@ func (w *embWorker) rowGroup(ctx context.Context, p *part, l listLayout, g int) 
 		return err
 	}
 	if st.row+1 != nrows {
-		return fmt.Errorf("%s: corrupt parquet file: row group %d claims %d rows but holds %d", p.path, g, nrows, st.row+1)
+		return fmt.Errorf("%s: corrupt parquet file: row group %d claims %d rows but holds %d", p.path, rg.g, nrows, st.row+1)
 	}
 	return nil
 }
@@ -514,7 +718,7 @@ func (w *embWorker) direct(st *rowState, dst []float32, lv, vals int) (bool, err
 	for r := range nrows {
 		t := int(st.rows[st.row+1+r])
 		if bad := firstNonFinite(dst[r*dim : (r+1)*dim]); bad >= 0 {
-			return false, nonFinite(st.p.path, w.d.ids[t], bad, dst[r*dim+bad])
+			return false, w.nonFinite(st.p.path, t, bad, float64(dst[r*dim+bad]))
 		}
 	}
 	st.row += nrows
@@ -522,7 +726,7 @@ func (w *embWorker) direct(st *rowState, dst []float32, lv, vals int) (bool, err
 	return true, nil
 }
 
-// claim marks dataset rows [t, t+n) present and returns -1, or returns
+// claim marks matrix rows [t, t+n) present and returns -1, or returns
 // the first row some other row group already claimed (having claimed
 // nothing).
 func (w *embWorker) claim(t, n int) int {
@@ -548,19 +752,19 @@ func (w *embWorker) unclaim(t, n int) {
 // finish checks the vector just completed.
 func (w *embWorker) finish(st *rowState) error {
 	if st.row >= 0 && st.k >= 0 && st.k != w.m.Dim {
-		return fmt.Errorf("%s: column %q: sample %s has a vector of dimension %d, want %d",
-			st.p.path, EmbeddingColumn, w.d.ids[st.rows[st.row]], st.k, w.m.Dim)
+		return fmt.Errorf("%s: column %q: %s %s has a vector of dimension %d, want %d",
+			st.p.path, w.t.vt.vector, space(w.t.vt), w.name(int(st.rows[st.row])), st.k, w.m.Dim)
 	}
 	return nil
 }
 
 // consume decodes one batch of levels whose non-null values are in the
-// scratch buffer (w.f32 or w.f64).
+// scratch buffer (w.f32, w.f64 or w.flba).
 func (w *embWorker) consume(st *rowState, defs, reps []int16) error {
-	d, m, l, p := w.d, w.m, st.l, st.p
+	m, l, p := w.m, st.l, st.p
 	dim := m.Dim
+	col := w.t.vt.vector
 	words := m.Present.Words()
-	sampleOf := func(r int) uuid.UUID { return d.ids[st.rows[r]] }
 	lv := len(defs)
 	vi := 0 // next decoded (non-null) value
 	for j := 0; j < lv; {
@@ -580,9 +784,14 @@ func (w *embWorker) consume(st *rowState, defs, reps []int16) error {
 			t := int(st.rows[st.row])
 			bit := uint64(1) << (uint(t) & 63)
 			if atomic.OrUint64(&words[t>>6], bit)&bit != 0 {
-				return fmt.Errorf("%s: column %q: sample %s has more than one vector", p.path, EmbeddingColumn, sampleOf(st.row))
+				return fmt.Errorf("%s: column %q: %s %s has more than one vector", p.path, col, space(w.t.vt), w.name(t))
 			}
-			st.dst, st.k = m.Data[t*dim:(t+1)*dim], 0
+			if m.F16 != nil {
+				st.dst16 = m.F16[t*dim : (t+1)*dim]
+			} else {
+				st.dst = m.Data[t*dim : (t+1)*dim]
+			}
+			st.k = 0
 			if def == l.emptyDef {
 				j++ // empty list
 				continue
@@ -590,34 +799,44 @@ func (w *embWorker) consume(st *rowState, defs, reps []int16) error {
 			// The whole vector is in this batch, present and non-null.
 			if e := j + dim; e <= lv && (e == lv || reps[e] == 0) &&
 				allEqual(defs[j:e], l.maxDef) && allEqual(reps[j+1:e], 1) {
-				if bad := w.put(st.dst, vi, l.double); bad >= 0 {
-					return nonFinite(p.path, sampleOf(st.row), bad, st.dst[bad])
+				if bad, v := w.put(st, vi, l.elem); bad >= 0 {
+					return w.nonFinite(p.path, t, bad, v)
 				}
 				vi += dim
 				st.k = dim
 				j = e
 				continue
 			}
+		} else if st.k < 0 && def < l.emptyDef {
+			// DuckDB writes a NULL fixed-size array (FLOAT[8]) as a null
+			// list followed by Dim-1 more null levels: padding of a row
+			// without a vector.
+			j++
+			continue
 		} else if st.k < 0 || def <= l.emptyDef {
-			return fmt.Errorf("%s: corrupt parquet file: column %q: element outside a list in row group %d", p.path, EmbeddingColumn, st.g)
+			return fmt.Errorf("%s: corrupt parquet file: column %q: element outside a list in row group %d", p.path, col, st.g)
 		}
 		// One element.
+		t := int(st.rows[st.row])
 		if def < l.maxDef {
-			return fmt.Errorf("%s: column %q: sample %s: vector element %d is null", p.path, EmbeddingColumn, sampleOf(st.row), st.k)
+			return fmt.Errorf("%s: column %q: %s %s: vector element %d is null", p.path, col, space(w.t.vt), w.name(t), st.k)
 		}
 		if st.k >= dim {
-			return fmt.Errorf("%s: column %q: sample %s has a vector of dimension more than %d", p.path, EmbeddingColumn, sampleOf(st.row), dim)
+			return fmt.Errorf("%s: column %q: %s %s has a vector of dimension more than %d", p.path, col, space(w.t.vt), w.name(t), dim)
 		}
-		var v float32
-		if l.double {
-			v = float32(w.f64[vi])
+		if m.F16 != nil {
+			h := w.f16At(vi)
+			if h&f16Exp == f16Exp {
+				return w.nonFinite(p.path, t, st.k, float64(f16float(h)))
+			}
+			st.dst16[st.k] = h
 		} else {
-			v = w.f32[vi]
+			v := w.f32At(vi, l.elem)
+			if !finite(v) {
+				return w.nonFinite(p.path, t, st.k, float64(v))
+			}
+			st.dst[st.k] = v
 		}
-		if !finite(v) {
-			return nonFinite(p.path, sampleOf(st.row), st.k, v)
-		}
-		st.dst[st.k] = v
 		vi++
 		st.k++
 		j++
@@ -625,17 +844,85 @@ func (w *embWorker) consume(st *rowState, defs, reps []int16) error {
 	return nil
 }
 
-// put copies the decoded values from vi into dst and returns the index of
-// the first non-finite element, or -1.
-func (w *embWorker) put(dst []float32, vi int, double bool) int {
-	if double {
+// put copies the decoded values from vi into the current row's vector
+// and returns the index of the first non-finite element with its value,
+// or -1.
+func (w *embWorker) put(st *rowState, vi int, elem elemKind) (int, float64) {
+	if w.raw.raw != nil { // values from a page
+		wd := w.raw.width
+		if st.dst16 != nil && w.m.F16 != nil {
+			return fillValues(nil, st.dst16, w.raw.raw[vi*wd:(vi+len(st.dst16))*wd], wd)
+		}
+		return fillValues(st.dst, nil, w.raw.raw[vi*wd:(vi+len(st.dst))*wd], wd)
+	}
+	if st.dst16 != nil && w.m.F16 != nil {
+		dst := st.dst16
+		for i, b := range w.flba[vi : vi+len(dst)] {
+			dst[i] = f16bits(b)
+		}
+		if bad := firstNonFinite16(dst); bad >= 0 {
+			return bad, float64(f16float(dst[bad]))
+		}
+		return -1, 0
+	}
+	dst := st.dst
+	switch elem {
+	case elemF64:
 		for i, v := range w.f64[vi : vi+len(dst)] {
 			dst[i] = float32(v)
 		}
-	} else {
+	case elemF16:
+		for i, b := range w.flba[vi : vi+len(dst)] {
+			dst[i] = f16float(f16bits(b))
+		}
+	default:
 		copy(dst, w.f32[vi:vi+len(dst)])
 	}
-	return firstNonFinite(dst)
+	if bad := firstNonFinite(dst); bad >= 0 {
+		return bad, float64(dst[bad])
+	}
+	return -1, 0
+}
+
+// f16At returns value vi of the batch as float16 bits.
+func (w *embWorker) f16At(vi int) uint16 {
+	if w.raw.raw != nil {
+		return binary.LittleEndian.Uint16(w.raw.raw[2*vi:])
+	}
+	return f16bits(w.flba[vi])
+}
+
+// f32At returns value vi of the batch, of element type elem, as float32.
+func (w *embWorker) f32At(vi int, elem elemKind) float32 {
+	if w.raw.raw != nil {
+		return valueAt(w.raw.raw, w.raw.width, vi)
+	}
+	switch elem {
+	case elemF64:
+		return float32(w.f64[vi])
+	case elemF16:
+		return f16float(f16bits(w.flba[vi]))
+	}
+	return w.f32[vi]
+}
+
+// f16float widens float16 bits to float32, exactly.
+func f16float(h uint16) float32 { return float16.FromBits(h).Float32() }
+
+// f16bits reads a Parquet FLOAT16 value: two bytes, little-endian.
+func f16bits(b parquet.FixedLenByteArray) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
+
+// f16Exp is the exponent of a float16: all ones for NaN and ±Inf.
+const f16Exp = 0x7c00
+
+// firstNonFinite16 returns the index of the first NaN or ±Inf in v, or -1.
+func firstNonFinite16(v []uint16) int {
+	for i, h := range v {
+		if h&f16Exp == f16Exp {
+			return i
+		}
+	}
+	return -1
 }
 
 // firstNonFinite returns the index of the first NaN or ±Inf in v, or -1.
@@ -662,22 +949,28 @@ const expMask = 0x7f800000
 
 func finite(v float32) bool { return math.Float32bits(v)&0x7f800000 != 0x7f800000 }
 
-func nonFinite(path string, id uuid.UUID, i int, v float32) error {
+// nonFinite reports element i of row t's vector, of value v.
+func (w *embWorker) nonFinite(path string, t, i int, v float64) error {
 	what := "NaN"
-	if math.IsInf(float64(v), 0) {
-		what = fmt.Sprint(v)
+	if math.IsInf(v, 0) {
+		what = fmt.Sprint(float32(v))
 	}
-	return fmt.Errorf("%s: column %q: sample %s: vector element %d is %s (or outside float32 range)", path, EmbeddingColumn, id, i, what)
+	return fmt.Errorf("%s: column %q: %s %s: vector element %d is %s (or outside float32 range)", path, w.t.vt.vector, space(w.t.vt), w.name(t), i, what)
 }
 
 // allEqual reports whether every level in s is v, comparing four levels
 // per 64-bit word.
 func allEqual(s []int16, v int16) bool {
-	pat := uint64(uint16(v)) * 0x0001000100010001
-	w := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(s))), len(s)/4)
-	for _, x := range w {
-		if x != pat {
-			return false
+	var w []uint64
+	// An empty s may point just past its buffer; converting that pointer
+	// trips the race detector's pointer checks (checkptr).
+	if len(s) >= 4 {
+		pat := uint64(uint16(v)) * 0x0001000100010001
+		w = unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(s))), len(s)/4)
+		for _, x := range w {
+			if x != pat {
+				return false
+			}
 		}
 	}
 	for _, x := range s[len(w)*4:] {

@@ -88,28 +88,50 @@ func TestValidationErrors(t *testing.T) {
 		{"samples missing sample_id", func(t *testing.T, dir string) {
 			put(t, filepath.Join(dir, samples), record(schemaOf("size", arrow.PrimitiveTypes.Int64), []any{int64(1)}))
 		}, "open", []string{samples, `missing required column "sample_id"`, "columns: size"}},
-		{"samples sample_id wrong type", func(t *testing.T, dir string) {
-			put(t, filepath.Join(dir, samples), record(schemaOf(SampleIDColumn, arrow.PrimitiveTypes.Int64), []any{int64(1)}))
-		}, "open", []string{samples, `column "sample_id" has type int64`}},
+		{"samples sample_id of floats", func(t *testing.T, dir string) {
+			put(t, filepath.Join(dir, samples), record(schemaOf(SampleIDColumn, arrow.PrimitiveTypes.Float64), []any{1.0}))
+		}, "open", []string{samples, `column "sample_id" has type float64, want a UUID (FIXED_LEN_BYTE_ARRAY(16)), a string or an integer`}},
+		{"samples sample_id of booleans", func(t *testing.T, dir string) {
+			put(t, filepath.Join(dir, samples), record(schemaOf(SampleIDColumn, arrow.FixedWidthTypes.Boolean), []any{true}))
+		}, "open", []string{samples, `column "sample_id" has type bool, want a UUID`}},
+		{"samples sample_id of timestamps", func(t *testing.T, dir string) {
+			put(t, filepath.Join(dir, samples), record(schemaOf(SampleIDColumn, arrow.FixedWidthTypes.Timestamp_us), []any{arrow.Timestamp(5)}))
+		}, "open", []string{samples, `column "sample_id" has type timestamp[us, tz=UTC], want a UUID`}},
+		{"duplicate string sample_id", func(t *testing.T, dir string) {
+			put(t, filepath.Join(dir, samples), record(schemaOf(SampleIDColumn, arrow.BinaryTypes.String), []any{"img 1"}, []any{"img 2"}, []any{"img 2"}))
+		}, "open", []string{samples, `column "sample_id": duplicate sample id "img 2" (rows 1 and 2)`}},
+		{"duplicate integer sample_id", func(t *testing.T, dir string) {
+			put(t, filepath.Join(dir, samples), record(schemaOf(SampleIDColumn, arrow.PrimitiveTypes.Int64), []any{int64(7)}, []any{int64(-1)}, []any{int64(7)}))
+		}, "open", []string{samples, `column "sample_id": duplicate sample id 7 (rows 0 and 2)`}},
+		{"null string sample_id", func(t *testing.T, dir string) {
+			put(t, filepath.Join(dir, samples), record(schemaOf(SampleIDColumn, arrow.BinaryTypes.String), []any{"a"}, []any{nil}))
+		}, "open", []string{samples, `column "sample_id": null sample id at row 1 of the row group`}},
+		{"null integer sample_id", func(t *testing.T, dir string) {
+			put(t, filepath.Join(dir, samples), record(schemaOf(SampleIDColumn, arrow.PrimitiveTypes.Int64), []any{nil}, []any{int64(2)}))
+		}, "open", []string{samples, `column "sample_id": null sample id at row 0 of the row group`}},
+		{"embedding id not a UUID", func(t *testing.T, dir string) {
+			put(t, filepath.Join(dir, emb), record(schemaOf(SampleIDColumn, arrow.BinaryTypes.String, EmbeddingColumn, EmbeddingType(3)),
+				[]any{a.String(), []float32{1, 2, 3}}, []any{"xyz", []float32{1, 2, 3}}))
+		}, "embeddings", []string{emb, `column "sample_id": "xyz" at row 1 is not a sample id (UUID): invalid UUID length: 3`}},
+		{"embedding id of floats", func(t *testing.T, dir string) {
+			put(t, filepath.Join(dir, emb), record(schemaOf(SampleIDColumn, arrow.PrimitiveTypes.Float64, EmbeddingColumn, EmbeddingType(3)), []any{1.0, []float32{1, 2, 3}}))
+		}, "embeddings", []string{emb, `column "sample_id" has Parquet type DOUBLE, want a UUID`}},
 		{"duplicate sample_id", func(t *testing.T, dir string) {
 			put(t, filepath.Join(dir, samples), record(schemaOf(SampleIDColumn, UUIDType()), []any{a}, []any{b}, []any{a}))
 		}, "open", []string{samples, `column "sample_id"`, "duplicate sample id " + a.String(), "rows 0 and 2"}},
 		{"null sample_id", func(t *testing.T, dir string) {
 			put(t, filepath.Join(dir, samples), record(schemaOf(SampleIDColumn, UUIDType()), []any{a}, []any{nil}))
 		}, "open", []string{samples, `column "sample_id"`, "null sample id at row 1"}},
-		{"sample_id string not a uuid", func(t *testing.T, dir string) {
-			put(t, filepath.Join(dir, samples), record(schemaOf(SampleIDColumn, arrow.BinaryTypes.String), []any{a.String()}, []any{"xyz"}))
-		}, "open", []string{samples, `"xyz" at row 1`, "not a canonical UUID"}},
 
 		{"embeddings missing embedding", func(t *testing.T, dir string) {
-			put(t, filepath.Join(dir, emb), record(schemaOf(SampleIDColumn, UUIDType(), "vec", arrow.ListOf(f32)), []any{a, []float32{1}}))
+			put(t, filepath.Join(dir, emb), record(schemaOf(SampleIDColumn, UUIDType(), "vec", arrow.BinaryTypes.String), []any{a, "x"}))
 		}, "embeddings", []string{emb, `missing required column "embedding"`, "columns: sample_id, vec"}},
 		{"embeddings missing sample_id", func(t *testing.T, dir string) {
 			put(t, filepath.Join(dir, emb), record(schemaOf(EmbeddingColumn, arrow.ListOf(f32)), []any{[]float32{1}}))
 		}, "embeddings", []string{emb, `missing required column "sample_id"`}},
 		{"embedding wrong type", func(t *testing.T, dir string) {
 			put(t, filepath.Join(dir, emb), record(schemaOf(SampleIDColumn, UUIDType(), EmbeddingColumn, arrow.BinaryTypes.String), []any{a, "v"}))
-		}, "embeddings", []string{emb, `column "embedding" has type utf8`, "want fixed_size_list<float32, D>"}},
+		}, "embeddings", []string{emb, `column "embedding" has type utf8, want a list or fixed-size list of float16, float32 or float64`}},
 		{"embedding list of ints", func(t *testing.T, dir string) {
 			sc := schemaOf(SampleIDColumn, UUIDType(), EmbeddingColumn, arrow.ListOf(arrow.PrimitiveTypes.Int32))
 			b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
@@ -162,8 +184,11 @@ func TestValidationErrors(t *testing.T) {
 			put(t, filepath.Join(dir, annot), record(schemaOf(SampleIDColumn, UUIDType()), []any{a}))
 		}, "open", []string{annot, `missing required column "label"`}},
 		{"annotations label wrong type", func(t *testing.T, dir string) {
-			put(t, filepath.Join(dir, annot), record(schemaOf(SampleIDColumn, UUIDType(), LabelColumn, arrow.PrimitiveTypes.Int64), []any{a, int64(3)}))
-		}, "open", []string{annot, `column "label" has type int64, want string`}},
+			put(t, filepath.Join(dir, annot), record(schemaOf(SampleIDColumn, UUIDType(), LabelColumn, arrow.PrimitiveTypes.Float64), []any{a, 3.0}))
+		}, "open", []string{annot, `column "label" has type float64, want string or integer`}},
+		{"annotations box of strings", func(t *testing.T, dir string) {
+			put(t, filepath.Join(dir, annot), record(ann("x", arrow.BinaryTypes.String), []any{a, "cat", "left"}))
+		}, "open", []string{annot, `column "x" has type utf8, want integer or float`}},
 		{"annotations confidence wrong type", func(t *testing.T, dir string) {
 			put(t, filepath.Join(dir, annot), record(ann("confidence", arrow.BinaryTypes.String), []any{a, "cat", "high"}))
 		}, "open", []string{annot, `column "confidence" has type utf8, want float`}},
@@ -188,7 +213,7 @@ func TestValidationErrors(t *testing.T) {
 		}, "open", []string{tags, `tag column "t" has type int64, want bool`}},
 		{"tag null", func(t *testing.T, dir string) {
 			put(t, filepath.Join(dir, tags), record(tagsSc, []any{a, true}, []any{b, nil}))
-		}, "open", []string{tags, `tag column "t": null value for sample ` + b.String()}},
+		}, "open", []string{tags, `tag column "t" has 1 null value(s) (first: sample ` + b.String() + `)`, `coalesce("t", false)`}},
 
 		{"samples parts with different schemas", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, samples))
@@ -283,7 +308,7 @@ func TestValidationErrors(t *testing.T) {
 				case "embeddings":
 					_, err = d.ReadEmbeddings(ctx, "m")
 				case "annotations":
-					_, err = d.AnnotationColumns(ctx, nil)
+					_, _, err = d.AnnotationTable(ctx, nil)
 				}
 			}
 			if err == nil {

@@ -2,14 +2,17 @@ package columnar
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -56,19 +59,55 @@ type idType int
 const (
 	idUUID idType = iota
 	idString
+	idInt32
+	idInt64
 )
 
+var idTypes = []idType{idUUID, idString, idInt32, idInt64}
+
+func (t idType) String() string { return [...]string{"uuid", "string", "int32", "int64"}[t] }
+
 func idField(t idType) arrow.Field {
-	if t == idString {
-		return arrow.Field{Name: SampleIDColumn, Type: arrow.BinaryTypes.String}
+	return arrow.Field{Name: SampleIDColumn, Type: idArrow(t)}
+}
+
+func idArrow(t idType) arrow.DataType {
+	switch t {
+	case idString:
+		return arrow.BinaryTypes.String
+	case idInt32:
+		return arrow.PrimitiveTypes.Int32
+	case idInt64:
+		return arrow.PrimitiveTypes.Int64
 	}
-	return arrow.Field{Name: SampleIDColumn, Type: UUIDType()}
+	return UUIDType()
+}
+
+// intOf is the integer id the tests use for UUID id: 31 bits of it, so
+// that int32 and int64 columns hold the same values.
+func intOf(id uuid.UUID, _ int) int64 {
+	return int64(binary.BigEndian.Uint32(id[:4]) >> 1)
+}
+
+// textOf is the text form of id as stored with type t.
+func textOf(t idType, id uuid.UUID) string {
+	switch t {
+	case idInt32:
+		return strconv.FormatInt(intOf(id, 32), 10)
+	case idInt64:
+		return strconv.FormatInt(intOf(id, 64), 10)
+	}
+	return id.String()
 }
 
 func appendID(b array.Builder, id uuid.UUID) {
 	switch b := b.(type) {
 	case *array.StringBuilder:
 		b.Append(id.String())
+	case *array.Int32Builder:
+		b.Append(int32(intOf(id, 32)))
+	case *array.Int64Builder:
+		b.Append(intOf(id, 64))
 	case interface{ Append(uuid.UUID) }:
 		b.Append(id)
 	default:
@@ -103,6 +142,8 @@ func appendVec(b array.Builder, v []float32) {
 			vb.Append(x)
 		case *array.Float64Builder:
 			vb.Append(float64(x))
+		case *array.Float16Builder:
+			vb.Append(float16.New(x))
 		}
 	}
 }
@@ -264,7 +305,14 @@ func appendAny(b array.Builder, v any) {
 	case string:
 		b.(*array.StringBuilder).Append(v)
 	case int64:
-		b.(*array.Int64Builder).Append(v)
+		switch ib := b.(type) {
+		case *array.Int64Builder:
+			ib.Append(v)
+		case *array.Int32Builder:
+			ib.Append(int32(v))
+		}
+	case arrow.Timestamp:
+		b.(*array.TimestampBuilder).Append(v)
 	case float64:
 		switch fb := b.(type) {
 		case *array.Float64Builder:

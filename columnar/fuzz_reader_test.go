@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/google/uuid"
 
+	"winnow/bitmap"
 	"winnow/columnar"
 )
 
@@ -44,7 +46,7 @@ const fzRows = 7
 
 // fzFiles are the tables of the fuzzed dataset, in the order of FuzzOpen's
 // table selector.
-var fzFiles = []string{"samples.parquet", "annotations.parquet", "tags.parquet", "embeddings/m.parquet", "embeddings/l.parquet"}
+var fzFiles = []string{"samples.parquet", "annotations.parquet", "tags.parquet", "embeddings/m.parquet", "embeddings/l.parquet", "embeddings/h.parquet"}
 
 // fzDataset returns the bytes of each table of a small valid dataset:
 // samples with metadata of several types, annotations, tags, a
@@ -53,7 +55,7 @@ var fzFiles = []string{"samples.parquet", "annotations.parquet", "tags.parquet",
 func fzDataset(t testing.TB) map[string][]byte {
 	t.Helper()
 	id := func(i int) string { return uuid.NewSHA1(uuid.NameSpaceOID, []byte{byte(i)}).String() }
-	var samples, ann, tags, m, l []string
+	var samples, ann, tags, m, l, h, strSamples, intSamples []string
 	for i := range fzRows {
 		samples = append(samples, fmt.Sprintf(`{"sample_id": %q, "w": %g, "name": "img%d", "n": %d, "ok": %t}`, id(i), float64(i)/2, i, i*i, i%2 == 0))
 		ann = append(ann, fmt.Sprintf(`{"sample_id": %q, "label": %q, "confidence": 0.5}`, id(i), []string{"cat", "dog"}[i%2]))
@@ -62,6 +64,9 @@ func fzDataset(t testing.TB) map[string][]byte {
 		if i != 4 {
 			l = append(l, fmt.Sprintf(`{"sample_id": %q, "embedding": [%d.5, 0]}`, id(i), i))
 		}
+		h = append(h, fmt.Sprintf(`{"sample_id": %q, "embedding": [%d, 0.5, -2]}`, id(i), i))
+		strSamples = append(strSamples, fmt.Sprintf(`{"sample_id": %q, "w": %g}`, id(i), float64(i)/2))
+		intSamples = append(intSamples, fmt.Sprintf(`{"sample_id": %d, "w": %g}`, 1000+i, float64(i)/2))
 	}
 	u := columnar.UUIDType()
 	schemas := map[string]*arrow.Schema{
@@ -74,10 +79,19 @@ func fzDataset(t testing.TB) map[string][]byte {
 		"embeddings/m.parquet": columnar.EmbeddingSchema(3),
 		"embeddings/l.parquet": arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: u},
 			{Name: "embedding", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64), Nullable: true}}, nil),
+		"embeddings/h.parquet": arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: u},
+			{Name: "embedding", Type: arrow.FixedSizeListOfNonNullable(3, arrow.FixedWidthTypes.Float16)}}, nil),
+		// Other id types for the samples, seeds of FuzzOpen only: UUID
+		// text (which the UUID tags match by conversion) and integers.
+		"samples-string": arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: arrow.BinaryTypes.String},
+			{Name: "w", Type: arrow.PrimitiveTypes.Float64, Nullable: true}}, nil),
+		"samples-int": arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: arrow.PrimitiveTypes.Int64},
+			{Name: "w", Type: arrow.PrimitiveTypes.Float64, Nullable: true}}, nil),
 	}
-	rows := map[string][]string{"samples.parquet": samples, "annotations.parquet": ann, "tags.parquet": tags, "embeddings/m.parquet": m, "embeddings/l.parquet": l}
+	rows := map[string][]string{"samples.parquet": samples, "annotations.parquet": ann, "tags.parquet": tags, "embeddings/m.parquet": m,
+		"embeddings/l.parquet": l, "embeddings/h.parquet": h, "samples-string": strSamples, "samples-int": intSamples}
 	out := map[string][]byte{}
-	for _, name := range fzFiles {
+	for _, name := range append(slices.Clone(fzFiles), "samples-string", "samples-int") {
 		rec, _, err := array.RecordFromJSON(memory.DefaultAllocator, schemas[name], strings.NewReader("["+strings.Join(rows[name], ",")+"]"))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -106,7 +120,7 @@ func fzDataset(t testing.TB) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := columnar.NewBitmap(fzRows)
+	seen := bitmap.New(fzRows)
 	for i := range 3 {
 		seen.Set(i)
 	}
@@ -115,7 +129,7 @@ func fzDataset(t testing.TB) map[string][]byte {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := ds.WriteTags(context.Background(), f, []string{"seen"}, []*columnar.Bitmap{seen}); err != nil {
+	if err := ds.WriteTags(context.Background(), f, []string{"seen"}, []*bitmap.Bitmap{seen}, columnar.TagsMeta{}); err != nil {
 		t.Fatal(err)
 	}
 	if out["tags.parquet"], err = os.ReadFile(f.Name()); err != nil {
@@ -225,7 +239,8 @@ func fzMutations(b []byte, rows, group int64) []fzSeed {
 // fzShape is the row count and first row group size of each table.
 var fzShape = map[string][2]int64{
 	"samples.parquet": {fzRows, 4}, "annotations.parquet": {fzRows, 4}, "tags.parquet": {fzRows, 4},
-	"embeddings/m.parquet": {fzRows, 4}, "embeddings/l.parquet": {fzRows - 1, 4},
+	"embeddings/m.parquet": {fzRows, 4}, "embeddings/l.parquet": {fzRows - 1, 4}, "embeddings/h.parquet": {fzRows, 4},
+	"samples-string": {fzRows, 4}, "samples-int": {fzRows, 4},
 }
 
 // fzWrite writes the valid dataset into a new folder, with table replaced
@@ -236,6 +251,9 @@ func fzWrite(t testing.TB, files map[string][]byte, table string, data []byte) s
 		t.Fatal(err)
 	}
 	for name, b := range files {
+		if strings.HasPrefix(name, "samples-") {
+			continue // seeds, not tables of the dataset
+		}
 		if name == table {
 			b = data
 		}
@@ -331,24 +349,24 @@ func fzReadAll(dir, mutated string) error {
 	// fast).
 	samples := mutated == "samples.parquet"
 	if samples {
-		if tbl, err := ds.SampleColumns(ctx, nil); err == nil {
+		if tbl, err := ds.SampleTable(ctx, nil); err == nil {
 			if tbl.NumRows() != int64(n) {
-				return fmt.Errorf("SampleColumns: %d rows for %d samples", tbl.NumRows(), n)
+				return fmt.Errorf("SampleTable: %d rows for %d samples", tbl.NumRows(), n)
 			}
 			tbl.Release()
 		}
 	}
 	if ds.AnnotationSchema() != nil && (samples || mutated == "annotations.parquet") {
-		if a, err := ds.AnnotationColumns(ctx, nil); err == nil {
-			if int64(len(a.Sample)) != a.Table.NumRows() {
-				return fmt.Errorf("AnnotationColumns: %d sample rows for %d annotations", len(a.Sample), a.Table.NumRows())
+		if sample, tbl, err := ds.AnnotationTable(ctx, nil); err == nil {
+			if int64(len(sample)) != tbl.NumRows() {
+				return fmt.Errorf("AnnotationTable: %d sample rows for %d annotations", len(sample), tbl.NumRows())
 			}
-			for _, r := range a.Sample {
+			for _, r := range sample {
 				if r < 0 || int(r) >= n {
 					return fmt.Errorf("annotation of sample row %d in a dataset of %d", r, n)
 				}
 			}
-			a.Table.Release()
+			tbl.Release()
 		}
 	}
 	for _, tag := range ds.TagNames() {
@@ -368,10 +386,10 @@ func fzReadAll(dir, mutated string) error {
 		if err != nil {
 			continue
 		}
-		if m.Rows() != n || len(m.Data) != n*m.Dim || m.Dim < 0 {
-			return fmt.Errorf("model %s: %d×%d matrix with %d values for %d samples", model, m.Rows(), m.Dim, len(m.Data), n)
+		if m.Rows() != n || len(m.Data)+len(m.F16) != n*m.Dim || m.Dim < 0 || (m.Data != nil) == (m.F16 != nil) && n*m.Dim > 0 {
+			return fmt.Errorf("model %s: %d×%d matrix with %d+%d values for %d samples", model, m.Rows(), m.Dim, len(m.Data), len(m.F16), n)
 		}
-		for i, v := range m.Data {
+		for i, v := range m.Float32s() {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 				return fmt.Errorf("model %s: value %d is %v", model, i, v)
 			}
@@ -393,6 +411,11 @@ func FuzzOpen(f *testing.F) {
 			f.Add(uint8(ti), seed.data)
 		}
 	}
+	for _, other := range []string{"samples-string", "samples-int"} {
+		for _, seed := range fzMutations(files[other], fzShape[other][0], fzShape[other][1]) {
+			f.Add(uint8(0), seed.data)
+		}
+	}
 	dir := fzWrite(f, files, "", nil)
 	f.Fuzz(func(t *testing.T, table uint8, data []byte) {
 		name := fzFiles[int(table)%3]
@@ -402,8 +425,8 @@ func FuzzOpen(f *testing.F) {
 }
 
 // FuzzReadEmbeddings feeds mutated embeddings tables (model 0: the
-// FixedSizeList<float32> table m, 1: the List<float64> table l) to
-// ReadEmbeddings.
+// FixedSizeList<float32> table m, 1: the List<float64> table l, 2: the
+// FixedSizeList<float16> table h) to ReadEmbeddings.
 func FuzzReadEmbeddings(f *testing.F) {
 	files := fzDataset(f)
 	for mi, table := range fzFiles[3:] {
@@ -413,7 +436,7 @@ func FuzzReadEmbeddings(f *testing.F) {
 	}
 	dir := fzWrite(f, files, "", nil)
 	f.Fuzz(func(t *testing.T, model uint8, data []byte) {
-		name := fzFiles[3+int(model)%2]
+		name := fzFiles[3+int(model)%3]
 		defer fzSwap(t, dir, name, data, files[name])()
 		fzCheck(t, dir, name)
 	})
@@ -429,7 +452,7 @@ func TestFuzzSeedsAreWhatTheySay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ds.Len() != fzRows || len(ds.TagNames()) != 1 || len(ds.Models()) != 2 {
+	if ds.Len() != fzRows || len(ds.TagNames()) != 1 || len(ds.Models()) != 3 {
 		t.Fatalf("valid dataset: %d samples, tags %v, models %v", ds.Len(), ds.TagNames(), ds.Models())
 	}
 	for _, model := range ds.Models() {
@@ -460,7 +483,7 @@ func TestFuzzSeedsAreWhatTheySay(t *testing.T) {
 			switch {
 			case err != nil:
 			case table == "annotations.parquet":
-				_, err = ds.AnnotationColumns(ctx, nil)
+				_, _, err = ds.AnnotationTable(ctx, nil)
 			case strings.HasPrefix(table, "embeddings/"):
 				_, err = ds.ReadEmbeddings(ctx, strings.TrimSuffix(filepath.Base(table), ".parquet"))
 			}

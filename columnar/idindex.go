@@ -1,12 +1,12 @@
 package columnar
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"runtime"
-	"sync"
 	"sync/atomic"
+
+	"winnow/internal/workpool"
 
 	"github.com/google/uuid"
 )
@@ -23,20 +23,17 @@ import (
 // pass that fills each table from its cached range. A slot holds 32 bits
 // of the hash beside the row, so a probe compares ids in memory only when
 // those bits agree: almost only for a true duplicate.
+//
+// The passes work for every kind of ids: they take hashes a block at a
+// time from IDs.hashes, whose loop per kind inlines its hash, so UUIDs
+// pay no call per id for the other kinds' existence (a generic pass over
+// a key interface cost 1.5 times as much: Go calls the methods of a type
+// parameter through a dictionary, without inlining).
 type idIndex struct {
-	ids   []uuid.UUID
+	ids   *IDs
 	shift uint     // hash >> shift is the partition; 64 with one partition
 	off   []int    // partition p's table is slots[off[p]:off[p+1]], a power of two long
 	slots []uint64 // uint32(hash)<<32 | row+1; 0 is empty
-}
-
-// hashID mixes both halves of id: UUIDs are mostly random, but ids made
-// from counters are not.
-func hashID(id uuid.UUID) uint64 {
-	lo := binary.LittleEndian.Uint64(id[:8])
-	hi := binary.LittleEndian.Uint64(id[8:])
-	h := (lo ^ bits.RotateLeft64(hi, 31)) * 0x9E3779B97F4A7C15
-	return h ^ h>>29
 }
 
 // partitionIDs is about how many ids share one table.
@@ -59,24 +56,35 @@ func (pt *partitioned) part(h uint64) int {
 	return int(h >> pt.shift)
 }
 
+// hashBlock is the number of hashes computed at a time: they stay in
+// the core's first-level cache until used.
+const hashBlock = 512
+
 // partition groups ids by the top bits of their hashes in two streaming
 // passes: count each worker's ids per partition, then scatter.
-func partition(ids []uuid.UUID) *partitioned {
+func partition(ids *IDs) *partitioned {
+	n := ids.Len()
 	np := 1
-	for np*partitionIDs < len(ids) {
+	for np*partitionIDs < n {
 		np *= 2
 	}
 	pt := &partitioned{shift: uint(64 - bits.Len(uint(np-1))), start: make([]int, np+1), w: 1}
-	if len(ids) >= 1<<16 {
+	if n >= 1<<16 {
 		pt.w = runtime.GOMAXPROCS(0)
 	}
-	span := (len(ids) + pt.w - 1) / pt.w
-	rows := func(k int) []uuid.UUID { return ids[min(k*span, len(ids)):min((k+1)*span, len(ids))] }
+	span := (n + pt.w - 1) / pt.w
+	rows := func(k int) (int, int) { return min(k*span, n), min((k+1)*span, n) }
 	counts := make([][]int, pt.w)
-	run(pt.w, func(k int) {
+	workpool.Do(pt.w, pt.w, func(k int) {
 		c := make([]int, np)
-		for _, id := range rows(k) {
-			c[pt.part(hashID(id))]++
+		var hs [hashBlock]uint64
+		lo, hi := rows(k)
+		for b := lo; b < hi; b += hashBlock {
+			h := hs[:min(hashBlock, hi-b)]
+			ids.hashes(b, h)
+			for _, v := range h {
+				c[pt.part(v)]++
+			}
 		}
 		counts[k] = c
 	})
@@ -90,14 +98,19 @@ func partition(ids []uuid.UUID) *partitioned {
 		}
 	}
 	pt.start[np] = size
-	pt.ent = make([]uint64, len(ids))
-	run(pt.w, func(k int) {
-		c, base := counts[k], k*span
-		for i, id := range rows(k) {
-			h := hashID(id)
-			p := pt.part(h)
-			pt.ent[c[p]] = uint64(uint32(h))<<32 | uint64(base+i)
-			c[p]++
+	pt.ent = make([]uint64, n)
+	workpool.Do(pt.w, pt.w, func(k int) {
+		c := counts[k]
+		var hs [hashBlock]uint64
+		lo, hi := rows(k)
+		for b := lo; b < hi; b += hashBlock {
+			h := hs[:min(hashBlock, hi-b)]
+			ids.hashes(b, h)
+			for i, v := range h {
+				p := pt.part(v)
+				pt.ent[c[p]] = uint64(uint32(v))<<32 | uint64(b+i)
+				c[p]++
+			}
 		}
 	})
 	return pt
@@ -111,7 +124,7 @@ func (pt *partitioned) each(f func(k, p int) *dupError) *dupError {
 	var next atomic.Int64
 	errs := make([]*dupError, pt.w)
 	const block = 64
-	run(pt.w, func(k int) {
+	workpool.Do(pt.w, pt.w, func(k int) {
 		for {
 			lo := int(next.Add(block)) - block
 			if lo >= np {
@@ -137,10 +150,10 @@ func (pt *partitioned) each(f func(k, p int) *dupError) *dupError {
 // with the smallest second row) and both its rows. It keeps no index:
 // each partition is checked in a small table that is reused for the next,
 // so the check costs little memory (every new page costs a fault).
-func checkUnique(ids []uuid.UUID) error {
+func checkUnique(ids *IDs) error {
 	pt := partition(ids)
 	scratch := make([][]uint64, pt.w)
-	if err := pt.each(func(k, p int) *dupError {
+	if dup := pt.each(func(k, p int) *dupError {
 		ent := pt.ent[pt.start[p]:pt.start[p+1]]
 		n := tableSize(len(ent))
 		if cap(scratch[k]) < n {
@@ -149,15 +162,15 @@ func checkUnique(ids []uuid.UUID) error {
 		t := scratch[k][:n]
 		clear(t)
 		return fill(t, ids, ent)
-	}); err != nil {
-		return err
+	}); dup != nil {
+		return dup
 	}
 	return nil
 }
 
 // buildIDIndex indexes ids. A repeated id is an error naming both rows
 // (the earliest repetition: the smallest second row).
-func buildIDIndex(ids []uuid.UUID) (*idIndex, error) {
+func buildIDIndex(ids *IDs) (*idIndex, error) {
 	pt := partition(ids)
 	np := len(pt.start) - 1
 	x := &idIndex{ids: ids, shift: pt.shift, off: make([]int, np+1)}
@@ -165,25 +178,12 @@ func buildIDIndex(ids []uuid.UUID) (*idIndex, error) {
 		x.off[p+1] = x.off[p] + tableSize(pt.start[p+1]-pt.start[p])
 	}
 	x.slots = make([]uint64, x.off[np])
-	if err := pt.each(func(_, p int) *dupError {
+	if dup := pt.each(func(_, p int) *dupError {
 		return fill(x.slots[x.off[p]:x.off[p+1]], ids, pt.ent[pt.start[p]:pt.start[p+1]])
-	}); err != nil {
-		return x, err
+	}); dup != nil {
+		return x, dup
 	}
 	return x, nil
-}
-
-// run calls f(0), ..., f(w-1) on w goroutines and waits for them.
-func run(w int, f func(k int)) {
-	var wg sync.WaitGroup
-	for k := range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(k)
-		}()
-	}
-	wg.Wait()
 }
 
 // tableSize is the slot count for n ids: a power of two at a load factor
@@ -203,8 +203,10 @@ func (x *idIndex) part(h uint64) int {
 }
 
 // fill inserts entries (in row order) into the empty table t, a power of
-// two long, and returns the first duplicate.
-func fill(t []uint64, ids []uuid.UUID, ent []uint64) *dupError {
+// two long, and returns the first duplicate. Ids are compared only when
+// 32 bits of their hashes agree, so the comparison's kind switch is
+// almost only paid for a true duplicate.
+func fill(t []uint64, ids *IDs, ent []uint64) *dupError {
 	mask := uint64(len(t) - 1)
 	for _, e := range ent {
 		v := e + 1 // row+1: never 0
@@ -214,8 +216,9 @@ func fill(t []uint64, ids []uuid.UUID, ent []uint64) *dupError {
 				t[s] = v
 				break
 			}
-			if u>>32 == e>>32 && ids[uint32(u)-1] == ids[uint32(e)] {
-				return &dupError{id: ids[uint32(e)], prev: int(uint32(u) - 1), row: int(uint32(e))}
+			if u>>32 == e>>32 && ids.same(int(uint32(u)-1), ids, int(uint32(e))) {
+				row := int(uint32(e))
+				return &dupError{id: ids.quoted(row), prev: int(uint32(u) - 1), row: row}
 			}
 		}
 	}
@@ -224,17 +227,22 @@ func fill(t []uint64, ids []uuid.UUID, ent []uint64) *dupError {
 
 // dupError reports a repeated sample id.
 type dupError struct {
-	id        uuid.UUID
+	what      string // "annotation id"; "" means a sample id
+	id        string // the id as messages show it
 	prev, row int
 }
 
 func (e *dupError) Error() string {
-	return fmt.Sprintf("duplicate sample id %s (rows %d and %d)", e.id, e.prev, e.row)
+	what := e.what
+	if what == "" {
+		what = "sample id"
+	}
+	return fmt.Sprintf("duplicate %s %s (rows %d and %d)", what, e.id, e.prev, e.row)
 }
 
-// find returns the row of id.
-func (x *idIndex) find(id uuid.UUID) (int32, bool) {
-	h := hashID(id)
+// find returns the row of id i of y, a column of the index's kind.
+func (x *idIndex) find(y *IDs, i int) (int32, bool) {
+	h := y.hash(i)
 	p := x.part(h)
 	t := x.slots[x.off[p]:x.off[p+1]]
 	if len(t) == 0 {
@@ -246,8 +254,14 @@ func (x *idIndex) find(id uuid.UUID) (int32, bool) {
 		if u == 0 {
 			return 0, false
 		}
-		if u>>32 == tag && x.ids[uint32(u)-1] == id {
+		if u>>32 == tag && x.ids.same(int(uint32(u)-1), y, i) {
 			return int32(uint32(u) - 1), true
 		}
 	}
+}
+
+// findUUID returns the row of id, in an index of UUIDs.
+func (x *idIndex) findUUID(id uuid.UUID) (int32, bool) {
+	y := IDs{kind: UUIDIDs, uuids: []uuid.UUID{id}}
+	return x.find(&y, 0)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/google/uuid"
 )
 
@@ -27,34 +28,34 @@ func TestIDIndexMatchesMap(t *testing.T) {
 				}
 				want[ids[i]] = i
 			}
-			x, err := buildIDIndex(ids)
+			x, err := buildIDIndex(uuidIDs(ids))
 			if err != nil {
 				t.Fatalf("n=%d: %v", n, err)
 			}
 			for id, row := range want {
-				got, ok := x.find(id)
+				got, ok := x.findUUID(id)
 				if !ok || int(got) != row {
 					t.Fatalf("n=%d counter=%v: find(%s) = %d, %v; want %d", n, counter, id, got, ok, row)
 				}
 			}
 			var miss uuid.UUID
 			miss[0] = 0xff
-			if _, ok := x.find(miss); ok && want[miss] == 0 {
+			if _, ok := x.findUUID(miss); ok && want[miss] == 0 {
 				t.Fatalf("found an id that was never inserted")
 			}
 			if n > 0 {
 				// Two repeats: the earliest is reported, however the
 				// parts were scheduled.
 				dupIDs := append(slices.Clone(ids), ids[n/2], ids[0])
-				_, err := buildIDIndex(dupIDs)
+				_, err := buildIDIndex(uuidIDs(dupIDs))
 				want := fmt.Sprintf("duplicate sample id %s (rows %d and %d)", ids[n/2], n/2, n)
 				if err == nil || err.Error() != want {
 					t.Fatalf("n=%d: got %v, want %s", n, err, want)
 				}
-				if err := checkUnique(dupIDs); err == nil || err.Error() != want {
+				if err := checkUnique(uuidIDs(dupIDs)); err == nil || err.Error() != want {
 					t.Fatalf("n=%d: checkUnique: got %v, want %s", n, err, want)
 				}
-				if err := checkUnique(ids); err != nil {
+				if err := checkUnique(uuidIDs(ids)); err != nil {
 					t.Fatalf("n=%d: checkUnique of unique ids: %v", n, err)
 				}
 			}
@@ -86,41 +87,52 @@ func TestIDIndexEarliestDuplicate(t *testing.T) {
 				first = k
 			}
 		}
-		x, err := buildIDIndex(dup)
+		x, err := buildIDIndex(uuidIDs(dup))
 		want := fmt.Sprintf("duplicate sample id %s (rows %d and %d)", ids[c.from[first]], c.from[first], c.to[first])
 		if err == nil || err.Error() != want {
 			t.Fatalf("%v -> %v: got %v, want %s", c.from, c.to, err, want)
 		}
-		if err := checkUnique(dup); err == nil || err.Error() != want {
+		if err := checkUnique(uuidIDs(dup)); err == nil || err.Error() != want {
 			t.Fatalf("%v -> %v: checkUnique: got %v, want %s", c.from, c.to, err, want)
 		}
-		if got, ok := x.find(ids[123]); !ok || got != 123 {
+		if got, ok := x.findUUID(ids[123]); !ok || got != 123 {
 			t.Fatalf("find(row 123) = %d, %v after a duplicate", got, ok)
 		}
 	}
 }
 
 // BenchmarkIDIndex builds the index of 10 million random ids, and checks
-// them for duplicates without keeping an index.
+// them for duplicates without keeping an index: UUIDs, their canonical
+// text as string ids, and random int64s.
 func BenchmarkIDIndex(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	ids := make([]uuid.UUID, 10_000_000)
+	const n = 10_000_000
+	ids := make([]uuid.UUID, n)
+	ints := &IDs{kind: IntIDs, typ: arrow.PrimitiveTypes.Int64, ints: make([]int64, n)}
+	strs := newIDs(arrow.BinaryTypes.String)
 	for i := range ids {
 		binary.LittleEndian.PutUint64(ids[i][:8], rng.Uint64())
 		binary.LittleEndian.PutUint64(ids[i][8:], rng.Uint64())
+		ints.ints[i] = int64(rng.Uint64())
+		strs.appendText([]byte(ids[i].String()))
 	}
-	b.Run("index", func(b *testing.B) {
-		for range b.N {
-			if _, err := buildIDIndex(ids); err != nil {
-				b.Fatal(err)
+	for _, c := range []struct {
+		name string
+		ids  *IDs
+	}{{"uuid", uuidIDs(ids)}, {"string", strs}, {"int64", ints}} {
+		b.Run(c.name+"/index", func(b *testing.B) {
+			for range b.N {
+				if _, err := buildIDIndex(c.ids); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
-	b.Run("unique", func(b *testing.B) {
-		for range b.N {
-			if err := checkUnique(ids); err != nil {
-				b.Fatal(err)
+		})
+		b.Run(c.name+"/unique", func(b *testing.B) {
+			for range b.N {
+				if err := checkUnique(c.ids); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
+		})
+	}
 }

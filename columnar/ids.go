@@ -1,27 +1,26 @@
 package columnar
 
-// Reading and converting sample_id columns.
-//
-// A sample_id is stored either as FIXED_LEN_BYTE_ARRAY(16) (with the UUID
-// logical type, as winnow writes it) or as a string in canonical UUID form
-// (8-4-4-4-12 hex digits), which other engines often write. Both decode to
-// uuid.UUID; nulls and malformed strings are errors naming the file and row.
+// Reading id columns: the samples' ids and the references to them in the
+// other tables, decoded with the low-level column readers into IDs (see
+// idcol.go). Nulls are errors naming the file and row.
 
 import (
 	"context"
 	"fmt"
 	"unsafe"
 
+	"winnow/internal/workpool"
+
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/extensions"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/google/uuid"
 )
 
-// idColumn locates and type-checks the sample_id leaf of part p.
+// idColumn locates and type-checks the id leaf name of part p: a
+// FIXED_LEN_BYTE_ARRAY(16), a BYTE_ARRAY string or an INT32/INT64 integer
+// column, not repeated.
 func (p *part) idColumn(name string) (int, error) {
 	c, err := p.leafColumn(name)
 	if err != nil {
@@ -31,30 +30,45 @@ func (p *part) idColumn(name string) (int, error) {
 		return -1, fmt.Errorf("%s: missing required column %q", p.path, name)
 	}
 	d := p.r.MetaData().Schema.Column(c)
-	ok := d.MaxRepetitionLevel() == 0 &&
-		((d.PhysicalType() == parquet.Types.FixedLenByteArray && d.TypeLength() == 16) ||
-			d.PhysicalType() == parquet.Types.ByteArray)
+	ok := d.MaxRepetitionLevel() == 0
+	switch d.PhysicalType() {
+	case parquet.Types.FixedLenByteArray:
+		ok = ok && d.TypeLength() == 16
+	case parquet.Types.ByteArray:
+	case parquet.Types.Int32, parquet.Types.Int64:
+		// Dates, times, timestamps and decimals are stored as integers
+		// but are not ids.
+		switch d.LogicalType().(type) {
+		case nil, schema.NoLogicalType, schema.IntLogicalType:
+		default:
+			ok = false
+		}
+	default:
+		ok = false
+	}
 	if !ok {
-		return -1, fmt.Errorf("%s: column %q has Parquet type %s, want FIXED_LEN_BYTE_ARRAY(16) UUID or a UUID string",
-			p.path, name, d.PhysicalType())
+		return -1, fmt.Errorf("%s: column %q has Parquet type %s, %s", p.path, name, d.PhysicalType(), idTypeWant)
 	}
 	return c, nil
 }
 
-// idReader decodes a UUID column chunk batch by batch into reused buffers.
+// idReader decodes an id column chunk batch by batch into reused buffers.
 // Batches stop at page ends (ReadBatchInPage): the values point into the
 // page, which is fine because each id is copied or parsed at once, and it
 // saves copying every id out of the page first.
 type idReader struct {
 	flba []parquet.FixedLenByteArray
 	ba   []parquet.ByteArray
+	i32  []int32
+	i64  []int64
 	defs []int16
 }
 
-// read decodes the ids of column col of row group rg of part p, calling
-// put for each in row order with its index in the row group. It checks
-// that the row group holds exactly the rows its footer claims.
-func (ir *idReader) read(p *part, rg *file.RowGroupReader, col int, name string, put func(i int, id uuid.UUID) error) (err error) {
+// read decodes the ids of column col of row group rg of part p and
+// appends them to dst, whose kind must be the column's. It checks that
+// the row group holds exactly the rows its footer claims, and that no id
+// is null.
+func (ir *idReader) read(p *part, rg *file.RowGroupReader, col int, name string, dst *IDs) (err error) {
 	defer recoverTo(p.path, &err)
 	cr, err := rg.Column(col)
 	if err != nil {
@@ -82,6 +96,16 @@ func (ir *idReader) read(p *part, rg *file.RowGroupReader, col int, name string,
 				ir.ba = make([]parquet.ByteArray, readBatchRows)
 			}
 			lv, vals, err = r.ReadBatchInPage(batch, ir.ba, ir.defs, nil)
+		case *file.Int32ColumnChunkReader:
+			if ir.i32 == nil {
+				ir.i32 = make([]int32, readBatchRows)
+			}
+			lv, vals, err = r.ReadBatch(batch, ir.i32, ir.defs, nil)
+		case *file.Int64ColumnChunkReader:
+			if ir.i64 == nil {
+				ir.i64 = make([]int64, readBatchRows)
+			}
+			lv, vals, err = r.ReadBatch(batch, ir.i64, ir.defs, nil)
 		default:
 			return fmt.Errorf("%s: column %q: unexpected reader %T", p.path, name, cr)
 		}
@@ -101,118 +125,66 @@ func (ir *idReader) read(p *part, rg *file.RowGroupReader, col int, name string,
 				}
 			}
 		}
-		for i := range vals {
-			var id uuid.UUID
-			if cr.Type() == parquet.Types.FixedLenByteArray {
-				id = uuid.UUID(ir.flba[i])
-			} else {
-				s := ir.ba[i]
-				if len(s) != 36 {
-					return fmt.Errorf("%s: column %q: %q at row %d of the row group is not a canonical UUID", p.path, name, s, n+int64(i))
-				}
-				if id, err = uuid.ParseBytes(s); err != nil {
-					return fmt.Errorf("%s: column %q: %q at row %d of the row group is not a canonical UUID", p.path, name, s, n+int64(i))
+		switch cr.Type() {
+		case parquet.Types.FixedLenByteArray:
+			for _, v := range ir.flba[:vals] {
+				dst.uuids = append(dst.uuids, uuid.UUID(v))
+			}
+		case parquet.Types.ByteArray:
+			for _, v := range ir.ba[:vals] {
+				if err := dst.appendText(v); err != nil {
+					return fmt.Errorf("%s: column %q: %w", p.path, name, err)
 				}
 			}
-			if err := put(int(n)+i, id); err != nil {
-				return err
+		case parquet.Types.Int32:
+			for _, v := range ir.i32[:vals] {
+				dst.ints = append(dst.ints, int64(v))
 			}
+		case parquet.Types.Int64:
+			dst.ints = append(dst.ints, ir.i64[:vals]...)
 		}
 		n += lv
 	}
 	return nil
 }
 
-// uuidsOf decodes a sample_id column read through pqarrow (UUID extension
-// type, FixedSizeBinary(16) or string) and calls put for each row.
-func uuidsOf(path, name string, col *arrow.Chunked, put func(row int, id uuid.UUID) error) error {
-	row := 0
-	for _, a := range col.Chunks() {
-		if ext, ok := a.(array.ExtensionArray); ok {
-			a = ext.Storage()
-		}
-		for i := 0; i < a.Len(); i, row = i+1, row+1 {
-			if a.IsNull(i) {
-				return fmt.Errorf("%s: column %q: null sample id at row %d", path, name, row)
-			}
-			var id uuid.UUID
-			switch a := a.(type) {
-			case *array.FixedSizeBinary:
-				v := a.Value(i)
-				if len(v) != 16 {
-					return fmt.Errorf("%s: column %q has type %s, want a UUID", path, name, col.DataType())
-				}
-				id = uuid.UUID(v)
-			case array.StringLike:
-				s := a.Value(i)
-				var err error
-				if len(s) != 36 {
-					err = fmt.Errorf("wrong length")
-				} else {
-					id, err = uuid.Parse(s)
-				}
-				if err != nil {
-					return fmt.Errorf("%s: column %q: %q at row %d is not a canonical UUID", path, name, s, row)
-				}
-			default:
-				return fmt.Errorf("%s: column %q has type %s, want a UUID", path, name, col.DataType())
-			}
-			if err := put(row, id); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// reset empties x for reuse as a chunk of ids of Arrow type t, keeping
+// its buffers.
+func (x *IDs) reset(t arrow.DataType) {
+	k, _ := idKindOf(t)
+	x.kind, x.typ = k, idArrowType(t)
+	x.uuids, x.ints, x.text = x.uuids[:0], x.ints[:0], x.text[:0]
+	x.off = append(x.off[:0], 0)
 }
 
-// isUUIDType reports whether t can hold sample ids: the UUID extension
-// type, FixedSizeBinary(16) or a string.
-func isUUIDType(t arrow.DataType) bool {
-	switch t := t.(type) {
-	case *extensions.UUIDType:
-		return true
-	case *arrow.FixedSizeBinaryType:
-		return t.ByteWidth == 16
-	case *arrow.StringType, *arrow.LargeStringType, *arrow.StringViewType:
-		return true
-	}
-	return false
-}
-
-// uuidArray builds a UUID extension array of ids.
-func uuidArray(ids []uuid.UUID) arrow.Array {
-	b := extensions.NewUUIDBuilder(memory.DefaultAllocator)
-	defer b.Release()
-	b.Reserve(len(ids))
-	for _, id := range ids {
-		b.UnsafeAppend(id)
-	}
-	return b.NewArray()
-}
-
-// readIDsInOrder decodes the UUID column name of every row group of parts
-// in table order, calling put(row, id) for each value with row its index
-// in the whole table. Unlike readIDsParallel it sizes nothing from the
-// footers, so a footer that lies meets the data first.
-func readIDsInOrder(ctx context.Context, parts []*part, name string, put func(row int, id uuid.UUID) error) error {
+// readIDsInOrder decodes the id column name (of Arrow type t) of every
+// row group of parts in table order, calling put with each row group's
+// ids and the row of the whole table that they start at. The chunk is
+// reused for the next row group. Unlike readIDsParallel it sizes nothing
+// from the footers, so a footer that lies meets the data first.
+func readIDsInOrder(ctx context.Context, parts []*part, name string, t arrow.DataType, put func(base int, ids *IDs) error) error {
 	cols, err := idColumns(parts, name)
 	if err != nil {
 		return err
 	}
 	var ir idReader
+	var chunk IDs
 	for _, rg := range rowGroupsOf(parts) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := ir.read(rg.p, rg.p.r.RowGroup(rg.g), cols[rg.p], name, func(i int, id uuid.UUID) error { return put(rg.base+i, id) })
-		if err != nil {
+		chunk.reset(t)
+		if err := ir.read(rg.p, rg.p.r.RowGroup(rg.g), cols[rg.p], name, &chunk); err != nil {
+			return err
+		}
+		if err := put(rg.base, &chunk); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// idColumns locates and type-checks the UUID column name of every part.
+// idColumns locates and type-checks the id column name of every part.
 func idColumns(parts []*part, name string) (map[*part]int, error) {
 	cols := make(map[*part]int, len(parts))
 	for _, p := range parts {
@@ -225,23 +197,27 @@ func idColumns(parts []*part, name string) (map[*part]int, error) {
 	return cols, nil
 }
 
-// readIDsParallel decodes the UUID column name of every row group of
-// parts on all cores, calling put(row, id) for each value with row its
-// index in the whole table (by the footers' row counts, which the reader
-// checks). Row groups run concurrently; rows within one come in order.
-// Callers must bound the footers' total before allocating by it. The
-// error is that of the first failing row group in table order.
+// readIDsParallel decodes the id column name (of Arrow type t) of every
+// row group of parts on all cores, calling put with each row group's ids
+// (a chunk reused for the worker's next row group) and the row of the
+// whole table they start at, by the footers' row counts, which the reader
+// checks. Callers must bound the footers' total before allocating by it.
+// The error is that of the first failing row group in table order.
 //
-// bulk, when not nil, takes whole pages of ids as raw bytes (16 a row)
+// bulk, when not nil, takes whole pages of UUIDs as raw bytes (16 a row)
 // where the chunk's layout allows (see readPlain): bulk(row, raw).
-func readIDsParallel(ctx context.Context, parts []*part, name string, put func(row int, id uuid.UUID) error, bulk func(row int, raw []byte) error) error {
+// into, when not nil, returns the chunk to decode row group g (in table
+// order) into, which the caller keeps (or decodes straight into place:
+// then the chunk's backing array must have room for the n rows).
+func readIDsParallel(ctx context.Context, parts []*part, name string, t arrow.DataType, put func(base int, ids *IDs) error, bulk func(row int, raw []byte) error, into func(g, base, n int) *IDs) error {
 	cols, err := idColumns(parts, name)
 	if err != nil {
 		return err
 	}
 	tasks := rowGroupsOf(parts)
-	return runTasks(len(tasks), func() func(i int) error {
+	return workpool.Run(0, len(tasks), func() func(i int) error {
 		var ir idReader
+		var own IDs
 		return func(i int) error {
 			tk := tasks[i]
 			if err := ctx.Err(); err != nil {
@@ -256,9 +232,19 @@ func readIDsParallel(ctx context.Context, parts []*part, name string, put func(r
 					return err
 				}
 			}
-			return ir.read(tk.p, rg, col, name, func(j int, id uuid.UUID) error {
-				return put(tk.base+j, id)
-			})
+			chunk := &own
+			if into != nil {
+				chunk = into(i, tk.base, int(rg.NumRows()))
+			} else {
+				chunk.reset(t)
+			}
+			if err := ir.read(tk.p, rg, col, name, chunk); err != nil {
+				return err
+			}
+			if put == nil {
+				return nil
+			}
+			return put(tk.base, chunk)
 		}
 	})
 }
@@ -333,4 +319,28 @@ func idBytes(ids []uuid.UUID) []byte {
 		return nil
 	}
 	return unsafe.Slice(&ids[0][0], 16*len(ids))
+}
+
+// matchIDs returns the dataset row of each of ids, a reference column of
+// the table at path (any kind: it is converted to the samples' kind, see
+// IDs.convert). An id that is not a sample's is an error naming the table
+// and the id.
+func (d *Dataset) matchIDs(ctx context.Context, path, column string, ids *IDs) ([]int32, error) {
+	ix, err := d.index(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := ix.ids.convert(ids)
+	if err != nil {
+		return nil, fmt.Errorf("%s: column %q: %w", path, column, err)
+	}
+	rows := make([]int32, conv.Len())
+	for i := range rows {
+		r, ok := ix.find(conv, i)
+		if !ok {
+			return nil, d.unknownSample(ctx, path, fmt.Sprintf("row %d", i), ids, i)
+		}
+		rows[i] = r
+	}
+	return rows, nil
 }

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"unsafe"
 
+	"winnow/internal/testseam"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -95,18 +97,13 @@ func (a *poolAllocator) Free(b []byte) {
 	}
 	delete(a.live, p)
 	full := unsafe.Slice((*byte)(p), 1<<c)
-	if testHookPoisonFreed {
+	if testseam.Enabled { // a buffer used after release reads garbage
 		for i := range full {
 			full[i] = 0xAA
 		}
 	}
 	a.free[c] = append(a.free[c], full)
 }
-
-// testHookPoisonFreed makes Free overwrite every buffer it takes back, so
-// that tests see wrong results if a released batch's memory is still in
-// use (the pool relies on arrow-go's reference counts being right).
-var testHookPoisonFreed = false
 
 // alignedMake returns size zeroed bytes starting on a 64-byte boundary.
 func alignedMake(size int) []byte {

@@ -2,7 +2,6 @@ package columnar
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -10,17 +9,19 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
-// SampleSchema is the schema of the samples table, every column, with
-// sample_id as the UUID type whatever its encoding in the file.
+// SampleSchema is the schema of the samples table, every column, the id
+// column in its own type (a 16-byte column as the UUID type whatever its
+// logical type in the file).
 func (d *Dataset) SampleSchema() *arrow.Schema { return d.schema }
 
-// SampleColumns reads the named columns of the samples table, in that
-// order, rows in dataset order; nil names reads every column. An unknown
-// name is an error listing the known columns. sample_id comes back as the
-// UUID extension type whatever its file encoding: it is built from the ids
-// Open validated rather than read again. The caller should Release the
-// table.
-func (d *Dataset) SampleColumns(ctx context.Context, names []string) (arrow.Table, error) {
+// SampleTable reads the named columns of the samples table whole, in
+// that order, rows in dataset order; nil names reads every column. It is
+// the query evaluator's view (query.Source); Go callers above columnar
+// read plain values with NumericColumn and CategoricalColumn. An unknown
+// name is an error listing the known columns. A UUID id column is built
+// from the ids Open validated rather than read again; string and integer
+// ids read like any other column. The caller should Release the table.
+func (d *Dataset) SampleTable(ctx context.Context, names []string) (arrow.Table, error) {
 	if names == nil {
 		names = make([]string, d.schema.NumFields())
 		for i, f := range d.schema.Fields() {
@@ -30,16 +31,16 @@ func (d *Dataset) SampleColumns(ctx context.Context, names []string) (arrow.Tabl
 	var read []string // columns read from the file
 	for _, n := range names {
 		if len(d.schema.FieldIndices(n)) == 0 {
-			return nil, fmt.Errorf("read samples: %s: unknown column %q (columns: %s)", d.samples, n, fieldNames(d.schema))
+			return nil, nameError(ErrUnknownColumn, n, schemaNames(d.schema), "read samples: %s: unknown column %q (columns: %s)", d.samples, n, fieldNames(d.schema))
 		}
-		if n != SampleIDColumn && !slices.Contains(read, n) {
+		if !(n == d.idCol && d.idsFromIndex()) && !slices.Contains(read, n) {
 			read = append(read, n)
 		}
 	}
 	var tbl arrow.Table
 	if len(read) > 0 {
 		var err error
-		if tbl, err = readTable(ctx, d.samples, read, true); err != nil {
+		if tbl, err = readTable(ctx, d.samples, read, d.dictColumns); err != nil {
 			return nil, fmt.Errorf("read samples: %w", err)
 		}
 		defer tbl.Release()
@@ -50,15 +51,18 @@ func (d *Dataset) SampleColumns(ctx context.Context, names []string) (arrow.Tabl
 	fields := make([]arrow.Field, len(names))
 	cols := make([]arrow.Column, len(names))
 	for i, n := range names {
-		if n == SampleIDColumn {
+		if n == d.idCol && d.idsFromIndex() {
 			ids, err := d.IDs(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("read samples: %w", err)
 			}
-			a := uuidArray(ids)
+			a, err := ids.arrowArray(nil)
+			if err != nil {
+				return nil, fmt.Errorf("read samples: %w", err)
+			}
 			ch := arrow.NewChunked(a.DataType(), []arrow.Array{a})
 			a.Release()
-			fields[i] = arrow.Field{Name: SampleIDColumn, Type: a.DataType()}
+			fields[i] = arrow.Field{Name: d.idCol, Type: a.DataType()}
 			cols[i] = *arrow.NewColumn(fields[i], ch)
 			ch.Release()
 			continue
@@ -74,19 +78,32 @@ func (d *Dataset) SampleColumns(ctx context.Context, names []string) (arrow.Tabl
 	return out, nil
 }
 
-// errNoScan tells Eval that a source cannot stream the columns asked for
-// and it should read them whole instead.
-var errNoScan = errors.New("columns cannot be scanned")
+// CanStream reports whether StreamSamples can stream the named columns:
+// every samples column but a UUID id column, which SampleTable builds
+// from the validated ids (presenting any 16-byte column as UUIDs).
+func (d *Dataset) CanStream(names []string) bool {
+	return !d.idsFromIndex() || !slices.Contains(names, d.idCol)
+}
 
-// scanSamples streams the named columns of the samples table (see
-// sampleScanner): string columns dictionary-encoded as stored.
-func (d *Dataset) scanSamples(ctx context.Context, names []string, fn func(base int, cols []arrow.Array) error) error {
+// idsFromIndex reports whether the id column is read from the decoded ids
+// rather than from the file: UUIDs are, whatever their logical type in
+// the file; strings and integers read as any other column.
+func (d *Dataset) idsFromIndex() bool { return d.IDKind() == UUIDIDs }
+
+// dictColumns is the dictSet of samples reads: every string column but
+// the ids, which are unique (a dictionary of them would hold each once).
+func (d *Dataset) dictColumns(name string) bool { return name != d.idCol }
+
+// StreamSamples streams the named columns of the samples table row group
+// by row group on all cores (query.Streamer), string columns
+// dictionary-encoded as stored; fn gets each batch with its first row.
+func (d *Dataset) StreamSamples(ctx context.Context, names []string, fn func(base int, cols []arrow.Array) error) error {
 	for _, n := range names {
-		if n == SampleIDColumn {
-			return errNoScan // SampleColumns builds it from the validated ids
+		if n == d.idCol && d.idsFromIndex() {
+			return fmt.Errorf("read samples: %s cannot be streamed; read it with SampleTable", d.idCol)
 		}
 		if len(d.schema.FieldIndices(n)) == 0 {
-			return fmt.Errorf("read samples: %s: unknown column %q (columns: %s)", d.samples, n, fieldNames(d.schema))
+			return nameError(ErrUnknownColumn, n, schemaNames(d.schema), "read samples: %s: unknown column %q (columns: %s)", d.samples, n, fieldNames(d.schema))
 		}
 	}
 	parts, err := openParts(d.samples)
@@ -97,7 +114,7 @@ func (d *Dataset) scanSamples(ctx context.Context, names []string, fn func(base 
 	if n := rowGroupRows(parts); n != int64(d.Len()) {
 		return fmt.Errorf("read samples: %s: %d rows, want %d (changed since the dataset was opened?)", d.samples, n, d.Len())
 	}
-	if err := scanParts(ctx, parts, names, true, fn); err != nil {
+	if err := scanParts(ctx, parts, names, d.dictColumns, fn); err != nil {
 		return fmt.Errorf("read samples: %w", err)
 	}
 	return nil

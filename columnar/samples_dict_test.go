@@ -14,7 +14,7 @@ import (
 func TestSampleColumnsDictionaryStrings(t *testing.T) {
 	ds := mustOpen(t, "../testdata/mnist")
 	ctx := context.Background()
-	got, err := ds.SampleColumns(ctx, []string{"thickness", "width"})
+	got, err := ds.SampleTable(ctx, []string{"thickness", "width"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,9 +30,10 @@ import (
 	"fmt"
 	"os"
 
+	"winnow/bitmap"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/zeebo/xxh3"
@@ -95,13 +96,13 @@ func hashString(h *xxh3.Hasher, s string) {
 	h.WriteString(s)
 }
 
-// idsDigest digests what a reader of the sample_id column of parts looks
-// at: for every part its row groups' row counts, the column's Parquet
+// idsDigest digests what a reader of the id column name of parts looks
+// at: the column's name, for every part its row groups' row counts, the column's Parquet
 // type, and for every row group the chunk's codec, value count, encodings
 // and bytes (the range arrow-go reads). ok is false when the layout cannot
 // be sealed (an encrypted chunk, a range outside the file, a writer whose
 // ranges arrow-go pads); then err is nil and the full validation decides.
-func idsDigest(parts []*part) (d digest, ok bool, err error) {
+func idsDigest(parts []*part, name string) (d digest, ok bool, err error) {
 	// Open runs this on a goroutine of its own: a decoder panic on a
 	// corrupt footer must not take the process down.
 	defer func() {
@@ -111,10 +112,11 @@ func idsDigest(parts []*part) (d digest, ok bool, err error) {
 	}()
 	h := xxh3.New()
 	hashString(h, "winnow samples ids v1")
+	hashString(h, name)
 	hashInt(h, int64(len(parts)))
 	var buf []byte
 	for _, p := range parts {
-		col, err := p.idColumn(SampleIDColumn)
+		col, err := p.idColumn(name)
 		if err != nil {
 			return d, false, nil
 		}
@@ -275,15 +277,18 @@ func writeSeal(f *os.File, ids digest) error {
 // next Open need not validate the ids again. f must be open for reading
 // and writing: the seal is filled in after the rest is written. It does
 // not sync or close f.
-func (d *Dataset) WriteTags(ctx context.Context, f *os.File, names []string, cols []*Bitmap) error {
+//
+// meta is stored in the footer: which selection record belongs to which
+// tag, and the parts of a table folder that the new file supersedes.
+func (d *Dataset) WriteTags(ctx context.Context, f *os.File, names []string, cols []*bitmap.Bitmap, meta TagsMeta) error {
 	ids, err := d.IDs(ctx)
 	if err != nil {
 		return err
 	}
-	fields := []arrow.Field{{Name: SampleIDColumn, Type: UUIDType()}}
+	fields := []arrow.Field{{Name: d.idCol, Type: d.idTyp}}
 	for i, n := range names {
-		if cols[i].Len() != len(ids) {
-			return fmt.Errorf("tag %q covers %d rows, the dataset has %d samples", n, cols[i].Len(), len(ids))
+		if cols[i].Len() != ids.Len() {
+			return fmt.Errorf("tag %q covers %d rows, the dataset has %d samples", n, cols[i].Len(), ids.Len())
 		}
 		fields = append(fields, arrow.Field{Name: n, Type: arrow.FixedWidthTypes.Boolean})
 	}
@@ -293,32 +298,42 @@ func (d *Dataset) WriteTags(ctx context.Context, f *os.File, names []string, col
 		return err
 	}
 	const chunk = 1 << 16
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	defer b.Release()
-	for lo := 0; lo < len(ids) || lo == 0; lo += chunk {
+	bb := array.NewBooleanBuilder(memory.DefaultAllocator)
+	defer bb.Release()
+	n := ids.Len()
+	for lo := 0; lo < n || lo == 0; lo += chunk {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		hi := min(lo+chunk, len(ids))
-		ib := b.Field(0).(*extensions.UUIDBuilder)
-		for _, id := range ids[lo:hi] {
-			ib.Append(id)
+		hi := min(lo+chunk, n)
+		arrs := make([]arrow.Array, 0, len(fields))
+		idArr, err := ids.slice(lo, hi).arrowArray(nil)
+		if err != nil {
+			return err
 		}
-		for k, c := range cols {
-			bb := b.Field(k + 1).(*array.BooleanBuilder)
+		arrs = append(arrs, idArr)
+		for _, c := range cols {
+			bb.Reserve(hi - lo)
 			for r := lo; r < hi; r++ {
-				bb.Append(c.Get(r))
+				bb.UnsafeAppend(c.Get(r))
 			}
+			arrs = append(arrs, bb.NewArray())
 		}
-		rec := b.NewRecordBatch()
-		err := pw.Write(rec)
+		rec := array.NewRecordBatch(schema, arrs, int64(hi-lo))
+		for _, a := range arrs {
+			a.Release()
+		}
+		err = pw.Write(rec)
 		rec.Release()
 		if err != nil {
 			return err
 		}
-		if len(ids) == 0 {
+		if n == 0 {
 			break
 		}
+	}
+	if err := meta.write(pw); err != nil {
+		return err
 	}
 	if d.sumOK {
 		if err := pw.appendMetadata(sealKey, string(sealPlaceholder)); err != nil {

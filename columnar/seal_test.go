@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"winnow/bitmap"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -20,14 +22,14 @@ import (
 
 // writeTagsFile writes d's tags table to dir/tags.parquet through
 // WriteTags (sealed), the way tags.Add does, minus the lock and rename.
-func writeTagsFile(t testing.TB, d *Dataset, names []string, bits []*Bitmap) {
+func writeTagsFile(t testing.TB, d *Dataset, names []string, bits []*bitmap.Bitmap) {
 	t.Helper()
 	f, err := os.OpenFile(filepath.Join(d.Dir(), "tags.parquet"), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := d.WriteTags(context.Background(), f, names, bits); err != nil {
+	if err := d.WriteTags(context.Background(), f, names, bits, TagsMeta{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -44,11 +46,11 @@ func sealDataset(t testing.TB, ids []uuid.UUID, rg int) string {
 	if d.vouched {
 		t.Fatal("vouched without a tags table")
 	}
-	odd := NewBitmap(len(ids))
+	odd := bitmap.New(len(ids))
 	for i := 1; i < len(ids); i += 2 {
 		odd.Set(i)
 	}
-	writeTagsFile(t, d, []string{"odd"}, []*Bitmap{odd})
+	writeTagsFile(t, d, []string{"odd"}, []*bitmap.Bitmap{odd})
 	return dir
 }
 
@@ -77,7 +79,7 @@ func TestSealSkipsIDValidation(t *testing.T) {
 		t.Fatalf("Len %d, want %d", d.Len(), len(ids))
 	}
 	checkOdd(t, d)
-	if got := idsOf(t, d); !slices.Equal(got, ids) {
+	if got := idsOf(t, d); !slices.Equal(got, texts(ids)) {
 		t.Fatal("ids decoded on demand differ from the written ones")
 	}
 	if r, ok, err := d.Lookup(context.Background(), ids[777]); err != nil || !ok || r != 777 {
@@ -85,13 +87,13 @@ func TestSealSkipsIDValidation(t *testing.T) {
 	}
 	// A tags table written by a dataset opened through the seal is sealed
 	// too.
-	writeTagsFile(t, d, []string{"odd"}, []*Bitmap{mustTag(t, d, "odd")})
+	writeTagsFile(t, d, []string{"odd"}, []*bitmap.Bitmap{mustTag(t, d, "odd")})
 	if d2 := mustOpen(t, dir); !d2.vouched {
 		t.Fatal("tags table written from a sealed dataset is not sealed")
 	}
 }
 
-func mustTag(t testing.TB, d *Dataset, name string) *Bitmap {
+func mustTag(t testing.TB, d *Dataset, name string) *bitmap.Bitmap {
 	t.Helper()
 	b, err := d.Tag(name)
 	if err != nil {
@@ -246,9 +248,9 @@ func TestSealUnsealable(t *testing.T) {
 	if d.sumOK {
 		t.Fatal("digest computed for a layout arrow-go pads")
 	}
-	odd := NewBitmap(len(ids))
+	odd := bitmap.New(len(ids))
 	odd.Set(1)
-	writeTagsFile(t, d, []string{"odd"}, []*Bitmap{odd})
+	writeTagsFile(t, d, []string{"odd"}, []*bitmap.Bitmap{odd})
 	d = mustOpen(t, dir)
 	if d.vouched {
 		t.Fatal("vouched without a digest")

@@ -2,23 +2,29 @@ package columnar
 
 import (
 	"context"
-	"fmt"
 	"os"
-
-	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // TableStat describes a table from its Parquet footers alone, without
 // reading any column data.
 type TableStat struct {
-	Path   string        // the file, or the folder of part files
-	Parts  int           // number of Parquet files
-	Rows   int64         // rows in all parts
-	Bytes  int64         // size on disk
-	Schema *arrow.Schema // Arrow schema shared by the parts
+	Path  string // the file, or the folder of part files
+	Parts int    // number of Parquet files
+	Rows  int64  // rows in all parts
+	Bytes int64  // size on disk
+	// Columns are the top-level columns with their types (TypeName).
+	Columns []ColumnInfo
 	// Metadata is the first part's key-value metadata (without the
 	// stored Arrow schema, which is never decoded).
 	Metadata map[string]string
+}
+
+// ColumnInfo is a column's name and type, as winnow shows it.
+type ColumnInfo struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+
+	vector bool // a list of floats: a vector column
 }
 
 // Stat reads the footers of the table at path (a .parquet file or a folder
@@ -42,8 +48,12 @@ func Stat(path string) (*TableStat, error) {
 			st.Bytes += fi.Size()
 		}
 	}
-	if st.Schema, err = tableSchema(parts); err != nil {
+	sc, err := tableSchema(parts)
+	if err != nil {
 		return nil, err
+	}
+	for _, f := range sc.Fields() {
+		st.Columns = append(st.Columns, ColumnInfo{Name: f.Name, Type: TypeName(f.Type), vector: isVectorType(f.Type)})
 	}
 	return st, nil
 }
@@ -52,14 +62,21 @@ func Stat(path string) (*TableStat, error) {
 // stored vector, without reading the others. It is 0 for a table without
 // vectors.
 func (d *Dataset) EmbeddingDim(ctx context.Context, model string) (int, error) {
-	path, ok := d.models[model]
+	vt, ok := d.models[model]
 	if !ok {
-		return 0, fmt.Errorf("unknown model %q (models: %s)", model, knownList(d.modelNames))
+		vt, ok = d.objects[model]
 	}
-	t, err := openEmbeddings(path, d.Len())
+	if !ok {
+		return 0, nameError(ErrUnknownModel, model, d.Models(), "unknown model %q (models: %s)", model, knownList(d.modelNames))
+	}
+	sp, err := d.space(ctx, vt)
+	if err != nil {
+		return 0, err
+	}
+	t, err := openEmbeddings(vt, d.tablePath(vt), sp.ids.Len())
 	if err != nil {
 		return 0, err
 	}
 	defer t.Close()
-	return d.embeddingDim(ctx, t)
+	return t.dim(ctx, sp)
 }

@@ -13,6 +13,7 @@ package columnar
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,9 +24,12 @@ import (
 	"strings"
 	"sync"
 
+	"winnow/internal/workpool"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -75,33 +79,14 @@ func locateTable(dir, name string) (string, error) {
 	return "", nil
 }
 
-// tableParts lists the Parquet files of the table at path: the file
-// itself, or the folder's *.parquet files in lexical order.
+// tableParts lists the Parquet files of the table at path (see
+// resolveSource) in lexical order.
 func tableParts(path string) ([]string, error) {
-	st, err := os.Stat(path)
+	src, err := resolveSource(path)
 	if err != nil {
 		return nil, err
 	}
-	if !st.IsDir() {
-		return []string{path}, nil
-	}
-	ents, err := os.ReadDir(path)
-	if err != nil {
-		return nil, err
-	}
-	var parts []string
-	for _, e := range ents {
-		n := e.Name()
-		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") || !strings.HasSuffix(n, ".parquet") {
-			continue // hidden, temporary and marker files (_SUCCESS) are not parts
-		}
-		parts = append(parts, filepath.Join(path, n))
-	}
-	if len(parts) == 0 {
-		return nil, fmt.Errorf("%s: table folder holds no *.parquet part", path)
-	}
-	slices.Sort(parts)
-	return parts, nil
+	return src.files, nil
 }
 
 // part is one open Parquet file of a table.
@@ -109,6 +94,25 @@ type part struct {
 	path string
 	f    *os.File
 	r    *file.Reader
+	src  *source // the table's source; nil for a file opened alone
+	idx  int     // the part's index in src.files
+}
+
+// keys is the number of partition keys of p's table.
+func (p *part) keys() int {
+	if p.src == nil {
+		return 0
+	}
+	return len(p.src.keys)
+}
+
+// isKey reports whether name is a partition key of p's table: a column
+// whose value is the part's folder's, not read from the file.
+func (p *part) isKey(name string) bool { return p.src != nil && p.src.keyIndex(name) >= 0 }
+
+// keyArray returns a column of n copies of p's value of key name.
+func (p *part) keyArray(name string, n int, mem memory.Allocator) (arrow.Array, error) {
+	return scalar.MakeArrayFromScalar(p.src.keyScalar(p.idx, p.src.keyIndex(name)), n, mem)
 }
 
 func (p *part) Close() error { return p.f.Close() }
@@ -136,6 +140,7 @@ func openPart(path string) (p *part, err error) {
 
 // partOf reads and validates the footer of the open Parquet file f.
 func partOf(f *os.File) (p *part, err error) {
+	useZstdReader()
 	path := f.Name()
 	defer recoverTo(path, &err)
 	r, err := file.NewParquetReader(f, file.WithReadProps(readerProps()))
@@ -214,20 +219,58 @@ func dropStoredSchema(r *file.Reader) {
 // openParts opens every part of the table at path. On error nothing stays
 // open.
 func openParts(path string) ([]*part, error) {
-	names, err := tableParts(path)
+	src, err := resolveSource(path)
 	if err != nil {
 		return nil, err
 	}
-	parts := make([]*part, 0, len(names))
-	for _, n := range names {
+	parts := make([]*part, 0, len(src.files))
+	for i, n := range src.files {
 		p, err := openPart(n)
 		if err != nil {
 			closeParts(parts)
 			return nil, err
 		}
+		p.src, p.idx = src, i
 		parts = append(parts, p)
 	}
-	return parts, nil
+	return dropSuperseded(parts), nil
+}
+
+// supersedesKey is the footer key with which a part that winnow wrote in
+// place of a whole table folder names the other parts it replaces (as a
+// JSON list of file names). winnow removes those parts right after; a
+// crash in between leaves them, and readers skip them.
+const supersedesKey = "winnow.supersedes"
+
+// dropSuperseded closes and removes from parts those that another part
+// declares superseded.
+func dropSuperseded(parts []*part) []*part {
+	gone := map[string]bool{}
+	for _, p := range parts {
+		v := p.r.MetaData().KeyValueMetadata().FindValue(supersedesKey)
+		if v == nil {
+			continue
+		}
+		var names []string
+		if json.Unmarshal([]byte(*v), &names) != nil {
+			continue // not ours to interpret: read every part
+		}
+		for _, n := range names {
+			gone[filepath.Join(filepath.Dir(p.path), filepath.Base(n))] = true
+		}
+	}
+	if len(gone) == 0 {
+		return parts
+	}
+	kept := parts[:0]
+	for _, p := range parts {
+		if gone[p.path] {
+			p.Close()
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return kept
 }
 
 func closeParts(parts []*part) {
@@ -244,7 +287,22 @@ func (p *part) arrowSchema() (s *arrow.Schema, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: unsupported schema: %w", p.path, err)
 	}
-	return s, nil
+	if p.keys() == 0 {
+		return s, nil
+	}
+	// Partition keys follow the file's columns, as DuckDB lists them; a
+	// file column of a key's name gives way to the key.
+	var fields []arrow.Field
+	for _, f := range s.Fields() {
+		if !p.isKey(f.Name) {
+			fields = append(fields, f)
+		}
+	}
+	for _, k := range p.src.keys {
+		fields = append(fields, arrow.Field{Name: k.name, Type: k.typ, Nullable: true})
+	}
+	md := s.Metadata()
+	return arrow.NewSchema(fields, &md), nil
 }
 
 // tableSchema returns the Arrow schema shared by every part of a table.
@@ -261,11 +319,34 @@ func tableSchema(parts []*part) (*arrow.Schema, error) {
 			first = s
 			continue
 		}
-		if !first.Equal(s) {
+		if !sameColumns(first, s) {
 			return nil, schemaDiff(p.path, s, parts[0].path, first)
 		}
+		// Engines write a column required in one part and nullable in
+		// another (pyarrow from a batch without nulls): the table's
+		// column is nullable if any part's is.
+		fields := first.Fields()
+		for i, f := range s.Fields() {
+			fields[i].Nullable = fields[i].Nullable || f.Nullable
+		}
+		first = arrow.NewSchema(fields, nil)
 	}
 	return first, nil
+}
+
+// sameColumns reports whether a and b have the same column names and
+// types (nullability aside).
+func sameColumns(a, b *arrow.Schema) bool {
+	if a.NumFields() != b.NumFields() {
+		return false
+	}
+	for i, f := range a.Fields() {
+		g := b.Field(i)
+		if f.Name != g.Name || !arrow.TypeEqual(f.Type, g.Type) {
+			return false
+		}
+	}
+	return true
 }
 
 // schemaDiff says how the schema s of part path differs from the first
@@ -281,11 +362,17 @@ func schemaDiff(path string, s *arrow.Schema, firstPath string, first *arrow.Sch
 		if !arrow.TypeEqual(f.Type, g.Type) {
 			return fmt.Errorf("%s: schema differs from the first part %s: column %q is %s instead of %s", path, firstPath, f.Name, f.Type, g.Type)
 		}
-		if f.Nullable != g.Nullable {
-			return fmt.Errorf("%s: schema differs from the first part %s: column %q is nullable=%t instead of %t", path, firstPath, f.Name, f.Nullable, g.Nullable)
-		}
 	}
 	return fmt.Errorf("%s: schema differs from the first part %s in its column metadata", path, firstPath)
+}
+
+// schemaNames lists the top-level column names of s.
+func schemaNames(s *arrow.Schema) []string {
+	names := make([]string, s.NumFields())
+	for i, f := range s.Fields() {
+		names[i] = f.Name
+	}
+	return names
 }
 
 // fieldNames lists the top-level column names of s, for error messages.
@@ -321,13 +408,17 @@ func (p *part) leafColumn(name string) (int, error) {
 // known ones. All parts must share one schema. The caller should Release
 // the table when done.
 func ReadTable(ctx context.Context, path string, columns []string) (arrow.Table, error) {
-	return readTable(ctx, path, columns, false)
+	return readTable(ctx, path, columns, nil)
 }
 
-// readTable is ReadTable; with dict, string columns come back
+// dictSet says which string columns a read returns dictionary-encoded;
+// nil means none.
+type dictSet func(column string) bool
+
+// readTable is ReadTable; string columns in dict come back
 // dictionary-encoded as Parquet stores them (decoding indices instead of
 // materialising every string), for the predicate kernels.
-func readTable(ctx context.Context, path string, columns []string, dict bool) (arrow.Table, error) {
+func readTable(ctx context.Context, path string, columns []string, dict dictSet) (arrow.Table, error) {
 	parts, err := openParts(path)
 	if err != nil {
 		return nil, err
@@ -337,7 +428,7 @@ func readTable(ctx context.Context, path string, columns []string, dict bool) (a
 }
 
 // readParts is readTable over the open parts of the table at path.
-func readParts(ctx context.Context, path string, parts []*part, columns []string, dict bool) (arrow.Table, error) {
+func readParts(ctx context.Context, path string, parts []*part, columns []string, dict dictSet) (arrow.Table, error) {
 	schema, err := tableSchema(parts)
 	if err != nil {
 		return nil, err
@@ -352,7 +443,7 @@ func readParts(ctx context.Context, path string, parts []*part, columns []string
 	for i, c := range columns {
 		j := schema.FieldIndices(c)
 		if len(j) == 0 {
-			return nil, fmt.Errorf("%s: unknown column %q (columns: %s)", path, c, fieldNames(schema))
+			return nil, nameError(ErrUnknownColumn, c, schemaNames(schema), "%s: unknown column %q (columns: %s)", path, c, fieldNames(schema))
 		}
 		fields[i] = schema.Field(j[0])
 	}
@@ -371,7 +462,7 @@ func readParts(ctx context.Context, path string, parts []*part, columns []string
 			return nil, err
 		}
 		for i := range columns {
-			if dict {
+			if dict != nil {
 				fields[i].Type = tbl.Column(i).DataType()
 			}
 			for _, a := range tbl.Column(i).Data().Chunks() {
@@ -395,15 +486,42 @@ func readParts(ctx context.Context, path string, parts []*part, columns []string
 	return tbl, nil
 }
 
-// readRowGroups decodes leaves of row groups rgs of p into record
+// readPlan says how to read some columns of a part: the file's leaves
+// with their pqarrow properties, and the partition keys.
+type readPlan struct {
+	props  pqarrow.ArrowReadProperties
+	leaves []int
+	keys   []string // requested columns that are partition keys
+}
+
+// readRowGroups decodes row groups rgs of p as planned into record
 // batches (the caller releases them, also on error) and returns them with
-// their schema.
-func readRowGroups(ctx context.Context, p *part, props pqarrow.ArrowReadProperties, mem memory.Allocator, leaves, rgs []int) (recs []arrow.RecordBatch, sc *arrow.Schema, err error) {
-	fr, err := pqarrow.NewFileReader(p.r, props, mem)
+// their schema: the file's columns, then the partition keys as columns of
+// constants.
+func readRowGroups(ctx context.Context, p *part, plan readPlan, mem memory.Allocator, rgs []int) (recs []arrow.RecordBatch, sc *arrow.Schema, err error) {
+	defer func() {
+		if err == nil && len(plan.keys) > 0 {
+			recs, sc, err = p.withKeys(recs, sc, plan.keys, mem)
+		}
+	}()
+	if len(plan.leaves) == 0 {
+		// Only partition keys: no column to decode, the footers' row
+		// counts (checked against the data by the id readers) size the
+		// batches.
+		sc = arrow.NewSchema(nil, nil)
+		for _, g := range rgs {
+			n := p.r.MetaData().RowGroup(g).NumRows()
+			for lo := int64(0); lo < n; lo += readBatchRows {
+				recs = append(recs, array.NewRecordBatch(sc, nil, min(readBatchRows, n-lo)))
+			}
+		}
+		return recs, sc, nil
+	}
+	fr, err := pqarrow.NewFileReader(p.r, plan.props, mem)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", p.path, err)
 	}
-	rr, err := fr.GetRecordReader(ctx, leaves, rgs)
+	rr, err := fr.GetRecordReader(ctx, plan.leaves, rgs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: corrupt or truncated parquet file: %w", p.path, err)
 	}
@@ -422,24 +540,53 @@ func readRowGroups(ctx context.Context, p *part, props pqarrow.ArrowReadProperti
 	return recs, rr.Schema(), nil
 }
 
-// readProps returns the pqarrow properties and the leaf columns for
-// reading columns (top-level names) of p; with dict, string columns come
-// back dictionary-encoded.
-func (p *part) readProps(columns []string, dict bool) (props pqarrow.ArrowReadProperties, leaves []int) {
-	props = pqarrow.ArrowReadProperties{BatchSize: readBatchRows}
+// withKeys appends columns of p's values of partition keys to recs, which
+// it releases, and returns the new batches and their schema.
+func (p *part) withKeys(recs []arrow.RecordBatch, sc *arrow.Schema, keys []string, mem memory.Allocator) ([]arrow.RecordBatch, *arrow.Schema, error) {
+	fields := sc.Fields()
+	for _, k := range keys {
+		fields = append(fields, arrow.Field{Name: k, Type: p.src.keys[p.src.keyIndex(k)].typ, Nullable: true})
+	}
+	out := arrow.NewSchema(fields, nil)
+	for i, r := range recs {
+		cols := slices.Clone(r.Columns())
+		for _, k := range keys {
+			a, err := p.keyArray(k, int(r.NumRows()), mem)
+			if err != nil {
+				return recs, sc, fmt.Errorf("%s: partition key %q: %w", p.path, k, err)
+			}
+			defer a.Release()
+			cols = append(cols, a)
+		}
+		recs[i] = array.NewRecordBatch(out, cols, r.NumRows())
+		r.Release()
+	}
+	return recs, out, nil
+}
+
+// readProps plans reading columns (top-level names) of p; string columns
+// in dict come back dictionary-encoded.
+func (p *part) readProps(columns []string, dict dictSet) readPlan {
+	plan := readPlan{props: pqarrow.ArrowReadProperties{BatchSize: readBatchRows}}
 	sc := p.r.MetaData().Schema
 	for _, c := range columns {
+		if p.isKey(c) {
+			if !slices.Contains(plan.keys, c) {
+				plan.keys = append(plan.keys, c)
+			}
+			continue
+		}
 		for i := 0; i < sc.NumColumns(); i++ {
 			if sc.ColumnRoot(i).Name() == c {
-				leaves = append(leaves, i)
+				plan.leaves = append(plan.leaves, i)
 				col := sc.Column(i)
-				if dict && col.MaxRepetitionLevel() == 0 && col.LogicalType().Equals(schema.StringLogicalType{}) {
-					props.SetReadDict(i, true)
+				if dict != nil && dict(c) && col.MaxRepetitionLevel() == 0 && col.LogicalType().Equals(schema.StringLogicalType{}) {
+					plan.props.SetReadDict(i, true)
 				}
 			}
 		}
 	}
-	return props, leaves
+	return plan
 }
 
 // rowGroup is row group g of part p; base is the row of the whole table
@@ -447,6 +594,20 @@ func (p *part) readProps(columns []string, dict bool) (props pqarrow.ArrowReadPr
 type rowGroup struct {
 	p       *part
 	g, base int
+}
+
+// uncompressed is the uncompressed size of column name's chunk in the
+// row group as its footer claims it, or 0.
+func (rg rowGroup) uncompressed(name string) int64 {
+	c, err := rg.p.leafColumn(name)
+	if err != nil || c < 0 {
+		return 0
+	}
+	cc, err := rg.p.r.MetaData().RowGroup(rg.g).ColumnChunk(c)
+	if err != nil {
+		return 0
+	}
+	return max(0, cc.TotalUncompressedSize())
 }
 
 // rowGroupsOf lists the row groups of parts in table order.
@@ -469,19 +630,14 @@ func rowGroupsOf(parts []*part) []rowGroup {
 // arrays are released when fn returns, so memory stays at a few batches
 // a core however long the table. It checks that every row group holds the
 // rows its footer claims.
-func scanParts(ctx context.Context, parts []*part, columns []string, dict bool, fn func(base int, cols []arrow.Array) error) error {
-	type plan struct {
-		props  pqarrow.ArrowReadProperties
-		leaves []int
-	}
-	plans := make(map[*part]plan, len(parts))
+func scanParts(ctx context.Context, parts []*part, columns []string, dict dictSet, fn func(base int, cols []arrow.Array) error) error {
+	plans := make(map[*part]readPlan, len(parts))
 	for _, p := range parts {
-		props, leaves := p.readProps(columns, dict)
-		plans[p] = plan{props, leaves}
+		plans[p] = p.readProps(columns, dict)
 	}
 	tasks := rowGroupsOf(parts)
 	mem := newPoolAllocator() // batches are released before the next: reuse their buffers
-	return runTasks(len(tasks), func() func(i int) error {
+	return workpool.Run(0, len(tasks), func() func(i int) error {
 		cols := make([]arrow.Array, len(columns))
 		return func(i int) (err error) {
 			tk := tasks[i]
@@ -489,8 +645,7 @@ func scanParts(ctx context.Context, parts []*part, columns []string, dict bool, 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			pl := plans[tk.p]
-			recs, sc, err := readRowGroups(ctx, tk.p, pl.props, mem, pl.leaves, []int{tk.g})
+			recs, sc, err := readRowGroups(ctx, tk.p, plans[tk.p], mem, []int{tk.g})
 			defer func() {
 				for _, r := range recs {
 					r.Release()
@@ -523,9 +678,9 @@ func scanParts(ctx context.Context, parts []*part, columns []string, dict bool, 
 
 // readPart reads columns (top-level names, all present) of one part, in
 // that order.
-func readPart(ctx context.Context, p *part, columns []string, dict bool) (tbl arrow.Table, err error) {
+func readPart(ctx context.Context, p *part, columns []string, dict dictSet) (tbl arrow.Table, err error) {
 	defer recoverTo(p.path, &err)
-	props, leaves := p.readProps(columns, dict)
+	plan := p.readProps(columns, dict)
 	// Contiguous ranges of row groups are decoded on goroutines of ours
 	// (not pqarrow's Parallel option: arrow-go would decode on goroutines
 	// of its own, where a panic on a corrupt page cannot be recovered into
@@ -549,7 +704,7 @@ func readPart(ctx context.Context, p *part, columns []string, dict bool) (tbl ar
 				rgs = append(rgs, g)
 			}
 			var sc *arrow.Schema
-			batches[k], sc, errs[k] = readRowGroups(ctx, p, props, memory.DefaultAllocator, leaves, rgs)
+			batches[k], sc, errs[k] = readRowGroups(ctx, p, plan, memory.DefaultAllocator, rgs)
 			if sc != nil {
 				once.Do(func() { rsc = sc })
 			}

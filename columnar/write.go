@@ -89,7 +89,9 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts WriterOptions) (*Writer, 
 		parquet.WithDictionaryDefault(false),
 	}
 	for _, f := range schema.Fields() {
-		if f.Type.ID() == arrow.STRING || f.Type.ID() == arrow.LARGE_STRING {
+		// String sample ids are unique: a dictionary would hold each of
+		// them once and only cost the reader time.
+		if (f.Type.ID() == arrow.STRING || f.Type.ID() == arrow.LARGE_STRING) && f.Name != SampleIDColumn {
 			popts = append(popts, parquet.WithDictionaryFor(f.Name, true))
 		}
 	}

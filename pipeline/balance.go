@@ -4,33 +4,167 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
-
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"winnow/columnar"
 	"winnow/strategies"
 )
 
-// classIndex assigns class numbers in first-seen order.
-type classIndex struct {
-	names []string
-	index map[string]int
+// AnnotationBalancing steers the selection's annotation labels toward
+// Target, counting only annotations of Source when it is set.
+type AnnotationBalancing struct {
+	Target Target
+	Source string
+	// IncludeUnlabeled keeps candidates without an annotation of the
+	// counted classes eligible; by default they are left out while the
+	// strategy balances (docs/selection.md).
+	IncludeUnlabeled bool
+	Strength         *float64
 }
 
-func (ci *classIndex) of(name string) int {
-	if ci.index == nil {
-		ci.index = map[string]int{}
+// MetadataBalancing steers the values of the categorical metadata column
+// Key toward Target.
+type MetadataBalancing struct {
+	Key    string
+	Target Target
+	// IncludeUnlabeled keeps candidates with a null value eligible.
+	IncludeUnlabeled bool
+	Strength         *float64
+}
+
+func init() {
+	register(&kind{
+		name:      "balance",
+		help:      "annotation labels steered toward a target distribution",
+		objective: objective{"balance", "exp(-imbalance): how close the selection's label counts with the sample come to the target"},
+		fields:    []field{targetFieldSpec, sourceField, sourceIDField, includeUnlabeledField},
+		decode: func(v values) (Strategy, error) {
+			t, err := v.target(targetFieldSpec.wire)
+			if err != nil {
+				return nil, err
+			}
+			src, err := v.str(sourceField.wire)
+			if err != nil {
+				return nil, err
+			}
+			// LightlyStudio names the source by its database id; a dataset
+			// exported from it holds that id in the source column.
+			id, err := v.str(sourceIDField.wire)
+			if err != nil {
+				return nil, err
+			}
+			if src != "" && id != "" && src != id {
+				return nil, fmt.Errorf("strategy %q: %s %q and %s %q name different sources; give one", v.name, sourceField.wire, src, sourceIDField.wire, id)
+			}
+			if src == "" {
+				src = id
+			}
+			inc, err := v.flag(includeUnlabeledField.wire)
+			s, _ := v.num("strength")
+			return AnnotationBalancing{Target: t, Source: src, IncludeUnlabeled: inc, Strength: s}, err
+		},
+	})
+	register(&kind{
+		name:      "metadata_balance",
+		help:      "values of a categorical metadata column steered toward a target",
+		objective: objective{"balance", "exp(-imbalance): how close the selection's value counts with the sample come to the target"},
+		fields:    []field{keyField, targetFieldSpec, includeUnlabeledField},
+		decode: func(v values) (Strategy, error) {
+			k, err := v.need(keyField.wire)
+			if err != nil {
+				return nil, err
+			}
+			t, err := v.target(targetFieldSpec.wire)
+			if err != nil {
+				return nil, err
+			}
+			inc, err := v.flag(includeUnlabeledField.wire)
+			s, _ := v.num("strength")
+			return MetadataBalancing{Key: k, Target: t, IncludeUnlabeled: inc, Strength: s}, err
+		},
+	})
+}
+
+// Name is "balance".
+func (AnnotationBalancing) Name() string          { return "balance" }
+func (s AnnotationBalancing) strength() float64   { return strengthOf(s.Strength) }
+func (AnnotationBalancing) model() (string, bool) { return "", false }
+func (s AnnotationBalancing) fields() map[string]any {
+	m := map[string]any{targetFieldSpec.wire: s.Target, sourceField.wire: s.Source}
+	if s.IncludeUnlabeled {
+		m[includeUnlabeledField.wire] = true
 	}
-	c, ok := ci.index[name]
-	if !ok {
-		c = len(ci.names)
-		ci.index[name] = c
-		ci.names = append(ci.names, name)
+	return m
+}
+
+func (s AnnotationBalancing) build(r *resolver, u *universe, _ string) (*part, error) {
+	strength, err := checkStrength(s)
+	if err != nil {
+		return nil, err
 	}
-	return c
+	bd, err := r.annotationCounts(s.Source, u)
+	if err != nil {
+		return nil, err
+	}
+	return r.balancePart(bd, s.Target, strength, s.IncludeUnlabeled, u)
+}
+
+// Name is "metadata_balance".
+func (MetadataBalancing) Name() string          { return "metadata_balance" }
+func (s MetadataBalancing) strength() float64   { return strengthOf(s.Strength) }
+func (MetadataBalancing) model() (string, bool) { return "", false }
+func (s MetadataBalancing) fields() map[string]any {
+	m := map[string]any{keyField.wire: s.Key, targetFieldSpec.wire: s.Target}
+	if s.IncludeUnlabeled {
+		m[includeUnlabeledField.wire] = true
+	}
+	return m
+}
+
+func (s MetadataBalancing) build(r *resolver, u *universe, _ string) (*part, error) {
+	strength, err := checkStrength(s)
+	if err != nil {
+		return nil, err
+	}
+	bd, err := r.categoryCounts(s.Key, u)
+	if err != nil {
+		return nil, err
+	}
+	return r.balancePart(bd, s.Target, strength, s.IncludeUnlabeled, u)
+}
+
+// includeUnlabeledField keeps candidates with an all-zero balancing row.
+var includeUnlabeledField = field{wire: "include_unlabeled", text: []string{"include_unlabeled"}, typ: boolField,
+	help: "keep candidates without an annotation of the counted classes (or a null value) eligible"}
+
+// balanceData is a balancing strategy's count rows over the universe.
+type balanceData struct {
+	classes []string  // class names, with "other" last when pooled
+	counts  []float64 // universe rows × classes
+	target  []float64
+}
+
+// balancePart resolves the target and builds the engine part.
+func (r *resolver) balancePart(bd *balanceData, t Target, strength float64, includeUnlabeled bool, u *universe) (*part, error) {
+	if err := bd.resolveTarget(t, u); err != nil {
+		return nil, err
+	}
+	opt := strategies.IncludeUnlabeled(includeUnlabeled)
+	st, err := strategies.NewBalance(bd.counts, len(bd.classes), bd.target, strength, opt)
+	if err != nil {
+		return nil, err
+	}
+	k := len(bd.classes)
+	return &part{engine: st,
+		report: func(rep *StrategyReport, sel []int) {
+			rep.Balance = balanceReport(bd, u, sel)
+			if strength != 0 && !includeUnlabeled {
+				rep.Balance.Unlabeled = unlabeled(bd, u)
+			}
+		},
+		lift: func(us *strategies.Units) (strategies.Strategy, error) {
+			return strategies.NewBalance(us.Counts(bd.counts, k), k, bd.target, strength, opt)
+		},
+	}, nil
 }
 
 // engineRows maps dataset rows to universe rows (-1 when not in it).
@@ -47,43 +181,51 @@ func engineRows(n int, u *universe) []int32 {
 
 // annotationCounts builds each universe row's count of annotations per
 // label, in first-seen label order over the whole annotations table,
-// counting only annotations of source when it is not "".
+// counting only annotations of source when it is not "". Annotations
+// without a label count for no class.
 func (r *resolver) annotationCounts(source string, u *universe) (*balanceData, error) {
-	schema := r.ds.cd.AnnotationSchema()
-	if schema == nil {
+	if !r.ds.cd.HasAnnotations() {
 		return nil, errors.New("the dataset has no annotations table (annotations.parquet)")
 	}
-	cols := []string{columnar.LabelColumn}
+	fields := columnar.WithLabel
 	if source != "" {
-		if len(schema.FieldIndices("source")) == 0 {
+		if !r.ds.cd.HasAnnotationFields(columnar.WithSource) {
 			return nil, fmt.Errorf("annotation source %q: the annotations table has no source column", source)
 		}
-		cols = append(cols, "source")
+		fields |= columnar.WithSource
 	}
-	ann, err := r.ds.cd.AnnotationColumns(r.ctx, cols)
+	ann, err := r.ds.cd.Annotations(r.ctx, fields)
 	if err != nil {
 		return nil, err
 	}
-	defer ann.Table.Release()
-	labels := flatStrings(ann.Table.Column(0).Data())
-	var keep func(i int) bool
+	keep := func(int) bool { return true }
 	if source != "" {
-		sources := flatStrings(ann.Table.Column(1).Data())
-		if !slices.Contains(sources, source) {
-			known := slices.Compact(slices.Sorted(slices.Values(sources)))
-			return nil, fmt.Errorf("unknown annotation source %q; known sources: %s", source, strings.Join(known, ", "))
+		code := int32(slices.Index(ann.Source.Values, source))
+		if code < 0 {
+			known := slices.Sorted(slices.Values(ann.Source.Values))
+			return nil, &columnar.NameError{Kind: ErrUnknownSource, Name: source, Known: known}
 		}
-		keep = func(i int) bool { return sources[i] == source }
+		keep = func(i int) bool { return ann.Source.Codes[i] == code }
 	}
-	var ci classIndex
-	class := make([]int, len(labels))
-	for i, l := range labels {
+	// Classes are numbered in first-seen order among the kept annotations.
+	var classes []string
+	class := make([]int32, len(ann.Label.Values))
+	for i := range class {
 		class[i] = -1
-		if keep == nil || keep(i) {
-			class[i] = ci.of(l)
-		}
 	}
-	k := len(ci.names)
+	ofAnn := make([]int32, ann.Len())
+	for i, l := range ann.Label.Codes {
+		ofAnn[i] = -1
+		if l < 0 || !keep(i) {
+			continue
+		}
+		if class[l] < 0 {
+			class[l] = int32(len(classes))
+			classes = append(classes, ann.Label.Values[l])
+		}
+		ofAnn[i] = class[l]
+	}
+	k := len(classes)
 	if k == 0 {
 		return nil, errors.New("no annotations to balance")
 	}
@@ -93,11 +235,11 @@ func (r *resolver) annotationCounts(source string, u *universe) (*balanceData, e
 	at := engineRows(r.ds.Len(), u)
 	counts := make([]float64, len(u.rows)*k)
 	for i, s := range ann.Sample {
-		if e := at[s]; e >= 0 && class[i] >= 0 {
-			counts[int(e)*k+class[i]]++
+		if e := at[s]; e >= 0 && ofAnn[i] >= 0 {
+			counts[int(e)*k+int(ofAnn[i])]++
 		}
 	}
-	return &balanceData{classes: ci.names, counts: counts}, nil
+	return &balanceData{classes: classes, counts: counts}, nil
 }
 
 // maxCountCells bounds the dense samples × classes count matrix of a
@@ -119,24 +261,11 @@ func checkCountSize(what string, rows, classes int) error {
 // universe rows (a null value gives an all-zero row), classes in
 // first-seen dataset order.
 func (r *resolver) categoryCounts(key string, u *universe) (*balanceData, error) {
-	col, err := r.column(key)
+	col, err := r.ds.cd.CategoricalColumn(r.ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	defer col.Release()
-	text, ok := categorical(col)
-	if !ok {
-		return nil, fmt.Errorf("metadata column %q is %s; balancing needs a categorical column (string, boolean or integer)", key, valueType(col.DataType()))
-	}
-	var ci classIndex
-	class := make([]int, col.Len())
-	for i := range class {
-		class[i] = -1
-		if col.IsValid(i) {
-			class[i] = ci.of(text(i))
-		}
-	}
-	k := len(ci.names)
+	k := len(col.Values)
 	if k == 0 {
 		return nil, fmt.Errorf("metadata column %q has only nulls", key)
 	}
@@ -145,41 +274,16 @@ func (r *resolver) categoryCounts(key string, u *universe) (*balanceData, error)
 	}
 	counts := make([]float64, len(u.rows)*k)
 	for e, row := range u.rows {
-		if c := class[row]; c >= 0 {
-			counts[e*k+c] = 1
+		if c := col.Codes[row]; c >= 0 {
+			counts[e*k+int(c)] = 1
 		}
 	}
-	return &balanceData{classes: ci.names, counts: counts}, nil
-}
-
-// categorical returns a text accessor for string-like, boolean and
-// integer arrays; floats and timestamps are not categories.
-func categorical(a arrow.Array) (func(int) string, bool) {
-	switch a := a.(type) {
-	case *array.String, *array.LargeString, *array.Dictionary:
-		return func(i int) string { return stringAt(a, i) }, true
-	case *array.Boolean:
-		return func(i int) string { return strconv.FormatBool(a.Value(i)) }, true
-	case *array.Int64, *array.Int32, *array.Int16, *array.Int8, *array.Uint64, *array.Uint32, *array.Uint16, *array.Uint8:
-		return a.ValueStr, true
-	}
-	return nil, false
-}
-
-// flatStrings reads a string-like column into Go strings.
-func flatStrings(c *arrow.Chunked) []string {
-	out := make([]string, 0, c.Len())
-	for _, chunk := range c.Chunks() {
-		for i := 0; i < chunk.Len(); i++ {
-			out = append(out, stringAt(chunk, i))
-		}
-	}
-	return out
+	return &balanceData{classes: col.Values, counts: counts}, nil
 }
 
 // resolveTarget turns the user's target into the engine's, regrouping the
 // count columns when an explicit target pools unlisted classes.
-func (r *resolver) resolveTarget(bd *balanceData, t Target, u *universe) error {
+func (bd *balanceData) resolveTarget(t Target, u *universe) error {
 	k := len(bd.classes)
 	cand := make([]float64, k)
 	for i := 0; i < u.candidates; i++ {
@@ -218,4 +322,23 @@ func identityColumns(k int) []int {
 		out[i] = i
 	}
 	return out
+}
+
+// unlabeled counts the candidates of u whose balancing row is all zero:
+// while balancing is active they are not eligible (docs/selection.md).
+func unlabeled(bd *balanceData, u *universe) int {
+	k, n := len(bd.classes), 0
+	for i := range u.candidates {
+		zero := true
+		for _, c := range bd.counts[i*k : (i+1)*k] {
+			if c != 0 {
+				zero = false
+				break
+			}
+		}
+		if zero {
+			n++
+		}
+	}
+	return n
 }

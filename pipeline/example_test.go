@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"winnow/internal/fixture"
 	"winnow/pipeline"
+	"winnow/query"
 )
 
 // demo copies the bundled MNIST dataset to a temporary folder, so the
@@ -18,8 +20,8 @@ func demo() (*pipeline.Dataset, func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	dir := filepath.Join(tmp, "mnist")
-	if err := os.CopyFS(dir, os.DirFS("../testdata/mnist")); err != nil {
+	dir, err := fixture.CopyMNIST(filepath.Join(tmp, "mnist"))
+	if err != nil {
 		log.Fatal(err)
 	}
 	ds, err := pipeline.Open(dir)
@@ -33,7 +35,7 @@ func Example() {
 	ds, done := demo()
 	defer done()
 	ctx := context.Background()
-	sel, err := ds.Query().Match(pipeline.Field("thickness").Eq("bold")).Selection()
+	sel, err := ds.Query().Match(query.Field("thickness").Eq("bold")).Selection()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -118,13 +120,13 @@ func ExampleSelection_Similar() {
 	ds, done := demo()
 	defer done()
 	ctx := context.Background()
-	if _, err := ds.Query().Match(pipeline.Annotation(pipeline.Label().Eq("7"))).AddTag(ctx, "sevens"); err != nil {
+	if _, err := ds.Query().Match(query.Annotation(query.Label().Eq("7"))).AddTag(ctx, "sevens"); err != nil {
 		log.Fatal(err)
 	}
 	// Reopen to see the new tag, then find the digits most like the sevens
 	// among the others.
 	ds, _ = pipeline.Open(ds.Dir())
-	sel, _ := ds.Query().Match(pipeline.Not(pipeline.Tagged("sevens"))).Selection()
+	sel, _ := ds.Query().Match(query.Not(query.Tagged("sevens"))).Selection()
 	res, err := sel.Similar(ctx, 5, "like-sevens", "sevens", "")
 	if err != nil {
 		log.Fatal(err)

@@ -48,15 +48,15 @@ func fzCheckStrategy(t *testing.T, s Strategy) {
 	}
 	// Records store toWire's JSON; reading it back must give the same
 	// strategy, or a record would misdescribe its selection.
-	raw, err := json.Marshal(toWire(s))
+	raw, err := json.Marshal(encodeStrategy(s))
 	if err != nil {
 		t.Fatalf("%#v: marshal: %v", s, err)
 	}
-	back, err := parseWire(raw)
+	back, err := decodeStrategy(raw)
 	if err != nil {
 		t.Fatalf("record form %s does not parse: %v", raw, err)
 	}
-	raw2, err := json.Marshal(toWire(back))
+	raw2, err := json.Marshal(encodeStrategy(back))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +83,9 @@ func FuzzParseRequest(f *testing.F) {
 		`{"n_samples_to_select": -5, "strategies": [{"strategy_name": "diversity"}]}`,
 		`{"n_samples_to_select": 1e30, "strategies": [{"strategy_name": "diversity"}]}`,
 		`{"strategies": [{"strategy_name": "diversity"}], "strategies": []}`,
+		`{"selection_result_tag_name": "a", "preselected_tag_name": "p", "collection_id": "c", "selected_sequence_length": 4, "strategies": [{"strategy_name": "diversity"}]}`,
+		`{"filter": {"filter_type": "image", "width": {"min": 1, "max": 2}, "sample_filter": {"metadata_filters": [{"key": "k", "op": "in", "value": ["a", null, true]}], "tag_ids": []}}, "strategies": [{"strategy_name": "diversity"}]}`,
+		`{"strategies": [{"strategy_name": "balance", "annotation_source_id": "s", "annotation_source": "s"}]}`,
 		`[]`, `null`, `"x"`, `{`, ``, "\xff",
 	} {
 		f.Add([]byte(seed))

@@ -7,10 +7,21 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"winnow/internal/fixture"
 )
 
-// copyDataset copies a fixture dataset into a temporary folder so a test
-// can write tags without touching the committed files.
+// copyMNIST copies the fixture's tables (not what a run may have left in
+// testdata/mnist) into a temporary folder, so a test can write tags
+// without touching the committed files.
+func copyMNIST(t testing.TB) string {
+	t.Helper()
+	dst, err := fixture.CopyMNIST(filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	return dst
+}
+
+// copyDataset copies the dataset folder src into a temporary folder.
 func copyDataset(t testing.TB, src string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "data")
@@ -18,10 +29,8 @@ func copyDataset(t testing.TB, src string) string {
 	return dst
 }
 
-const mnist = "../testdata/mnist"
-
 func TestDiverseOnFixture(t *testing.T) {
-	dir := copyDataset(t, mnist)
+	dir := copyMNIST(t)
 	ds, err := Open(dir)
 	require.NoError(t, err)
 	sel, err := ds.Query().Selection()
@@ -40,3 +49,5 @@ func TestDiverseOnFixture(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rec.Picks, 100)
 }
+
+func mkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }

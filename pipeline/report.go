@@ -1,19 +1,17 @@
 package pipeline
 
-import (
-	"math/rand/v2"
-
-	"winnow/strategies"
-)
-
 // StrategyReport says what one strategy of a selection achieved.
 type StrategyReport struct {
-	Name     string         `json:"strategy"`
-	Strength float64        `json:"strength"`
-	Model    string         `json:"model,omitempty"`
-	Coverage *Coverage      `json:"coverage,omitempty"`
-	Balance  *BalanceReport `json:"balance,omitempty"`
-	Weights  *WeightReport  `json:"weights,omitempty"`
+	Name string `json:"strategy"`
+	// Objective names what the strategy scored candidates by (see
+	// StrategyInfo); records written before it was stored have none.
+	Objective string         `json:"objective,omitempty"`
+	Strength  float64        `json:"strength"`
+	Model     string         `json:"model,omitempty"`
+	Coverage  *Coverage      `json:"coverage,omitempty"`
+	Balance   *BalanceReport `json:"balance,omitempty"`
+	Weights   *WeightReport  `json:"weights,omitempty"`
+	Objects   *ObjectReport  `json:"objects,omitempty"`
 }
 
 // Coverage compares the coverage radius (the largest distance from a
@@ -31,6 +29,10 @@ type Coverage struct {
 // BalanceReport gives class shares among candidates, in the target and in
 // the selection (preselected samples included), in the same class order.
 type BalanceReport struct {
+	// Unlabeled counts the candidates left out for having no annotation
+	// of the counted classes (or a null value), which balancing does not
+	// let it pick unless include_unlabeled is set.
+	Unlabeled  int       `json:"unlabeled_candidates,omitempty"`
 	Classes    []string  `json:"classes"`
 	Candidates []float64 `json:"candidates"`
 	Target     []float64 `json:"target"`
@@ -43,50 +45,17 @@ type WeightReport struct {
 	Selection  float64 `json:"selection_mean"`
 }
 
-// coverageBudget caps the distance work of a coverage estimate, in floats.
-const coverageBudget = 1 << 31
-
 // reports summarises each strategy; sel holds the engine rows of the
 // result tag (preselected first, then the picks).
-func (r *resolver) reports(list []Strategy, b *built, u *universe, sel []int) []StrategyReport {
+func reports(list []Strategy, models []string, parts []*part, sel []int) []StrategyReport {
 	out := make([]StrategyReport, len(list))
 	for i, s := range list {
-		rep := StrategyReport{Name: s.Name(), Strength: s.strength(), Model: r.models[i]}
-		switch {
-		case b.balance[i] != nil:
-			rep.Balance = balanceReport(b.balance[i], u, sel)
-		case b.weights[i] != nil:
-			rep.Weights = weightReport(b.weights[i], u, sel)
-		case b.vectors[i] != nil && len(sel) > 0:
-			rep.Coverage = r.coverage(b.vectors[i], b.dims[i], u, sel)
+		out[i] = StrategyReport{Name: s.Name(), Objective: ObjectiveOf(s.Name()), Strength: s.strength(), Model: models[i]}
+		if parts[i].report != nil {
+			parts[i].report(&out[i], sel)
 		}
-		out[i] = rep
 	}
 	return out
-}
-
-func (r *resolver) coverage(vec []float32, dim int, u *universe, sel []int) *Coverage {
-	m := u.candidates
-	if cap := coverageBudget / max(1, len(sel)*dim); m > cap {
-		m = max(cap, 200)
-	}
-	points := make([]int, 0, m)
-	for i := 0; i < m; i++ {
-		points = append(points, int(int64(i)*int64(u.candidates)/int64(m)))
-	}
-	// A random subset of the same size from the same pool, seeded so the
-	// summary is reproducible.
-	rng := rand.New(rand.NewPCG(1, uint64(len(sel))))
-	random := rng.Perm(len(u.rows))[:len(sel)]
-	c := &Coverage{Measured: m}
-	var err error
-	if c.Selection, err = strategies.CoverageRadius(r.ctx, vec, dim, points, sel, r.opts.Workers); err != nil {
-		return nil
-	}
-	if c.Random, err = strategies.CoverageRadius(r.ctx, vec, dim, points, random, r.opts.Workers); err != nil {
-		return nil
-	}
-	return c
 }
 
 func weightReport(w []float64, u *universe, sel []int) *WeightReport {

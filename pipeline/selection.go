@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
+	"winnow/bitmap"
 	"winnow/columnar"
 	"winnow/strategies"
 	"winnow/tags"
@@ -27,14 +26,24 @@ type Options struct {
 	DropMissing bool
 	// DryRun selects and reports but writes nothing.
 	DryRun bool
+	// Replace lets the result overwrite an existing tag of the same name,
+	// and its selection record, in the same single commit; without it an
+	// existing name is an error (ErrTagExists). The name may also be the
+	// preselected tag's: the tag then grows by the new picks.
+	Replace bool
+	// MaxPerGroup limits how many samples of the result (units, under
+	// group selection) may share a value of a column (docs/selection.md).
+	MaxPerGroup []Quota
+	// ExcludeNear, when set, keeps the new picks away from a tag's samples.
+	ExcludeNear *ExcludeNear
+	// Groups, when set, makes the selection pick groups of samples (or
+	// runs of them: video clips) instead of single samples.
+	Groups *Groups
 	// Workers bounds the goroutines of the engine; 0 means GOMAXPROCS.
 	// Picks never depend on it.
 	Workers int
 	// Progress, when set, is called as picks are made.
 	Progress func(done, total int)
-	// Hook is passed to the tag write (tests use it to stop a run at a
-	// precise point).
-	Hook tags.Hook
 	// Now stamps the selection record; nil means time.Now.
 	Now func() time.Time
 }
@@ -121,7 +130,8 @@ type Result struct {
 	Preselected int              `json:"preselected"`
 	DryRun      bool             `json:"dry_run,omitempty"`
 	Strategies  []StrategyReport `json:"strategies"`
-	Picks       []Pick           `json:"-"`
+	Rules       []RuleReport     `json:"rules,omitempty"`
+	Picks       []Pick           `json:"picks"`
 	Warnings    []string         `json:"warnings,omitempty"`
 	Record      string           `json:"record,omitempty"` // path of the selection record
 }
@@ -129,10 +139,10 @@ type Result struct {
 // Pick is one sample of the result tag: preselected samples first (with
 // Preselected set and no score), then new picks in pick order.
 type Pick struct {
-	SampleID    uuid.UUID `json:"sample_id"`
-	Row         int       `json:"row"`
-	Rank        int       `json:"rank"`
-	Preselected bool      `json:"preselected,omitempty"`
+	SampleID    string `json:"sample_id"`
+	Row         int    `json:"row"`
+	Rank        int    `json:"rank"`
+	Preselected bool   `json:"preselected,omitempty"`
 	// Score is the combined log score when picked; InfFactors counts the
 	// +inf factors minus the -inf ones (spec §2).
 	Score      float64   `json:"score"`
@@ -151,60 +161,34 @@ func (s *Selection) MultiStrategies(ctx context.Context, n int, tag string, list
 	if len(list) == 0 {
 		return nil, errors.New("no strategy given")
 	}
-	if err := tags.CheckName(s.ds.cd, tag); err != nil {
+	check := tags.CheckName
+	if s.Options.Replace {
+		check = tags.CheckReplace
+	}
+	if err := check(s.ds.cd, tag); err != nil {
 		return nil, err
 	}
 	res := &Result{Tag: tag, Query: s.query, Requested: n, DryRun: s.Options.DryRun}
-	pre, err := s.preselected()
+	rn, err := s.plan(ctx, n, list, res)
 	if err != nil {
 		return nil, err
 	}
-	r := &resolver{ctx: ctx, ds: s.ds, opts: &s.Options, matrices: map[string]*columnar.Matrix{}}
-	cands, err := r.prepare(list, s.candidates, pre, res)
+	if err := rn.run(ctx, s.Options, tag); err != nil {
+		return nil, err
+	}
+	sel, err := s.fillPicks(ctx, res, rn)
 	if err != nil {
 		return nil, err
 	}
-	res.Candidates = len(cands)
-	res.Preselected = len(pre)
-	u := newUniverse(cands, pre)
-	built, err := r.build(list, u)
-	if err != nil {
-		return nil, err
+	res.Selected = len(res.Picks) - len(rn.u.pre)
+	rn.warn(res, list)
+	res.Strategies = reports(list, rn.models, rn.parts, sel)
+	for _, rp := range rn.rules {
+		res.Rules = append(res.Rules, rp.report(sel))
 	}
-	avail := len(cands) - u.preInCandidates
-	picks := n
-	switch {
-	case len(cands) == 0:
-		res.Warnings = append(res.Warnings, "the query matched no candidates; the tag holds only the preselected samples")
-		picks = 0
-	case n > avail:
-		res.Warnings = append(res.Warnings, fmt.Sprintf("asked for %d samples but only %d candidates are available; selecting %d", n, avail, avail))
-		picks = avail
+	if rn.units != nil {
+		res.Rules = append(res.Rules, unitsReport(rn.units, rn.picked(), len(sel)))
 	}
-	var engine *strategies.Result
-	if picks > 0 {
-		engine, err = strategies.Select(ctx, strategies.Problem{
-			Rows:        len(u.rows),
-			Candidates:  len(cands),
-			Preselected: u.pre,
-			Picks:       picks,
-			Strategies:  built.engine,
-			Workers:     s.Options.Workers,
-			Progress:    s.Options.Progress,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("select %q: %w", tag, err)
-		}
-	}
-	sel, err := s.fillPicks(ctx, res, u, engine)
-	if err != nil {
-		return nil, err
-	}
-	if len(res.Picks)-len(pre) < picks && picks > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("stopped after %d of %d picks: no eligible candidate was left (deduplication's minimum distance)", len(res.Picks)-len(pre), picks))
-	}
-	res.Selected = len(res.Picks) - len(pre)
-	res.Strategies = r.reports(list, built, u, sel)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -215,6 +199,167 @@ func (s *Selection) MultiStrategies(ctx context.Context, n int, tag string, list
 		return nil, err
 	}
 	return res, nil
+}
+
+// run is one selection resolved into an engine problem, and its outcome.
+type run struct {
+	u      *universe
+	units  *strategies.Units // nil without group selection
+	models []string
+	parts  []*part
+	rules  []*rulePart
+	// picks is the number of new picks asked of the engine (units under
+	// group selection), after clamping to what is available.
+	picks   int
+	problem strategies.Problem
+	result  *strategies.Result // nil when no pick was asked for
+}
+
+// plan resolves the selection of n with list into an engine problem,
+// adding warnings to res as it drops candidates or clamps n.
+func (s *Selection) plan(ctx context.Context, n int, list []Strategy, res *Result) (*run, error) {
+	if err := s.Options.checkRules(); err != nil {
+		return nil, err
+	}
+	pre, err := s.preselected()
+	if err != nil {
+		return nil, err
+	}
+	r := &resolver{ctx: ctx, ds: s.ds, opts: &s.Options, matrices: map[string]*columnar.Matrix{}}
+	models, cands, err := r.models(list, s.candidates, pre, res)
+	if err != nil {
+		return nil, err
+	}
+	excludeModel := ""
+	if x := s.Options.ExcludeNear; x != nil {
+		if excludeModel, cands, err = r.requireModel(x.Model, cands, pre, res); err != nil {
+			return nil, fmt.Errorf("exclude_near: %w", err)
+		}
+	}
+	if cands, err = r.filter(list, cands, res); err != nil {
+		return nil, err
+	}
+	res.Candidates = len(cands)
+	res.Preselected = len(pre)
+	rn := &run{u: newUniverse(cands, pre), models: models, parts: make([]*part, len(list))}
+	for i, st := range list {
+		p, err := st.build(r, rn.u, models[i])
+		if err != nil {
+			return nil, fmt.Errorf("strategy %s: %w", st.Name(), err)
+		}
+		rn.parts[i] = p
+	}
+	if rn.rules, err = r.rules(rn.u, excludeModel); err != nil {
+		return nil, err
+	}
+	if g := s.Options.Groups; g != nil {
+		if rn.units, err = r.units(g, rn.u); err != nil {
+			return nil, err
+		}
+	}
+	if err := rn.assemble(n, s.Options, res); err != nil {
+		return nil, err
+	}
+	return rn, nil
+}
+
+// assemble builds the engine problem over samples or, with groups, over
+// units, and clamps n to the candidates available.
+func (rn *run) assemble(n int, opts Options, res *Result) error {
+	p := strategies.Problem{Workers: opts.Workers, Progress: opts.Progress}
+	avail, what := len(rn.u.rows[:rn.u.candidates])-rn.u.preInCandidates, "candidates"
+	if rn.units == nil {
+		p.Rows, p.Candidates, p.Preselected = len(rn.u.rows), rn.u.candidates, rn.u.pre
+		for _, pt := range rn.parts {
+			p.Strategies = append(p.Strategies, pt.engine)
+		}
+		for _, rp := range rn.rules {
+			p.Rules = append(p.Rules, rp.rule)
+		}
+	} else {
+		us := rn.units
+		p.Rows, p.Candidates, p.Preselected = us.Len(), us.Candidates(), us.Preselected()
+		for i, pt := range rn.parts {
+			if pt.lift == nil {
+				return fmt.Errorf("strategy %d cannot select groups", i)
+			}
+			st, err := pt.lift(us)
+			if err != nil {
+				return fmt.Errorf("group selection: %w", err)
+			}
+			p.Strategies = append(p.Strategies, st)
+		}
+		for _, rp := range rn.rules {
+			rule, err := rp.lift(us)
+			if err != nil {
+				return fmt.Errorf("group selection: %w", err)
+			}
+			p.Rules = append(p.Rules, rule)
+		}
+		avail, what = us.Candidates(), "units"
+		for _, k := range us.Preselected() {
+			if k < us.Candidates() {
+				avail--
+			}
+		}
+	}
+	rn.picks = n
+	switch {
+	case rn.u.candidates == 0:
+		res.Warnings = append(res.Warnings, "the query matched no candidates; the tag holds only the preselected samples")
+		rn.picks = 0
+	case n > avail:
+		res.Warnings = append(res.Warnings, fmt.Sprintf("asked for %d samples but only %d %s are available; selecting %d", n, avail, what, max(avail, 0)))
+		rn.picks = max(avail, 0)
+	}
+	p.Picks = rn.picks
+	rn.problem = p
+	return nil
+}
+
+// run runs the engine, unless there is nothing to pick.
+func (rn *run) run(ctx context.Context, opts Options, tag string) error {
+	if rn.picks == 0 {
+		return nil
+	}
+	res, err := strategies.Select(ctx, rn.problem)
+	if err != nil {
+		return fmt.Errorf("select %q: %w", tag, err)
+	}
+	rn.result = res
+	return nil
+}
+
+// picked is the number of new engine picks (units under group selection).
+func (rn *run) picked() int {
+	if rn.result == nil {
+		return 0
+	}
+	return len(rn.result.Picks)
+}
+
+// warn adds the warnings of the outcome to res.
+func (rn *run) warn(res *Result, list []Strategy) {
+	if rn.result == nil {
+		return
+	}
+	if u := rn.result.Unlabeled; u > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("balancing left out %d candidates without an annotation of the counted classes (include_unlabeled keeps them)", u))
+	}
+	if rn.picked() < rn.picks {
+		var why []string
+		if slices.ContainsFunc(list, func(s Strategy) bool { _, ok := s.(Deduplication); return ok }) {
+			why = append(why, "deduplication's minimum distance")
+		}
+		for _, rp := range rn.rules {
+			why = append(why, rp.report(nil).Rule)
+		}
+		if rn.result.Unlabeled > 0 {
+			why = append(why, "balancing's unlabeled candidates")
+		}
+		why = slices.Compact(why)
+		res.Warnings = append(res.Warnings, fmt.Sprintf("stopped after %d of %d picks: no eligible candidate was left (%s)", rn.picked(), rn.picks, strings.Join(why, ", ")))
+	}
 }
 
 // preselected returns the rows of the preselected tag in dataset order.
@@ -269,64 +414,67 @@ func (u *universe) identity(n int) bool {
 
 // fillPicks lists the result tag's samples in res.Picks and returns their
 // engine rows, in the same order.
-func (s *Selection) fillPicks(ctx context.Context, res *Result, u *universe, engine *strategies.Result) ([]int, error) {
-	ids, err := s.ds.cd.IDs(ctx)
+func (s *Selection) fillPicks(ctx context.Context, res *Result, rn *run) ([]int, error) {
+	u := rn.u
+	type entry struct {
+		e    int // universe row
+		rank int
+		pick *strategies.Pick
+	}
+	var entries []entry
+	for i, p := range u.pre {
+		entries = append(entries, entry{p, i, nil})
+	}
+	if rn.result != nil {
+		for k := range rn.result.Picks {
+			ep := &rn.result.Picks[k]
+			if rn.units == nil {
+				entries = append(entries, entry{ep.Row, ep.Rank, ep})
+				continue
+			}
+			// Every member of a picked unit, with the unit's rank.
+			for _, m := range rn.units.Members(ep.Row) {
+				entries = append(entries, entry{m, ep.Rank, ep})
+			}
+		}
+	}
+	sel := make([]int, len(entries))
+	rows := make([]int, len(entries))
+	for i, en := range entries {
+		sel[i], rows[i] = en.e, u.rows[en.e]
+	}
+	ids, err := s.ds.cd.IDStrings(ctx, rows)
 	if err != nil {
 		return nil, err
 	}
-	sel := slices.Clone(u.pre)
-	for _, p := range u.pre {
-		row := u.rows[p]
-		res.Picks = append(res.Picks, Pick{SampleID: ids[row], Row: row, Rank: len(res.Picks), Preselected: true})
-	}
-	if engine == nil {
-		return sel, nil
-	}
-	for _, p := range engine.Picks {
-		sel = append(sel, p.Row)
-		row := u.rows[p.Row]
-		res.Picks = append(res.Picks, Pick{
-			SampleID: ids[row], Row: row, Rank: len(res.Picks),
-			Score: p.Score.Log, InfFactors: p.Score.Inf, Objectives: p.Objectives,
-		})
+	for i, en := range entries {
+		p := Pick{SampleID: ids[i], Row: rows[i], Rank: en.rank, Preselected: en.pick == nil}
+		if en.pick != nil {
+			p.Score, p.InfFactors, p.Objectives = en.pick.Score.Log, en.pick.Score.Inf, en.pick.Objectives
+		}
+		res.Picks = append(res.Picks, p)
 	}
 	return sel, nil
 }
 
-// store writes the selection record, then the tag. The tag is the commit
-// point: if it cannot be written, the record is removed again.
+// store commits the result tag with its selection record, in one commit
+// of package tags: the record and the tag land together or not at all.
 func (s *Selection) store(ctx context.Context, res *Result, list []Strategy) error {
-	rows := columnar.NewBitmap(s.ds.Len())
+	rows := bitmap.New(s.ds.Len())
 	for _, p := range res.Picks {
 		rows.Set(p.Row)
 	}
-	// The record is written and, on failure, removed under the tag lock,
-	// so a run that loses a race for the tag name cannot clobber the
-	// winner's record.
-	var path string
-	write := func() (err error) {
-		path, err = writeRecord(s.ds, res, list, s.Options)
+	rec, err := newRecord(res, list, s.Options)
+	if err != nil {
 		return err
 	}
-	undo := func() { removeRecord(path) }
-	if err := tags.Add(ctx, s.ds.cd, res.Tag, rows, tags.WithHook(s.Options.Hook), tags.WithSidecar(write, undo)); err != nil {
+	commit := tags.Add
+	if s.Options.Replace {
+		commit = tags.Replace
+	}
+	if err := commit(ctx, s.ds.cd, res.Tag, rows, rec); err != nil {
 		return err
 	}
-	res.Record = path
+	res.Record = tags.RecordPath(s.ds.cd, res.Tag)
 	return nil
-}
-
-// missingError reports candidates without a vector for model.
-func missingError(ctx context.Context, ds *Dataset, model string, missing []int, total int) error {
-	return fmt.Errorf("%d of %d candidates have no embedding for model %q (first: sample %s); use --drop-missing to skip them",
-		len(missing), total, model, ds.cd.SampleName(ctx, missing[0]))
-}
-
-// knownModels lists the dataset's models for error messages.
-func knownModels(ds *Dataset) string {
-	m := ds.cd.Models()
-	if len(m) == 0 {
-		return "none"
-	}
-	return strings.Join(m, ", ")
 }

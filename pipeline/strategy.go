@@ -1,6 +1,18 @@
 package pipeline
 
+// Strategies as units.
+//
+// Everything the package knows about one kind of strategy sits in that
+// strategy's own file: its Go type, its name and fields in LightlyStudio's
+// JSON (and the --strategy text keys of those fields), how it resolves its
+// data over a selection's rows and builds its engine part, and how it
+// reports what it achieved. The file registers a kind in its init
+// function; this file holds the machinery the kinds share: the registry,
+// the request and text parsers, and field decoding. A new strategy is one
+// new file and its tests.
+
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,10 +22,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"winnow/query"
 )
 
 // Strategy is one ingredient of a selection, combined with the others as
-// a product of objectives raised to their strengths (spec/selection.md §2).
+// a product of objectives raised to their strengths (docs/selection.md).
 // The implementations are the struct types of this package:
 // EmbeddingDiversity, Deduplication, MetadataWeighting, AnnotationBalancing,
 // MetadataBalancing, Similarity, Typicality and Outliers.
@@ -21,6 +35,15 @@ type Strategy interface {
 	// Name is the strategy's name in LightlyStudio's request format.
 	Name() string
 	strength() float64
+	// fields are the strategy's request fields besides strategy_name and
+	// strength, by their JSON names; empty values are left out.
+	fields() map[string]any
+	// model is the embedding model the strategy reads ("" for the
+	// dataset's only one), and whether it reads one at all.
+	model() (string, bool)
+	// build resolves the strategy's data over the selection's rows and
+	// returns its part of the engine problem; model is the resolved model.
+	build(r *resolver, u *universe, model string) (*part, error)
 }
 
 // Strength returns a pointer to x, for the Strength fields of strategies:
@@ -35,226 +58,241 @@ func strengthOf(p *float64) float64 {
 	return *p
 }
 
-// EmbeddingDiversity prefers samples far from everything already selected
-// (greedy k-center). Model "" means the dataset's only embedding model.
-type EmbeddingDiversity struct {
-	Model    string
-	Strength *float64
+// field is one request field a strategy kind takes.
+type field struct {
+	wire string   // JSON name, as LightlyStudio spells it
+	text []string // keys of the --strategy text form
+	typ  fieldType
+	help string
 }
 
-// Deduplication is diversity that never picks a sample closer than
-// MinDistance to one already selected; the run may end with fewer than n.
-type Deduplication struct {
-	Model       string
-	MinDistance float64
-	Strength    *float64
-}
+type fieldType uint8
 
-// MetadataWeighting prefers samples with a large value in the numeric
-// metadata column Key.
-type MetadataWeighting struct {
-	Key      string
-	Strength *float64
-}
-
-// AnnotationBalancing steers the selection's annotation labels toward
-// Target, counting only annotations of Source when it is set.
-type AnnotationBalancing struct {
-	Target   Target
-	Source   string
-	Strength *float64
-}
-
-// MetadataBalancing steers the values of the categorical metadata column
-// Key toward Target.
-type MetadataBalancing struct {
-	Key      string
-	Target   Target
-	Strength *float64
-}
-
-// Similarity prefers samples close to those carrying QueryTag; a negative
-// strength prefers dissimilar ones.
-type Similarity struct {
-	QueryTag string
-	Model    string
-	Strength *float64
-}
-
-// Typicality prefers samples in dense regions of the embedding space.
-type Typicality struct {
-	Model    string
-	Strength *float64
-}
-
-// Outliers prefers samples in sparse regions: typicality inverted.
-type Outliers struct {
-	Model    string
-	Strength *float64
-}
-
-func (EmbeddingDiversity) Name() string  { return "diversity" }
-func (Deduplication) Name() string       { return "deduplication" }
-func (MetadataWeighting) Name() string   { return "weights" }
-func (AnnotationBalancing) Name() string { return "balance" }
-func (MetadataBalancing) Name() string   { return "metadata_balance" }
-func (Similarity) Name() string          { return "similarity" }
-func (Typicality) Name() string          { return "typicality" }
-func (Outliers) Name() string            { return "outliers" }
-
-func (s EmbeddingDiversity) strength() float64  { return strengthOf(s.Strength) }
-func (s Deduplication) strength() float64       { return strengthOf(s.Strength) }
-func (s MetadataWeighting) strength() float64   { return strengthOf(s.Strength) }
-func (s AnnotationBalancing) strength() float64 { return strengthOf(s.Strength) }
-func (s MetadataBalancing) strength() float64   { return strengthOf(s.Strength) }
-func (s Similarity) strength() float64          { return strengthOf(s.Strength) }
-func (s Typicality) strength() float64          { return strengthOf(s.Strength) }
-func (s Outliers) strength() float64            { return strengthOf(s.Strength) }
-
-// Target is a balancing target distribution: Uniform, Input, or explicit
-// ratios per class (Ratios).
-type Target struct {
-	kind   string // "uniform", "input" or "ratios"
-	ratios map[string]float64
-}
-
-var (
-	// Uniform gives every class present among the candidates an equal share.
-	Uniform = Target{kind: "uniform"}
-	// Input keeps the classes' proportions among the candidates.
-	Input = Target{kind: "input"}
+const (
+	stringField fieldType = iota
+	numberField
+	targetField
+	boolField
 )
 
-// Ratios targets explicit class shares; classes present but not listed are
-// pooled into one "other" class with share max(1 − Σ ratios, 0).
-func Ratios(r map[string]float64) Target { return Target{kind: "ratios", ratios: maps.Clone(r)} }
+// The fields several kinds share.
+var (
+	modelField       = field{wire: "embedding_model_name", text: []string{"model"}, typ: stringField, help: "embedding model (default: the dataset's only one)"}
+	keyField         = field{wire: "metadata_key", text: []string{"key", "metadata_key"}, typ: stringField, help: "metadata column"}
+	targetFieldSpec  = field{wire: "target_distribution", text: []string{"target"}, typ: targetField, help: "uniform, input, or CLASS=RATIO,..."}
+	sourceField      = field{wire: "annotation_source", text: []string{"source"}, typ: stringField, help: "count only annotations of this source"}
+	sourceIDField    = field{wire: "annotation_source_id", text: []string{"source_id"}, typ: stringField, help: "LightlyStudio's name for the source: its id, matched against the annotations' source column like annotation_source"}
+	minDistanceField = field{wire: "stopping_condition_minimum_distance", text: []string{"min_distance"}, typ: numberField, help: "minimum distance between selected samples"}
+	queryTagField    = field{wire: "query_tag_name", text: []string{"query_tag"}, typ: stringField, help: "tag whose samples are the query"}
+	strengthField    = field{wire: "strength", text: []string{"strength"}, typ: numberField, help: "exponent of the objective (default 1; 0 inert, negative inverts)"}
+)
 
-// Kind is "uniform", "input" or "ratios" ("uniform" for the zero Target).
-func (t Target) Kind() string {
-	if t.kind == "" {
-		return "uniform"
-	}
-	return t.kind
+// kind is one strategy name of the request format.
+type kind struct {
+	name      string
+	help      string
+	objective objective
+	fields    []field
+	decode    func(v values) (Strategy, error)
 }
 
-// Map returns a copy of the explicit ratios (nil unless Kind is "ratios").
-func (t Target) Map() map[string]float64 { return maps.Clone(t.ratios) }
-
-// String renders the target as ParseTarget reads it.
-func (t Target) String() string {
-	if t.Kind() != "ratios" {
-		return t.Kind()
-	}
-	keys := slices.Sorted(maps.Keys(t.ratios))
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + strconv.FormatFloat(t.ratios[k], 'g', -1, 64)
-	}
-	return strings.Join(parts, ",")
+// objective names what a strategy scores a candidate by: a short name for
+// column headings and a sentence for help texts.
+type objective struct {
+	name, help string
 }
 
-// ParseTarget reads "uniform", "input" or "cat=0.5,dog=0.3" (commas or
-// semicolons between classes).
-func ParseTarget(s string) (Target, error) {
-	switch strings.TrimSpace(s) {
-	case "", "uniform":
-		return Uniform, nil
-	case "input":
-		return Input, nil
+// kinds is the registry of strategy kinds by name. Each strategy's file
+// adds its kind in init; nothing changes it afterwards.
+var kinds = map[string]*kind{}
+
+func register(k *kind) {
+	if _, dup := kinds[k.name]; dup {
+		panic("pipeline: strategy " + k.name + " registered twice")
 	}
-	r := map[string]float64{}
-	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' }) {
-		k, v, ok := strings.Cut(part, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" {
-			return Target{}, fmt.Errorf("target %q: %q is not CLASS=RATIO (or use uniform, input)", s, part)
+	kinds[k.name] = k
+}
+
+// ObjectiveOf names the objective of strategy kind name ("distance" for
+// diversity), "" for an unknown kind.
+func ObjectiveOf(name string) string {
+	if k, ok := kinds[name]; ok {
+		return k.objective.name
+	}
+	return ""
+}
+
+// strategyNames lists the known strategy names, sorted, for messages.
+func strategyNames() string { return strings.Join(slices.Sorted(maps.Keys(kinds)), ", ") }
+
+// StrategyInfo describes one strategy kind for help texts.
+type StrategyInfo struct {
+	Name string
+	Help string
+	// Objective names what the strategy scores a candidate by (e.g.
+	// "distance"); ObjectiveHelp says it in a sentence.
+	Objective, ObjectiveHelp string
+	Fields                   []FieldInfo
+}
+
+// FieldInfo describes one field of a strategy kind: its JSON name, its
+// --strategy text key and what it means.
+type FieldInfo struct {
+	JSON, Key, Help string
+}
+
+// Strategies describes every strategy kind, sorted by name, with its
+// fields (strength first).
+func Strategies() []StrategyInfo {
+	var out []StrategyInfo
+	for _, name := range slices.Sorted(maps.Keys(kinds)) {
+		k := kinds[name]
+		info := StrategyInfo{Name: k.name, Help: k.help, Objective: k.objective.name, ObjectiveHelp: k.objective.help}
+		for _, f := range append([]field{strengthField}, k.fields...) {
+			info.Fields = append(info.Fields, FieldInfo{JSON: f.wire, Key: f.text[0], Help: f.help})
 		}
-		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil || x < 0 || math.IsInf(x, 0) || math.IsNaN(x) {
-			return Target{}, fmt.Errorf("target %q: ratio of %q must be a non-negative number, got %q", s, k, v)
-		}
-		if _, dup := r[k]; dup {
-			return Target{}, fmt.Errorf("target %q: class %q is listed twice", s, k)
-		}
-		r[k] = x
+		out = append(out, info)
 	}
-	if len(r) == 0 {
-		return Target{}, fmt.Errorf("target %q lists no class", s)
-	}
-	return Ratios(r), nil
+	return out
 }
 
-// MarshalJSON writes "uniform", "input" or an object of ratios, as
-// LightlyStudio's target_distribution.
-func (t Target) MarshalJSON() ([]byte, error) {
-	if t.Kind() == "ratios" {
-		return json.Marshal(t.ratios)
-	}
-	return json.Marshal(t.Kind())
+// values are the decoded fields of one strategy in a request.
+type values struct {
+	name string
+	raw  map[string]json.RawMessage
 }
 
-// UnmarshalJSON reads what MarshalJSON writes.
-func (t *Target) UnmarshalJSON(b []byte) error {
+// present reports whether the request gave field wire a non-null value.
+func (v values) present(wire string) bool {
+	r, ok := v.raw[wire]
+	return ok && string(r) != "null"
+}
+
+func (v values) str(wire string) (string, error) {
+	if !v.present(wire) {
+		return "", nil
+	}
 	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		if s != "uniform" && s != "input" {
-			return fmt.Errorf("target_distribution %q: use \"uniform\", \"input\" or an object of class ratios", s)
-		}
-		*t = Target{kind: s}
-		return nil
+	if err := json.Unmarshal(v.raw[wire], &s); err != nil {
+		return "", fieldTypeError(wire, "a string", v.raw[wire])
 	}
-	var m map[string]float64
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("target_distribution must be \"uniform\", \"input\" or an object of class ratios: %s", b)
-	}
-	for k, v := range m {
-		if v < 0 || math.IsNaN(v) {
-			return fmt.Errorf("target_distribution: ratio of %q must be non-negative, got %v", k, v)
-		}
-	}
-	*t = Ratios(m)
-	return nil
+	return s, nil
 }
 
-// Request is a selection request in LightlyStudio's sampling format.
+// need returns the non-empty string field wire, or an error naming it.
+func (v values) need(wire string) (string, error) {
+	s, err := v.str(wire)
+	if err == nil && s == "" {
+		err = fmt.Errorf("strategy %q needs %s", v.name, wire)
+	}
+	return s, err
+}
+
+func (v values) num(wire string) (*float64, error) {
+	if !v.present(wire) {
+		return nil, nil
+	}
+	var x float64
+	if err := json.Unmarshal(v.raw[wire], &x); err != nil {
+		return nil, fieldTypeError(wire, "a number", v.raw[wire])
+	}
+	return &x, nil
+}
+
+func (v values) flag(wire string) (bool, error) {
+	if !v.present(wire) {
+		return false, nil
+	}
+	var b bool
+	if err := json.Unmarshal(v.raw[wire], &b); err != nil {
+		return false, fieldTypeError(wire, "true or false", v.raw[wire])
+	}
+	return b, nil
+}
+
+func (v values) target(wire string) (Target, error) {
+	if !v.present(wire) {
+		return Uniform, nil
+	}
+	var t Target
+	if err := json.Unmarshal(v.raw[wire], &t); err != nil {
+		return Target{}, err
+	}
+	return t, nil
+}
+
+// fieldTypeError says that a field's JSON value has the wrong type, in the
+// config's terms (encoding/json's own messages name Go types).
+func fieldTypeError(wire, want string, raw json.RawMessage) error {
+	got := "a value"
+	switch {
+	case len(raw) == 0:
+	case raw[0] == '"':
+		got = "string"
+	case raw[0] == '{':
+		got = "object"
+	case raw[0] == '[':
+		got = "array"
+	case raw[0] == 't' || raw[0] == 'f':
+		got = "bool"
+	default:
+		got = "number"
+	}
+	return fmt.Errorf("field %q must be %s, got %s", wire, want, got)
+}
+
+// Request is a selection request in one of LightlyStudio's formats: the
+// configuration of its Python API (SelectionConfig, with
+// selection_result_tag_name; its successor SamplingConfig, with
+// sampling_result_tag_name, preselected_tag_name and
+// selected_sequence_length) or the body of its REST sampling request
+// (with a filter). docs/configs.md describes both.
 type Request struct {
-	N          int        // n_samples_to_select, 0 when absent
-	Tag        string     // sampling_result_tag_name, "" when absent
+	N   int    // n_samples_to_select, 0 when absent
+	Tag string // sampling_result_tag_name or selection_result_tag_name, "" when absent
+	// Preselected is preselected_tag_name: a tag whose samples count as
+	// already selected.
+	Preselected string
+	// SequenceLength is selected_sequence_length: select runs of this many
+	// consecutive frames instead of single samples (0: single samples). It
+	// is read and checked (at least 2) but not run yet: group selection
+	// needs the column that groups frames into videos and the one that
+	// orders them, which LightlyStudio's database knows and a dataset
+	// folder must name.
+	SequenceLength int
+	// GroupBy, OrderBy and MaxPerGroup and ExcludeNear are winnow's own
+	// fields for constraints and group selection (docs/selection.md):
+	// group_by, order_by, sequence_length (selected_sequence_length is
+	// LightlyStudio's name for it), max_per_group ({"video_id": 3}) and
+	// exclude_near ({"tag": "test", "min_distance": 0.1}).
+	GroupBy     string
+	OrderBy     string
+	MaxPerGroup []Quota
+	ExcludeNear *ExcludeNear
+	// Where is the REST request's filter, translated to the query
+	// language (docs/query.md); "" when there is none or none of it maps.
+	Where string
+	// Notes say what was accepted but ignored: collection_id, and the
+	// parts of a filter that name rows of LightlyStudio's database.
+	Notes      []string
 	Strategies []Strategy // in request order
 }
 
-// wire is one strategy as LightlyStudio's JSON spells it.
-type wire struct {
-	StrategyName string   `json:"strategy_name"`
-	Model        *string  `json:"embedding_model_name,omitempty"`
-	Strength     *float64 `json:"strength,omitempty"`
-	MetadataKey  *string  `json:"metadata_key,omitempty"`
-	Target       *Target  `json:"target_distribution,omitempty"`
-	Source       *string  `json:"annotation_source,omitempty"`
-	MinDistance  *float64 `json:"stopping_condition_minimum_distance,omitempty"`
-	QueryTag     *string  `json:"query_tag_name,omitempty"`
-}
+// requestFields are the top-level fields ParseRequest takes.
+var requestFields = []string{"n_samples_to_select", "sampling_result_tag_name", "selection_result_tag_name",
+	"preselected_tag_name", "selected_sequence_length", "sequence_length", "group_by", "order_by",
+	"max_per_group", "exclude_near", "collection_id", "filter", "strategies"}
 
-// allowed lists the fields each strategy takes, besides strategy_name and strength.
-var allowed = map[string][]string{
-	"diversity":        {"embedding_model_name"},
-	"deduplication":    {"embedding_model_name", "stopping_condition_minimum_distance"},
-	"weights":          {"metadata_key"},
-	"balance":          {"target_distribution", "annotation_source"},
-	"metadata_balance": {"metadata_key", "target_distribution"},
-	"similarity":       {"query_tag_name", "embedding_model_name"},
-	"typicality":       {"embedding_model_name"},
-	"outliers":         {"embedding_model_name"},
-}
-
-// strategyNames lists the known strategy names, sorted, for error messages.
-func strategyNames() string { return strings.Join(slices.Sorted(maps.Keys(allowed)), ", ") }
-
-// ParseRequest reads a JSON request in LightlyStudio's format:
+// ParseRequest reads a JSON request in LightlyStudio's formats:
 //
 //	{"n_samples_to_select": 100, "sampling_result_tag_name": "picks",
 //	 "strategies": [{"strategy_name": "diversity", "strength": 1.0}, ...]}
 //
+// Both generations of the result tag's name are accepted
+// (selection_result_tag_name, sampling_result_tag_name; giving both with
+// different values is an error). collection_id, which names a collection
+// of LightlyStudio's database, is accepted and ignored with a note; so are
+// the parts of a REST filter that do not map onto the query language.
 // Unknown fields and strategy names are errors that name them.
 func ParseRequest(data []byte) (*Request, error) {
 	var top map[string]json.RawMessage
@@ -272,7 +310,7 @@ func ParseRequest(data []byte) (*Request, error) {
 				break
 			}
 			for i, raw := range list {
-				s, serr := parseWire(raw)
+				s, serr := decodeStrategy(raw)
 				if serr != nil {
 					return nil, fmt.Errorf("strategies config: strategies[%d]: %w", i, serr)
 				}
@@ -280,10 +318,67 @@ func ParseRequest(data []byte) (*Request, error) {
 			}
 		case "n_samples_to_select":
 			err = json.Unmarshal(v, &req.N)
-		case "sampling_result_tag_name":
-			err = json.Unmarshal(v, &req.Tag)
+		case "sampling_result_tag_name", "selection_result_tag_name":
+			var tag *string
+			if err = json.Unmarshal(v, &tag); err == nil && tag != nil {
+				if req.Tag != "" && req.Tag != *tag {
+					return nil, fmt.Errorf("strategies config: sampling_result_tag_name and selection_result_tag_name name different tags (%q, %q); give one", req.Tag, *tag)
+				}
+				req.Tag = *tag
+			}
+		case "preselected_tag_name":
+			var tag *string
+			if err = json.Unmarshal(v, &tag); err == nil && tag != nil {
+				req.Preselected = *tag
+			}
+		case "selected_sequence_length", "sequence_length":
+			var n *int
+			if err = json.Unmarshal(v, &n); err == nil && n != nil {
+				if *n < 2 {
+					return nil, fmt.Errorf("strategies config: field %q: a sequence is at least 2 frames, got %d", k, *n)
+				}
+				if req.SequenceLength != 0 && req.SequenceLength != *n {
+					return nil, fmt.Errorf("strategies config: selected_sequence_length and sequence_length differ (%d, %d); give one", req.SequenceLength, *n)
+				}
+				req.SequenceLength = *n
+			}
+		case "group_by":
+			err = json.Unmarshal(v, &req.GroupBy)
+		case "order_by":
+			err = json.Unmarshal(v, &req.OrderBy)
+		case "max_per_group":
+			var m map[string]int
+			if err = json.Unmarshal(v, &m); err == nil {
+				for _, col := range slices.Sorted(maps.Keys(m)) {
+					req.MaxPerGroup = append(req.MaxPerGroup, Quota{Column: col, Max: m[col]})
+				}
+			}
+		case "exclude_near":
+			dec := json.NewDecoder(bytes.NewReader(v))
+			dec.DisallowUnknownFields()
+			var x ExcludeNear
+			if err = dec.Decode(&x); err == nil {
+				req.ExcludeNear = &x
+			}
+		case "collection_id":
+			var id *string
+			if err = json.Unmarshal(v, &id); err == nil && id != nil {
+				req.Notes = append(req.Notes, fmt.Sprintf("collection_id %q was ignored: it names a collection of LightlyStudio's database; winnow selects from the dataset folder it is given", *id))
+			}
+		case "filter":
+			if isNull(v) {
+				break
+			}
+			e, notes, ferr := translateFilter(v)
+			if ferr != nil {
+				return nil, fmt.Errorf("strategies config: %w", ferr)
+			}
+			if e != nil {
+				req.Where = query.Format(e)
+			}
+			req.Notes = append(req.Notes, notes...)
 		default:
-			return nil, fmt.Errorf("strategies config: unknown field %q (known: n_samples_to_select, sampling_result_tag_name, strategies)", k)
+			return nil, fmt.Errorf("strategies config: unknown field %q (known: %s)", k, strings.Join(requestFields, ", "))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("strategies config: field %q: %w", k, plainJSONError(err))
@@ -296,9 +391,8 @@ func ParseRequest(data []byte) (*Request, error) {
 }
 
 // plainJSONError rewords a JSON type mismatch in the config's terms:
-// encoding/json names Go types and struct fields ("cannot unmarshal string
-// into Go struct field wire.strength of type float64"), which mean nothing
-// to someone writing the file.
+// encoding/json names Go types, which mean nothing to someone writing the
+// file.
 func plainJSONError(err error) error {
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) {
@@ -323,107 +417,73 @@ func plainJSONError(err error) error {
 	return fmt.Errorf("must be %s, got %s", want, te.Value)
 }
 
-func parseWire(raw json.RawMessage) (Strategy, error) {
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &keys); err != nil {
-		return nil, err
-	}
-	var w wire
-	if err := json.Unmarshal(raw, &w); err != nil {
+// decodeStrategy reads one strategy object of a request.
+func decodeStrategy(raw json.RawMessage) (Strategy, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
 		return nil, plainJSONError(err)
 	}
-	ok, known := allowed[w.StrategyName]
+	v := values{raw: fields}
+	name, err := v.str("strategy_name")
+	if err != nil {
+		return nil, err
+	}
+	v.name = name
+	k, known := kinds[name]
 	if !known {
-		if w.StrategyName == "" {
+		if name == "" {
 			return nil, fmt.Errorf("missing strategy_name (one of %s)", strategyNames())
 		}
-		return nil, fmt.Errorf("unknown strategy_name %q (one of %s)", w.StrategyName, strategyNames())
+		return nil, fmt.Errorf("unknown strategy_name %q (one of %s)", name, strategyNames())
 	}
-	for _, k := range slices.Sorted(maps.Keys(keys)) {
-		if k != "strategy_name" && k != "strength" && !slices.Contains(ok, k) {
-			return nil, fmt.Errorf("strategy %q: unknown field %q (it takes strength, %s)", w.StrategyName, k, strings.Join(ok, ", "))
+	for _, f := range slices.Sorted(maps.Keys(fields)) {
+		if f == "strategy_name" || f == "strength" {
+			continue
+		}
+		if !slices.ContainsFunc(k.fields, func(x field) bool { return x.wire == f }) {
+			return nil, fmt.Errorf("strategy %q: unknown field %q (it takes strength, %s)", name, f, wireNames(k.fields))
 		}
 	}
-	if w.Strength != nil && (math.IsNaN(*w.Strength) || math.IsInf(*w.Strength, 0)) {
-		return nil, fmt.Errorf("strategy %q: strength must be finite", w.StrategyName)
+	s, err := v.num("strength")
+	if err != nil {
+		return nil, err
 	}
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
+	if s != nil && (math.IsNaN(*s) || math.IsInf(*s, 0)) {
+		return nil, fmt.Errorf("strategy %q: strength must be finite", name)
 	}
-	target := Uniform
-	if w.Target != nil {
-		target = *w.Target
-	}
-	switch w.StrategyName {
-	case "diversity":
-		return EmbeddingDiversity{Model: str(w.Model), Strength: w.Strength}, nil
-	case "deduplication":
-		if w.MinDistance == nil {
-			return nil, fmt.Errorf("strategy %q needs stopping_condition_minimum_distance", w.StrategyName)
-		}
-		return Deduplication{Model: str(w.Model), MinDistance: *w.MinDistance, Strength: w.Strength}, nil
-	case "weights":
-		if w.MetadataKey == nil || *w.MetadataKey == "" {
-			return nil, fmt.Errorf("strategy %q needs metadata_key", w.StrategyName)
-		}
-		return MetadataWeighting{Key: *w.MetadataKey, Strength: w.Strength}, nil
-	case "balance":
-		return AnnotationBalancing{Target: target, Source: str(w.Source), Strength: w.Strength}, nil
-	case "metadata_balance":
-		if w.MetadataKey == nil || *w.MetadataKey == "" {
-			return nil, fmt.Errorf("strategy %q needs metadata_key", w.StrategyName)
-		}
-		return MetadataBalancing{Key: *w.MetadataKey, Target: target, Strength: w.Strength}, nil
-	case "similarity":
-		if w.QueryTag == nil || *w.QueryTag == "" {
-			return nil, fmt.Errorf("strategy %q needs query_tag_name", w.StrategyName)
-		}
-		return Similarity{QueryTag: *w.QueryTag, Model: str(w.Model), Strength: w.Strength}, nil
-	case "typicality":
-		return Typicality{Model: str(w.Model), Strength: w.Strength}, nil
-	default:
-		return Outliers{Model: str(w.Model), Strength: w.Strength}, nil
-	}
+	return k.decode(v)
 }
 
-// toWire renders a strategy in LightlyStudio's JSON form, for records.
-func toWire(s Strategy) wire {
-	p := func(v string) *string {
-		if v == "" {
-			return nil
-		}
-		return &v
+func wireNames(fs []field) string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.wire
 	}
-	w := wire{StrategyName: s.Name(), Strength: Strength(s.strength())}
-	switch s := s.(type) {
-	case EmbeddingDiversity:
-		w.Model = p(s.Model)
-	case Deduplication:
-		w.Model, w.MinDistance = p(s.Model), &s.MinDistance
-	case MetadataWeighting:
-		w.MetadataKey = p(s.Key)
-	case AnnotationBalancing:
-		w.Target, w.Source = &s.Target, p(s.Source)
-	case MetadataBalancing:
-		w.MetadataKey, w.Target = p(s.Key), &s.Target
-	case Similarity:
-		w.QueryTag, w.Model = p(s.QueryTag), p(s.Model)
-	case Typicality:
-		w.Model = p(s.Model)
-	case Outliers:
-		w.Model = p(s.Model)
-	}
-	return w
+	return strings.Join(names, ", ")
 }
 
-// flagKeys maps the keys of ParseStrategy's text form to request fields.
-var flagKeys = map[string]string{
-	"model": "embedding_model_name", "strength": "strength", "key": "metadata_key",
-	"metadata_key": "metadata_key", "target": "target_distribution", "source": "annotation_source",
-	"min_distance": "stopping_condition_minimum_distance", "query_tag": "query_tag_name",
+// encodeStrategy renders a strategy in the request format, for records.
+func encodeStrategy(s Strategy) map[string]any {
+	m := map[string]any{"strategy_name": s.Name(), "strength": s.strength()}
+	for k, v := range s.fields() {
+		if v != "" && v != nil {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// textKeys maps every kind's --strategy text keys to JSON field names.
+func textKeys() map[string]field {
+	keys := map[string]field{"strength": strengthField}
+	for _, k := range kinds {
+		for _, f := range k.fields {
+			for _, t := range f.text {
+				keys[t] = f
+			}
+		}
+	}
+	return keys
 }
 
 // ParseStrategy reads the compact text form of one strategy used by
@@ -433,53 +493,73 @@ var flagKeys = map[string]string{
 //	weights:key=difficulty
 //	balance:target=cat=0.5,dog=0.3,source=ground_truth
 //
-// Keys: model, strength, key, target, source, min_distance, query_tag
-// (hyphens work too). A target's class list may continue after commas.
+// The keys are the fields' text names (see Strategies; hyphens work too).
+// A target's class list may continue after commas.
 func ParseStrategy(text string) (Strategy, error) {
 	name, rest, _ := strings.Cut(strings.TrimSpace(text), ":")
+	keys := textKeys()
 	obj := map[string]any{"strategy_name": name}
-	last := ""
+	var last *field
 	for _, part := range strings.Split(rest, ",") {
 		if strings.TrimSpace(part) == "" {
 			continue
 		}
-		k, v, _ := strings.Cut(part, "=")
+		k, val, _ := strings.Cut(part, "=")
 		k = strings.ReplaceAll(strings.TrimSpace(k), "-", "_")
-		field, ok := flagKeys[k]
+		f, ok := keys[k]
 		if !ok {
-			if last == "target_distribution" { // class list of a target goes on
-				obj[last] = obj[last].(string) + "," + part
+			if last != nil && last.typ == targetField { // a target's class list goes on
+				obj[last.wire] = obj[last.wire].(string) + "," + part
 				continue
 			}
-			keys := slices.Sorted(maps.Keys(flagKeys))
-			return nil, fmt.Errorf("strategy %q: unknown key %q (known: %s)", text, k, strings.Join(keys, ", "))
+			return nil, fmt.Errorf("strategy %q: unknown key %q (known: %s)", text, k, strings.Join(slices.Sorted(maps.Keys(keys)), ", "))
 		}
-		obj[field], last = strings.TrimSpace(v), field
+		obj[f.wire], last = strings.TrimSpace(val), &f
 	}
 	// Typed fields go through JSON so both forms share one validation.
-	for _, f := range []string{"strength", "stopping_condition_minimum_distance"} {
-		if s, ok := obj[f].(string); ok {
+	for wire, v := range obj {
+		s, ok := v.(string)
+		f, known := fieldByWire(keys, wire)
+		if !ok || !known {
+			continue
+		}
+		switch f.typ {
+		case numberField:
 			x, err := strconv.ParseFloat(s, 64)
 			if err != nil {
-				return nil, fmt.Errorf("strategy %q: %s %q is not a number", text, f, s)
+				return nil, fmt.Errorf("strategy %q: %s %q is not a number", text, wire, s)
 			}
-			obj[f] = x
+			obj[wire] = x
+		case boolField:
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return nil, fmt.Errorf("strategy %q: %s %q is not true or false", text, wire, s)
+			}
+			obj[wire] = b
+		case targetField:
+			t, err := ParseTarget(s)
+			if err != nil {
+				return nil, fmt.Errorf("strategy %q: %w", text, err)
+			}
+			obj[wire] = t
 		}
-	}
-	if s, ok := obj["target_distribution"].(string); ok {
-		t, err := ParseTarget(s)
-		if err != nil {
-			return nil, fmt.Errorf("strategy %q: %w", text, err)
-		}
-		obj["target_distribution"] = t
 	}
 	raw, err := json.Marshal(obj)
 	if err != nil {
 		return nil, fmt.Errorf("strategy %q: %w", text, err)
 	}
-	s, err := parseWire(raw)
+	s, err := decodeStrategy(raw)
 	if err != nil {
 		return nil, fmt.Errorf("strategy %q: %w", text, err)
 	}
 	return s, nil
+}
+
+func fieldByWire(keys map[string]field, wire string) (field, bool) {
+	for _, f := range keys {
+		if f.wire == wire {
+			return f, true
+		}
+	}
+	return field{}, false
 }

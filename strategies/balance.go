@@ -12,18 +12,37 @@ import (
 // D(S) = Σ_c |n_c(S) − t_c·M(S)| and objective(i | S) = exp(−D(S ∪ {i})).
 // The engine works with log objective = −D directly, so a large imbalance
 // never underflows to a zero objective.
+//
+// A candidate whose count row is all zero cannot move the distribution
+// and would otherwise always score best (it leaves D unchanged), so while
+// the strength is not 0 it is not eligible, unless IncludeUnlabeled(true)
+// keeps it eligible with the neutral objective exp(−D(S)). Result.Unlabeled
+// reports how many candidates this made ineligible. Rows of S with a zero
+// row (preselected samples) still count as selected.
 type Balance struct {
-	counts   []float64
-	classes  int
-	target   []float64
-	strength float64
+	counts    []float64
+	classes   int
+	target    []float64
+	strength  float64
+	zero      []bool // per row: the count row is all zero
+	unlabeled bool   // include candidates with a zero row
+}
+
+// BalanceOption changes a default of NewBalance.
+type BalanceOption func(*Balance)
+
+// IncludeUnlabeled, when include is true, keeps candidates with an all-zero
+// count row eligible (spec §7's include_unlabeled); they then score the
+// neutral exp(−D(S)).
+func IncludeUnlabeled(include bool) BalanceOption {
+	return func(b *Balance) { b.unlabeled = include }
 }
 
 // NewBalance returns a balancing strategy. counts is row-major with classes
 // values per row, each finite and >= 0 (otherwise a *ValueError names the
 // first bad row); target has one finite ratio >= 0 per class and is
 // normalised to sum 1; a target summing to 0 is an error.
-func NewBalance(counts []float64, classes int, target []float64, strength float64) (*Balance, error) {
+func NewBalance(counts []float64, classes int, target []float64, strength float64, opts ...BalanceOption) (*Balance, error) {
 	if classes <= 0 {
 		return nil, fmt.Errorf("balance: %d classes", classes)
 	}
@@ -53,8 +72,27 @@ func NewBalance(counts []float64, classes int, target []float64, strength float6
 	for c, t := range target {
 		norm[c] = t / sum
 	}
-	return &Balance{counts: counts, classes: classes, target: norm, strength: strength}, nil
+	b := &Balance{counts: counts, classes: classes, target: norm, strength: strength}
+	for _, o := range opts {
+		o(b)
+	}
+	b.zero = make([]bool, len(counts)/classes)
+	for i := range b.zero {
+		b.zero[i] = true
+		for _, v := range b.row(i) {
+			if v != 0 {
+				b.zero[i] = false
+				break
+			}
+		}
+	}
+	return b, nil
 }
+
+// IncludesUnlabeled reports whether candidates with an all-zero count row
+// stay eligible (IncludeUnlabeled, or strength 0: an inert strategy
+// excludes nothing).
+func (b *Balance) IncludesUnlabeled() bool { return b.unlabeled || b.strength == 0 }
 
 // Strength returns the strategy's exponent.
 func (b *Balance) Strength() float64 { return b.strength }
@@ -94,7 +132,13 @@ func (s *balState) imbalance(x []float64) float64 {
 }
 
 func (s *balState) Objective(i int) float64 { return math.Exp(-s.imbalance(s.b.row(i))) }
-func (s *balState) Eligible(int) bool       { return true }
+
+// Eligible is false for a candidate with an all-zero count row unless the
+// strategy includes them. It does not depend on S, so it is permanent.
+func (s *balState) Eligible(i int) bool { return !s.b.zero[i] || s.b.IncludesUnlabeled() }
+
+// excludes reports whether the state makes some rows ineligible.
+func (s *balState) excludes() bool { return !s.b.IncludesUnlabeled() }
 
 func (s *balState) Add(row int) {
 	for c, v := range s.b.row(row) {

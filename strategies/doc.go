@@ -9,8 +9,15 @@
 // only so that preselected samples outside the candidates count. Select
 // runs the greedy loop and returns the new picks with their scores and
 // per-strategy objectives. Strategies are built with NewDiversity,
-// NewDeduplication, NewWeights (also for SimilarityWeights and
-// TypicalityWeights) and NewBalance (with ResolveTarget for the target).
+// NewDeduplication, NewWeights (also for SimilarityWeights,
+// TypicalityWeights and the uncertainty of ClassificationUncertainty and
+// DetectionUncertainty), NewBalance (with ResolveTarget for the target) and
+// NewSubpartDiversity (object-level diversity). Eligibility rules (spec §10)
+// go in Problem.Rules: NewQuota (max_per_group) and NewExcludeNear
+// (exclude_near). Group selection (clips, videos) is a Problem over units:
+// GroupUnits cuts the candidates into units and derives their vectors,
+// weights, count rows and objects; NewUnitQuota and UnitRule carry the
+// rules over. Explain says, after a run, why a row was or was not picked.
 //
 // # Choices where the spec is silent
 //
@@ -29,6 +36,47 @@
 //     neighbours cannot change them.
 //   - An explicit balancing target pools every unlisted class given to
 //     ResolveTarget (present among the candidates or not) into OtherClass.
+//   - Balancing with strength 0 excludes no unlabeled candidate (it is
+//     inert). Result.Unlabeled counts the excluded candidates that are not
+//     preselected.
+//   - Quotas take int32 group codes (dictionary indexes or raw values);
+//     -1 is a null value, which has no limit.
+//   - Keep-away compares distances with >=: a candidate at exactly
+//     min_distance is eligible. With min_distance 0 only the tag's own
+//     candidates are excluded.
+//   - Object-level diversity scores 0 for a sample without objects even
+//     while no object is selected (when every other sample scores 1): a
+//     sample with nothing to add must not win the first pick on its index.
+//     A preselected sample without objects leaves B empty.
+//   - Units consist of candidates only, listed in ascending candidate
+//     order; a unit's first member is its lowest candidate index, which
+//     orders the units and breaks ties. A null group value puts a
+//     candidate in no unit (it cannot be picked). order_by keys are int64
+//     (callers rank other types; a null key is the caller's to reject).
+//     A unit's vector is the float64 mean of its members' in member order.
+//     A preselected sample in no candidate unit (not a candidate, a null
+//     group, a dropped trailing run) becomes a singleton unit after the
+//     candidate units, so that it still counts.
+//   - Quotas over units count units: a unit belongs to every distinct
+//     group of its members and counts once in each. "At most 3 clips per
+//     video" is the use; counting frames would make any m below the clip
+//     length exclude every clip.
+//   - Keep-away over units (UnitRule) requires every member to be far
+//     from the tag, and a unit holding a sample of the tag is never
+//     picked: the point is that no selected sample is near the test set,
+//     which a unit's mean vector would not ensure.
+//   - Uncertainty: the extra entry max(0, 1 − Σp) is always added, so K is
+//     the number of confidences + 1 (a sample's K does not flip with the
+//     rounding of Σp); entropy is clamped to [0, 1] (confidences summing
+//     above 1 could exceed it). For object detection a sample without
+//     predicted objects scores empty_score and is no error; a bad
+//     confidence is an error for both tasks. Dropping returns the rows for
+//     the caller to remove from the candidates.
+//   - Explain judges eligibility at the end of the run (rules only ever
+//     exclude more), lists every rule that excludes the row, and names
+//     for deduplication the first selected sample within reach (the one
+//     that made the row ineligible) and for a quota the member that filled
+//     the group.
 //
 // # Fast paths
 //
@@ -51,6 +99,22 @@
 //     balancing strategies, strategies of other types, more than
 //     max(1024, candidates/64) distinct count rows) every candidate is
 //     scored each pick, in parallel.
+//
+//   - Eligibility rules must be permanent (see Rule), so the heaps and the
+//     sorted orders drop an ineligible candidate for good. A costly rule
+//     (keep-away) is asked only about a candidate that would otherwise win:
+//     an exact heap top, a scan candidate raising its chunk's best; the
+//     answer is cached. Its check walks a vantage-point tree of the
+//     excluded vectors (built once, n·log n distances) and skips, by the
+//     triangle inequality with the same 1e-9 margin, every side whose
+//     distance range to its vantage vector cannot hold a vector within
+//     reach, stopping at the first vector that is.
+//
+//   - Object-level diversity keeps every candidate object's distance to
+//     the selected objects with the machinery of sample diversity (groups,
+//     skips, deferred batches) over the object vectors; a sample's
+//     objective is the max over its few objects, and it only falls once an
+//     object is selected, so it runs on the lazy heaps too.
 //
 //   - When a new sample may take members from groups holding more than an
 //     eighth of the candidates, the update walks the candidates in row
@@ -75,6 +139,10 @@
 // member, heap entry, selected and batch counters) plus up to 24 for the
 // centers' rows (8 with other strategies, weights adding 16): measured at
 // the last of 10,000 picks from 1M, 59 bytes alone and 63 combined.
+// Rules add little: keep-away a byte per candidate (its cached answer) plus
+// its tree of the excluded vectors (about 22 bytes a vector), a quota 4 bytes a
+// group, balancing a byte a row (its all-zero flags). Object-level
+// diversity keeps the diversity state per candidate object.
 //
 // Bad values are reported as *ValueError (WeightError is an alias) with the
 // first bad row and the number of bad rows, for the caller to name the

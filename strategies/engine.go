@@ -21,6 +21,9 @@ type Problem struct {
 	// len(Result.Picks) with Picks to warn.
 	Picks      int
 	Strategies []Strategy
+	// Rules are eligibility rules (spec §10) that hold besides the
+	// strategies' own (deduplication, balancing's unlabeled candidates).
+	Rules []Rule
 	// Workers bounds the goroutines used; 0 means runtime.GOMAXPROCS.
 	// Results never depend on it.
 	Workers int
@@ -51,9 +54,14 @@ type Pick struct {
 type Result struct {
 	Picks []Pick // the new picks only, in pick order
 	// Distances is the number of vector distances the diversity
-	// strategies computed (preselection included): a measure of the work
-	// the fast path saved against Candidates per sample added to S.
+	// strategies computed (preselection included; object-level diversity
+	// counts its object distances): a measure of the work the fast path
+	// saved against Candidates per sample added to S.
 	Distances int64
+	// Unlabeled is the number of candidates, preselected ones not
+	// counted, that a balancing strategy made ineligible because their
+	// count row is all zero (spec §7); the caller warns when it is > 0.
+	Unlabeled int
 }
 
 // options switch the engine's paths; tests use them to compare the fast
@@ -89,6 +97,11 @@ type divRef struct {
 	at int // strategy index
 }
 
+type subRef struct {
+	s        *subState
+	strength float64
+}
+
 type engine struct {
 	p       Problem
 	opt     options
@@ -96,9 +109,12 @@ type engine struct {
 	states  []State
 	konst   []Score // summed weight terms per candidate, nil without weights
 	divs    []divRef
+	subs    []subRef
 	bal     *balState
 	balS    float64
-	generic []int // indices of strategies handled through State only
+	generic []int       // indices of strategies handled through State only
+	rules   []RuleState // cheap rules, asked before any score
+	costly  []RuleState // costly rules, asked only about would-be winners
 	inS     []bool
 	empty   bool
 
@@ -143,11 +159,11 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 		e.states = append(e.states, s)
 		switch s := s.(type) {
 		case *divState:
-			s.workers, s.naive, s.stream, s.ctx = e.workers, opt.naive, opt.stream, ctx
-			if !opt.naive && !opt.eager {
-				s.def = &deferred{done: make([]uint8, p.Candidates)}
-			}
+			e.initDiv(ctx, s)
 			e.divs = append(e.divs, divRef{s, k})
+		case *subState:
+			e.initDiv(ctx, s.div)
+			e.subs = append(e.subs, subRef{s, st.Strength()})
 		case wState:
 			weights = append(weights, k)
 		case *balState:
@@ -159,6 +175,23 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 			e.generic = append(e.generic, k)
 		default:
 			e.generic = append(e.generic, k)
+		}
+	}
+	for k, r := range p.Rules {
+		if r == nil {
+			return nil, fmt.Errorf("select: rule %d is nil", k)
+		}
+		s, err := r.Start(p.Rows, p.Candidates)
+		if err != nil {
+			return nil, fmt.Errorf("select: rule %d: %w", k, err)
+		}
+		if nr, ok := s.(naiveRule); ok {
+			nr.setNaive(opt.naive)
+		}
+		if _, ok := s.(costlyRule); ok {
+			e.costly = append(e.costly, s)
+		} else {
+			e.rules = append(e.rules, s)
 		}
 	}
 	if len(e.divs) < len(p.Strategies) {
@@ -185,7 +218,7 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 		}
 		e.add(r)
 	}
-	res := &Result{}
+	res := &Result{Unlabeled: e.unlabeled()}
 	for len(res.Picks) < p.Picks {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -222,12 +255,30 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 	for _, d := range e.divs {
 		res.Distances += d.s.distances()
 	}
+	for _, d := range e.subs {
+		res.Distances += d.s.div.distances()
+	}
 	return res, nil
+}
+
+// initDiv sets up a diversity state (of a Diversity or of the objects of
+// a SubpartDiversity) for the engine's paths.
+func (e *engine) initDiv(ctx context.Context, s *divState) {
+	s.workers, s.naive, s.stream, s.ctx = e.workers, e.opt.naive, e.opt.stream, ctx
+	if !e.opt.naive && !e.opt.eager {
+		s.def = &deferred{done: make([]uint8, s.cand)}
+	}
 }
 
 func (e *engine) add(row int) {
 	for _, s := range e.states {
 		s.Add(row)
+	}
+	for _, r := range e.rules {
+		r.Add(row)
+	}
+	for _, r := range e.costly {
+		r.Add(row)
 	}
 	if row < e.p.Candidates {
 		e.inS[row] = true
@@ -250,6 +301,14 @@ func (e *engine) lazyOK() bool {
 		}
 		varying = varying || d.s.d.strength > 0
 	}
+	for _, d := range e.subs {
+		// While no object is selected the objective is 1 and then
+		// jumps to a distance, which may be larger: no bound yet.
+		if d.strength < 0 || d.strength > 0 && d.s.empty {
+			return false
+		}
+		varying = varying || d.strength > 0
+	}
 	return varying
 }
 
@@ -264,6 +323,11 @@ func (e *engine) base(i int) Score {
 	for _, d := range e.divs {
 		if !d.s.empty {
 			s.addLog(d.s.d.strength, math.Log(d.s.current(i)))
+		}
+	}
+	for _, d := range e.subs {
+		if d.strength != 0 {
+			s.addObjective(d.strength, d.s.Objective(i))
 		}
 	}
 	return s
@@ -289,7 +353,22 @@ func (e *engine) total(i int) Score {
 
 // eligible reports whether candidate i may be picked.
 func (e *engine) eligible(i int) bool {
+	return e.cheapEligible(i) && e.costlyEligible(i)
+}
+
+// cheapEligible asks everything but the costly rules: selected, the
+// cheap rules, balancing's unlabeled candidates, deduplication and the
+// strategies' own rules.
+func (e *engine) cheapEligible(i int) bool {
 	if e.inS[i] {
+		return false
+	}
+	for _, r := range e.rules {
+		if !r.Eligible(i) {
+			return false
+		}
+	}
+	if e.bal != nil && !e.bal.Eligible(i) {
 		return false
 	}
 	for _, d := range e.divs {
@@ -303,6 +382,44 @@ func (e *engine) eligible(i int) bool {
 		}
 	}
 	return true
+}
+
+// costlyEligible asks the costly rules; callers ask it last, and only
+// about a candidate that passed cheapEligible and would win otherwise.
+func (e *engine) costlyEligible(i int) bool {
+	for _, r := range e.costly {
+		if !r.Eligible(i) {
+			return false
+		}
+	}
+	return true
+}
+
+// unlabeled counts the candidates outside S that a balancing strategy
+// makes ineligible (spec §7).
+func (e *engine) unlabeled() int {
+	var bals []*balState
+	for _, s := range e.states {
+		if b, ok := s.(*balState); ok && b.excludes() {
+			bals = append(bals, b)
+		}
+	}
+	if len(bals) == 0 {
+		return 0
+	}
+	n := 0
+	for i := 0; i < e.p.Candidates; i++ {
+		if e.inS[i] {
+			continue
+		}
+		for _, b := range bals {
+			if !b.Eligible(i) {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 // notEligible marks a skipped candidate in the scan scratch.
@@ -320,8 +437,10 @@ func (e *engine) scan() (int, Score) {
 	parallel(e.workers, nt, func(t int) {
 		b := Score{Inf: notEligible}
 		for i := t * size; i < min((t+1)*size, n); i++ {
-			if e.eligible(i) {
-				if s := e.total(i); b.Less(s) {
+			if e.cheapEligible(i) {
+				// The costly rules only for a candidate that would
+				// raise the chunk's best: the rest cannot change it.
+				if s := e.total(i); b.Less(s) && e.costlyEligible(i) {
 					b = s
 				}
 			}
@@ -343,8 +462,8 @@ func (e *engine) scan() (int, Score) {
 			continue
 		}
 		for i := t * size; i < min((t+1)*size, n); i++ {
-			if e.eligible(i) {
-				if s := e.total(i); tied(s, best, thr) {
+			if e.cheapEligible(i) {
+				if s := e.total(i); tied(s, best, thr) && e.costlyEligible(i) {
 					return i, s
 				}
 			}

@@ -87,7 +87,8 @@ func (e *engine) buildHeaps() {
 		off += c
 	}
 	for i, g := range id {
-		if e.eligible(i) {
+		// The costly rules wait until a candidate reaches a top.
+		if e.cheapEligible(i) {
 			h.h[g] = append(h.h[g], hent{idx: int32(i)})
 		}
 	}
@@ -145,19 +146,25 @@ func pop(h []hent) []hent {
 }
 
 // refresh makes heap g's top exact: picked and ineligible tops are
-// dropped (distances only shrink, so ineligibility lasts), stale ones are
-// re-scored and sifted down. It returns false when the heap is empty.
+// dropped (distances only shrink and rules' ineligibility is permanent, so
+// ineligibility lasts), stale ones are re-scored and sifted down. The
+// costly rules are asked only once a top's score is exact: a stale top
+// sinks and may never come back. It returns false when the heap is empty.
 func (h *heaps) refresh(e *engine, g int) bool {
 	hp := h.h[g]
 	defer func() { h.h[g] = hp }()
 	for len(hp) > 0 {
 		i := int(hp[0].idx)
-		if !e.eligible(i) {
+		if !e.cheapEligible(i) {
 			hp = pop(hp)
 			continue
 		}
 		s := e.base(i)
 		if s == hp[0].score() {
+			if !e.costlyEligible(i) {
+				hp = pop(hp)
+				continue
+			}
 			return true
 		}
 		hp[0].key, hp[0].inf = s.Log, int32(s.Inf)

@@ -29,6 +29,11 @@ func (e *engine) staticOK() bool {
 			return false
 		}
 	}
+	for _, d := range e.subs {
+		if d.strength != 0 {
+			return false
+		}
+	}
 	return true
 }
 
@@ -42,7 +47,7 @@ func (e *engine) buildStatic() {
 	ng := max(1, len(rows))
 	st.order = make([][]int32, ng)
 	for i, g := range id {
-		if e.eligible(i) {
+		if e.cheapEligible(i) { // the costly rules when a candidate comes first
 			st.order[g] = append(st.order[g], int32(i))
 		}
 	}
@@ -130,8 +135,8 @@ func (st *static) total(e *engine, g int, i int32) Score {
 }
 
 // first returns the first alive, eligible position of row g's order, or
-// -1, killing the ineligible entries it passes: picked candidates and
-// deduplicated ones never become eligible again.
+// -1, killing the ineligible entries it passes: picked, deduplicated and
+// rule-excluded candidates never become eligible again.
 func (st *static) first(e *engine, g int) int {
 	for {
 		i, pos := st.lowestAlivePos(g)

@@ -6,9 +6,10 @@ import (
 	"log"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"winnow/bitmap"
 	"winnow/columnar"
+	"winnow/internal/fixture"
 	"winnow/tags"
 )
 
@@ -18,8 +19,8 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	dir := filepath.Join(tmp, "mnist")
-	if err := os.CopyFS(dir, os.DirFS("../testdata/mnist")); err != nil {
+	dir, err := fixture.CopyMNIST(filepath.Join(tmp, "mnist"))
+	if err != nil {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
@@ -28,13 +29,10 @@ func Example() {
 		log.Fatal(err)
 	}
 
-	// Tag the first three samples: a complete new tags.parquet replaces
-	// the old one atomically.
-	rows := columnar.NewBitmap(ds.Len())
-	for i := range 3 {
-		rows.Set(i)
-	}
-	if err := tags.Add(ctx, ds, "first-three", rows); err != nil {
+	// Tag the first three samples (a tag made without a selection has no
+	// record): a complete new tags.parquet replaces the old one atomically.
+	rows := bitmap.FromIndexes(ds.Len(), []int{0, 1, 2})
+	if err := tags.Add(ctx, ds, "first-three", rows, nil); err != nil {
 		log.Fatal(err)
 	}
 	// A name in use is refused before any work.
@@ -44,13 +42,14 @@ func Example() {
 	list, _ := tags.List(ds)
 	fmt.Println(list)
 
-	var ids strings.Builder
-	if err := tags.Export(ctx, ds, "first-three", "ids", &ids); err != nil {
+	// Rename it: the tag and any selection record move together.
+	if err := tags.Rename(ctx, ds, "first-three", "head"); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(strings.Count(ids.String(), "\n"), "ids exported")
+	ds, _ = columnar.Open(ctx, dir)
+	fmt.Println(ds.TagNames())
 	// Output:
 	// tag name "sample_id" is reserved for the sample id column
 	// [{first-three 3}]
-	// 3 ids exported
+	// [head]
 }

@@ -9,8 +9,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"winnow/bitmap"
 	"winnow/columnar"
+	"winnow/internal/atomicfile"
+	"winnow/internal/fixture"
+	"winnow/internal/testseam"
 	"winnow/tags"
 )
 
@@ -27,16 +29,16 @@ import (
 // and returns the opened dataset with the file's bytes.
 func ftDataset(t *testing.T) (*columnar.Dataset, []byte) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "mnist")
-	if err := os.CopyFS(dir, os.DirFS("../testdata/mnist")); err != nil {
+	dir, err := fixture.CopyMNIST(filepath.Join(t.TempDir(), "mnist"))
+	if err != nil {
 		t.Fatal(err)
 	}
 	ds := ftOpen(t, dir)
-	if err := tags.Add(context.Background(), ds, "old", ftRows(ds.Len(), 1, 2, 3)); err != nil {
+	if err := tags.Add(context.Background(), ds, "old", ftRows(ds.Len(), 1, 2, 3), nil); err != nil {
 		t.Fatal(err)
 	}
 	ds = ftOpen(t, dir)
-	return ds, ftRead(t, filepath.Join(dir, tags.FileName))
+	return ds, ftRead(t, filepath.Join(dir, "tags.parquet"))
 }
 
 func ftOpen(t *testing.T, dir string) *columnar.Dataset {
@@ -48,13 +50,7 @@ func ftOpen(t *testing.T, dir string) *columnar.Dataset {
 	return ds
 }
 
-func ftRows(n int, set ...int) *columnar.Bitmap {
-	b := columnar.NewBitmap(n)
-	for _, i := range set {
-		b.Set(i)
-	}
-	return b
-}
+func ftRows(n int, set ...int) *bitmap.Bitmap { return bitmap.FromIndexes(n, set) }
 
 func ftRead(t *testing.T, path string) []byte {
 	t.Helper()
@@ -70,7 +66,7 @@ func ftRead(t *testing.T, path string) []byte {
 // is left.
 func ftIntact(t *testing.T, dir string, old []byte) {
 	t.Helper()
-	if got := ftRead(t, filepath.Join(dir, tags.FileName)); !bytes.Equal(got, old) {
+	if got := ftRead(t, filepath.Join(dir, "tags.parquet")); !bytes.Equal(got, old) {
 		t.Errorf("tags.parquet changed (%d bytes, was %d)", len(got), len(old))
 	}
 	ds := ftOpen(t, dir)
@@ -79,106 +75,6 @@ func ftIntact(t *testing.T, dir string, old []byte) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, ".tags.parquet.tmp-*")); len(left) > 0 {
 		t.Errorf("temporary files left behind: %v", left)
-	}
-}
-
-// ftFullDisk is a writer that fails like a full disk after limit bytes.
-type ftFullDisk struct {
-	w     io.Writer
-	limit int
-}
-
-func (f *ftFullDisk) Write(p []byte) (int, error) {
-	if len(p) > f.limit {
-		n, _ := f.w.Write(p[:f.limit])
-		f.limit = 0
-		return n, &os.PathError{Op: "write", Path: "tags.parquet", Err: syscall.ENOSPC}
-	}
-	f.limit -= len(p)
-	return f.w.Write(p)
-}
-
-// TestWriteFileDiskFull fails the write after 0, 1, 100 and 4096 bytes:
-// the error names the temporary file and the cause, and the old file and
-// the folder stay as they were.
-func TestWriteFileDiskFull(t *testing.T) {
-	for _, limit := range []int{0, 1, 100, 4096} {
-		t.Run(fmt.Sprint(limit), func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "table.parquet")
-			old := []byte("the old table")
-			if err := os.WriteFile(path, old, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			write := func(w io.Writer) error {
-				_, err := w.Write(bytes.Repeat([]byte("x"), 10000))
-				return err
-			}
-			err := tags.WriteFile(path, func(f *os.File) error { return write(&ftFullDisk{f, limit}) }, nil, nil)
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("error %v, want ENOSPC", err)
-			}
-			if msg := err.Error(); !strings.Contains(msg, "write "+dir+"/.table.parquet.tmp-") || !strings.Contains(msg, "no space left on device") {
-				t.Errorf("error %q does not name the file written and the cause", msg)
-			}
-			if got := ftRead(t, path); !bytes.Equal(got, old) {
-				t.Errorf("old file changed to %q", got)
-			}
-			if ents, _ := os.ReadDir(dir); len(ents) != 1 {
-				t.Errorf("folder holds %d entries after the failure, want only the old file", len(ents))
-			}
-		})
-	}
-}
-
-// TestAddTagsFileIsFolder makes the rename fail: tags.parquet replaced by
-// a folder (as a data-lake tool writing tables as folders might do).
-func TestAddTagsFileIsFolder(t *testing.T) {
-	ds, _ := ftDataset(t)
-	path := filepath.Join(ds.Dir(), tags.FileName)
-	// A folder table: tags/ with the old file as a part. Open accepts it;
-	// Add must not replace a folder with a file.
-	if err := os.Mkdir(filepath.Join(ds.Dir(), "tags"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(path, filepath.Join(ds.Dir(), "tags", "part-0.parquet")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(path, 0o755); err != nil { // tags.parquet/ is an empty folder
-		t.Fatal(err)
-	}
-	err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5))
-	if err == nil {
-		t.Fatal("Add replaced a folder named tags.parquet")
-	}
-	if !strings.Contains(err.Error(), `add tag "new"`) || !strings.Contains(err.Error(), path) {
-		t.Errorf("error %q does not name the tag and the path", err)
-	}
-	if st, err := os.Stat(path); err != nil || !st.IsDir() {
-		t.Errorf("tags.parquet folder was touched: %v", err)
-	}
-	if left, _ := filepath.Glob(filepath.Join(ds.Dir(), ".tags.parquet.tmp-*")); len(left) > 0 {
-		t.Errorf("temporary files left behind: %v", left)
-	}
-}
-
-// TestWriteFileParentNotFolder writes below a regular file: creating the
-// temporary file fails, and the error names the folder.
-func TestWriteFileParentNotFolder(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "plain")
-	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := tags.WriteFile(filepath.Join(file, "tags.parquet"), func(*os.File) error { return nil }, nil, nil)
-	if !errors.Is(err, syscall.ENOTDIR) {
-		t.Fatalf("error %v, want ENOTDIR", err)
-	}
-	if !strings.Contains(err.Error(), "create temporary file in "+file) {
-		t.Errorf("error %q does not name the folder", err)
-	}
-	if got := ftRead(t, file); string(got) != "x" {
-		t.Errorf("file changed to %q", got)
 	}
 }
 
@@ -213,7 +109,7 @@ func TestAddReadOnlyFolder(t *testing.T) {
 	// The lock file exists already (ftDataset added a tag), as it does in
 	// any dataset winnow has tagged before.
 	undo := ftReadOnly(t, ds.Dir())
-	err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5))
+	err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5), nil)
 	undo()
 	if !errors.Is(err, os.ErrPermission) {
 		t.Fatalf("error %v, want a permission error", err)
@@ -228,11 +124,11 @@ func TestAddReadOnlyFolder(t *testing.T) {
 // replacement (rename needs only the folder), and its mode is kept.
 func TestAddKeepsFileMode(t *testing.T) {
 	ds, _ := ftDataset(t)
-	path := filepath.Join(ds.Dir(), tags.FileName)
+	path := filepath.Join(ds.Dir(), "tags.parquet")
 	if err := os.Chmod(path, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	if err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5)); err != nil {
+	if err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5), nil); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o640 {
@@ -240,14 +136,14 @@ func TestAddKeepsFileMode(t *testing.T) {
 	}
 	// A first tags.parquet is readable by everyone, like the tables
 	// other engines write (CreateTemp alone would make it 0600).
-	dir := filepath.Join(t.TempDir(), "mnist")
-	if err := os.CopyFS(dir, os.DirFS("../testdata/mnist")); err != nil {
+	dir, err := fixture.CopyMNIST(filepath.Join(t.TempDir(), "mnist"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tags.Add(context.Background(), ftOpen(t, dir), "first", ftRows(2000, 1)); err != nil {
+	if err := tags.Add(context.Background(), ftOpen(t, dir), "first", ftRows(2000, 1), nil); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := os.Stat(filepath.Join(dir, tags.FileName)); err != nil || st.Mode().Perm() != 0o644 {
+	if st, err := os.Stat(filepath.Join(dir, "tags.parquet")); err != nil || st.Mode().Perm() != 0o644 {
 		t.Errorf("new tags.parquet mode: %v (%v), want 0644", st.Mode().Perm(), err)
 	}
 }
@@ -265,7 +161,7 @@ func TestAddLockHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	err = tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5), tags.WithLockTimeout(200*time.Millisecond))
+	err = tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5), nil, tags.WithLockTimeout(200*time.Millisecond))
 	if err == nil {
 		t.Fatal("Add wrote while another process held the lock")
 	}
@@ -280,7 +176,7 @@ func TestAddLockHeld(t *testing.T) {
 	// Cancelling while waiting for the lock stops at once, writing nothing.
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	err = tags.Add(ctx, ds, "new", ftRows(ds.Len(), 5))
+	err = tags.Add(ctx, ds, "new", ftRows(ds.Len(), 5), nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Add with an expiring context while the lock is held: %v", err)
 	}
@@ -292,93 +188,116 @@ func TestAddLockHeld(t *testing.T) {
 // must notice and fail, keeping the foreign file; a change after the
 // rename is the foreign program's own and is simply kept.
 func TestAddForeignWriterAtEachPoint(t *testing.T) {
-	for _, point := range []string{"temp-written", "temp-synced"} {
+	ftNeedSeams(t)
+	for _, point := range []string{tags.SeamTable + ":" + atomicfile.PointTempWritten, tags.SeamTable + ":" + atomicfile.PointTempSynced} {
 		t.Run(point, func(t *testing.T) {
 			ds, old := ftDataset(t)
-			path := filepath.Join(ds.Dir(), tags.FileName)
+			path := filepath.Join(ds.Dir(), "tags.parquet")
 			foreign := append([]byte(nil), old...)
-			hook := func(p string) {
+			defer testseam.Set(func(p string) {
 				if p == point {
 					// Same bytes, new inode: only the identity changed.
 					tmp := path + ".foreign"
 					os.WriteFile(tmp, foreign, 0o644)
 					os.Rename(tmp, path)
 				}
-			}
-			err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5), tags.WithHook(hook))
+			})()
+			err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5), ftRecord(ds))
 			if err == nil || !strings.Contains(err.Error(), "was changed by another program while winnow wrote it; nothing was written") {
 				t.Fatalf("Add after a foreign write at %s: %v", point, err)
 			}
 			ftIntact(t, ds.Dir(), foreign)
+			ftNoRecords(t, ds.Dir())
 		})
 	}
 }
 
-// TestAddSidecar checks the companion-file protocol the selection record
-// uses: prepared under the lock, undone when the tag is not stored, kept
-// when it is.
-func TestAddSidecar(t *testing.T) {
-	t.Run("prepare fails", func(t *testing.T) {
+// ftNeedSeams skips a test that stops a commit at its points when the
+// build has no seams (run the tests with -race, as CI does).
+func ftNeedSeams(t *testing.T) {
+	t.Helper()
+	if !testseam.Enabled {
+		t.Skip("needs test seams: run with -race or -tags winnowtest")
+	}
+}
+
+// ftRecord is a small selection record for tag "new".
+func ftRecord(ds *columnar.Dataset) *tags.Record {
+	return &tags.Record{Header: []byte(`{"tag":"new"}`), Objectives: []string{"objective_0_weights"},
+		Rows: []tags.RecordRow{{Row: 5, Rank: 0, Score: 1.5, Objectives: []float64{4.5}}}}
+}
+
+// ftNoRecords checks that no selection record, staged or final, is left.
+func ftNoRecords(t *testing.T, dir string) {
+	t.Helper()
+	left, _ := filepath.Glob(filepath.Join(dir, "selections", "*"))
+	hidden, _ := filepath.Glob(filepath.Join(dir, "selections", ".*"))
+	if len(left)+len(hidden) > 0 {
+		t.Errorf("records left behind: %v %v", left, hidden)
+	}
+}
+
+// TestAddRecord checks that a tag and its record land together: a record
+// that cannot be written fails the commit with nothing written, a tag
+// write that fails leaves no record, and a commit that succeeds has both.
+func TestAddRecord(t *testing.T) {
+	t.Run("record cannot be written", func(t *testing.T) {
 		ds, old := ftDataset(t)
-		undone := false
-		err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5),
-			tags.WithSidecar(func() error { return errors.New("record: disk full") }, func() { undone = true }))
-		if err == nil || !strings.Contains(err.Error(), "record: disk full") {
-			t.Fatalf("Add with a failing sidecar: %v", err)
+		// selections is a file, so no record can go into it.
+		if err := os.WriteFile(filepath.Join(ds.Dir(), "selections"), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		if undone {
-			t.Error("undo ran although prepare had failed")
+		err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5), ftRecord(ds))
+		if err == nil || !strings.Contains(err.Error(), "selection record") {
+			t.Fatalf("Add without room for the record: %v", err)
 		}
 		ftIntact(t, ds.Dir(), old)
 	})
 	t.Run("tag write fails", func(t *testing.T) {
+		ftNeedSeams(t)
 		ds, old := ftDataset(t)
-		prepared, undone := false, false
-		hook := func(p string) {
-			if p == "temp-synced" { // a foreign writer makes the check fail
-				os.WriteFile(filepath.Join(ds.Dir(), tags.FileName+".x"), old, 0o644)
-				os.Rename(filepath.Join(ds.Dir(), tags.FileName+".x"), filepath.Join(ds.Dir(), tags.FileName))
+		defer testseam.Set(func(p string) {
+			if p == tags.SeamTable+":"+atomicfile.PointTempSynced { // a foreign writer makes the check fail
+				path := filepath.Join(ds.Dir(), "tags.parquet")
+				os.WriteFile(path+".x", old, 0o644)
+				os.Rename(path+".x", path)
 			}
-		}
-		err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5), tags.WithHook(hook),
-			tags.WithSidecar(func() error { prepared = true; return nil }, func() { undone = true }))
+		})()
+		err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5), ftRecord(ds))
 		if err == nil {
 			t.Fatal("Add succeeded despite the foreign write")
 		}
-		if !prepared || !undone {
-			t.Errorf("prepared %t, undone %t; want both", prepared, undone)
-		}
 		ftIntact(t, ds.Dir(), old)
+		ftNoRecords(t, ds.Dir())
 	})
 	t.Run("tag exists", func(t *testing.T) {
-		ds, old := ftDataset(t)
+		ds, _ := ftDataset(t)
 		// Another process added "new" after ds was opened: Add sees it
-		// under the lock and must not touch the sidecar at all.
-		if err := tags.Add(context.Background(), ftOpen(t, ds.Dir()), "new", ftRows(ds.Len(), 9)); err != nil {
+		// under the lock and writes no record.
+		if err := tags.Add(context.Background(), ftOpen(t, ds.Dir()), "new", ftRows(ds.Len(), 9), nil); err != nil {
 			t.Fatal(err)
 		}
-		withNew := ftRead(t, filepath.Join(ds.Dir(), tags.FileName))
-		called := false
-		err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5),
-			tags.WithSidecar(func() error { called = true; return nil }, func() { called = true }))
+		withNew := ftRead(t, filepath.Join(ds.Dir(), "tags.parquet"))
+		err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5), ftRecord(ds))
 		if !errors.Is(err, tags.ErrExists) {
 			t.Fatalf("Add of a tag another process added: %v", err)
 		}
-		if called {
-			t.Error("the sidecar was written or undone for a tag that already exists")
-		}
-		if got := ftRead(t, filepath.Join(ds.Dir(), tags.FileName)); !bytes.Equal(got, withNew) {
+		if got := ftRead(t, filepath.Join(ds.Dir(), "tags.parquet")); !bytes.Equal(got, withNew) {
 			t.Error("tags.parquet changed")
 		}
-		_ = old
+		ftNoRecords(t, ds.Dir())
 	})
 	t.Run("success", func(t *testing.T) {
 		ds, _ := ftDataset(t)
-		prepared, undone := false, false
-		err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5),
-			tags.WithSidecar(func() error { prepared = true; return nil }, func() { undone = true }))
-		if err != nil || !prepared || undone {
-			t.Fatalf("Add: %v, prepared %t, undone %t", err, prepared, undone)
+		if err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5), ftRecord(ds)); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := tags.ReadRecord(context.Background(), ftOpen(t, ds.Dir()), "new")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.Rows) != 1 || rec.Rows[0].Row != 5 || rec.Rows[0].Objectives[0] != 4.5 || string(rec.Header) != `{"tag":"new"}` {
+			t.Errorf("record read back: %+v", rec)
 		}
 	})
 }
@@ -394,7 +313,7 @@ func TestAddRemovesStaleTemps(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5)); err != nil {
+	if err := tags.Add(context.Background(), ds, "new", ftRows(ds.Len(), 5), nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {

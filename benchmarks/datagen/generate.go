@@ -27,7 +27,13 @@ type Config struct {
 	Clusters int    // mixture components, at least 1; their sizes follow Zipf's law (exponent 1)
 	Seed     uint64 // the same Config gives the same rows
 	Model    string // embedding model name; default "synthetic"
+	// IDType is the type of the sample ids: "uuid" (default), "string"
+	// (the UUIDs' canonical text) or "int64" (the row numbers).
+	IDType string
 
+	// Float16 stores the vectors as FixedSizeList<float16, Dim>, the
+	// values rounded to float16.
+	Float16 bool
 	// Compression is "zstd" (default), "snappy" or "none".
 	Compression string
 	// RowGroupRows is the number of samples per row group and per unit of
@@ -50,6 +56,17 @@ type Config struct {
 	// Progress, if not nil, receives a line about once a second: rows
 	// written, rate and estimated time left.
 	Progress io.Writer
+}
+
+// idType is the Arrow type of the sample ids.
+func (c Config) idType() arrow.DataType {
+	switch c.IDType {
+	case "string":
+		return arrow.BinaryTypes.String
+	case "int64":
+		return arrow.PrimitiveTypes.Int64
+	}
+	return columnar.UUIDType()
 }
 
 // Summary reports what Generate wrote.
@@ -91,6 +108,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("share of missing embeddings %v: want 0 <= share < 1", c.MissingEmbeddings)
 	case c.Model == "." || c.Model == ".." || strings.ContainsAny(c.Model, `/\`):
 		return c, fmt.Errorf("model name %q: want a plain file name", c.Model)
+	case c.IDType != "" && c.IDType != "uuid" && c.IDType != "string" && c.IDType != "int64":
+		return c, fmt.Errorf("id type %q: want uuid, string or int64", c.IDType)
 	}
 	if _, _, err := codec(c.Compression); err != nil {
 		return c, err
@@ -182,7 +201,7 @@ func seal(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	names, bits, err := ds.ReadTagColumns(ctx)
+	names, bits, meta, err := ds.ReadTagColumns(ctx)
 	if err != nil {
 		return err
 	}
@@ -193,7 +212,7 @@ func seal(ctx context.Context, dir string) error {
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	if err := ds.WriteTags(ctx, f, names, bits); err != nil {
+	if err := ds.WriteTags(ctx, f, names, bits, meta); err != nil {
 		return fmt.Errorf("seal tags: %w", err)
 	}
 	if err := f.Chmod(0o644); err != nil {
@@ -424,7 +443,7 @@ func run(ctx context.Context, dir string, cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	if !cfg.NoTags {
-		if tags, err = openTable(filepath.Join(dir, "tags.parquet"), TagsSchema(), cfg); err != nil {
+		if tags, err = openTable(filepath.Join(dir, "tags.parquet"), tagsSchema(cfg.idType()), cfg); err != nil {
 			return fail(err)
 		}
 	}
@@ -435,18 +454,18 @@ func run(ctx context.Context, dir string, cfg Config) (*Summary, error) {
 				return fail(err)
 			}
 			part = u.part
-			if samples, err = openTable(cfg.tablePath(dir, "samples", part), SamplesSchema(), cfg); err != nil {
+			if samples, err = openTable(cfg.tablePath(dir, "samples", part), samplesSchema(cfg.idType()), cfg); err != nil {
 				u.release()
 				return fail(err)
 			}
 			if !cfg.NoEmbeddings {
-				if emb, err = openTable(cfg.tablePath(dir, filepath.Join("embeddings", cfg.Model), part), columnar.EmbeddingSchema(cfg.Dim), cfg); err != nil {
+				if emb, err = openTable(cfg.tablePath(dir, filepath.Join("embeddings", cfg.Model), part), embeddingSchema(cfg.idType(), cfg.Dim, cfg.Float16), cfg); err != nil {
 					u.release()
 					return fail(err)
 				}
 			}
 			if !cfg.NoAnnotations {
-				if ann, err = openTable(cfg.tablePath(dir, "annotations", part), AnnotationsSchema(), cfg); err != nil {
+				if ann, err = openTable(cfg.tablePath(dir, "annotations", part), annotationsSchema(cfg.idType()), cfg); err != nil {
 					u.release()
 					return fail(err)
 				}

@@ -20,6 +20,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/google/uuid"
+
+	"winnow/columnar"
 )
 
 func generate(t *testing.T, cfg Config) (string, *Summary) {
@@ -524,4 +526,58 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(cfg.N*b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// TestGenerateIDTypes writes datasets with string and integer ids that
+// winnow opens with their own id kind, every table matched.
+func TestGenerateIDTypes(t *testing.T) {
+	for typ, kind := range map[string]columnar.IDKind{"string": columnar.StringIDs, "int64": columnar.IntIDs} {
+		cfg := small()
+		cfg.IDType = typ
+		dir, sum := generate(t, cfg)
+		ds, err := columnar.Open(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds.IDKind() != kind || !ds.Sealed() {
+			t.Errorf("%s: id kind %v, sealed %v", typ, ds.IDKind(), ds.Sealed())
+		}
+		m, err := ds.ReadEmbeddings(context.Background(), "synthetic")
+		if err != nil || m.Present.Count() != int(sum.Embeddings) {
+			t.Errorf("%s: embeddings %v", typ, err)
+		}
+		if _, err := ds.Annotations(context.Background(), columnar.WithLabel); err != nil {
+			t.Errorf("%s: annotations %v", typ, err)
+		}
+	}
+}
+
+// TestGenerateFloat16 writes float16 vectors: the same vectors as the
+// float32 run, rounded, read back 16-bit.
+func TestGenerateFloat16(t *testing.T) {
+	cfg := small()
+	dir32, _ := generate(t, cfg)
+	cfg.Float16 = true
+	dir16, _ := generate(t, cfg)
+	read := func(dir string) *columnar.Matrix {
+		ds, err := columnar.Open(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := ds.ReadEmbeddings(context.Background(), "synthetic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m32, m16 := read(dir32), read(dir16)
+	if !m16.Float16() || m32.Float16() {
+		t.Fatalf("float16 %v and %v", m16.Float16(), m32.Float16())
+	}
+	w := m16.Float32s()
+	for i, v := range m32.Data {
+		if d := math.Abs(float64(v - w[i])); d > 1e-3 {
+			t.Fatalf("value %d: %v against float16 %v", i, v, w[i])
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package datagen
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -62,10 +63,12 @@ const (
 	streamAnnotation
 )
 
-// SamplesSchema is the schema of a synthetic samples table.
-func SamplesSchema() *arrow.Schema {
+// SamplesSchema is the schema of a synthetic samples table with UUID ids.
+func SamplesSchema() *arrow.Schema { return samplesSchema(columnar.UUIDType()) }
+
+func samplesSchema(id arrow.DataType) *arrow.Schema {
 	return arrow.NewSchema([]arrow.Field{
-		{Name: columnar.SampleIDColumn, Type: columnar.UUIDType()},
+		{Name: columnar.SampleIDColumn, Type: id},
 		{Name: "file_name", Type: arrow.BinaryTypes.String},
 		{Name: "width", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "height", Type: arrow.PrimitiveTypes.Int64},
@@ -79,11 +82,14 @@ func SamplesSchema() *arrow.Schema {
 	}, nil)
 }
 
-// AnnotationsSchema is the schema of a synthetic annotations table.
-func AnnotationsSchema() *arrow.Schema {
+// AnnotationsSchema is the schema of a synthetic annotations table with
+// UUID ids.
+func AnnotationsSchema() *arrow.Schema { return annotationsSchema(columnar.UUIDType()) }
+
+func annotationsSchema(id arrow.DataType) *arrow.Schema {
 	return arrow.NewSchema([]arrow.Field{
 		{Name: "annotation_id", Type: columnar.UUIDType()},
-		{Name: columnar.SampleIDColumn, Type: columnar.UUIDType()},
+		{Name: columnar.SampleIDColumn, Type: id},
 		{Name: columnar.LabelColumn, Type: arrow.BinaryTypes.String},
 		{Name: "source", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "type", Type: arrow.BinaryTypes.String, Nullable: true},
@@ -95,10 +101,13 @@ func AnnotationsSchema() *arrow.Schema {
 	}, nil)
 }
 
-// TagsSchema is the schema of a synthetic tags table: one tag, reviewed.
-func TagsSchema() *arrow.Schema {
+// TagsSchema is the schema of a synthetic tags table with UUID ids: one
+// tag, reviewed.
+func TagsSchema() *arrow.Schema { return tagsSchema(columnar.UUIDType()) }
+
+func tagsSchema(id arrow.DataType) *arrow.Schema {
 	return arrow.NewSchema([]arrow.Field{
-		{Name: columnar.SampleIDColumn, Type: columnar.UUIDType()},
+		{Name: columnar.SampleIDColumn, Type: id},
 		{Name: "reviewed", Type: arrow.FixedWidthTypes.Boolean},
 	}, nil)
 }
@@ -169,6 +178,34 @@ func (c cdf) draw(u float64) int {
 		}
 	}
 	return lo
+}
+
+// embeddingSchema is the schema of an embeddings table with ids of type
+// id: FixedSizeList<float32, dim>, or of float16 with half.
+func embeddingSchema(id arrow.DataType, dim int, half bool) *arrow.Schema {
+	typ := columnar.EmbeddingType(dim)
+	if half {
+		typ = arrow.FixedSizeListOfNonNullable(int32(dim), arrow.FixedWidthTypes.Float16)
+	}
+	return arrow.NewSchema([]arrow.Field{
+		{Name: columnar.SampleIDColumn, Type: id},
+		{Name: columnar.EmbeddingColumn, Type: typ},
+	}, nil)
+}
+
+// appendID appends the id of sample row to b: the UUID id itself, its
+// canonical text for string ids, or the row number for integer ids.
+func appendID(b array.Builder, id uuid.UUID, row int) {
+	switch b := b.(type) {
+	case *extensions.UUIDBuilder:
+		b.Append(id)
+	case *array.StringBuilder:
+		b.Append(id.String())
+	case *array.Int64Builder:
+		b.Append(int64(row))
+	default:
+		panic(fmt.Sprintf("datagen: id builder %T", b))
+	}
 }
 
 // randomUUID makes a version-4 UUID from r.
@@ -262,11 +299,11 @@ func (m *model) generate(lo, hi int) *piece {
 	g := newRowRand(cfg.Seed)
 	p := &piece{lo: lo, hi: hi, clusterCount: make([]int64, cfg.Clusters)}
 
-	sb := array.NewRecordBuilder(mem, SamplesSchema())
+	sb := array.NewRecordBuilder(mem, samplesSchema(cfg.idType()))
 	defer sb.Release()
 	sb.Reserve(hi - lo)
 	var (
-		ids      = sb.Field(0).(*extensions.UUIDBuilder)
+		ids      = sb.Field(0)
 		names    = sb.Field(1).(*array.StringBuilder)
 		widths   = sb.Field(2).(*array.Int64Builder)
 		heights  = sb.Field(3).(*array.Int64Builder)
@@ -277,23 +314,23 @@ func (m *model) generate(lo, hi int) *piece {
 		diffB    = sb.Field(8).(*array.Float64Builder)
 		brightB  = sb.Field(9).(*array.Float64Builder)
 		objectsB = sb.Field(10).(*array.Int64Builder)
-		embIDs   *extensions.UUIDBuilder
+		embIDs   array.Builder
 		vecs     []float32
 		ab       *array.RecordBuilder
 		tb       *array.RecordBuilder
 		nameBuf  []byte
 	)
 	if !cfg.NoEmbeddings {
-		embIDs = extensions.NewUUIDBuilder(mem)
+		embIDs = array.NewBuilder(mem, cfg.idType())
 		defer embIDs.Release()
 		vecs = make([]float32, 0, (hi-lo)*cfg.Dim)
 	}
 	if !cfg.NoAnnotations {
-		ab = array.NewRecordBuilder(mem, AnnotationsSchema())
+		ab = array.NewRecordBuilder(mem, annotationsSchema(cfg.idType()))
 		defer ab.Release()
 	}
 	if !cfg.NoTags {
-		tb = array.NewRecordBuilder(mem, TagsSchema())
+		tb = array.NewRecordBuilder(mem, tagsSchema(cfg.idType()))
 		defer tb.Release()
 	}
 
@@ -325,7 +362,7 @@ func (m *model) generate(lo, hi int) *piece {
 		reviewed := r.Float64() < reviewedShare
 		nObj := int64(gtCounts[r.IntN(len(gtCounts))] - '0')
 
-		ids.Append(id)
+		appendID(ids, id, i)
 		nameBuf = fileName(nameBuf, i)
 		names.BinaryBuilder.Append(nameBuf)
 		widths.Append(int64(w))
@@ -351,7 +388,7 @@ func (m *model) generate(lo, hi int) *piece {
 		objectsB.Append(nObj)
 
 		if tb != nil {
-			tb.Field(0).(*extensions.UUIDBuilder).Append(id)
+			appendID(tb.Field(0), id, i)
 			tb.Field(1).(*array.BooleanBuilder).Append(reviewed)
 			if reviewed {
 				p.tagged++
@@ -360,19 +397,23 @@ func (m *model) generate(lo, hi int) *piece {
 		if embIDs != nil {
 			r := g.at(streamEmbedding, uint64(i))
 			if cfg.MissingEmbeddings == 0 || r.Float64() >= cfg.MissingEmbeddings {
-				embIDs.Append(id)
+				appendID(embIDs, id, i)
 				vecs = m.vector(vecs, r, k)
 			}
 		}
 		if ab != nil {
-			m.annotate(ab, g.at(streamAnnotation, uint64(i)), id, int(nObj), float64(w), float64(h))
+			m.annotate(ab, g.at(streamAnnotation, uint64(i)), id, i, int(nObj), float64(w), float64(h))
 		}
 	}
 	p.samples = sb.NewRecordBatch()
 	if embIDs != nil {
 		idArr := embIDs.NewArray()
 		embArr := embeddingArray(cfg.Dim, vecs)
-		p.emb = array.NewRecordBatch(columnar.EmbeddingSchema(cfg.Dim), []arrow.Array{idArr, embArr}, int64(idArr.Len()))
+		if cfg.Float16 {
+			embArr.Release()
+			embArr = embeddingArray16(cfg.Dim, vecs)
+		}
+		p.emb = array.NewRecordBatch(embeddingSchema(cfg.idType(), cfg.Dim, cfg.Float16), []arrow.Array{idArr, embArr}, int64(idArr.Len()))
 		idArr.Release()
 		embArr.Release()
 	}
@@ -409,10 +450,10 @@ func (m *model) vector(dst []float32, r *rand.Rand, k int) []float32 {
 // annotate appends the annotations of one sample: nObj ground-truth
 // boxes, a model_v3 detection for most of them (sometimes with the wrong
 // class) and now and then a false positive.
-func (m *model) annotate(ab *array.RecordBuilder, r *rand.Rand, sample uuid.UUID, nObj int, w, h float64) {
+func (m *model) annotate(ab *array.RecordBuilder, r *rand.Rand, sample uuid.UUID, row int, nObj int, w, h float64) {
 	var (
 		annIDs  = ab.Field(0).(*extensions.UUIDBuilder)
-		sampleB = ab.Field(1).(*extensions.UUIDBuilder)
+		sampleB = ab.Field(1)
 		labelB  = ab.Field(2).(*array.StringBuilder)
 		sourceB = ab.Field(3).(*array.StringBuilder)
 		typeB   = ab.Field(4).(*array.StringBuilder)
@@ -424,7 +465,7 @@ func (m *model) annotate(ab *array.RecordBuilder, r *rand.Rand, sample uuid.UUID
 	)
 	add := func(label int, source string, conf, x, y, bw, bh float64) {
 		annIDs.Append(randomUUID(r))
-		sampleB.Append(sample)
+		appendID(sampleB, sample, row)
 		labelB.Append(classNames[label])
 		sourceB.Append(source)
 		typeB.Append("object_detection")

@@ -7,6 +7,7 @@ package main
 // and the document in step: each row of the document names its case here.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -16,6 +17,12 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/google/uuid"
 
 	"winnow/benchmarks/datagen"
 	"winnow/columnar"
@@ -184,9 +191,9 @@ func relBadCases() []relBadCase {
 		{name: "n larger than candidates", args: []string{"select", "diverse", "DIR", "--n", "50", "--tag", "new"},
 			code: 0, stderr: []string{"warning: asked for 50 samples but only 6 candidates are available; selecting 6"}, tag: "new", tagSize: 6},
 		{name: "n zero", args: []string{"select", "diverse", "DIR", "--n", "0", "--tag", "new"},
-			code: 1, stderr: []string{"n must be at least 1, got 0"}},
+			code: 2, stderr: []string{"--n must be at least 1, got 0"}},
 		{name: "n negative", args: []string{"select", "diverse", "DIR", "--n", "-3", "--tag", "new"},
-			code: 1, stderr: []string{"n must be at least 1, got -3"}},
+			code: 2, stderr: []string{"--n must be at least 1, got -3"}},
 		{name: "n missing", args: []string{"select", "diverse", "DIR", "--tag", "new"},
 			code: 2, stderr: []string{"needs --n"}},
 		{name: "n not a number", args: []string{"select", "diverse", "DIR", "--n", "lots", "--tag", "new"},
@@ -287,9 +294,38 @@ func relBadCases() []relBadCase {
 				fmt.Sprintf(`[{"sample_id": %q, "embedding": [3,3,3]}]`, relID(3)))
 		}, args: div(), code: 1, stderr: []string{"b.parquet", relID(3), "has a vector of dimension more than 2"}},
 		{name: "null tag value", setup: func(t *testing.T, dir string) {
+			// One null among the values, as another engine may write it.
 			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: columnar.UUIDType()}, {Name: "old", Type: arrow.FixedWidthTypes.Boolean, Nullable: true}}, nil)
-			relWriteJSON(t, filepath.Join(dir, "tags.parquet"), s, fmt.Sprintf(`[{"sample_id": %q, "old": null}]`, sid))
-		}, args: div(), code: 1, stderr: []string{"tags.parquet", `tag column "old": null value for sample ` + sid}},
+			var rows []string
+			for i, v := range []string{"true", "true", "null", "false", "false", "false"} {
+				rows = append(rows, fmt.Sprintf(`{"sample_id": %q, "old": %s}`, relID(i), v))
+			}
+			relWriteJSON(t, filepath.Join(dir, "tags.parquet"), s, "["+strings.Join(rows, ",")+"]")
+		}, args: div(), code: 1, stderr: []string{"tags.parquet", `tag column "old" has 1 null value(s) (first: sample ` + relID(2) + `); a tag is true or false for every sample: write false for the samples without it (coalesce("old", false) in SQL) or drop the column`}},
+		// Bytes flipped inside a data page of ids, in tables written the way
+		// other engines may write them: uncompressed, no dictionary, no page
+		// checksum, so nothing but the ids themselves shows the damage. The
+		// dataset has random ids, as real ones do.
+		{name: "flipped bytes in an annotations page", setup: func(t *testing.T, dir string) {
+			relRandomIDs(t, dir)
+			var ann []string
+			for i := range 6 {
+				ann = append(ann, fmt.Sprintf(`{"sample_id": %q, "label": %q}`, relRandID(i), []string{"cat", "dog"}[i%2]))
+			}
+			relWritePlainJSON(t, filepath.Join(dir, "annotations.parquet"), relAnnSchema, "["+strings.Join(ann, ",")+"]")
+			relFlipID(t, filepath.Join(dir, "annotations.parquet"), relRandID(3))
+		}, args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1,
+			stderr: []string{"annotations.parquet: sample id ", "is not in samples, but it is sample " + relRandID(3) + " with 2 of its 16 bytes changed (row 3): most likely a corrupt data page (flipped bytes in a page without a checksum) of this file, or of the samples table if that one was changed; restore the damaged file"}},
+		{name: "flipped bytes in a tags page", setup: func(t *testing.T, dir string) {
+			relRandomIDs(t, dir)
+			var tg []string
+			for i := range 6 {
+				tg = append(tg, fmt.Sprintf(`{"sample_id": %q, "old": %t}`, relRandID(i), i < 2))
+			}
+			relWritePlainJSON(t, filepath.Join(dir, "tags.parquet"), relTagsSchema, "["+strings.Join(tg, ",")+"]")
+			relFlipID(t, filepath.Join(dir, "tags.parquet"), relRandID(3))
+		}, args: div(), code: 1,
+			stderr: []string{"tags.parquet: sample id ", "is not in samples, but it is sample " + relRandID(3) + " with 2 of its 16 bytes changed (row 3): most likely a corrupt data page"}},
 		{name: "truncated samples", setup: relMangle("samples.parquet", func(b []byte) []byte { return b[:len(b)/2] }),
 			args: div(), code: 1, stderr: []string{"samples.parquet", "corrupt or truncated parquet file"}},
 		{name: "samples not parquet", setup: relMangle("samples.parquet", func(b []byte) []byte { return []byte("sample_id\n1\n") }),
@@ -306,14 +342,14 @@ func relBadCases() []relBadCase {
 			args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1, stderr: []string{"annotations.parquet", "corrupt or truncated parquet file"}},
 
 		// Wrong column types and ids.
-		{name: "sample_id of integers", setup: func(t *testing.T, dir string) {
-			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: arrow.PrimitiveTypes.Int64}}, nil)
-			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"sample_id": 1}]`)
-		}, args: div(), code: 1, stderr: []string{`column "sample_id" has type int64, want a UUID`}},
-		{name: "sample_id not a UUID string", setup: func(t *testing.T, dir string) {
+		{name: "sample_id of floats", setup: func(t *testing.T, dir string) {
+			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: arrow.PrimitiveTypes.Float64}}, nil)
+			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"sample_id": 1.5}]`)
+		}, args: div(), code: 1, stderr: []string{`column "sample_id" has type float64, want a UUID (FIXED_LEN_BYTE_ARRAY(16)), a string or an integer`}},
+		{name: "string sample_id the tags do not name", setup: func(t *testing.T, dir string) {
 			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: arrow.BinaryTypes.String}}, nil)
 			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"sample_id": "not-a-uuid"}]`)
-		}, args: div(), code: 1, stderr: []string{"samples.parquet", "not-a-uuid"}},
+		}, args: div(), code: 1, stderr: []string{"tags.parquet: sample id " + relID(0) + " is not in samples"}},
 		{name: "no sample_id column", setup: func(t *testing.T, dir string) {
 			s := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
 			relWriteJSON(t, filepath.Join(dir, "samples.parquet"), s, `[{"id": 1}]`)
@@ -326,11 +362,11 @@ func relBadCases() []relBadCase {
 		{name: "duplicate sample ids", setup: relSetSamples(fmt.Sprintf(`[{"sample_id": %q}, {"sample_id": %q}, {"sample_id": %q}]`, relID(0), relID(1), relID(0))),
 			args: div(), code: 1, stderr: []string{"duplicate sample id " + relID(0), "rows 0 and 2"}},
 		{name: "embedding of strings", setup: relSetEmb(relListSchema(arrow.BinaryTypes.String), relEmbRows(`["a"]`)),
-			args: div(), code: 1, stderr: []string{`column "embedding" has type list<element: utf8, nullable>, want fixed_size_list<float32, D> or list<float32|float64>`}},
-		{name: "label of integers", setup: func(t *testing.T, dir string) {
-			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: columnar.UUIDType()}, {Name: "label", Type: arrow.PrimitiveTypes.Int64}}, nil)
-			relWriteJSON(t, filepath.Join(dir, "annotations.parquet"), s, fmt.Sprintf(`[{"sample_id": %q, "label": 3}]`, sid))
-		}, args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1, stderr: []string{"annotations.parquet", `"label"`}},
+			args: div(), code: 1, stderr: []string{`column "embedding" has type list<element: utf8, nullable>, want a list or fixed-size list of float16, float32 or float64`}},
+		{name: "label of floats", setup: func(t *testing.T, dir string) {
+			s := arrow.NewSchema([]arrow.Field{{Name: "sample_id", Type: columnar.UUIDType()}, {Name: "label", Type: arrow.PrimitiveTypes.Float64}}, nil)
+			relWriteJSON(t, filepath.Join(dir, "annotations.parquet"), s, fmt.Sprintf(`[{"sample_id": %q, "label": 3.5}]`, sid))
+		}, args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1, stderr: []string{"annotations.parquet", `column "label" has type float64, want string or integer`}},
 		{name: "annotation of an unknown sample", setup: func(t *testing.T, dir string) {
 			relWriteJSON(t, filepath.Join(dir, "annotations.parquet"), relAnnSchema, fmt.Sprintf(`[{"sample_id": %q, "label": "cat"}, {"sample_id": %q, "label": "dog"}]`, sid, relID(77)))
 		}, args: []string{"select", "balanced", "DIR", "--n", "2", "--tag", "new"}, code: 1, stderr: []string{"annotations.parquet", relID(77), "not in samples"}},
@@ -386,6 +422,74 @@ func relBadCases() []relBadCase {
 		{name: "strategy flag unknown key", args: multi("--strategy", "diversity:colour=red"), code: 2, stderr: []string{`unknown key "colour"`}},
 		{name: "strategy flag bad number", args: multi("--strategy", "weights:key=w,strength=lots"), code: 2, stderr: []string{`strength "lots" is not a number`}},
 		{name: "strategy flag unknown name", args: multi("--strategy", "magic"), code: 2, stderr: []string{`unknown strategy_name "magic"`}},
+	}
+}
+
+// relRandID is the id of sample i in relRandomIDs' dataset: random-looking,
+// as real sample ids are.
+func relRandID(i int) string {
+	return uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprint("winnow-bad-input-", i))).String()
+}
+
+// relRandomIDs rewrites the small dataset in dir with the ids relRandID.
+func relRandomIDs(t *testing.T, dir string) {
+	t.Helper()
+	rows := relSmallRows(6, nil)
+	for i := range 6 {
+		rows = strings.ReplaceAll(rows, relID(i), relRandID(i))
+	}
+	relWriteJSON(t, filepath.Join(dir, "samples.parquet"), relSamplesSchema, rows)
+	emb := relEmbRows("[0,0]", "[1,1]", "[2,2]", "[3,3]", "[4,4]", "[5,5]")
+	var tg []string
+	for i := range 6 {
+		emb = strings.ReplaceAll(emb, relID(i), relRandID(i))
+		tg = append(tg, fmt.Sprintf(`{"sample_id": %q, "old": %t}`, relRandID(i), i < 2))
+	}
+	relWriteJSON(t, filepath.Join(dir, "embeddings", "m.parquet"), columnar.EmbeddingSchema(2), emb)
+	relWriteJSON(t, filepath.Join(dir, "tags.parquet"), relTagsSchema, "["+strings.Join(tg, ",")+"]")
+	os.Remove(filepath.Join(dir, "annotations.parquet"))
+}
+
+// relWritePlainJSON writes rows (as relWriteJSON) uncompressed, PLAIN
+// encoded and without statistics, the layout in which a flipped byte
+// changes a stored value and nothing else.
+func relWritePlainJSON(t *testing.T, path string, schema *arrow.Schema, rows string) {
+	t.Helper()
+	rec, _, err := array.RecordFromJSON(memory.DefaultAllocator, schema, strings.NewReader(rows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	tbl := array.NewTableFromRecords(schema, []arrow.RecordBatch{rec})
+	defer tbl.Release()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Uncompressed),
+		parquet.WithDictionaryDefault(false), parquet.WithStats(false))
+	if err := pqarrow.WriteTable(tbl, f, 1024, props, pqarrow.DefaultWriterProps()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// relFlipID flips two bytes of the first stored copy of sample id in the
+// file at path.
+func relFlipID(t *testing.T, path, id string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := uuid.MustParse(id)
+	k := bytes.Index(b, raw[:])
+	if k < 0 {
+		t.Fatalf("%s does not hold the bytes of %s", path, id)
+	}
+	b[k+5] ^= 0x5a
+	b[k+6] ^= 0xa5
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -447,6 +551,27 @@ func TestBadInputs(t *testing.T) {
 	}
 }
 
+// TestBadInputCorruptZstdPage flips bytes inside the zstd-compressed page
+// of the fixture's annotation ids (the column chunk spans bytes 4 to
+// 32080): the frame's checksum fails, and the error names the file.
+func TestBadInputCorruptZstdPage(t *testing.T) {
+	dir := relCopyFixture(t)
+	relMangle("annotations.parquet", func(b []byte) []byte {
+		b[2000] ^= 0xff
+		b[2001] ^= 0xff
+		return b
+	})(t, dir)
+	before := relSnapshot(t, dir)
+	r := relRun(t, nil, "select", "balanced", dir, "--n", "5", "--tag", "new")
+	want := filepath.Join(dir, "annotations.parquet") + ": corrupt or truncated parquet file: parquet: could not decompress page: CRC check failed"
+	if r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", r.code, r.stderr, want)
+	}
+	if d := relSameSnapshot(before, relSnapshot(t, dir)); d != "" {
+		t.Errorf("the failed run changed the dataset: %s", d)
+	}
+}
+
 // TestBadInputHighCardinality balances by a column with a distinct value
 // per sample (file_name): 20,000 classes over 20,000 samples would need a
 // 3.2 GB count matrix. winnow must refuse with a clear message instead of
@@ -486,7 +611,7 @@ func TestBadInputReadOnlyDataset(t *testing.T) {
 	}
 	r := relRun(t, nil, "select", "diverse", dir, "--n", "2", "--tag", "new")
 	t.Logf("exit %d: %s", r.code, strings.TrimSpace(r.stderr))
-	if r.code != 1 || !strings.Contains(r.stderr, "winnow: selection record: ") || !strings.Contains(r.stderr, filepath.Join(dir, "selections")) {
+	if r.code != 1 || !strings.Contains(r.stderr, `winnow: add tag "new": selection record: `) || !strings.Contains(r.stderr, filepath.Join(dir, "selections")) {
 		t.Errorf("exit %d, stderr %q; want exit 1 naming the selection record's folder", r.code, r.stderr)
 	}
 	if d := relSameSnapshot(before, relSnapshot(t, dir)); d != "" {

@@ -141,7 +141,7 @@ func TestSelectErrors(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"n zero", []string{"select", "diverse", dir, "--n", "0", "--tag", "x"}, 1, "n must be at least 1, got 0"},
+		{"n zero", []string{"select", "diverse", dir, "--n", "0", "--tag", "x"}, 2, "--n must be at least 1, got 0"},
 		{"no n", []string{"select", "diverse", dir, "--tag", "x"}, 2, "needs --n"},
 		{"no tag", []string{"select", "diverse", dir, "--n", "3"}, 2, "needs --tag"},
 		{"tag exists", []string{"select", "diverse", dir, "--n", "3", "--tag", "taken"}, 1, `tag "taken": tag already exists`},

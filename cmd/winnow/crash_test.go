@@ -8,6 +8,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"winnow/pipeline"
 )
 
 // relCrashArgs is the selection every crash test runs on a dataset copy.
@@ -124,9 +127,10 @@ func relTempFiles(t *testing.T, dir string) []string {
 }
 
 // TestCrashKillAtWritePoints pauses the child at each named point of the
-// tag write (tags.WriteFile's hook), kills it there with SIGKILL, and
-// checks the exact file left behind: before the rename the old file, from
-// the rename on the new one. A second run must then complete the job (or,
+// commit (the seams of internal/testseam: the selection record's staging
+// write, then the tags table's replacement), kills it there with SIGKILL,
+// and checks the exact file left behind: before the table's rename the
+// old file, from the rename on the new one. A second run must then complete the job (or,
 // when the first run got as far as the rename, refuse the now existing
 // tag), so a crash never wedges a dataset.
 func TestCrashKillAtWritePoints(t *testing.T) {
@@ -135,9 +139,11 @@ func TestCrashKillAtWritePoints(t *testing.T) {
 		point string
 		want  string // "old" or "new"
 	}{
-		{"temp-written", "old"},
-		{"temp-synced", "old"},
-		{"renamed", "new"},
+		{"record:temp-written", "old"},
+		{"record:renamed", "old"},
+		{"table:temp-written", "old"},
+		{"table:temp-synced", "old"},
+		{"table:renamed", "new"},
 	}
 	for _, base := range bases {
 		for _, p := range points {
@@ -181,7 +187,13 @@ func TestCrashKillAtWritePoints(t *testing.T) {
 				if left := relTempFiles(t, dir); len(left) > 0 && p.want == "old" {
 					t.Errorf("temporary files left after the rerun: %v", left)
 				}
-				if _, err := os.Stat(filepath.Join(dir, "selections", "picked.parquet")); err != nil {
+				// The record belongs to the tag whichever run committed it
+				// (a kill after the table's rename leaves it staged).
+				ds, err := pipeline.Open(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rec, err := ds.ReadRecord(context.Background(), "picked"); err != nil || len(rec.Picks) != 40 {
 					t.Errorf("selection record after the rerun: %v", err)
 				}
 			})
@@ -234,7 +246,7 @@ func TestCrashKillAtRandomTimes(t *testing.T) {
 		relCopyDir(t, base.dir, probe)
 		start := time.Now()
 		c := relStart(t, relTrace, relCrashArgs(probe)...)
-		if !c.waitLine("at temp-written", time.Minute) {
+		if !c.waitLine("at table:temp-written", time.Minute) {
 			code, stderr := c.wait(t, time.Minute)
 			t.Fatalf("probe run never wrote the tag (exit %d): %s", code, stderr)
 		}
@@ -259,7 +271,7 @@ func TestCrashKillAtRandomTimes(t *testing.T) {
 			case 2: // up to 3 ms after the tag's temporary file is written:
 				// during its fsync, the check, the rename, the folder sync
 				delay = time.Duration(rng.Int64N(int64(3 * time.Millisecond)))
-				c.waitLine("at temp-written", time.Minute)
+				c.waitLine("at table:temp-written", time.Minute)
 				time.Sleep(delay)
 			}
 			c.cmd.Process.Signal(syscall.SIGKILL)
@@ -272,7 +284,8 @@ func TestCrashKillAtRandomTimes(t *testing.T) {
 			if code == 0 {
 				where = "after exit"
 			}
-			want := map[string]string{"before the tag write": "old", "temp-written": "old", "renamed": "new", "after exit": "new"}[where]
+			want := map[string]string{"before the tag write": "old", "record:temp-written": "old", "record:temp-synced": "old",
+				"record:renamed": "old", "table:temp-written": "old", "table:renamed": "new", "after exit": "new"}[where]
 			if want != "" && state != want {
 				t.Fatalf("run %d: killed %s (after %s), tags.parquet is the %s file, want the %s one", i, where, delay, state, want)
 			}

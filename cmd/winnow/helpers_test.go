@@ -9,7 +9,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -24,6 +26,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"winnow/columnar"
+	"winnow/internal/fixture"
 )
 
 var (
@@ -39,7 +42,11 @@ var (
 func relBuild(t testing.TB) string {
 	t.Helper()
 	relBuildOnce.Do(func() {
-		dir := filepath.Join(os.TempDir(), "winnow-reltest-"+strings.ReplaceAll(os.Getenv("USER"), "/", "_"))
+		// One folder per checkout: two checkouts tested at once must not
+		// run each other's binary.
+		wd, _ := os.Getwd()
+		sum := sha256.Sum256([]byte(wd))
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("winnow-reltest-%s-%x", strings.ReplaceAll(os.Getenv("USER"), "/", "_"), sum[:6]))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			relBuildErr = err
 			return
@@ -50,7 +57,9 @@ func relBuild(t testing.TB) string {
 			return
 		}
 		tmp.Close()
-		cmd := exec.Command("go", "build", "-o", tmp.Name(), ".")
+		// The test seams (internal/testseam) let the crash tests pause the
+		// binary at named points of a commit; release builds have none.
+		cmd := exec.Command("go", "build", "-tags", "winnowtest", "-o", tmp.Name(), ".")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			os.Remove(tmp.Name())
 			relBuildErr = errors.New("go build: " + err.Error() + "\n" + string(out))
@@ -65,12 +74,15 @@ func relBuild(t testing.TB) string {
 	return relBinPath
 }
 
-// relCopyFixture copies testdata/mnist into a fresh temporary folder and
-// returns the copy's path; tests write only to copies.
+// relCopyFixture copies the tables of testdata/mnist (not what a run may
+// have left there) into a fresh temporary folder and returns the copy's
+// path; tests write only to copies.
 func relCopyFixture(t testing.TB) string {
 	t.Helper()
-	dst := filepath.Join(t.TempDir(), "mnist")
-	relCopyDir(t, filepath.Join("..", "..", "testdata", "mnist"), dst)
+	dst, err := fixture.CopyMNIST(filepath.Join(t.TempDir(), "mnist"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return dst
 }
 

@@ -4,55 +4,139 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"os"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/urfave/cli/v3"
 
 	"winnow/pipeline"
+	"winnow/query"
 )
 
 // Flags shared by every select subcommand.
 func commonSelectFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.IntFlag{Name: "n", Usage: "number of new samples to select (at least 1)"},
-		&cli.StringFlag{Name: "tag", Usage: "store the result as this new `TAG`"},
-		&cli.StringFlag{Name: "where", Usage: "choose only among samples matching `EXPR`, e.g. 'width < 256 and not tagged(\"reviewed\")'"},
-		&cli.StringFlag{Name: "preselected", Usage: "samples of `TAG` count as already selected (and stay in the result)"},
+		&cli.IntFlag{Name: "n", HideDefault: true, OnlyOnce: true, Usage: "number of new samples to select (required, at least 1)"},
+		&cli.StringFlag{Name: "tag", OnlyOnce: true, Usage: "store the result as the tag `NAME` (a new name, or an existing one with --replace)"},
+		&cli.BoolFlag{Name: "replace", Usage: "overwrite the tag if it exists, with its selection record, in the same crash-safe commit"},
+		whereFlag(), whereFileFlag(),
+		&cli.StringFlag{Name: "preselected", OnlyOnce: true, Usage: "samples of `TAG` count as already selected (and stay in the result)"},
 		&cli.BoolFlag{Name: "drop-missing", Usage: "skip candidates without an embedding instead of failing"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "select and print the summary, write nothing"},
-		&cli.IntFlag{Name: "workers", Usage: "goroutines to use (0: all cores); picks never depend on it"},
-		jsonFlag,
+		&cli.IntFlag{Name: "workers", HideDefault: true, OnlyOnce: true, Usage: "goroutines to use (default 0: all cores); picks never depend on it"},
+		&cli.StringSliceFlag{Name: "max-per-group", Usage: "at most M samples (units with --group-by) per value of `COLUMN=M`, e.g. video_id=3 (repeatable)"},
+		&cli.StringFlag{Name: "exclude-near", OnlyOnce: true, Usage: "pick nothing within distance D of the samples of a tag: `TAG:D[:MODEL]`, e.g. test:0.1"},
+		&cli.StringFlag{Name: "group-by", OnlyOnce: true, Usage: "select groups of samples, one per value of `COLUMN` (e.g. video_id)"},
+		&cli.StringFlag{Name: "order-by", OnlyOnce: true, Usage: "order a group's samples by `COLUMN` (e.g. frame_number) for --sequence-length"},
+		&cli.IntFlag{Name: "sequence-length", HideDefault: true, OnlyOnce: true, Usage: "with --group-by: select runs of `L` consecutive samples (video clips) instead of whole groups"},
+		&cli.StringFlag{Name: "report", OnlyOnce: true, TakesFile: true, Usage: "also write the selection's HTML report to `FILE` (see winnow report)"},
+		jsonFlag(),
 	}
 }
 
-var (
-	modelFlag    = &cli.StringFlag{Name: "model", Usage: "embedding `MODEL` (default: the dataset's only model)"}
-	strengthFlag = &cli.FloatFlag{Name: "strength", Value: 1, Usage: "strength of the strategy (only matters combined with others; negative inverts)"}
-	keyFlag      = &cli.StringFlag{Name: "metadata-key", Usage: "metadata `COLUMN` of the samples table"}
-	targetFlag   = &cli.StringFlag{Name: "target", Value: "uniform", Usage: "class target: uniform, input, or ratios like 'cat=0.5,dog=0.3'"}
-	sourceFlag   = &cli.StringFlag{Name: "source", Usage: "count only annotations of this `SOURCE` (e.g. ground_truth)"}
-)
-
-func selectCommand(std stdio) *cli.Command {
-	one := func(name, usage, desc string, flags []cli.Flag, build func(*cli.Command) (pipeline.Strategy, error)) *cli.Command {
-		return &cli.Command{
-			Name:        name,
-			Usage:       usage,
-			ArgsUsage:   "DIR",
-			Description: desc,
-			Flags:       append(commonSelectFlags(), flags...),
-			Action: func(ctx context.Context, cmd *cli.Command) error {
-				s, err := build(cmd)
-				if err != nil {
-					return err
-				}
-				return runSelect(ctx, cmd, std, []pipeline.Strategy{s}, 0, "")
-			},
+// rulesOptions reads the constraint and group flags into opts, over what
+// the config file req said.
+func rulesOptions(cmd *cli.Command, req *pipeline.Request, opts *pipeline.Options) error {
+	opts.MaxPerGroup = req.MaxPerGroup
+	for _, text := range cmd.StringSlice("max-per-group") {
+		col, m, ok := strings.Cut(text, "=")
+		k, err := strconv.Atoi(strings.TrimSpace(m))
+		if !ok || strings.TrimSpace(col) == "" || err != nil || k < 1 {
+			return usagef("--max-per-group %q: want COLUMN=M with M a whole number >= 1, e.g. video_id=3", text)
+		}
+		opts.MaxPerGroup = append(opts.MaxPerGroup, pipeline.Quota{Column: strings.TrimSpace(col), Max: k})
+	}
+	opts.ExcludeNear = req.ExcludeNear
+	if text := cmd.String("exclude-near"); text != "" {
+		parts := strings.Split(text, ":")
+		if len(parts) < 2 || len(parts) > 3 || parts[0] == "" {
+			return usagef("--exclude-near %q: want TAG:D or TAG:D:MODEL, e.g. test:0.1", text)
+		}
+		d, err := strconv.ParseFloat(parts[1], 64)
+		if err != nil {
+			return usagef("--exclude-near %q: the distance %q is not a number", text, parts[1])
+		}
+		x := &pipeline.ExcludeNear{Tag: parts[0], MinDistance: d}
+		if len(parts) == 3 {
+			x.Model = parts[2]
+		}
+		opts.ExcludeNear = x
+	}
+	g := pipeline.Groups{By: req.GroupBy, OrderBy: req.OrderBy, SequenceLength: req.SequenceLength}
+	if cmd.IsSet("group-by") {
+		g.By = cmd.String("group-by")
+	}
+	if cmd.IsSet("order-by") {
+		g.OrderBy = cmd.String("order-by")
+	}
+	if cmd.IsSet("sequence-length") {
+		if g.SequenceLength = int(cmd.Int("sequence-length")); g.SequenceLength < 2 {
+			return usagef("--sequence-length must be at least 2, got %d", g.SequenceLength)
 		}
 	}
+	switch {
+	case g.By != "":
+		opts.Groups = &g
+	case g.SequenceLength > 0 && !cmd.IsSet("sequence-length"):
+		return fmt.Errorf("selected_sequence_length %d needs the column that groups samples into sequences: set group_by in the config or --group-by COLUMN (and order_by / --order-by COLUMN for their order)", g.SequenceLength)
+	case g.SequenceLength > 0:
+		return usagef("--sequence-length %d needs the column that groups samples into sequences: --group-by COLUMN (and --order-by COLUMN for their order)", g.SequenceLength)
+	case g.OrderBy != "":
+		return usagef("--order-by %s needs --group-by and --sequence-length", g.OrderBy)
+	}
+	return nil
+}
+
+func whereFlag() cli.Flag {
+	return &cli.StringFlag{Name: "where", OnlyOnce: true,
+		Usage: "choose only among samples matching `EXPR` (docs/query.md), e.g. 'width < 256 and not tagged(\"reviewed\")'; @FILE reads it from FILE"}
+}
+
+func whereFileFlag() cli.Flag {
+	return &cli.StringFlag{Name: "where-file", OnlyOnce: true, TakesFile: true, Usage: "read the --where predicate from `FILE` (- for stdin), for predicates too long for a shell"}
+}
+
+func modelFlag() cli.Flag {
+	return &cli.StringFlag{Name: "model", OnlyOnce: true, Usage: "embedding `MODEL` (default: the dataset's only model)"}
+}
+
+func strengthFlag() cli.Flag {
+	return &cli.FloatFlag{Name: "strength", Value: 1, OnlyOnce: true, Usage: "strength of the strategy (only matters combined with others; negative inverts)"}
+}
+
+func keyFlag() cli.Flag {
+	return &cli.StringFlag{Name: "metadata-key", OnlyOnce: true, Usage: "metadata `COLUMN` of the samples table"}
+}
+
+func targetFlag() cli.Flag {
+	return &cli.StringFlag{Name: "target", Value: "uniform", OnlyOnce: true, Usage: "class target: uniform, input, or ratios like 'cat=0.5,dog=0.3'"}
+}
+
+func sourceFlag() cli.Flag {
+	return &cli.StringFlag{Name: "source", OnlyOnce: true, Usage: "count only annotations of this `SOURCE` (e.g. ground_truth)"}
+}
+
+// one is a select subcommand with a single strategy. build returns the
+// strategy and any condition the command adds to the candidates' query,
+// with a line saying so.
+type one struct {
+	name, usage, desc string
+	flags             []cli.Flag
+	build             func(*cli.Command) (pipeline.Strategy, *narrowing, error)
+}
+
+// narrowing is a condition a command adds to the candidates' query, and
+// the line of output that says so.
+type narrowing struct {
+	expr query.Expr
+	note string
+}
+
+func selectCommand(std stdio) *cli.Command {
 	strength := func(cmd *cli.Command) *float64 { return pipeline.Strength(cmd.Float("strength")) }
 	target := func(cmd *cli.Command) (pipeline.Target, error) {
 		t, err := pipeline.ParseTarget(cmd.String("target"))
@@ -68,89 +152,182 @@ func selectCommand(std stdio) *cli.Command {
 		}
 		return v, nil
 	}
+	ones := []one{
+		{"diverse", "samples far apart in embedding space (greedy k-center)",
+			"Picks each next sample as far as possible from those already selected.\n\nExample:\n\n   winnow select diverse /tmp/mnist --n 100 --tag diverse-100",
+			[]cli.Flag{modelFlag(), strengthFlag()},
+			func(cmd *cli.Command) (pipeline.Strategy, *narrowing, error) {
+				return pipeline.EmbeddingDiversity{Model: cmd.String("model"), Strength: strength(cmd)}, nil, nil
+			}},
+		{"dedup", "diverse samples, none closer than --min-distance to another",
+			"Like diverse, but a sample closer than --min-distance to a selected one is never picked,\nso the run may select fewer than --n.\n\nExample:\n\n   winnow select dedup /tmp/mnist --n 500 --tag distinct --min-distance 8",
+			[]cli.Flag{modelFlag(), strengthFlag(), &cli.FloatFlag{Name: "min-distance", HideDefault: true, OnlyOnce: true, Usage: "minimum Euclidean distance `D` between selected samples (required)"}},
+			func(cmd *cli.Command) (pipeline.Strategy, *narrowing, error) {
+				if !cmd.IsSet("min-distance") {
+					return nil, nil, usagef("dedup needs --min-distance D")
+				}
+				return pipeline.Deduplication{Model: cmd.String("model"), MinDistance: cmd.Float("min-distance"), Strength: strength(cmd)}, nil, nil
+			}},
+		{"weighted", "samples with the largest values of a numeric metadata column",
+			"Alone it returns the top --n by --metadata-key; combined, it weights the other strategies.\n\nExample:\n\n   winnow select weighted /tmp/mnist --n 10 --tag inkiest --metadata-key ink_fraction",
+			[]cli.Flag{keyFlag(), strengthFlag()},
+			func(cmd *cli.Command) (pipeline.Strategy, *narrowing, error) {
+				k, err := required(cmd, "metadata-key")
+				return pipeline.MetadataWeighting{Key: k, Strength: strength(cmd)}, nil, err
+			}},
+		{"balanced", "samples whose annotation labels follow a target distribution",
+			"Counts annotation labels per sample (only --source's, when given) and steers the\nselection's label counts toward --target.\n\nExample:\n\n   winnow select balanced /tmp/mnist --n 50 --tag even --target uniform --source ground_truth",
+			[]cli.Flag{targetFlag(), sourceFlag(), strengthFlag()},
+			func(cmd *cli.Command) (pipeline.Strategy, *narrowing, error) {
+				t, err := target(cmd)
+				return pipeline.AnnotationBalancing{Target: t, Source: cmd.String("source"), Strength: strength(cmd)}, nil, err
+			}},
+		{"metadata-balanced", "samples whose categorical metadata values follow a target",
+			"Steers the values of --metadata-key (string, boolean or integer) toward --target.\n\nExample:\n\n   winnow select metadata-balanced /tmp/mnist --n 30 --tag strokes --metadata-key thickness",
+			[]cli.Flag{keyFlag(), targetFlag(), strengthFlag()},
+			func(cmd *cli.Command) (pipeline.Strategy, *narrowing, error) {
+				k, err := required(cmd, "metadata-key")
+				if err != nil {
+					return nil, nil, err
+				}
+				t, err := target(cmd)
+				return pipeline.MetadataBalancing{Key: k, Target: t, Strength: strength(cmd)}, nil, err
+			}},
+		{"similar", "samples close to those of a query tag",
+			`Prefers samples near the samples tagged --query-tag (negative --strength: far from them).
+The query tag's own samples are not candidates (they would come first);
+--include-query-tag keeps them.
+
+Example:
+
+   winnow query /tmp/mnist --where 'annotation(label == "7")' --tag sevens
+   winnow select similar /tmp/mnist --n 20 --tag like-sevens --query-tag sevens`,
+			[]cli.Flag{modelFlag(), strengthFlag(),
+				&cli.StringFlag{Name: "query-tag", OnlyOnce: true, Usage: "`TAG` whose samples are the query"},
+				&cli.BoolFlag{Name: "include-query-tag", Usage: "keep the query tag's own samples among the candidates"}},
+			func(cmd *cli.Command) (pipeline.Strategy, *narrowing, error) {
+				q, err := required(cmd, "query-tag")
+				if err != nil {
+					return nil, nil, err
+				}
+				s := pipeline.Similarity{QueryTag: q, Model: cmd.String("model"), Strength: strength(cmd)}
+				if cmd.Bool("include-query-tag") {
+					return s, nil, nil
+				}
+				return s, &narrowing{expr: query.Not(query.Tagged(q)),
+					note: fmt.Sprintf("the samples of the query tag %q are not candidates (--include-query-tag keeps them)", q)}, nil
+			}},
+		{"uncertain", "samples a model's predictions are unsure about (active learning)",
+			`Scores each candidate by the uncertainty of the predictions of annotation
+--source: for classification 1 - max p (--method least_confidence), 1 - the
+margin of the two largest (margin) or the normalised entropy (entropy); for
+object detection each object's 1 - confidence, the most uncertain object
+(--aggregate max) or the mean, --empty-score for a sample without
+predicted objects. Combine with diversity (select multi) for LightlyOne's
+active-learning selection.
+
+Example:
+
+   winnow select uncertain DIR --n 100 --tag to-label --source model_v3 --method margin`,
+			[]cli.Flag{strengthFlag(),
+				&cli.StringFlag{Name: "source", OnlyOnce: true, Usage: "the predictions' annotation `SOURCE` (required)"},
+				&cli.StringFlag{Name: "method", Value: "least_confidence", OnlyOnce: true, Usage: "least_confidence, margin or entropy (classification)"},
+				&cli.StringFlag{Name: "task", OnlyOnce: true, Usage: "classification or object_detection (default: from the annotations' type)"},
+				&cli.StringFlag{Name: "aggregate", Value: "max", OnlyOnce: true, Usage: "max or mean over a sample's predicted objects (detection)"},
+				&cli.FloatFlag{Name: "empty-score", OnlyOnce: true, HideDefault: true, Usage: "score of a sample without predicted objects, in [0, 1] (default 0)"}},
+			func(cmd *cli.Command) (pipeline.Strategy, *narrowing, error) {
+				src, err := required(cmd, "source")
+				if err != nil {
+					return nil, nil, err
+				}
+				return pipeline.Uncertainty{Source: src, Method: cmd.String("method"), Task: cmd.String("task"),
+					Aggregate: cmd.String("aggregate"), EmptyScore: cmd.Float("empty-score"), Strength: strength(cmd)}, nil, nil
+			}},
+		{"typical", "samples in dense regions of the embedding space",
+			"Scores each candidate by its closeness to its 20 nearest neighbours.\n\nExample:\n\n   winnow select typical /tmp/mnist --n 10 --tag typical",
+			[]cli.Flag{modelFlag(), strengthFlag()},
+			func(cmd *cli.Command) (pipeline.Strategy, *narrowing, error) {
+				return pipeline.Typicality{Model: cmd.String("model"), Strength: strength(cmd)}, nil, nil
+			}},
+		{"outliers", "samples in sparse regions of the embedding space",
+			"Typicality inverted: prefers candidates far from their nearest neighbours.\n\nExample:\n\n   winnow select outliers /tmp/mnist --n 10 --tag odd-ones",
+			[]cli.Flag{modelFlag(), strengthFlag()},
+			func(cmd *cli.Command) (pipeline.Strategy, *narrowing, error) {
+				return pipeline.Outliers{Model: cmd.String("model"), Strength: strength(cmd)}, nil, nil
+			}},
+	}
+	var cmds []*cli.Command
+	for _, o := range ones {
+		cmds = append(cmds, &cli.Command{
+			Name:        o.name,
+			Usage:       o.usage,
+			ArgsUsage:   "DIR",
+			Description: o.desc,
+			Flags:       append(commonSelectFlags(), o.flags...),
+			Action: func(ctx context.Context, cmd *cli.Command) error {
+				s, nar, err := o.build(cmd)
+				if err != nil {
+					return err
+				}
+				return runSelect(ctx, cmd, std, []pipeline.Strategy{s}, &pipeline.Request{}, nar)
+			},
+		})
+	}
 	return &cli.Command{
 		Name:  "select",
 		Usage: "select samples with one strategy, or several combined (multi)",
 		Description: `Every select command chooses --n new samples among the candidates (all
-samples, or those matching --where), stores them as the new --tag, and
-writes a record of every pick to selections/TAG.parquet.
+samples, or those matching --where), stores them as --tag, and writes a
+record of every pick to selections/TAG.parquet (see winnow tags show).
+The selection semantics are in docs/selection.md. Examples, on a copy of
+the bundled dataset (cp -r testdata/mnist /tmp/mnist):
 
-   winnow select diverse testdata/mnist --n 100 --tag diverse-100
-   winnow select balanced testdata/mnist --n 50 --tag even --target uniform
-   winnow select multi testdata/mnist --n 100 --tag mix \
+   winnow select diverse /tmp/mnist --n 100 --tag diverse-100
+   winnow select balanced /tmp/mnist --n 50 --tag even --target uniform
+   winnow select multi /tmp/mnist --n 100 --tag mix \
        --strategy diversity --strategy 'balance:target=uniform'`,
-		Commands: []*cli.Command{
-			one("diverse", "samples far apart in embedding space (greedy k-center)",
-				"Picks each next sample as far as possible from those already selected.",
-				[]cli.Flag{modelFlag, strengthFlag},
-				func(cmd *cli.Command) (pipeline.Strategy, error) {
-					return pipeline.EmbeddingDiversity{Model: cmd.String("model"), Strength: strength(cmd)}, nil
-				}),
-			one("dedup", "diverse samples, none closer than --min-distance to another",
-				"Like diverse, but a sample closer than --min-distance to a selected one is never picked,\nso the run may select fewer than --n.",
-				[]cli.Flag{modelFlag, strengthFlag, &cli.FloatFlag{Name: "min-distance", Value: math.NaN(), Usage: "minimum Euclidean distance `D` between selected samples"}},
-				func(cmd *cli.Command) (pipeline.Strategy, error) {
-					d := cmd.Float("min-distance")
-					if math.IsNaN(d) {
-						return nil, usagef("dedup needs --min-distance")
-					}
-					return pipeline.Deduplication{Model: cmd.String("model"), MinDistance: d, Strength: strength(cmd)}, nil
-				}),
-			one("weighted", "samples with the largest values of a numeric metadata column",
-				"Alone it returns the top --n by --metadata-key; combined, it weights the other strategies.",
-				[]cli.Flag{keyFlag, strengthFlag},
-				func(cmd *cli.Command) (pipeline.Strategy, error) {
-					k, err := required(cmd, "metadata-key")
-					return pipeline.MetadataWeighting{Key: k, Strength: strength(cmd)}, err
-				}),
-			one("balanced", "samples whose annotation labels follow a target distribution",
-				"Counts annotation labels per sample (only --source's, when given) and steers the\nselection's label counts toward --target.",
-				[]cli.Flag{targetFlag, sourceFlag, strengthFlag},
-				func(cmd *cli.Command) (pipeline.Strategy, error) {
-					t, err := target(cmd)
-					return pipeline.AnnotationBalancing{Target: t, Source: cmd.String("source"), Strength: strength(cmd)}, err
-				}),
-			one("metadata-balanced", "samples whose categorical metadata values follow a target",
-				"Steers the values of --metadata-key (string, boolean or integer) toward --target.",
-				[]cli.Flag{keyFlag, targetFlag, strengthFlag},
-				func(cmd *cli.Command) (pipeline.Strategy, error) {
-					k, err := required(cmd, "metadata-key")
-					if err != nil {
-						return nil, err
-					}
-					t, err := target(cmd)
-					return pipeline.MetadataBalancing{Key: k, Target: t, Strength: strength(cmd)}, err
-				}),
-			one("similar", "samples close to those of a query tag",
-				"Prefers samples near the samples tagged --query-tag (negative --strength: far from them).",
-				[]cli.Flag{modelFlag, strengthFlag, &cli.StringFlag{Name: "query-tag", Usage: "`TAG` whose samples are the query"}},
-				func(cmd *cli.Command) (pipeline.Strategy, error) {
-					q, err := required(cmd, "query-tag")
-					return pipeline.Similarity{QueryTag: q, Model: cmd.String("model"), Strength: strength(cmd)}, err
-				}),
-			one("typical", "samples in dense regions of the embedding space",
-				"Scores each candidate by its closeness to its 20 nearest neighbours.",
-				[]cli.Flag{modelFlag, strengthFlag},
-				func(cmd *cli.Command) (pipeline.Strategy, error) {
-					return pipeline.Typicality{Model: cmd.String("model"), Strength: strength(cmd)}, nil
-				}),
-			one("outliers", "samples in sparse regions of the embedding space",
-				"Typicality inverted: prefers candidates far from their nearest neighbours.",
-				[]cli.Flag{modelFlag, strengthFlag},
-				func(cmd *cli.Command) (pipeline.Strategy, error) {
-					return pipeline.Outliers{Model: cmd.String("model"), Strength: strength(cmd)}, nil
-				}),
-			multiCommand(std),
-		},
+		Commands: append(cmds, multiCommand(std)),
 	}
+}
+
+// strategyTable lists every strategy kind with its --strategy keys, for
+// the multi command's help.
+func strategyTable() string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, s := range pipeline.Strategies() {
+		var keys []string
+		for _, f := range s.Fields {
+			keys = append(keys, f.Key)
+		}
+		fmt.Fprintf(tw, "   %s\t%s\t(keys: %s)\n", s.Name, s.Help, strings.Join(keys, ", "))
+	}
+	tw.Flush()
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// strategyKeys lists the strategy names and their keys on one line, for
+// the --strategy flag's usage.
+func strategyKeys() string {
+	var parts []string
+	for _, s := range pipeline.Strategies() {
+		var keys []string
+		for _, f := range s.Fields {
+			keys = append(keys, f.Key)
+		}
+		parts = append(parts, s.Name+" ("+strings.Join(keys, ", ")+")")
+	}
+	return strings.Join(parts, "; ")
 }
 
 func multiCommand(std stdio) *cli.Command {
 	return &cli.Command{
 		Name:      "multi",
-		Usage:     "combine several strategies, from a LightlyStudio-style JSON config or --strategy flags",
+		Usage:     "combine several strategies, from a LightlyStudio config or --strategy flags",
 		ArgsUsage: "DIR",
-		Description: `The config file uses LightlyStudio's sampling request format:
+		Description: `A config file in LightlyStudio's formats (its Python SelectionConfig or
+SamplingConfig, or the body of its REST sampling request; docs/configs.md
+and the examples in docs/examples/):
 
    {"n_samples_to_select": 100, "sampling_result_tag_name": "mix",
     "strategies": [
@@ -158,29 +335,32 @@ func multiCommand(std stdio) *cli.Command {
       {"strategy_name": "balance", "target_distribution": "uniform", "annotation_source": "ground_truth"},
       {"strategy_name": "weights", "metadata_key": "ink_fraction", "strength": 0.5}]}
 
-Strategy names: diversity, deduplication, weights, balance, metadata_balance,
-similarity, typicality, outliers. --n and --tag override the file's values.
-The same strategies as flags (repeat --strategy):
+--n, --tag, --preselected and --where override or narrow the file's values.
+The same strategies as flags (repeat --strategy NAME:key=value,...):
 
-   --strategy 'diversity:model=pixels' --strategy 'balance:target=uniform,source=ground_truth'
-   --strategy 'weights:key=ink_fraction,strength=0.5'`,
+` + strategyTable() + `
+
+Examples:
+
+   winnow select multi /tmp/mnist --config docs/examples/selection_config.json
+   winnow select multi /tmp/mnist --n 100 --tag mix --strategy 'diversity:model=pixels' \
+       --strategy 'balance:target=uniform,source=ground_truth' --strategy 'weights:key=ink_fraction,strength=0.5'`,
 		Flags: append(commonSelectFlags(),
-			&cli.StringFlag{Name: "config", Usage: "JSON request `FILE` (- for stdin)"},
-			&cli.StringSliceFlag{Name: "strategy", Usage: "one strategy as NAME:key=value,... (repeatable)"},
+			&cli.StringFlag{Name: "config", OnlyOnce: true, TakesFile: true, Usage: "JSON request `FILE` (- for stdin)"},
+			&cli.StringSliceFlag{Name: "strategy", Usage: "one strategy as `NAME:key=value,...` (repeatable); names and keys: " + strategyKeys()},
 		),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			var list []pipeline.Strategy
-			n, tag := 0, ""
+			req := &pipeline.Request{}
 			if path := cmd.String("config"); path != "" {
 				data, err := readInput(path, std.in)
 				if err != nil {
 					return err
 				}
-				req, err := pipeline.ParseRequest(data)
-				if err != nil {
+				if req, err = pipeline.ParseRequest(data); err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}
-				list, n, tag = req.Strategies, req.N, req.Tag
+				list = req.Strategies
 			}
 			for _, text := range cmd.StringSlice("strategy") {
 				s, err := pipeline.ParseStrategy(text)
@@ -192,7 +372,7 @@ The same strategies as flags (repeat --strategy):
 			if len(list) == 0 {
 				return usagef("multi needs --config FILE or at least one --strategy")
 			}
-			return runSelect(ctx, cmd, std, list, n, tag)
+			return runSelect(ctx, cmd, std, list, req, nil)
 		},
 	}
 }
@@ -204,9 +384,10 @@ func readInput(path string, stdin io.Reader) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
-// runSelect runs a selection with the common flags; n and tag from a
-// config file apply when the flags are not given.
-func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline.Strategy, n int, tag string) error {
+// runSelect runs a selection with the common flags. req holds what a
+// config file said (n, tag, preselected tag, filter, notes), which the
+// flags override or narrow; nar, when set, narrows the candidates further.
+func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline.Strategy, req *pipeline.Request, nar *narrowing) error {
 	dir, err := dirArg(cmd)
 	if err != nil {
 		return err
@@ -214,11 +395,17 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 	if w := cmd.Int("workers"); w < 0 {
 		return usagef("--workers must be 0 (all cores) or more, got %d", w)
 	}
+	n, tag, pre := req.N, req.Tag, req.Preselected
 	if cmd.IsSet("n") {
-		n = int(cmd.Int("n"))
+		if n = int(cmd.Int("n")); n < 1 {
+			return usagef("--n must be at least 1, got %d", n)
+		}
 	}
-	if cmd.String("tag") != "" {
+	if cmd.IsSet("tag") {
 		tag = cmd.String("tag")
+	}
+	if cmd.IsSet("preselected") {
+		pre = cmd.String("preselected")
 	}
 	if !cmd.IsSet("n") && n == 0 {
 		return usagef("%s needs --n, the number of samples to select", cmd.Name)
@@ -226,45 +413,103 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 	if tag == "" {
 		return usagef("%s needs --tag, the name of the new tag", cmd.Name)
 	}
+	if cmd.String("report") != "" && cmd.Bool("dry-run") {
+		return usagef("--report reads the stored selection; it cannot be combined with --dry-run")
+	}
+	var opts pipeline.Options
+	if err := rulesOptions(cmd, req, &opts); err != nil {
+		return err
+	}
+	where, err := whereText(cmd, std.in)
+	if err != nil {
+		return err
+	}
+	for _, note := range req.Notes {
+		fmt.Fprintf(std.err, "note: %s\n", note)
+	}
 	ds, err := pipeline.OpenContext(ctx, dir)
 	if err != nil {
 		return err
 	}
-	q, err := whereQuery(ds, cmd)
-	if err != nil {
-		return err
+	q := ds.Query()
+	for _, w := range []string{req.Where, where} {
+		if w != "" {
+			if q, err = q.Where(w); err != nil {
+				return err
+			}
+		}
+	}
+	var notes []string
+	if nar != nil {
+		q = q.Match(nar.expr)
+		notes = append(notes, nar.note)
 	}
 	sel, err := q.SelectionContext(ctx)
 	if err != nil {
 		return err
 	}
-	sel.Options = pipeline.Options{
-		Preselected: cmd.String("preselected"),
-		DropMissing: cmd.Bool("drop-missing"),
-		DryRun:      cmd.Bool("dry-run"),
-		Workers:     int(cmd.Int("workers")),
-		Hook:        testHook(),
-	}
+	opts.Preselected = pre
+	opts.DropMissing = cmd.Bool("drop-missing")
+	opts.DryRun = cmd.Bool("dry-run")
+	opts.Replace = cmd.Bool("replace")
+	opts.Workers = int(cmd.Int("workers"))
+	sel.Options = opts
 	if isTerminal(std.err) {
 		p := newProgress(std.err, "selecting")
 		sel.Options.Progress = p.update
 		defer p.done()
 	}
+	start := time.Now()
 	res, err := sel.MultiStrategies(ctx, n, tag, list)
 	if err != nil {
 		return err
 	}
+	elapsed := time.Since(start)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(std.err, "warning: %s\n", w)
 	}
 	if cmd.Bool("json") {
-		return printJSON(std.out, res)
+		err = printJSON(std.out, res)
+	} else {
+		printResult(std.out, res, notes)
 	}
-	printResult(std.out, res)
-	return nil
+	if path := cmd.String("report"); path != "" && err == nil {
+		if err := writeReport(ctx, stdio{out: std.err, err: std.err}, dir, res.Tag, "html", path, elapsed); err != nil {
+			return fmt.Errorf("tag %q is stored, but its report failed: %w", res.Tag, err)
+		}
+	}
+	return err
 }
 
-func printResult(w io.Writer, res *pipeline.Result) {
+// whereText is the command's predicate: --where EXPR, --where @FILE or
+// --where-file FILE ("-" reads stdin); "" when none is given.
+func whereText(cmd *cli.Command, stdin io.Reader) (string, error) {
+	w, file := cmd.String("where"), cmd.String("where-file")
+	if cmd.IsSet("where") && cmd.IsSet("where-file") {
+		return "", usagef("give the predicate once: --where EXPR or --where-file FILE, not both")
+	}
+	if rest, ok := strings.CutPrefix(w, "@"); ok {
+		if rest == "" {
+			return "", usagef("--where @FILE needs a file name after the @")
+		}
+		file = rest
+	}
+	if file == "" {
+		return w, nil
+	}
+	data, err := readInput(file, stdin)
+	if err != nil {
+		return "", fmt.Errorf("read the predicate: %w", err)
+	}
+	// Trailing space only: positions in errors stay those of the file.
+	text := strings.TrimRightFunc(string(data), unicode.IsSpace)
+	if strings.TrimSpace(text) == "" {
+		return "", fmt.Errorf("read the predicate: %s is empty", file)
+	}
+	return text, nil
+}
+
+func printResult(w io.Writer, res *pipeline.Result, notes []string) {
 	verb := "selected"
 	if res.DryRun {
 		verb = "dry run: would select"
@@ -277,8 +522,14 @@ func printResult(w io.Writer, res *pipeline.Result) {
 	if res.Query != "" {
 		fmt.Fprintf(w, "  candidates: %s\n", res.Query)
 	}
+	for _, n := range notes {
+		fmt.Fprintf(w, "  %s\n", n)
+	}
 	for _, s := range res.Strategies {
 		printStrategy(w, s)
+	}
+	for _, r := range res.Rules {
+		printRule(w, r)
 	}
 	if res.Record != "" {
 		fmt.Fprintf(w, "record: %s\n", res.Record)
@@ -288,12 +539,41 @@ func printResult(w io.Writer, res *pipeline.Result) {
 	}
 }
 
+// printRule prints what a constraint or the group selection did.
+func printRule(w io.Writer, r pipeline.RuleReport) {
+	switch r.Rule {
+	case "max_per_group":
+		fmt.Fprintf(w, "  max_per_group %s=%d: the result holds %d groups, %d of them full\n", r.Column, r.Max, r.Groups, r.FullGroups)
+	case "exclude_near":
+		fmt.Fprintf(w, "  exclude_near %q (min distance %g): kept away from %d vectors, %d candidates of the tag left out", r.Tag, r.MinDistance, r.Excluded, r.InTag)
+		if r.Excluded > 0 {
+			fmt.Fprintf(w, "; nearest pick at %.4g", r.Nearest)
+		}
+		fmt.Fprintln(w)
+	case "groups":
+		fmt.Fprintf(w, "  groups: %d units selected of %d, %d samples tagged\n", r.UnitsSelected, r.Units, r.Samples)
+	}
+}
+
+// objectiveHelp says what strategy name scores candidates by.
+func objectiveHelp(name string) string {
+	for _, s := range pipeline.Strategies() {
+		if s.Name == name {
+			return s.ObjectiveHelp
+		}
+	}
+	return ""
+}
+
 func printStrategy(w io.Writer, s pipeline.StrategyReport) {
 	head := s.Name
 	if s.Model != "" {
 		head += " (" + s.Model + ")"
 	}
 	fmt.Fprintf(w, "  %s, strength %g\n", head, s.Strength)
+	if o := objectiveHelp(s.Name); o != "" {
+		fmt.Fprintf(w, "    objective: %s\n", o)
+	}
 	switch {
 	case s.Coverage != nil:
 		c := s.Coverage
@@ -304,35 +584,18 @@ func printStrategy(w io.Writer, s pipeline.StrategyReport) {
 		fmt.Fprintf(w, "; measured over %d candidates\n", c.Measured)
 	case s.Weights != nil:
 		fmt.Fprintf(w, "    mean weight: candidates %.4g, selection %.4g\n", s.Weights.Candidates, s.Weights.Selection)
+	case s.Objects != nil:
+		fmt.Fprintf(w, "    objects: %d among the candidates, %d in the selection\n", s.Objects.Candidates, s.Objects.Selection)
 	case s.Balance != nil:
 		b := s.Balance
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		if b.Unlabeled > 0 {
+			fmt.Fprintf(w, "    %d candidates without an annotation of these classes were left out (include_unlabeled keeps them)\n", b.Unlabeled)
+		}
 		fmt.Fprintln(tw, "    class\tcandidates\ttarget\tselection\t")
 		for i, c := range b.Classes {
 			fmt.Fprintf(tw, "    %s\t%.1f%%\t%.1f%%\t%.1f%%\t\n", c, 100*b.Candidates[i], 100*b.Target[i], 100*b.Selection[i])
 		}
 		tw.Flush()
-	}
-}
-
-// testHook lets the crash-safety tests pause a child process at a named
-// point of the tag write: WINNOW_TEST_PAUSE=POINT makes it print
-// "paused POINT" on stderr and sleep, so the test can kill it there.
-// WINNOW_TEST_TRACE=1 prints "at POINT" at every point, so a test that
-// kills at random moments can tell where each kill landed.
-func testHook() func(string) {
-	point := os.Getenv("WINNOW_TEST_PAUSE")
-	trace := os.Getenv("WINNOW_TEST_TRACE") != ""
-	if point == "" && !trace {
-		return nil
-	}
-	return func(p string) {
-		if trace {
-			fmt.Fprintf(os.Stderr, "at %s\n", p)
-		}
-		if p == point || point == "all" {
-			fmt.Fprintf(os.Stderr, "paused %s\n", p)
-			time.Sleep(time.Hour)
-		}
 	}
 }

@@ -15,148 +15,305 @@ import (
 	"winnow/tags"
 )
 
+// twoArgs returns the two arguments of a command, DIR and NAME, or a
+// usage error showing the command's form.
+func twoArgs(cmd *cli.Command, form string) (string, string, error) {
+	if cmd.Args().Len() != 2 {
+		return "", "", usagef("%s needs %s: %s %s", cmd.Name, form, cmd.FullName(), form)
+	}
+	return cmd.Args().Get(0), cmd.Args().Get(1), nil
+}
+
 func tagsCommand(std stdio) *cli.Command {
 	return &cli.Command{
 		Name:  "tags",
-		Usage: "list, show, export and add tags",
+		Usage: "list, show, export, add, delete and rename tags",
+		Description: `A tag is a set of samples, stored as a boolean column of tags.parquet;
+a tag made by winnow select also has a selection record. Every change is
+one crash-safe commit of the tags table and the records together.
+Examples:
+
+   winnow tags list testdata/mnist
+   winnow tags show /tmp/mnist diverse-100 --picks 20
+   winnow tags rename /tmp/mnist diverse-100 round-1`,
 		Commands: []*cli.Command{
-			{
-				Name:      "list",
-				Usage:     "list the dataset's tags with their sizes",
-				ArgsUsage: "DIR",
-				Flags:     []cli.Flag{jsonFlag},
-				Action: func(ctx context.Context, cmd *cli.Command) error {
-					ds, err := openArg(ctx, cmd)
-					if err != nil {
-						return err
-					}
-					list, err := ds.Tags()
-					if err != nil {
-						return err
-					}
-					if cmd.Bool("json") {
-						if list == nil {
-							list = []tags.Info{}
-						}
-						return printJSON(std.out, list)
-					}
-					tw := tabwriter.NewWriter(std.out, 0, 0, 2, ' ', 0)
-					fmt.Fprintln(tw, "TAG\tSAMPLES")
-					for _, t := range list {
-						fmt.Fprintf(tw, "%s\t%d\n", t.Name, t.Samples)
-					}
-					return tw.Flush()
-				},
-			},
-			{
-				Name:      "show",
-				Usage:     "summarise how a selection tag was made, from its selection record",
-				ArgsUsage: "DIR TAG",
-				Flags:     []cli.Flag{jsonFlag, &cli.IntFlag{Name: "picks", Value: 10, Usage: "show the first `K` picks"}},
-				Action: func(ctx context.Context, cmd *cli.Command) error {
-					if cmd.Args().Len() != 2 {
-						return usagef("show needs DIR and TAG: winnow tags show DIR TAG")
-					}
-					ds, err := pipeline.OpenContext(ctx, cmd.Args().Get(0))
-					if err != nil {
-						return err
-					}
-					rec, err := ds.ReadRecord(ctx, cmd.Args().Get(1))
-					if err != nil {
-						return err
-					}
-					if cmd.Bool("json") {
-						return printJSON(std.out, rec)
-					}
-					printRecord(std.out, rec, int(cmd.Int("picks")))
-					return nil
-				},
-			},
-			{
-				Name:      "export",
-				Usage:     "write the samples of a tag as ids, CSV, JSON or Parquet",
-				ArgsUsage: "DIR TAG",
-				Description: `Formats: ids (one sample id per line), csv and json (every samples
-column of the tagged samples), parquet (those rows as a Parquet table;
-needs --out). Example:
-
-   winnow tags export testdata/mnist diverse-100 --format csv --out picks.csv`,
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "format", Value: "ids", Usage: "ids, csv, json or parquet"},
-					&cli.StringFlag{Name: "out", Usage: "write to `FILE` instead of stdout (replaced atomically)"},
-				},
-				Action: func(ctx context.Context, cmd *cli.Command) error {
-					if cmd.Args().Len() != 2 {
-						return usagef("export needs DIR and TAG: winnow tags export DIR TAG")
-					}
-					format := cmd.String("format")
-					if !slices.Contains(tags.Formats, format) {
-						return usagef("unknown --format %q; use one of %s", format, strings.Join(tags.Formats, ", "))
-					}
-					ds, err := pipeline.OpenContext(ctx, cmd.Args().Get(0))
-					if err != nil {
-						return err
-					}
-					tag := cmd.Args().Get(1)
-					out := cmd.String("out")
-					if out == "" {
-						if format == "parquet" && isTerminal(std.out) {
-							return usagef("--format parquet writes binary data: give --out FILE or redirect stdout")
-						}
-						return ds.ExportTag(ctx, tag, format, std.out)
-					}
-					return tags.WriteFile(out, func(f *os.File) error {
-						return ds.ExportTag(ctx, tag, format, f)
-					}, nil, nil)
-				},
-			},
-			{
-				Name:      "add",
-				Usage:     "add a tag from a list of sample ids",
-				ArgsUsage: "DIR TAG",
-				Description: `Reads sample ids, one per line, from --ids FILE (or - for stdin), and
-stores them as a new tag. Every id must be in the dataset. Example:
-
-   winnow tags export other-dataset reviewed | winnow tags add testdata/mnist reviewed --ids -`,
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "ids", Usage: "read sample ids from `FILE` (- for stdin)", Required: true},
-				},
-				Action: func(ctx context.Context, cmd *cli.Command) error {
-					if cmd.Args().Len() != 2 {
-						return usagef("add needs DIR and TAG: winnow tags add DIR TAG --ids FILE")
-					}
-					ds, err := pipeline.OpenContext(ctx, cmd.Args().Get(0))
-					if err != nil {
-						return err
-					}
-					var r io.Reader = std.in
-					if p := cmd.String("ids"); p != "-" {
-						f, err := os.Open(p)
-						if err != nil {
-							return err
-						}
-						defer f.Close()
-						r = f
-					}
-					tag := cmd.Args().Get(1)
-					n, err := ds.AddTagFromIDs(ctx, tag, r)
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(std.out, "added tag %q with %d samples\n", tag, n)
-					return nil
-				},
-			},
+			tagsListCommand(std),
+			tagsShowCommand(std),
+			tagsExportCommand(std),
+			tagsAddCommand(std),
+			tagsDeleteCommand(std),
+			tagsRenameCommand(std),
 		},
 	}
 }
 
-func openArg(ctx context.Context, cmd *cli.Command) (*pipeline.Dataset, error) {
-	dir, err := dirArg(cmd)
-	if err != nil {
-		return nil, err
+func tagsListCommand(std stdio) *cli.Command {
+	return &cli.Command{
+		Name:      "list",
+		Usage:     "list the dataset's tags with their sizes",
+		ArgsUsage: "DIR",
+		Description: `Example:
+
+   winnow tags list /tmp/mnist --json`,
+		Flags: []cli.Flag{jsonFlag()},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			ds, err := openArg(ctx, cmd)
+			if err != nil {
+				return err
+			}
+			list, err := ds.Tags()
+			if err != nil {
+				return err
+			}
+			if cmd.Bool("json") {
+				if list == nil {
+					list = []tags.Info{}
+				}
+				return printJSON(std.out, list)
+			}
+			tw := tabwriter.NewWriter(std.out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "TAG\tSAMPLES")
+			for _, t := range list {
+				fmt.Fprintf(tw, "%s\t%d\n", t.Name, t.Samples)
+			}
+			return tw.Flush()
+		},
 	}
-	return pipeline.OpenContext(ctx, dir)
+}
+
+// shownRecord is tags show's --json output: the record with the first
+// --picks picks.
+type shownRecord struct {
+	*pipeline.Record
+	PicksTotal int `json:"picks_total"` // picks in the record; "picks" holds the first --picks
+}
+
+func tagsShowCommand(std stdio) *cli.Command {
+	return &cli.Command{
+		Name:      "show",
+		Usage:     "summarise how a selection tag was made, from its selection record",
+		ArgsUsage: "DIR TAG",
+		Description: `Prints the request, what each strategy achieved, and the first --picks
+picks with their rank, combined score and each strategy's objective.
+--sample ID explains one sample instead: its rank, score and objectives
+if it was picked, or what kept it out (not a candidate of the query, or
+ranked below the cut). Examples:
+
+   winnow tags show /tmp/mnist diverse-100
+   winnow tags show /tmp/mnist diverse-100 --picks 0 --json
+   winnow tags show /tmp/mnist diverse-100 --sample 2e9b6a5c-...`,
+		Flags: []cli.Flag{
+			jsonFlag(),
+			&cli.IntFlag{Name: "picks", Value: 10, OnlyOnce: true, Usage: "show the first `K` picks (0: none)"},
+			&cli.StringFlag{Name: "sample", OnlyOnce: true, Usage: "explain the sample with this `ID` instead"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			dir, tag, err := twoArgs(cmd, "DIR and TAG")
+			if err != nil {
+				return err
+			}
+			k := int(cmd.Int("picks"))
+			if k < 0 {
+				return usagef("--picks must be 0 or more, got %d", k)
+			}
+			ds, err := pipeline.OpenContext(ctx, dir)
+			if err != nil {
+				return err
+			}
+			if id := cmd.String("sample"); id != "" {
+				ex, err := ds.ExplainSample(ctx, tag, id)
+				if err != nil {
+					return err
+				}
+				if cmd.Bool("json") {
+					return printJSON(std.out, ex)
+				}
+				printExplanation(std.out, ex)
+				return nil
+			}
+			rec, err := ds.ReadRecord(ctx, tag)
+			if err != nil {
+				return err
+			}
+			if cmd.Bool("json") {
+				out := shownRecord{Record: rec, PicksTotal: len(rec.Picks)}
+				shown := *rec
+				shown.Picks = rec.Picks[:min(k, len(rec.Picks))]
+				if shown.Picks == nil {
+					shown.Picks = []pipeline.Pick{}
+				}
+				out.Record = &shown
+				return printJSON(std.out, out)
+			}
+			printRecord(std.out, rec, k)
+			return nil
+		},
+	}
+}
+
+func tagsExportCommand(std stdio) *cli.Command {
+	return &cli.Command{
+		Name:      "export",
+		Usage:     "write the samples of a tag as ids, CSV, JSON or Parquet",
+		ArgsUsage: "DIR TAG",
+		Description: `Formats: ids (one sample id per line), csv and json (every samples
+column of the tagged samples), parquet (those rows as a Parquet table;
+needs --out). Example:
+
+   winnow tags export /tmp/mnist diverse-100 --format csv --out picks.csv`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Value: "ids", OnlyOnce: true, Usage: "ids, csv, json or parquet"},
+			&cli.StringFlag{Name: "out", OnlyOnce: true, TakesFile: true, Usage: "write to `FILE` instead of stdout (replaced atomically)"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			dir, tag, err := twoArgs(cmd, "DIR and TAG")
+			if err != nil {
+				return err
+			}
+			format := cmd.String("format")
+			if !slices.Contains(pipeline.ExportFormats(), format) {
+				return usagef("unknown --format %q; use one of %s", format, strings.Join(pipeline.ExportFormats(), ", "))
+			}
+			ds, err := pipeline.OpenContext(ctx, dir)
+			if err != nil {
+				return err
+			}
+			out := cmd.String("out")
+			if out == "" {
+				if format == "parquet" && isTerminal(std.out) {
+					return usagef("--format parquet writes binary data: give --out FILE or redirect stdout")
+				}
+				return ds.ExportTag(ctx, tag, format, std.out)
+			}
+			return ds.ExportTagFile(ctx, tag, format, out)
+		},
+	}
+}
+
+func tagsAddCommand(std stdio) *cli.Command {
+	return &cli.Command{
+		Name:      "add",
+		Usage:     "add a tag from a list of samples (ids, or a CSV column)",
+		ArgsUsage: "DIR TAG",
+		Description: `Reads the samples from --ids FILE (- for stdin): one sample id per line,
+or, with --column NAME, a CSV file with a header row whose column NAME
+names them. --by COLUMN names samples by another samples column instead
+of sample_id, such as file_name; each value must single out one sample.
+Examples:
+
+   winnow tags export other-dataset reviewed | winnow tags add /tmp/mnist reviewed --ids -
+   winnow tags add /tmp/mnist hard --ids review.csv --column image --by file_name`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "ids", Required: true, OnlyOnce: true, TakesFile: true, Usage: "read the samples from `FILE` (- for stdin)"},
+			&cli.StringFlag{Name: "column", OnlyOnce: true, Usage: "the file is CSV with a header; take the samples from its column `NAME`"},
+			&cli.StringFlag{Name: "by", OnlyOnce: true, Usage: "the values name samples by this samples `COLUMN` (default sample_id), e.g. file_name"},
+			&cli.BoolFlag{Name: "replace", Usage: "overwrite the tag if it exists, in the same crash-safe commit"},
+			jsonFlag(),
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			dir, tag, err := twoArgs(cmd, "DIR and TAG")
+			if err != nil {
+				return err
+			}
+			ds, err := pipeline.OpenContext(ctx, dir)
+			if err != nil {
+				return err
+			}
+			var r io.Reader = std.in
+			if p := cmd.String("ids"); p != "-" {
+				f, err := os.Open(p)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				r = f
+			}
+			list := pipeline.TagList{Column: cmd.String("column"), By: cmd.String("by")}
+			n, err := ds.AddTagFromList(ctx, tag, r, list, cmd.Bool("replace"))
+			if err != nil {
+				return err
+			}
+			if cmd.Bool("json") {
+				return printJSON(std.out, tags.Info{Name: tag, Samples: n})
+			}
+			fmt.Fprintf(std.out, "added tag %q with %d samples\n", tag, n)
+			return nil
+		},
+	}
+}
+
+func tagsDeleteCommand(std stdio) *cli.Command {
+	return &cli.Command{
+		Name:      "delete",
+		Usage:     "delete a tag and its selection record",
+		ArgsUsage: "DIR TAG",
+		Description: `Removes the tag's column from tags.parquet and its selection record, in
+one crash-safe commit. Example:
+
+   winnow tags delete /tmp/mnist diverse-100`,
+		Flags: []cli.Flag{jsonFlag()},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			dir, tag, err := twoArgs(cmd, "DIR and TAG")
+			if err != nil {
+				return err
+			}
+			ds, err := pipeline.OpenContext(ctx, dir)
+			if err != nil {
+				return err
+			}
+			n, err := ds.DeleteTag(ctx, tag)
+			if err != nil {
+				return err
+			}
+			if cmd.Bool("json") {
+				return printJSON(std.out, tags.Info{Name: tag, Samples: n})
+			}
+			fmt.Fprintf(std.out, "deleted tag %q (%d samples) and its selection record, if it had one\n", tag, n)
+			return nil
+		},
+	}
+}
+
+func tagsRenameCommand(std stdio) *cli.Command {
+	return &cli.Command{
+		Name:      "rename",
+		Usage:     "rename a tag, with its selection record",
+		ArgsUsage: "DIR OLD NEW",
+		Description: `Renames the tag's column and its selection record, in one crash-safe
+commit. NEW must be a new name, and not differ from another tag only in
+case. Example:
+
+   winnow tags rename /tmp/mnist diverse-100 round-1`,
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if cmd.Args().Len() != 3 {
+				return usagef("rename needs DIR, OLD and NEW: %s DIR OLD NEW", cmd.FullName())
+			}
+			ds, err := pipeline.OpenContext(ctx, cmd.Args().Get(0))
+			if err != nil {
+				return err
+			}
+			from, to := cmd.Args().Get(1), cmd.Args().Get(2)
+			if err := ds.RenameTag(ctx, from, to); err != nil {
+				return err
+			}
+			fmt.Fprintf(std.out, "renamed tag %q to %q\n", from, to)
+			return nil
+		},
+	}
+}
+
+// objectiveNames heads the objective columns of a record: the objective
+// each strategy scored by, with the strategy's name.
+func objectiveNames(h pipeline.RecordHeader) []string {
+	names := make([]string, len(h.Reports))
+	for i, r := range h.Reports {
+		o := r.Objective
+		if o == "" { // a record written before objectives were named
+			o = pipeline.ObjectiveOf(r.Name)
+		}
+		names[i] = fmt.Sprintf("%s (%s)", o, r.Name)
+	}
+	return names
 }
 
 func printRecord(w io.Writer, rec *pipeline.Record, k int) {
@@ -175,24 +332,56 @@ func printRecord(w io.Writer, rec *pipeline.Record, k int) {
 	for _, warn := range h.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", warn)
 	}
+	if rec.Missing > 0 {
+		fmt.Fprintf(w, "  %d picked samples are no longer in the dataset\n", rec.Missing)
+	}
 	if k <= 0 || len(rec.Picks) == 0 {
 		return
 	}
+	fmt.Fprintln(w, "\nSCORE is the combined score when picked: the sum over strategies of strength × ln(objective).")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RANK\tSAMPLE\tSCORE\tOBJECTIVES")
+	fmt.Fprintf(tw, "RANK\tSAMPLE\tSCORE\t%s\n", strings.ToUpper(strings.Join(objectiveNames(h), "\t")))
 	for _, p := range rec.Picks[:min(k, len(rec.Picks))] {
 		if p.Preselected {
 			fmt.Fprintf(tw, "%d\t%s\tpreselected\t\n", p.Rank, p.SampleID)
 			continue
 		}
-		score := fmt.Sprintf("%.6g", p.Score)
-		if p.InfFactors != 0 {
-			score = fmt.Sprintf("%+d·inf %s", p.InfFactors, score)
+		fmt.Fprintf(tw, "%d\t%s\t%s", p.Rank, p.SampleID, scoreText(p))
+		for _, o := range p.Objectives {
+			fmt.Fprintf(tw, "\t%.6g", o)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", p.Rank, p.SampleID, score, fmt.Sprintf("%.6g", p.Objectives))
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	if len(rec.Picks) > k {
 		fmt.Fprintf(w, "… %d more (--picks K, or --json)\n", len(rec.Picks)-k)
+	}
+}
+
+// scoreText renders a pick's score, with its infinite factors (spec §2).
+func scoreText(p pipeline.Pick) string {
+	if p.InfFactors != 0 {
+		return fmt.Sprintf("%+d·inf %.6g", p.InfFactors, p.Score)
+	}
+	return fmt.Sprintf("%.6g", p.Score)
+}
+
+func printExplanation(w io.Writer, ex *pipeline.Explanation) {
+	in := "is not in"
+	if ex.InTag {
+		in = "is in"
+	}
+	fmt.Fprintf(w, "sample %s %s tag %q: %s\n", ex.SampleID, in, ex.Tag, ex.Reason)
+	if ex.Pick != nil && !ex.Pick.Preselected {
+		fmt.Fprintf(w, "  score %s (the sum over strategies of strength × ln(objective))\n", scoreText(*ex.Pick))
+	}
+	for _, o := range ex.Objectives {
+		fmt.Fprintf(w, "  %s: %s %.6g\n", o.Strategy, o.Objective, o.Value)
+	}
+	for _, o := range ex.Recomputed {
+		fmt.Fprintf(w, "  %s: %s %.6g (computed now)\n", o.Strategy, o.Objective, o.Value)
+	}
+	for _, s := range ex.NotRecomputed {
+		fmt.Fprintf(w, "  %s: not recomputed (its objective depends on the run: the samples selected before, or all candidates)\n", s)
 	}
 }

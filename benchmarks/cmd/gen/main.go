@@ -32,6 +32,8 @@ func main() {
 	flag.IntVar(&cfg.Clusters, "clusters", 100, "number of embedding clusters (Zipf-sized)")
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed; the same flags give the same rows")
 	flag.StringVar(&cfg.Model, "model", "synthetic", "embedding model name (embeddings/MODEL.parquet)")
+	flag.StringVar(&cfg.IDType, "id-type", "uuid", "type of the sample ids: uuid, string (the UUIDs' text) or int64 (row numbers)")
+	flag.BoolVar(&cfg.Float16, "float16", false, "store the vectors as float16")
 	flag.StringVar(&cfg.Compression, "compression", "zstd", "Parquet compression: zstd, snappy or none")
 	flag.IntVar(&cfg.RowGroupRows, "rowgroup", 64*1024, "samples per row group")
 	flag.IntVar(&cfg.Parts, "parts", 1, "write each table (but tags) as a folder of this many part files")
