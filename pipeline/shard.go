@@ -224,25 +224,10 @@ func (s *Selection) GlobalTargets(ctx context.Context, list []Strategy) ([]Strat
 	if len(bal) == 0 {
 		return out, nil
 	}
-	pre, err := s.preselected()
+	r, u, err := s.resolvedCandidates(ctx, list)
 	if err != nil {
 		return nil, err
 	}
-	r := s.newResolver(ctx)
-	var res Result
-	_, cands, err := r.models(list, s.candidates, pre, &res)
-	if err != nil {
-		return nil, err
-	}
-	if x := s.Options.ExcludeNear; x != nil {
-		if _, cands, err = r.requireModel(x.Model, cands, pre, &res); err != nil {
-			return nil, fmt.Errorf("exclude_near: %w", err)
-		}
-	}
-	if cands, err = r.filter(list, cands, &res); err != nil {
-		return nil, err
-	}
-	u := newUniverse(cands, pre)
 	for _, i := range bal {
 		var bd *balanceData
 		var t Target
@@ -274,6 +259,60 @@ func (s *Selection) GlobalTargets(ctx context.Context, list []Strategy) ([]Strat
 		}
 	}
 	return out, nil
+}
+
+// resolvedCandidates returns the universe of the selection's candidates
+// that a single-machine selection with list would select from (those
+// kept by every model's and strategy's filter), with its resolver.
+func (s *Selection) resolvedCandidates(ctx context.Context, list []Strategy) (*resolver, *universe, error) {
+	pre, err := s.preselected()
+	if err != nil {
+		return nil, nil, err
+	}
+	r := s.newResolver(ctx)
+	var res Result
+	_, cands, err := r.models(list, s.candidates, pre, &res)
+	if err != nil {
+		return nil, nil, err
+	}
+	if x := s.Options.ExcludeNear; x != nil {
+		if _, cands, err = r.requireModel(x.Model, cands, pre, &res); err != nil {
+			return nil, nil, fmt.Errorf("exclude_near: %w", err)
+		}
+	}
+	if cands, err = r.filter(list, cands, &res); err != nil {
+		return nil, nil, err
+	}
+	return r, newUniverse(cands, pre), nil
+}
+
+// Dataset returns the dataset the selection selects from.
+func (s *Selection) Dataset() *Dataset { return s.ds }
+
+// CandidateVectors returns the candidates a selection with list selects
+// from that lie in shard sh, as dataset rows in order, with their vectors
+// of model ("" for the dataset's only one) as float32, row-major: the
+// input of a typicality stage computed across shards.
+func (s *Selection) CandidateVectors(ctx context.Context, list []Strategy, model string, sh Shard) (rows []int, vec []float32, dim int, err error) {
+	r, u, err := s.resolvedCandidates(ctx, list)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	name, err := r.modelName(model)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	m, err := r.matrix(name)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	for _, row := range u.rows[:u.candidates] {
+		if row >= sh.First && row < sh.End && m.Present.Get(row) {
+			rows = append(rows, row)
+			vec = append(vec, m.Row(row)...)
+		}
+	}
+	return rows, vec, m.Dim, nil
 }
 
 // ShardCandidates is what one shard contributes to the merge.
