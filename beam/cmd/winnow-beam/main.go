@@ -8,6 +8,14 @@
 //	winnow-beam select --input 'data/embeddings/*.parquet' --n 1000 \
 //	    --strategy diversity --shards 32 --output picks.parquet
 //
+// With --dataset DIR it selects from a winnow dataset through the core
+// library instead (every strategy of winnow select multi, --where,
+// --preselected, --max_per_group), writing a selection file that
+// `winnow tags add DIR TAG --record FILE` commits:
+//
+//	winnow-beam select --dataset data --where 'split == "train"' --n 1000 \
+//	    --strategy diversity --strategy balance:target=uniform --shards 16 --output picks.parquet
+//
 // Beam's own flags pass through unchanged (--runner, --endpoint,
 // --environment_type, --environment_config, --job_name, Dataflow's
 // --project, --region, --staging_location, ...), because the command
@@ -49,6 +57,7 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/universal"
 
 	"winnow/beam/beamselect"
+	"winnow/pipeline"
 )
 
 // options are the command's own flags.
@@ -64,19 +73,39 @@ type options struct {
 	shards     int
 	oversample float64
 	workers    int
+	// dataset jobs
+	dataset     string
+	where       string
+	preselected string
+	dropMissing bool
+	tag         string
+	quotas      quotaList
 }
 
-// strategyList collects repeated --strategy flags.
-type strategyList []beamselect.Strategy
+// strategyList collects repeated --strategy flags, read as the table
+// job's kinds (ParseStrategy) or, with --dataset, as winnow select
+// multi's strategies (pipeline.ParseStrategy).
+type strategyList []string
 
 func (l *strategyList) String() string { return fmt.Sprint(len(*l), " strategies") }
 
 func (l *strategyList) Set(v string) error {
-	s, err := ParseStrategy(v)
-	if err != nil {
-		return err
+	*l = append(*l, v)
+	return nil
+}
+
+// quotaList collects repeated --max_per_group COLUMN=MAX flags.
+type quotaList []pipeline.Quota
+
+func (l *quotaList) String() string { return fmt.Sprint(len(*l), " quotas") }
+
+func (l *quotaList) Set(v string) error {
+	col, n, ok := strings.Cut(v, "=")
+	m, err := strconv.Atoi(strings.TrimSpace(n))
+	if !ok || strings.TrimSpace(col) == "" || err != nil || m < 1 {
+		return fmt.Errorf("--max_per_group %q: want COLUMN=MAX with MAX >= 1", v)
 	}
-	*l = append(*l, s)
+	*l = append(*l, pipeline.Quota{Column: strings.TrimSpace(col), Max: m})
 	return nil
 }
 
@@ -153,6 +182,13 @@ func define(fs *flag.FlagSet) *options {
 	fs.IntVar(&o.shards, "shards", 8, "about how many shards to cut the table into (whole row groups)")
 	fs.Float64Var(&o.oversample, "oversample", 0, "local candidates per pick on each shard, >= 1 (0: the default, 2)")
 	fs.IntVar(&o.workers, "select_workers", 0, "goroutines of each engine run (0: all cores)")
+	fs.StringVar(&o.dataset, "dataset", "", "a winnow dataset folder or manifest, at this path on every worker: select through the core library "+
+		"(then --strategy takes winnow select multi's strategies, and --input and the column flags do not apply)")
+	fs.StringVar(&o.where, "where", "", "with --dataset: the query narrowing the candidates")
+	fs.StringVar(&o.preselected, "preselected", "", "with --dataset: a tag whose samples count as already selected")
+	fs.BoolVar(&o.dropMissing, "drop_missing", false, "with --dataset: drop candidates without an embedding instead of failing")
+	fs.StringVar(&o.tag, "tag", "beam", "with --dataset: the selection's name in its record (the tag is made by winnow tags add DIR TAG --record OUTPUT)")
+	fs.Var(&o.quotas, "max_per_group", "with --dataset: at most MAX picks share a value of COLUMN, COLUMN=MAX, repeatable")
 	return o
 }
 
@@ -181,7 +217,14 @@ func main() {
 // job turns the flags into a job, expanding the input.
 func (o *options) job(ctx context.Context) (beamselect.Job, error) {
 	j := beamselect.Job{ID: o.id, Vector: o.vector, Weight: o.weight, Label: o.label,
-		Strategies: o.strategies, N: o.n, Oversample: o.oversample, Output: o.output, Workers: o.workers}
+		N: o.n, Oversample: o.oversample, Output: o.output, Workers: o.workers}
+	for _, v := range o.strategies {
+		s, err := ParseStrategy(v)
+		if err != nil {
+			return j, err
+		}
+		j.Strategies = append(j.Strategies, s)
+	}
 	if o.input == "" {
 		return j, errors.New("--input is required")
 	}
@@ -227,7 +270,60 @@ func expand(ctx context.Context, input string) ([]string, error) {
 	return out, nil
 }
 
+// datasetJob turns the flags into a dataset job and its strategies.
+func (o *options) datasetJob() (beamselect.DatasetJob, []pipeline.Strategy, error) {
+	j := beamselect.DatasetJob{Dataset: o.dataset, Where: o.where, N: o.n, Oversample: o.oversample,
+		Preselected: o.preselected, DropMissing: o.dropMissing, MaxPerGroup: o.quotas, Workers: o.workers,
+		Tag: o.tag, Output: o.output}
+	if o.input != "" {
+		return j, nil, errors.New("--dataset and --input exclude each other")
+	}
+	if o.output == "" {
+		return j, nil, errors.New("--output is required")
+	}
+	if o.shards < 1 {
+		return j, nil, fmt.Errorf("--shards %d must be at least 1", o.shards)
+	}
+	if len(o.strategies) == 0 {
+		return j, nil, errors.New("--strategy is required")
+	}
+	var list []pipeline.Strategy
+	for _, v := range o.strategies {
+		s, err := pipeline.ParseStrategy(v)
+		if err != nil {
+			return j, nil, err
+		}
+		list = append(list, s)
+	}
+	return j, list, nil
+}
+
+// runDataset runs a dataset job.
+func runDataset(ctx context.Context, o *options, runner string, stdout, stderr io.Writer) error {
+	job, list, err := o.datasetJob()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	plan, err := beamselect.PrepareDataset(ctx, &job, list, o.shards)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "planned %d shards of %s in %v; running on %s\n", len(plan), job.Dataset, time.Since(start).Round(time.Millisecond), runner)
+	p, s := beam.NewPipelineWithRoot()
+	beamselect.BuildDataset(s, job, plan)
+	if _, err := beam.Run(ctx, runner, p); err != nil {
+		return fmt.Errorf("run on %s: %w", runner, err)
+	}
+	fmt.Fprintf(stderr, "done in %v\n", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "%s: selection of %d shards; commit it with: winnow tags add %s %s --record %s\n", job.Output, len(plan), job.Dataset, job.Tag, job.Output)
+	return nil
+}
+
 func run(ctx context.Context, o *options, runner string, stdout, stderr io.Writer) error {
+	if o.dataset != "" {
+		return runDataset(ctx, o, runner, stdout, stderr)
+	}
 	job, err := o.job(ctx)
 	if err != nil {
 		return err

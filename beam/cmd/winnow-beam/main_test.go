@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"winnow/beam/beamselect"
+	"winnow/internal/fixture"
+	"winnow/pipeline"
 )
 
 func TestMain(m *testing.M) {
@@ -122,5 +125,81 @@ func TestOptionErrors(t *testing.T) {
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// TestDatasetOnPrism runs the command on the MNIST fixture as a dataset
+// job and commits its output as a tag with its selection record, as
+// `winnow tags add DIR TAG --record FILE` does.
+func TestDatasetOnPrism(t *testing.T) {
+	ctx := context.Background()
+	dir, err := fixture.CopyMNIST(filepath.Join(t.TempDir(), "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("winnow-beam", flag.ContinueOnError)
+	o := define(fs)
+	out := filepath.Join(t.TempDir(), "picks.parquet")
+	if err := fs.Parse([]string{"--dataset", dir, "--where", "index >= 100", "--output", out, "--n", "12",
+		"--strategy", "diversity", "--strategy", "balance:target=uniform", "--max_per_group", "thickness=5", "--shards", "3"}); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, o, "prism", &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if want := out + ": selection of 3 shards; commit it with: winnow tags add " + dir + " beam --record " + out + "\n"; stdout.String() != want {
+		t.Errorf("stdout %q, want %q", stdout.String(), want)
+	}
+	ds, err := pipeline.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := ds.AddTagFromRecord(ctx, "beam", out, false)
+	if err != nil || n != 12 {
+		t.Fatalf("%d samples, %v", n, err)
+	}
+	if ds, err = pipeline.Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ds.ReadRecord(ctx, "beam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Header.Tag != "beam" || rec.Header.Query != "index >= 100" || len(rec.Header.Strategies) != 2 || len(rec.Picks) != 12 {
+		t.Fatalf("record %+v", rec.Header)
+	}
+	for _, p := range rec.Picks {
+		if p.Row < 100 {
+			t.Fatalf("pick %+v is not a candidate of the query", p)
+		}
+	}
+}
+
+func TestDatasetOptionErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--dataset", "d", "--input", "x", "--output", "y", "--n", "1", "--strategy", "diversity"}, "--dataset and --input exclude each other"},
+		{[]string{"--dataset", "d", "--n", "1", "--strategy", "diversity"}, "--output is required"},
+		{[]string{"--dataset", "d", "--output", "y", "--n", "1"}, "--strategy is required"},
+		{[]string{"--dataset", "d", "--output", "y", "--n", "1", "--strategy", "magic"}, `unknown strategy_name "magic"`},
+	} {
+		fs := flag.NewFlagSet("winnow-beam", flag.ContinueOnError)
+		o := define(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := o.datasetJob()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	fs := flag.NewFlagSet("winnow-beam", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	define(fs)
+	if err := fs.Parse([]string{"--max_per_group", "thickness"}); err == nil || !strings.Contains(err.Error(), `--max_per_group "thickness": want COLUMN=MAX with MAX >= 1`) {
+		t.Errorf("--max_per_group thickness: %v", err)
 	}
 }
