@@ -69,6 +69,9 @@ type DatasetJob struct {
 	// Typicality holds, when a strategy is typicality or outliers, the
 	// embedding model of that stage (PrepareDataset fills it in).
 	Typicality *TypicalityStage
+	// ShardsAtOnce bounds how many shards one worker process selects at
+	// the same time (0: one), as Job.ShardsAtOnce.
+	ShardsAtOnce int
 }
 
 // DatasetShard is one shard of a DatasetJob: dataset rows [First, End).
@@ -234,6 +237,11 @@ func gatherWeights(rows int, iter func(*RowWeightsPart) bool) []float64 {
 type datasetLocalFn struct{ Job DatasetJob }
 
 func (f *datasetLocalFn) ProcessElement(ctx context.Context, sh DatasetShard, weights func(*RowWeightsPart) bool) (ShardRows, error) {
+	release, err := acquireShard(ctx, f.Job.ShardsAtOnce)
+	if err != nil {
+		return ShardRows{}, err
+	}
+	defer release()
 	sel, list, err := f.Job.open(ctx)
 	if err != nil {
 		return ShardRows{}, err

@@ -66,6 +66,11 @@ type Job struct {
 	Output string
 	// Workers bounds each engine run's goroutines (0: all cores).
 	Workers int
+	// ShardsAtOnce bounds how many shards one worker process reads and
+	// selects at the same time (0: one), which bounds its memory to about
+	// that many shards' columns; each engine run already uses Workers
+	// cores. The first job of a process fixes it.
+	ShardsAtOnce int
 }
 
 // Check reports the first problem of a job.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
@@ -187,10 +188,37 @@ func oneClasses(iter func(*Classes) bool) Classes {
 	return cl
 }
 
+// shardSlots bounds how many shards one worker process selects at once.
+// It is process-wide on purpose: a runner gives each bundle its own DoFn
+// instance and may run as many bundles at once as it likes (Prism runs
+// every shard of a job at the same time), while memory is the process's,
+// and each engine run already uses every core.
+var shardSlots struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+// acquireShard waits for one of n shard slots (n < 1: one) of this
+// process, fixed by the first call, and returns its release.
+func acquireShard(ctx context.Context, n int) (func(), error) {
+	shardSlots.once.Do(func() { shardSlots.ch = make(chan struct{}, max(1, n)) })
+	select {
+	case shardSlots.ch <- struct{}{}:
+		return func() { <-shardSlots.ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // localFn picks one shard's candidates.
 type localFn struct{ Job Job }
 
 func (f *localFn) ProcessElement(ctx context.Context, sh rowgroups.Shard, classes func(*Classes) bool) (Cands, error) {
+	release, err := acquireShard(ctx, f.Job.ShardsAtOnce)
+	if err != nil {
+		return Cands{}, err
+	}
+	defer release()
 	cl := oneClasses(classes)
 	cfg, target, err := f.Job.config(cl)
 	if err != nil {

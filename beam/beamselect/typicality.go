@@ -128,6 +128,11 @@ func buildTypicality(s beam.Scope, job DatasetJob, shards beam.PCollection) beam
 type neighboursFn struct{ Job DatasetJob }
 
 func (f *neighboursFn) ProcessElement(ctx context.Context, sh DatasetShard) (NeighbourPart, error) {
+	release, err := acquireShard(ctx, f.Job.ShardsAtOnce)
+	if err != nil {
+		return NeighbourPart{}, err
+	}
+	defer release()
 	sel, list, err := f.Job.open(ctx)
 	if err != nil {
 		return NeighbourPart{}, err

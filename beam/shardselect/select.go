@@ -422,7 +422,10 @@ func Merge(ctx context.Context, cfg Config, parts []Candidates, pre Rows) (*Resu
 // selects picks new rows with the strategies of specs; a Pick's Row is a
 // position in cand.
 func run(ctx context.Context, specs []Spec, workers int, c *Rows, cand []int, extra []*Rows, picks int) ([]strategies.Pick, error) {
-	sub := c.subset(cand)
+	sub := *c
+	if len(cand) != c.Len() {
+		sub = c.subset(cand) // cand is increasing: all of c when as long
+	}
 	parts := append([]*Rows{&sub}, extra...)
 	rows := 0
 	for _, p := range parts {
@@ -434,9 +437,15 @@ func run(ctx context.Context, specs []Spec, workers int, c *Rows, cand []int, ex
 		var err error
 		switch s.Kind {
 		case Diversity, Deduplication:
-			var v []float32
-			for _, p := range parts {
-				v = append(v, p.Vectors[s.Input].Data...)
+			// One part (no preselected or already chosen rows) is used in
+			// place: on a shard it is the shard's whole matrix, and a copy
+			// would double the shard's memory.
+			v := sub.Vectors[s.Input].Data
+			if rows > sub.Len() {
+				v = nil
+				for _, p := range parts {
+					v = append(v, p.Vectors[s.Input].Data...)
+				}
 			}
 			dim := c.Vectors[s.Input].Dim
 			if s.Kind == Diversity {

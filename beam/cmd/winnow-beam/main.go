@@ -73,6 +73,7 @@ type options struct {
 	shards     int
 	oversample float64
 	workers    int
+	atOnce     int
 	// dataset jobs
 	dataset     string
 	where       string
@@ -182,6 +183,7 @@ func define(fs *flag.FlagSet) *options {
 	fs.IntVar(&o.shards, "shards", 8, "about how many shards to cut the table into (whole row groups)")
 	fs.Float64Var(&o.oversample, "oversample", 0, "local candidates per pick on each shard, >= 1 (0: the default, 2)")
 	fs.IntVar(&o.workers, "select_workers", 0, "goroutines of each engine run (0: all cores)")
+	fs.IntVar(&o.atOnce, "shards_at_once", 1, "shards one worker process reads and selects at the same time (bounds its memory)")
 	fs.StringVar(&o.dataset, "dataset", "", "a winnow dataset folder or manifest, at this path on every worker: select through the core library "+
 		"(then --strategy takes winnow select multi's strategies, and --input and the column flags do not apply)")
 	fs.StringVar(&o.where, "where", "", "with --dataset: the query narrowing the candidates")
@@ -217,7 +219,7 @@ func main() {
 // job turns the flags into a job, expanding the input.
 func (o *options) job(ctx context.Context) (beamselect.Job, error) {
 	j := beamselect.Job{ID: o.id, Vector: o.vector, Weight: o.weight, Label: o.label,
-		N: o.n, Oversample: o.oversample, Output: o.output, Workers: o.workers}
+		N: o.n, Oversample: o.oversample, Output: o.output, Workers: o.workers, ShardsAtOnce: o.atOnce}
 	for _, v := range o.strategies {
 		s, err := ParseStrategy(v)
 		if err != nil {
@@ -274,7 +276,7 @@ func expand(ctx context.Context, input string) ([]string, error) {
 func (o *options) datasetJob() (beamselect.DatasetJob, []pipeline.Strategy, error) {
 	j := beamselect.DatasetJob{Dataset: o.dataset, Where: o.where, N: o.n, Oversample: o.oversample,
 		Preselected: o.preselected, DropMissing: o.dropMissing, MaxPerGroup: o.quotas, Workers: o.workers,
-		Tag: o.tag, Output: o.output}
+		Tag: o.tag, Output: o.output, ShardsAtOnce: o.atOnce}
 	if o.input != "" {
 		return j, nil, errors.New("--dataset and --input exclude each other")
 	}
