@@ -7,9 +7,11 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	// The file systems every job can read: local paths and memfs://. A
@@ -119,14 +121,9 @@ func readShard(ctx context.Context, job *Job, sh rowgroups.Shard) (*shardData, e
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
 	beam.NewCounter("winnow", "bytes_read").Inc(ctx, st.Read)
 	beam.NewCounter("winnow", "bytes_skipped").Inc(ctx, st.Skipped)
-	return decodeShard(recs, sh.FirstRow, job)
+	return decodeShard(recs, sh.FirstRow, job) // releases recs
 }
 
 // countFn counts the labels of one shard.
@@ -219,6 +216,7 @@ func (f *localFn) ProcessElement(ctx context.Context, sh rowgroups.Shard, classe
 		return Cands{}, err
 	}
 	defer release()
+	start := time.Now()
 	cl := oneClasses(classes)
 	cfg, target, err := f.Job.config(cl)
 	if err != nil {
@@ -237,6 +235,7 @@ func (f *localFn) ProcessElement(ctx context.Context, sh rowgroups.Shard, classe
 		return Cands{}, fmt.Errorf("shard %d (%s row groups %v): %w", sh.Ordinal, sh.Path, sh.RowGroups, err)
 	}
 	beam.NewCounter("winnow", "local_candidates").Inc(ctx, int64(c.Rows.Len()))
+	log.Infof(ctx, "winnow: shard %d: %d rows, %d candidates in %v", sh.Ordinal, rows.Len(), c.Rows.Len(), time.Since(start).Round(time.Millisecond))
 	return toWire(sh.Ordinal, c, rows, ids), nil
 }
 
@@ -319,10 +318,12 @@ func (f *mergeFn) ProcessElement(ctx context.Context, _ int, iter func(*Cands) b
 			id[k] = wires[p].IDs[i]
 		}
 	}
+	start := time.Now()
 	res, err := shardselect.Merge(ctx, cfg, parts, shardselect.Rows{})
 	if err != nil {
 		return Selection{}, err
 	}
+	log.Infof(ctx, "winnow: merge: %d picks from %d candidates of %d shards in %v", len(res.Picks), res.Candidates, len(wires), time.Since(start).Round(time.Millisecond))
 	sel := Selection{Shards: len(wires), Candidates: res.Candidates}
 	for _, s := range f.Job.Strategies {
 		sel.Kinds = append(sel.Kinds, s.Kind)

@@ -21,12 +21,21 @@ type shardData struct {
 	labelled []bool
 }
 
-// decodeShard turns a shard's record batches into plain values.
+// decodeShard turns a shard's record batches into plain values,
+// releasing each batch once decoded, so that a shard's columns are held
+// about once, not twice.
 func decodeShard(recs []arrow.RecordBatch, first int64, job *Job) (*shardData, error) {
+	defer func() {
+		for _, r := range recs {
+			if r != nil {
+				r.Release()
+			}
+		}
+	}()
 	d := &shardData{first: first}
 	row := first
 	cols := job.columns()
-	for _, r := range recs {
+	for k, r := range recs {
 		for _, c := range cols {
 			a := rowgroups.Column(r, c)
 			if a == nil {
@@ -70,6 +79,8 @@ func decodeShard(recs []arrow.RecordBatch, first int64, job *Job) (*shardData, e
 			}
 		}
 		row += r.NumRows()
+		r.Release()
+		recs[k] = nil
 	}
 	return d, nil
 }
@@ -115,6 +126,12 @@ func (d *shardData) rows(job *Job, cl Classes, target *strategies.Target) (shard
 		class[name] = c
 	}
 	var ids []string
+	if target == nil && len(r.Vectors) > 0 && len(d.vec) == n*d.dim {
+		// Every row is a candidate: the vectors are used in place, not
+		// copied row by row (a shard's largest column).
+		r.Vectors[0].Data = d.vec
+	}
+	inPlace := len(r.Vectors) > 0 && r.Vectors[0].Data != nil
 	for i := 0; i < n; i++ {
 		var col int
 		if target != nil {
@@ -133,7 +150,7 @@ func (d *shardData) rows(job *Job, cl Classes, target *strategies.Target) (shard
 		}
 		r.Index = append(r.Index, int(d.first)+i)
 		ids = append(ids, d.ids[i])
-		if len(r.Vectors) > 0 {
+		if len(r.Vectors) > 0 && !inPlace {
 			r.Vectors[0].Data = append(r.Vectors[0].Data, d.vec[i*d.dim:(i+1)*d.dim]...)
 		}
 		if len(r.Weights) > 0 {
