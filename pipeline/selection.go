@@ -242,8 +242,18 @@ func (s *Selection) plan(ctx context.Context, n int, list []Strategy, res *Resul
 	if err != nil {
 		return nil, err
 	}
-	r := &resolver{ctx: ctx, ds: s.ds, opts: &s.Options, matrices: map[string]*columnar.Matrix{}}
-	models, cands, err := r.models(list, s.candidates, pre, res)
+	return s.planRows(s.newResolver(ctx), n, list, s.candidates, pre, res)
+}
+
+func (s *Selection) newResolver(ctx context.Context) *resolver {
+	return &resolver{ctx: ctx, ds: s.ds, opts: &s.Options, matrices: map[string]*columnar.Matrix{}}
+}
+
+// planRows is plan over the candidate rows cands (dataset order) with the
+// preselected rows pre, resolving through r (whose matrices several plans
+// of one shard share, see shard.go).
+func (s *Selection) planRows(r *resolver, n int, list []Strategy, cands, pre []int, res *Result) (*run, error) {
+	models, cands, err := r.models(list, cands, pre, res)
 	if err != nil {
 		return nil, err
 	}

@@ -193,18 +193,23 @@ needs --out). Example:
 func tagsAddCommand(std stdio) *cli.Command {
 	return &cli.Command{
 		Name:      "add",
-		Usage:     "add a tag from a list of samples (ids, or a CSV column)",
+		Usage:     "add a tag from a list of samples (ids, a CSV column, or a selection file)",
 		ArgsUsage: "DIR TAG",
 		Description: `Reads the samples from --ids FILE (- for stdin): one sample id per line,
 or, with --column NAME, a CSV file with a header row whose column NAME
 names them. --by COLUMN names samples by another samples column instead
 of sample_id, such as file_name; each value must single out one sample.
+--record FILE instead commits a selection file (what winnow-beam writes
+from a dataset): its samples become the tag and its rows the tag's
+selection record, in the same crash-safe commit as winnow select.
 Examples:
 
    winnow tags export other-dataset reviewed | winnow tags add /tmp/mnist reviewed --ids -
-   winnow tags add /tmp/mnist hard --ids review.csv --column image --by file_name`,
+   winnow tags add /tmp/mnist hard --ids review.csv --column image --by file_name
+   winnow tags add /tmp/mnist diverse-beam --record picks.parquet`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "ids", Required: true, OnlyOnce: true, TakesFile: true, Usage: "read the samples from `FILE` (- for stdin)"},
+			&cli.StringFlag{Name: "ids", OnlyOnce: true, TakesFile: true, Usage: "read the samples from `FILE` (- for stdin)"},
+			&cli.StringFlag{Name: "record", OnlyOnce: true, TakesFile: true, Usage: "commit the selection file `FILE` (winnow-beam's output) with its selection record"},
 			&cli.StringFlag{Name: "column", OnlyOnce: true, Usage: "the file is CSV with a header; take the samples from its column `NAME`"},
 			&cli.StringFlag{Name: "by", OnlyOnce: true, Usage: "the values name samples by this samples `COLUMN` (default sample_id), e.g. file_name"},
 			&cli.BoolFlag{Name: "replace", Usage: "overwrite the tag if it exists, in the same crash-safe commit"},
@@ -215,9 +220,26 @@ Examples:
 			if err != nil {
 				return err
 			}
+			if (cmd.String("ids") == "") == (cmd.String("record") == "") {
+				return usagef("%s needs one of --ids FILE and --record FILE", cmd.FullName())
+			}
+			if cmd.String("record") != "" && (cmd.String("column") != "" || cmd.String("by") != "") {
+				return usagef("--record takes no --column or --by: a selection file names samples by sample_id")
+			}
 			ds, err := pipeline.OpenContext(ctx, dir)
 			if err != nil {
 				return err
+			}
+			if p := cmd.String("record"); p != "" {
+				n, err := ds.AddTagFromRecord(ctx, tag, p, cmd.Bool("replace"))
+				if err != nil {
+					return err
+				}
+				if cmd.Bool("json") {
+					return printJSON(std.out, tags.Info{Name: tag, Samples: n})
+				}
+				fmt.Fprintf(std.out, "added tag %q with %d samples and their selection record\n", tag, n)
+				return nil
 			}
 			var r io.Reader = std.in
 			if p := cmd.String("ids"); p != "-" {

@@ -1,0 +1,96 @@
+package main
+
+// tags add --record: committing a selection made elsewhere (winnow-beam)
+// with its selection record.
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"winnow/columnar"
+	"winnow/pipeline"
+)
+
+// selectionFile writes the dry-run selection of list as a selection file
+// and returns its path with the result.
+func selectionFile(t *testing.T, dir string, n int, list []pipeline.Strategy, opts pipeline.Options) (string, *pipeline.Result) {
+	t.Helper()
+	ctx := context.Background()
+	ds, err := pipeline.Open(dir)
+	require.NoError(t, err)
+	sel, err := ds.Query().Selection()
+	require.NoError(t, err)
+	opts.DryRun = true
+	sel.Options = opts
+	res, err := sel.MultiStrategies(ctx, n, "elsewhere", list)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "picks.parquet")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, pipeline.WriteSelectionFile(ctx, f, res, list, opts, map[string]string{"winnow.beam.shards": "8"}))
+	require.NoError(t, f.Close())
+	return path, res
+}
+
+func TestTagsAddRecord(t *testing.T) {
+	dir := relCopyFixture(t)
+	ok(t, "query", dir, "--where", "index < 3", "--tag", "seed")
+	list := []pipeline.Strategy{pipeline.EmbeddingDiversity{}, pipeline.AnnotationBalancing{Target: pipeline.Uniform}}
+	path, res := selectionFile(t, dir, 12, list, pipeline.Options{Preselected: "seed"})
+
+	assert.Equal(t, "added tag \"beam\" with 15 samples and their selection record\n", ok(t, "tags", "add", dir, "beam", "--record", path))
+	assert.Equal(t, 15, tagCount(t, dir, "beam"))
+	assert.Contains(t, ok(t, "tags", "show", dir, "beam"), `tag "beam": 12 selected`)
+
+	// The record equals the one winnow select itself writes for the same
+	// selection.
+	ok(t, "select", "multi", dir, "--n", "12", "--tag", "here", "--preselected", "seed",
+		"--strategy", "diversity", "--strategy", "balance:target=uniform")
+	ds, err := pipeline.Open(dir)
+	require.NoError(t, err)
+	got, err := ds.ReadRecord(context.Background(), "beam")
+	require.NoError(t, err)
+	want, err := ds.ReadRecord(context.Background(), "here")
+	require.NoError(t, err)
+	assert.Equal(t, "beam", got.Header.Tag)
+	assert.Equal(t, want.Picks, got.Picks)
+	assert.Equal(t, want.Header.Strategies, got.Header.Strategies)
+	assert.Len(t, res.Picks, 15)
+
+	// Bad input changes nothing and says why.
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"tags", "add", dir, "again"}, "needs one of --ids FILE and --record FILE"},
+		{[]string{"tags", "add", dir, "again", "--record", path, "--ids", path}, "needs one of --ids FILE and --record FILE"},
+		{[]string{"tags", "add", dir, "again", "--record", path, "--by", "file_name"}, "--record takes no --column or --by"},
+		{[]string{"tags", "add", dir, "beam", "--record", path}, `tag "beam": tag already exists`},
+		{[]string{"tags", "add", dir, "again", "--record", filepath.Join(dir, "nope.parquet")}, "selection file: stat"},
+		{[]string{"tags", "add", dir, "again", "--record", filepath.Join(dir, "samples.parquet")}, `no column "preselected"`},
+	} {
+		code, _, errs := winnow(t, "", c.args...)
+		assert.NotEqual(t, 0, code, "%v", c.args)
+		assert.Contains(t, errs, c.msg, "%v", c.args)
+	}
+	assert.NotContains(t, tagNames(t, dir), "again")
+
+	// A file from another dataset: an unknown id is an error.
+	other := filepath.Join(t.TempDir(), "other.parquet")
+	cols, meta, err := columnar.ReadPlain(context.Background(), path)
+	require.NoError(t, err)
+	cols[0].Values.([]string)[4] = "00000000-0000-0000-0000-000000000000"
+	f, err := os.Create(other)
+	require.NoError(t, err)
+	require.NoError(t, columnar.WritePlain(context.Background(), f, cols, meta))
+	require.NoError(t, f.Close())
+	code, _, errs := winnow(t, "", "tags", "add", dir, "again", "--record", other)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, `row 4: no sample has id "00000000-0000-0000-0000-000000000000"`)
+	assert.Equal(t, "added tag \"beam\" with 15 samples and their selection record\n", ok(t, "tags", "add", dir, "beam", "--record", path, "--replace"))
+}
