@@ -306,10 +306,13 @@ func (s *Selection) CandidateVectors(ctx context.Context, list []Strategy, model
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	// The vectors go out as float32 (a float16 matrix is widened, exactly,
+	// row by row: the caller's kernels take float32).
+	mv, buf := matrixVectors(m), make([]float32, m.Dim)
 	for _, row := range u.rows[:u.candidates] {
 		if row >= sh.First && row < sh.End && m.Present.Get(row) {
 			rows = append(rows, row)
-			vec = append(vec, m.Row(row)...)
+			vec = append(vec, mv.Row(row, buf)...)
 		}
 	}
 	return rows, vec, m.Dim, nil

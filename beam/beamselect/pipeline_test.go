@@ -196,9 +196,9 @@ func (tb *table) reference(t *testing.T, job Job) []int64 {
 				v = append(v, tb.vec[i*tb.dim:(i+1)*tb.dim]...)
 			}
 			if s.Kind == "diversity" {
-				st, err = strategies.NewDiversity(v, tb.dim, s.Strength)
+				st, err = strategies.NewDiversity(strategies.Vectors{Dim: tb.dim, F32: v}, s.Strength)
 			} else {
-				st, err = strategies.NewDeduplication(v, tb.dim, s.MinDistance, s.Strength)
+				st, err = strategies.NewDeduplication(strategies.Vectors{Dim: tb.dim, F32: v}, s.MinDistance, s.Strength)
 			}
 		case "weights":
 			w := make([]float64, len(cand))

@@ -449,9 +449,9 @@ func run(ctx context.Context, specs []Spec, workers int, c *Rows, cand []int, ex
 			}
 			dim := c.Vectors[s.Input].Dim
 			if s.Kind == Diversity {
-				st, err = strategies.NewDiversity(v, dim, s.Strength)
+				st, err = strategies.NewDiversity(strategies.Vectors{Dim: dim, F32: v}, s.Strength)
 			} else {
-				st, err = strategies.NewDeduplication(v, dim, s.MinDistance, s.Strength)
+				st, err = strategies.NewDeduplication(strategies.Vectors{Dim: dim, F32: v}, s.MinDistance, s.Strength)
 			}
 		case Weights:
 			var w []float64

@@ -94,9 +94,9 @@ func reference(t *testing.T, specs []Spec, n int, all Rows, pre []int) []int {
 		var err error
 		switch s.Kind {
 		case Diversity:
-			st, err = strategies.NewDiversity(all.Vectors[0].Data, all.Vectors[0].Dim, s.Strength)
+			st, err = strategies.NewDiversity(strategies.Vectors{Dim: all.Vectors[0].Dim, F32: all.Vectors[0].Data}, s.Strength)
 		case Deduplication:
-			st, err = strategies.NewDeduplication(all.Vectors[0].Data, all.Vectors[0].Dim, s.MinDistance, s.Strength)
+			st, err = strategies.NewDeduplication(strategies.Vectors{Dim: all.Vectors[0].Dim, F32: all.Vectors[0].Data}, s.MinDistance, s.Strength)
 		case Weights:
 			st, err = strategies.NewWeights(all.Weights[0], s.Strength)
 		case Balance:
@@ -292,7 +292,7 @@ func radius(t *testing.T, all Rows, picks, pre []int) float64 {
 	for i := range pts {
 		pts[i] = i
 	}
-	r, err := strategies.CoverageRadius(context.Background(), all.Vectors[0].Data, all.Vectors[0].Dim, pts, centers, 0)
+	r, err := strategies.CoverageRadius(context.Background(), strategies.Vectors{Dim: all.Vectors[0].Dim, F32: all.Vectors[0].Data}, pts, centers, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

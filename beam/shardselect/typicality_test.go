@@ -66,7 +66,7 @@ func TestTypicalityMatchesEngine(t *testing.T) {
 		d := randomData(rng, 1+rng.IntN(400), 1+rng.IntN(10), 2)
 		shards := split(rng, d.rows, 1+rng.IntN(6), true) // contiguous: key order is shard order
 		got := typicality(t, shards, d.rows.Len())
-		want, err := strategies.TypicalityWeights(context.Background(), d.rows.Vectors[0].Data, d.rows.Vectors[0].Dim, d.rows.Len(), 1)
+		want, _, err := strategies.TypicalityWeights(context.Background(), strategies.Vectors{Dim: d.rows.Vectors[0].Dim, F32: d.rows.Vectors[0].Data}, d.rows.Len(), strategies.NeighbourOptions{Mode: strategies.NeighboursExact, Workers: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -259,7 +259,7 @@ func radius(ctx context.Context, d set, picks []shardselect.Pick) (float64, erro
 	for i := range pts {
 		pts[i] = i
 	}
-	return strategies.CoverageRadius(ctx, d.vec, d.dim, pts, keys(picks), 0)
+	return strategies.CoverageRadius(ctx, strategies.Vectors{Dim: d.dim, F32: d.vec}, pts, keys(picks), 0)
 }
 
 // overlap is the share of a's picks that b also picked.
