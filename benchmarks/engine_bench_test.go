@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // Engine benchmarks run on in-memory data; sizes come from the

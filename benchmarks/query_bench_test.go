@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"testing"
 
-	"winnow/benchmarks/datagen"
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/benchmarks/datagen"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 // benchQuery is the query of the match issue's performance target.

@@ -20,7 +20,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/google/uuid"
 
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 // BenchmarkReadEmbeddings measures columnar.Dataset.ReadEmbeddings on an

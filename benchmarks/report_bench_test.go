@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"winnow/benchmarks/datagen"
-	"winnow/pipeline"
-	"winnow/report"
+	"github.com/winnow-data/winnow/benchmarks/datagen"
+	"github.com/winnow-data/winnow/pipeline"
+	"github.com/winnow-data/winnow/report"
 )
 
 // BenchmarkReport measures `winnow report` in one process: Load (open

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // Benchmarks of spec §10 and §11 against diversity alone, in one process

@@ -21,7 +21,7 @@ import (
 	"strings"
 	"sync"
 
-	"winnow/bitmap"
+	"github.com/winnow-data/winnow/bitmap"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/google/uuid"

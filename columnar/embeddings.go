@@ -51,8 +51,8 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"winnow/bitmap"
-	"winnow/internal/workpool"
+	"github.com/winnow-data/winnow/bitmap"
+	"github.com/winnow-data/winnow/internal/workpool"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/float16"

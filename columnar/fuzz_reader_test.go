@@ -30,8 +30,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/google/uuid"
 
-	"winnow/bitmap"
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/bitmap"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 // fzMaxAlloc bounds what reading one small fuzzed dataset may allocate.

@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"sync/atomic"
 
-	"winnow/internal/workpool"
+	"github.com/winnow-data/winnow/internal/workpool"
 
 	"github.com/google/uuid"
 )

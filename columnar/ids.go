@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"unsafe"
 
-	"winnow/internal/workpool"
+	"github.com/winnow-data/winnow/internal/workpool"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"

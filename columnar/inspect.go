@@ -20,7 +20,7 @@ import (
 	"errors"
 	"fmt"
 
-	"winnow/internal/workpool"
+	"github.com/winnow-data/winnow/internal/workpool"
 )
 
 // VectorCount returns how many samples have a non-empty vector in the

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"unsafe"
 
-	"winnow/internal/testseam"
+	"github.com/winnow-data/winnow/internal/testseam"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )

@@ -30,7 +30,7 @@ import (
 	"fmt"
 	"os"
 
-	"winnow/bitmap"
+	"github.com/winnow-data/winnow/bitmap"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"

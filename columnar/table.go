@@ -24,7 +24,7 @@ import (
 	"strings"
 	"sync"
 
-	"winnow/internal/workpool"
+	"github.com/winnow-data/winnow/internal/workpool"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"

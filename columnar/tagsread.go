@@ -20,7 +20,7 @@ import (
 	"maps"
 	"path/filepath"
 
-	"winnow/bitmap"
+	"github.com/winnow-data/winnow/bitmap"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"

@@ -1,7 +1,7 @@
 package columnar
 
 import (
-	"winnow/bitmap"
+	"github.com/winnow-data/winnow/bitmap"
 
 	"github.com/apache/arrow-go/v18/arrow/float16"
 )

@@ -19,7 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"winnow/bitmap"
+	"github.com/winnow-data/winnow/bitmap"
 )
 
 // Numeric is a numeric column (integer, float or boolean as 0/1) as

@@ -27,7 +27,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 // COCOOptions adjust COCO.

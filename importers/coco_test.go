@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 // cocoDoc is a COCO instances file as the published format describes it

@@ -20,8 +20,8 @@ import (
 	"strings"
 	"time"
 
-	"winnow/columnar"
-	"winnow/internal/atomicfile"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/internal/atomicfile"
 )
 
 // EmbeddingsOptions adjust Embeddings.

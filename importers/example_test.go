@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"winnow/importers"
+	"github.com/winnow-data/winnow/importers"
 )
 
 // A sample's id is a function of its file name alone.

@@ -24,8 +24,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"winnow/columnar"
-	"winnow/internal/atomicfile"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/internal/atomicfile"
 )
 
 // newDataset is a dataset folder being built.

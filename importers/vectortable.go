@@ -20,7 +20,7 @@ import (
 	"strings"
 	"unicode"
 
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 // vectorInput is what an input file holds: vectors, and for tables the

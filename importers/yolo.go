@@ -30,8 +30,8 @@ import (
 	"github.com/google/uuid"
 	"go.yaml.in/yaml/v3"
 
-	"winnow/columnar"
-	"winnow/internal/workpool"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/internal/workpool"
 )
 
 // YOLOOptions adjust YOLO.

@@ -11,9 +11,9 @@ import (
 	"sort"
 	"strings"
 
-	"winnow/columnar"
-	"winnow/internal/atomicfile"
-	"winnow/tags"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/internal/atomicfile"
+	"github.com/winnow-data/winnow/tags"
 )
 
 // Dataset is an opened winnow dataset folder.

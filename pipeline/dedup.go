@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // Deduplication is diversity that never picks a sample closer than

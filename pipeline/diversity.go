@@ -3,7 +3,7 @@ package pipeline
 import (
 	"math/rand/v2"
 
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // EmbeddingDiversity prefers samples far from everything already selected

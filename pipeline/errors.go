@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"winnow/columnar"
-	"winnow/tags"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/tags"
 )
 
 // Errors a caller can test with errors.Is. A name the dataset lacks is a

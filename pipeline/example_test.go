@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"winnow/internal/fixture"
-	"winnow/pipeline"
-	"winnow/query"
+	"github.com/winnow-data/winnow/internal/fixture"
+	"github.com/winnow-data/winnow/pipeline"
+	"github.com/winnow-data/winnow/query"
 )
 
 // demo copies the bundled MNIST dataset to a temporary folder, so the

@@ -23,7 +23,7 @@ import (
 	"slices"
 	"strings"
 
-	"winnow/query"
+	"github.com/winnow-data/winnow/query"
 )
 
 // translateFilter turns a LightlyStudio filter into a match expression

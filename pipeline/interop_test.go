@@ -28,7 +28,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 // The fixtures' formulas (see fixtures.mjs).

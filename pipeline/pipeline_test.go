@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"winnow/internal/fixture"
+	"github.com/winnow-data/winnow/internal/fixture"
 )
 
 // copyMNIST copies the fixture's tables (not what a run may have left in

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 // Precision is the number format the engine computes on.

@@ -9,8 +9,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"winnow/columnar"
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // TestPrecisionFloat16: the selection runs on the float16 rounding of the

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"winnow/bitmap"
-	"winnow/columnar"
-	"winnow/query"
-	"winnow/tags"
+	"github.com/winnow-data/winnow/bitmap"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/query"
+	"github.com/winnow-data/winnow/tags"
 )
 
 // Query narrows a dataset to the samples that match every expression

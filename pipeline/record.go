@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"winnow/tags"
+	"github.com/winnow-data/winnow/tags"
 )
 
 // Version is winnow's version, stamped into selection records.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // replay explains a candidate outside the tag by rebuilding the record's

@@ -10,8 +10,8 @@ import (
 	"math"
 	"slices"
 
-	"winnow/columnar"
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // resolver turns strategy values into the engine's strategies over plain

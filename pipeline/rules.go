@@ -13,7 +13,7 @@ import (
 	"math"
 	"slices"
 
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // Quota limits a selection to at most Max samples (Max units under group

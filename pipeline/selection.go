@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"winnow/bitmap"
-	"winnow/columnar"
-	"winnow/strategies"
-	"winnow/tags"
+	"github.com/winnow-data/winnow/bitmap"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/strategies"
+	"github.com/winnow-data/winnow/tags"
 )
 
 // Options adjust how a Selection runs. The zero value errors on

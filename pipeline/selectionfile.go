@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
-	"winnow/bitmap"
-	"winnow/columnar"
-	"winnow/tags"
+	"github.com/winnow-data/winnow/bitmap"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/tags"
 )
 
 // SelectionHeaderKey is the metadata key of a selection file holding its

@@ -3,7 +3,7 @@ package pipeline
 import (
 	"fmt"
 
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // Similarity prefers samples close to those carrying QueryTag; a negative

@@ -23,7 +23,7 @@ import (
 	"strconv"
 	"strings"
 
-	"winnow/query"
+	"github.com/winnow-data/winnow/query"
 )
 
 // Strategy is one ingredient of a selection, combined with the others as

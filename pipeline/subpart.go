@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"slices"
 
-	"winnow/columnar"
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // SubpartDiversity prefers samples whose objects (annotations, e.g.

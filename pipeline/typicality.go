@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // Typicality prefers samples in dense regions of the embedding space.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 func pickRows(res *Result) []int {

@@ -6,8 +6,8 @@ import (
 	"maps"
 	"slices"
 
-	"winnow/columnar"
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // Uncertainty prefers samples a model is unsure about, from the

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 // writeTable writes cols as DIR/NAME.parquet.

@@ -11,8 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/google/uuid"
 
-	"winnow/bitmap"
-	"winnow/query"
+	"github.com/winnow-data/winnow/bitmap"
+	"github.com/winnow-data/winnow/query"
 )
 
 // TestBuilderMatchesText checks that every builder form makes the same

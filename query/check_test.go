@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"winnow/bitmap"
+	"github.com/winnow-data/winnow/bitmap"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"

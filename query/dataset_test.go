@@ -17,10 +17,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/google/uuid"
 
-	"winnow/bitmap"
-	"winnow/columnar"
-	"winnow/internal/testseam"
-	"winnow/query"
+	"github.com/winnow-data/winnow/bitmap"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/internal/testseam"
+	"github.com/winnow-data/winnow/query"
 )
 
 // The evaluator streams a Dataset's samples columns.

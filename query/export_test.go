@@ -8,7 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"winnow/bitmap"
+	"github.com/winnow-data/winnow/bitmap"
 )
 
 // DiffCase is one random table of the differential test, with its

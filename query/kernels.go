@@ -16,7 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"winnow/bitmap"
+	"github.com/winnow-data/winnow/bitmap"
 )
 
 // parallelMinRows is the column length from which a leaf is split across

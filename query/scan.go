@@ -12,7 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"winnow/bitmap"
+	"github.com/winnow-data/winnow/bitmap"
 )
 
 // sampleLeaves lists the leaves of p evaluated over the samples: those

@@ -5,7 +5,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"winnow/bitmap"
+	"github.com/winnow-data/winnow/bitmap"
 )
 
 // Source is what a predicate is checked against and evaluated over: the

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 // The browser test renders a report of the fixture in Debian's chromium,

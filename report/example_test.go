@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"winnow/report"
+	"github.com/winnow-data/winnow/report"
 )
 
 // A report's data from a hand-made input: spec §3's example, vectors

@@ -18,8 +18,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"winnow/columnar"
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 // copyFixture copies testdata/mnist into a temporary folder: tests never

@@ -14,8 +14,8 @@ import (
 	"slices"
 	"sort"
 
-	"winnow/columnar"
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 // Load opens the dataset in dir and reads the selection record of tag

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // At most one sample per content hash: exact duplicates go.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // Farthest-point sampling on a line, then weighting and balancing together.

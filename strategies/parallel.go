@@ -3,7 +3,7 @@ package strategies
 import (
 	"context"
 
-	"winnow/internal/workpool"
+	"github.com/winnow-data/winnow/internal/workpool"
 )
 
 // workerCount resolves Problem.Workers: 0 or less means all cores.

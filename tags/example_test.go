@@ -7,10 +7,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"winnow/bitmap"
-	"winnow/columnar"
-	"winnow/internal/fixture"
-	"winnow/tags"
+	"github.com/winnow-data/winnow/bitmap"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/internal/fixture"
+	"github.com/winnow-data/winnow/tags"
 )
 
 func Example() {

@@ -17,12 +17,12 @@ import (
 	"testing"
 	"time"
 
-	"winnow/bitmap"
-	"winnow/columnar"
-	"winnow/internal/atomicfile"
-	"winnow/internal/fixture"
-	"winnow/internal/testseam"
-	"winnow/tags"
+	"github.com/winnow-data/winnow/bitmap"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/internal/atomicfile"
+	"github.com/winnow-data/winnow/internal/fixture"
+	"github.com/winnow-data/winnow/internal/testseam"
+	"github.com/winnow-data/winnow/tags"
 )
 
 // ftDataset copies testdata/mnist, gives it tags.parquet with tag "old",

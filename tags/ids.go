@@ -10,8 +10,8 @@ import (
 	"slices"
 	"strings"
 
-	"winnow/bitmap"
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/bitmap"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 // ReadIDs reads sample ids, one per line (blank lines and surrounding

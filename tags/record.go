@@ -29,8 +29,8 @@ import (
 	"strings"
 	"time"
 
-	"winnow/columnar"
-	"winnow/internal/atomicfile"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/internal/atomicfile"
 )
 
 // Record is the selection record of a tag.

@@ -12,9 +12,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"winnow/bitmap"
-	"winnow/columnar"
-	"winnow/internal/atomicfile"
+	"github.com/winnow-data/winnow/bitmap"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/internal/atomicfile"
 )
 
 // The test seams of a commit (internal/testseam): the replacement of the

@@ -12,11 +12,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"winnow/bitmap"
-	"winnow/columnar"
-	"winnow/internal/atomicfile"
-	mnist "winnow/internal/fixture"
-	"winnow/internal/testseam"
+	"github.com/winnow-data/winnow/bitmap"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/internal/atomicfile"
+	mnist "github.com/winnow-data/winnow/internal/fixture"
+	"github.com/winnow-data/winnow/internal/testseam"
 )
 
 func fixture(t *testing.T) *columnar.Dataset {

@@ -31,7 +31,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 func init() {

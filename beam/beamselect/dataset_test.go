@@ -12,9 +12,9 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 
-	"winnow/columnar"
-	"winnow/internal/fixture"
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/internal/fixture"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 // mnistDataset copies the MNIST fixture (2,000 digits with embeddings,

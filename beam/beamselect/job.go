@@ -28,8 +28,8 @@ import (
 	"fmt"
 	"math"
 
-	"winnow/beam/shardselect"
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/beam/shardselect"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // Strategy is one strategy of a Job, in the terms of spec/selection.md.

@@ -19,8 +19,8 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/memfs"
 
-	"winnow/beam/rowgroups"
-	"winnow/beam/shardselect"
+	"github.com/winnow-data/winnow/beam/rowgroups"
+	"github.com/winnow-data/winnow/beam/shardselect"
 )
 
 func init() {

@@ -22,10 +22,10 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	"github.com/google/uuid"
 
-	"winnow/beam/rowgroups"
-	"winnow/beam/shardselect"
-	"winnow/columnar"
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/beam/rowgroups"
+	"github.com/winnow-data/winnow/beam/shardselect"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 func TestMain(m *testing.M) {

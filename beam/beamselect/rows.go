@@ -5,9 +5,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"winnow/beam/rowgroups"
-	"winnow/beam/shardselect"
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/beam/rowgroups"
+	"github.com/winnow-data/winnow/beam/shardselect"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // shardData is one shard's columns as plain values.

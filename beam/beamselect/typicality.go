@@ -32,8 +32,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"winnow/beam/shardselect"
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/beam/shardselect"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 func init() {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"winnow/beam/shardselect"
+	"github.com/winnow-data/winnow/beam/shardselect"
 )
 
 // Two shards of one-dimensional vectors [1] [3] | [5]: each picks local

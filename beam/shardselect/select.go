@@ -7,7 +7,7 @@ import (
 	"math"
 	"slices"
 
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // Kind is the type of a strategy in a Config.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // dataset is random resolved data for every kind of input: one vector

@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // typicality runs the three steps of the distributed typicality stage on

@@ -15,7 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 // Config describes a synthetic dataset. The zero value of every optional

@@ -21,7 +21,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/google/uuid"
 
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 func generate(t *testing.T, cfg Config) (string, *Summary) {

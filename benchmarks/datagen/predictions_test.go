@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 const predictionsDir = "../../testdata/predictions"

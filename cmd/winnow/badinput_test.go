@@ -24,8 +24,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/google/uuid"
 
-	"winnow/benchmarks/datagen"
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/benchmarks/datagen"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 // Sample ids of the small dataset: relID(i) for sample i.

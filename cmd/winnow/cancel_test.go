@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"winnow/benchmarks/datagen"
+	"github.com/winnow-data/winnow/benchmarks/datagen"
 )
 
 // relLongDataset generates a dataset on which `select diverse --n 12000`

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 // relConcurrentRounds is how many times each race is repeated: the

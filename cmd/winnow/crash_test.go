@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 // relCrashArgs is the selection every crash test runs on a dataset copy.

@@ -25,8 +25,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"winnow/columnar"
-	"winnow/internal/fixture"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/internal/fixture"
 )
 
 var (

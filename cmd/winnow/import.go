@@ -9,8 +9,8 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"winnow/columnar"
-	"winnow/importers"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/importers"
 )
 
 func importCommand(std stdio) *cli.Command {

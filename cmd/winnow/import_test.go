@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"winnow/importers"
+	"github.com/winnow-data/winnow/importers"
 )
 
 // importCOCOFile writes a small COCO instances file: four images (one

@@ -9,8 +9,8 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"winnow/internal/atomicfile"
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/internal/atomicfile"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 func initCommand(std stdio) *cli.Command {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 func inspectCommand(std stdio) *cli.Command {

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 func tagNames(t *testing.T, dir string) []string {

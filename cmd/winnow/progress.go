@@ -10,7 +10,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 // progressFlag is --progress: how long work reports itself on stderr.

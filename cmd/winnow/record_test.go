@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"winnow/columnar"
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 // selectionFile writes the dry-run selection of list as a selection file

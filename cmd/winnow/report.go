@@ -9,7 +9,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"winnow/report"
+	"github.com/winnow-data/winnow/report"
 )
 
 func reportCommand(std stdio) *cli.Command {

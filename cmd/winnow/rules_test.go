@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"winnow/columnar"
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 // copyPredictions copies the predictions fixture into a temporary folder.

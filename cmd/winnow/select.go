@@ -13,8 +13,8 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"winnow/pipeline"
-	"winnow/query"
+	"github.com/winnow-data/winnow/pipeline"
+	"github.com/winnow-data/winnow/query"
 )
 
 // includeUnlabeledFlag keeps candidates without a class eligible for

@@ -11,8 +11,8 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"winnow/pipeline"
-	"winnow/tags"
+	"github.com/winnow-data/winnow/pipeline"
+	"github.com/winnow-data/winnow/tags"
 )
 
 // twoArgs returns the two arguments of a command, DIR and NAME, or a

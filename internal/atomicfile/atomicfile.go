@@ -28,7 +28,7 @@ import (
 	"strconv"
 	"time"
 
-	"winnow/internal/testseam"
+	"github.com/winnow-data/winnow/internal/testseam"
 )
 
 // Options adjust WriteFile.

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"winnow/internal/atomicfile"
+	"github.com/winnow-data/winnow/internal/atomicfile"
 )
 
 func mustRead(t *testing.T, path string) []byte {

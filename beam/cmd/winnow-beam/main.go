@@ -56,8 +56,8 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/spark"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/universal"
 
-	"winnow/beam/beamselect"
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/beam/beamselect"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 // options are the command's own flags.

@@ -14,9 +14,9 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
-	"winnow/beam/beamselect"
-	"winnow/internal/fixture"
-	"winnow/pipeline"
+	"github.com/winnow-data/winnow/beam/beamselect"
+	"github.com/winnow-data/winnow/internal/fixture"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 func TestMain(m *testing.M) {

@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/term"
 
-	"winnow/benchmarks/datagen"
+	"github.com/winnow-data/winnow/benchmarks/datagen"
 )
 
 func main() {

@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"os"
 
-	"winnow/benchmarks/datagen"
+	"github.com/winnow-data/winnow/benchmarks/datagen"
 )
 
 func main() {

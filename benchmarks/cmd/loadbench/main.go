@@ -45,7 +45,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
 
-	"winnow/columnar"
+	"github.com/winnow-data/winnow/columnar"
 )
 
 func main() {

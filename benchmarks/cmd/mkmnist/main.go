@@ -14,7 +14,7 @@ import (
 	"os"
 	"os/signal"
 
-	"winnow/benchmarks/datagen"
+	"github.com/winnow-data/winnow/benchmarks/datagen"
 )
 
 func main() {
