@@ -86,9 +86,6 @@ func (d *Diversity) Start(rows, candidates int) (State, error) {
 // prefetchAhead is how many distances ahead rows are prefetched.
 const prefetchAhead = 4
 
-// batchAhead is how many rows ahead a deferred pass prefetches.
-const batchAhead = 8
-
 // tsize is the number of group members one task of the fast update takes.
 const tsize = 1024
 

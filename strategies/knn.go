@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/bits"
 	"slices"
-	"unsafe"
 )
 
 // Exact k-nearest-neighbour search on the tile kernel.
@@ -463,5 +462,3 @@ func (tp *targetPanels) scan(q *rowQueries, self bool) {
 // Vectors).
 func (q *rowQueries) results(i int) []nbCand { return q.tops[i].final(exactDist{q.tv, q.q32[i]}) }
 
-// unsafeRow is the n float32 values at p.
-func unsafeRow(p *float32, n int) []float32 { return unsafe.Slice(p, n) }

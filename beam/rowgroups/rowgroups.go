@@ -496,7 +496,7 @@ func Column(rec arrow.RecordBatch, name string) arrow.Array {
 func Float32Rows(a arrow.Array, firstRow int64) ([]float32, int, error) {
 	var vals *array.Float32
 	dim := 0
-	off := func(i int) (int, int) { return i * dim, (i + 1) * dim }
+	var off func(i int) (int, int) // the value range of row i
 	switch l := a.(type) {
 	case *array.FixedSizeList:
 		dim = int(l.DataType().(*arrow.FixedSizeListType).Len())
