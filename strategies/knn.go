@@ -461,4 +461,3 @@ func (tp *targetPanels) scan(q *rowQueries, self bool) {
 // results returns query i's k nearest (exact distances of the targets'
 // Vectors).
 func (q *rowQueries) results(i int) []nbCand { return q.tops[i].final(exactDist{q.tv, q.q32[i]}) }
-
