@@ -62,6 +62,14 @@ func TestTagsAddRecord(t *testing.T) {
 	assert.Equal(t, want.Header.Strategies, got.Header.Strategies)
 	assert.Len(t, res.Picks, 15)
 
+	// A report reads the distributed runner's record like any other.
+	page := filepath.Join(t.TempDir(), "beam.html")
+	ok(t, "report", dir, "beam", "--out", page)
+	html, err := os.ReadFile(page)
+	require.NoError(t, err)
+	assert.Contains(t, string(html), "beam")
+	assert.Contains(t, string(html), "<img")
+
 	// Bad input changes nothing and says why.
 	for _, c := range []struct {
 		args []string
