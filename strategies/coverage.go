@@ -41,25 +41,67 @@ func coverageRadius(ctx context.Context, v Vectors, points, centers []int, worke
 	}
 	workers = workerCount(workers)
 	pts, cs := toInt32(points), toInt32(centers)
-	norms := make([]float64, n)
+	var r float64
+	if len(cs) <= fewCenters {
+		r = fewCentersRadius(ctx, &v, pts, cs, workers, chunk)
+	} else {
+		r = tileRadius(ctx, &v, pts, cs, workers, chunk)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return math.Sqrt(r), nil
+}
+
+// tileRadius is the squared radius by the tile search of each point's
+// nearest center.
+func tileRadius(ctx context.Context, v *Vectors, pts, cs []int32, workers, chunk int) float64 {
+	norms := make([]float64, v.Rows())
 	for _, x := range append(append([]int32(nil), pts...), cs...) {
 		norms[x] = float64(v.sqNorm32(int(x)))
 	}
-	tp := newTargetPanels(&v, cs, norms)
+	tp := newTargetPanels(v, cs, norms)
 	worst := make([]float64, len(pts))
 	stop := func() bool { return ctx.Err() != nil }
 	for lo := 0; lo < len(pts); lo += chunk {
 		hi := min(lo+chunk, len(pts))
-		tp.nearestRows(&v, pts[lo:hi], norms, 1, false, workers, stop, func(int) {}, func(i int, nb []nbCand) { worst[lo+i] = nb[0].hi })
-	}
-	if err := ctx.Err(); err != nil {
-		return 0, err
+		tp.nearestRows(v, pts[lo:hi], norms, 1, false, workers, stop, func(int) {}, func(i int, nb []nbCand) { worst[lo+i] = nb[0].hi })
 	}
 	r := 0.0
 	for _, w := range worst {
 		r = max(r, w)
 	}
-	return math.Sqrt(r), nil
+	return r
+}
+
+// fewCenters is where the tile search stops paying for itself: below it,
+// each point's distance to every center is computed directly.
+const fewCenters = 8
+
+// fewCentersRadius is the squared radius by direct exact distances: the
+// same kernel (sqDistTo from the center's row to the point's float32 row)
+// that resolves the tile search's nearest, so both give the same bits.
+func fewCentersRadius(ctx context.Context, v *Vectors, pts, cs []int32, workers, chunk int) float64 {
+	worst := make([]float64, chunks(len(pts), chunk))
+	parallel(workerCount(workers), len(worst), func(task int) {
+		if ctx.Err() != nil {
+			return
+		}
+		buf := make([]float32, v.Dim)
+		for _, p := range pts[task*chunk : min((task+1)*chunk, len(pts))] {
+			row := v.Row(int(p), buf)
+			near := math.Inf(1)
+			for _, c := range cs {
+				near = min(near, v.sqDistTo(int(c), row))
+			}
+			worst[task] = max(worst[task], near)
+		}
+	})
+	r := 0.0
+	for _, w := range worst {
+		r = max(r, w)
+	}
+	return r
 }
 
 func toInt32(s []int) []int32 {

@@ -173,3 +173,35 @@ func TestCoverageChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestCoverageFewCenters: the direct path for a few centers gives the
+// tile search's radius bit for bit, on float32 and float16 rows.
+func TestCoverageFewCenters(t *testing.T) {
+	const n, dim = 3000, 37
+	r := rand.New(rand.NewPCG(9, 10))
+	f := make([]float32, n*dim)
+	for i := range f {
+		f[i] = float32(r.NormFloat64())
+	}
+	h := make([]uint16, len(f))
+	for i, x := range f {
+		h[i] = ToFloat16(x)
+	}
+	pts := make([]int32, 0, n)
+	for i := range n {
+		pts = append(pts, int32(i))
+	}
+	for _, v := range []Vectors{{Dim: dim, F32: f}, {Dim: dim, F16: h}} {
+		for k := 1; k <= fewCenters; k++ {
+			cs := make([]int32, k)
+			for i := range cs {
+				cs[i] = int32(r.IntN(n))
+			}
+			a := fewCentersRadius(context.Background(), &v, pts, cs, 2, 100)
+			b := tileRadius(context.Background(), &v, pts, cs, 2, 1000)
+			if a != b || a == 0 {
+				t.Fatalf("half %v, %d centers: direct %v, tile %v", v.Half(), k, a, b)
+			}
+		}
+	}
+}
