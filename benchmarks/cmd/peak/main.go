@@ -13,21 +13,9 @@ package main
 import (
 	"fmt"
 	"runtime"
-	"syscall"
-	"time"
 
 	"golang.org/x/sys/cpu"
 )
-
-func addChain(n int)
-func fmaPeak(n int)
-
-// threadCPU is this thread's CPU time.
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(1, &ru) // RUSAGE_THREAD
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 func main() {
 	if !cpu.X86.HasAVX512F {

@@ -1,0 +1,5 @@
+package main
+
+// Implemented in peak_amd64.s.
+func addChain(n int)
+func fmaPeak(n int)
