@@ -52,10 +52,10 @@ import (
 	"unsafe"
 
 	"github.com/winnow-data/winnow/bitmap"
+	"github.com/winnow-data/winnow/internal/half"
 	"github.com/winnow-data/winnow/internal/workpool"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/schema"
@@ -963,7 +963,7 @@ func (w *embWorker) f32At(vi int, elem elemKind) float32 {
 }
 
 // f16float widens float16 bits to float32, exactly.
-func f16float(h uint16) float32 { return float16.FromBits(h).Float32() }
+func f16float(h uint16) float32 { return half.ToFloat32(h) }
 
 // f16bits reads a Parquet FLOAT16 value: two bytes, little-endian.
 func f16bits(b parquet.FixedLenByteArray) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }

@@ -6,9 +6,8 @@ package columnar
 // bits the moment it is decoded, so the float32 matrix never exists: the
 // peak memory of the read is the float16 matrix plus each worker's
 // buffers, half of a float32 read. The rounding is the one strategies
-// uses (strategies.ToFloat16: nearest, ties to even); columnar does not
-// import strategies, so it keeps its own copy, which a test compares with
-// strategies' bit for bit. float64 values are narrowed to float32 first,
+// uses (internal/half, which strategies.ToFloat16 also calls: nearest,
+// ties to even); a test compares the two packages' results bit for bit. float64 values are narrowed to float32 first,
 // as a float32 read would store them, so a float16 read equals rounding
 // the float32 read's matrix afterwards, bit for bit.
 
@@ -17,44 +16,12 @@ import (
 	"fmt"
 	"math"
 	"unsafe"
+
+	"github.com/winnow-data/winnow/internal/half"
 )
 
-// toHalf returns the binary16 bit pattern nearest to x (ties to even);
-// values of magnitude 65520 and more round to ±Inf, NaN stays NaN. It
-// must equal strategies.ToFloat16 (TestToHalfMatchesStrategies).
-func toHalf(x float32) uint16 {
-	b := math.Float32bits(x)
-	sign := uint16(b>>16) & 0x8000
-	exp := int(b>>23) & 0xff
-	mant := b & 0x7fffff
-	switch {
-	case exp >= 113 && exp <= 142: // normal binary16: the common case first
-		e := uint32(exp-112)<<10 | mant>>13
-		rest := mant & 0x1fff
-		if rest > 0x1000 || rest == 0x1000 && e&1 == 1 {
-			e++ // may carry into the exponent, up to Inf: both correct
-		}
-		return sign | uint16(e)
-	case exp == 0xff: // Inf or NaN
-		if mant != 0 {
-			return sign | 0x7e00
-		}
-		return sign | 0x7c00
-	case exp > 142: // >= 2^16: overflows
-		return sign | 0x7c00
-	case exp >= 102: // subnormal binary16 (or rounds up to the smallest normal)
-		m := mant | 0x800000
-		shift := uint(126 - exp) // 14..24: value = m·2^(exp-150), unit 2^-24
-		e := m >> shift
-		rest := m & (1<<shift - 1)
-		half := uint32(1) << (shift - 1)
-		if rest > half || rest == half && e&1 == 1 {
-			e++
-		}
-		return sign | uint16(e)
-	}
-	return sign // underflows to ±0
-}
+// toHalf is the shared rounding (internal/half), named for this file.
+func toHalf(x float32) uint16 { return half.FromFloat32(x) }
 
 // encodeHalf sets dst[i] = toHalf(src[i]) for every i of src.
 func encodeHalf(dst []uint16, src []float32) {

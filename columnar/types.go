@@ -2,8 +2,7 @@ package columnar
 
 import (
 	"github.com/winnow-data/winnow/bitmap"
-
-	"github.com/apache/arrow-go/v18/arrow/float16"
+	"github.com/winnow-data/winnow/internal/half"
 )
 
 // Matrix holds the vectors of one embedding model for every row of a
@@ -45,7 +44,7 @@ func (m *Matrix) Float32s() []float32 {
 	}
 	out := make([]float32, len(m.F16))
 	for i, h := range m.F16 {
-		out[i] = float16.FromBits(h).Float32()
+		out[i] = half.ToFloat32(h)
 	}
 	return out
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/winnow-data/winnow/internal/half"
 )
 
 // Vectors is a row-major matrix of embeddings: row i is values
@@ -217,59 +219,10 @@ func (v *Vectors) row32(i int, buf []float32) []float32 {
 
 // ToFloat16 returns the binary16 bit pattern nearest to x (ties to even);
 // values beyond ±65504 round to ±Inf, NaN stays NaN.
-func ToFloat16(x float32) uint16 {
-	b := math.Float32bits(x)
-	sign := uint16(b>>16) & 0x8000
-	exp := int(b>>23) & 0xff
-	mant := b & 0x7fffff
-	switch {
-	case exp == 0xff: // Inf or NaN
-		if mant != 0 {
-			return sign | 0x7e00
-		}
-		return sign | 0x7c00
-	case exp > 142: // >= 2^16: overflows
-		return sign | 0x7c00
-	case exp >= 113: // normal binary16
-		e := uint32(exp-112)<<10 | mant>>13
-		rest := mant & 0x1fff
-		if rest > 0x1000 || rest == 0x1000 && e&1 == 1 {
-			e++ // may carry into the exponent, up to Inf: both correct
-		}
-		return sign | uint16(e)
-	case exp >= 102: // subnormal binary16 (or rounds up to the smallest normal)
-		m := mant | 0x800000
-		shift := uint(126 - exp) // 14..24: value = m·2^(exp-150), unit 2^-24
-		e := m >> shift
-		rest := m & (1<<shift - 1)
-		half := uint32(1) << (shift - 1)
-		if rest > half || rest == half && e&1 == 1 {
-			e++
-		}
-		return sign | uint16(e)
-	}
-	return sign // underflows to ±0
-}
+func ToFloat16(x float32) uint16 { return half.FromFloat32(x) }
 
 // FromFloat16 returns the float32 value of a binary16 bit pattern (exact).
-func FromFloat16(h uint16) float32 {
-	sign := uint32(h&0x8000) << 16
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h & 0x3ff)
-	switch {
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case exp != 0:
-		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
-	case mant == 0:
-		return math.Float32frombits(sign)
-	}
-	f := float32(mant) * 0x1p-24 // subnormal: exact
-	if sign != 0 {
-		f = -f
-	}
-	return f
-}
+func FromFloat16(h uint16) float32 { return half.ToFloat32(h) }
 
 // EncodeFloat16 sets dst[i] = ToFloat16(src[i]) for every i of src.
 func EncodeFloat16(dst []uint16, src []float32) {
