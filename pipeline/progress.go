@@ -15,7 +15,8 @@ const (
 	// the embedding table decoded (counted after each row group).
 	PhaseLoad Phase = "load"
 	// PhaseNeighbours searches nearest neighbours for typicality and
-	// outliers; Unit is "rows" whose neighbours are known.
+	// outliers; Unit is "pairs" of vectors measured, and Total is revised
+	// once, when an approximate search has tuned how widely it probes.
 	PhaseNeighbours Phase = "neighbours"
 	// PhaseSelect makes the picks; Unit is "picks".
 	PhaseSelect Phase = "select"
@@ -26,7 +27,8 @@ const (
 
 // Progress is one report of a phase's advance: Done of Total units.
 // Within one phase and Item, Done never decreases and ends at Total when
-// the phase completes.
+// the phase completes; Total stays fixed except where the phase says it
+// is revised (PhaseNeighbours).
 type Progress struct {
 	Phase Phase
 	// Item names what the phase works on (an embedding model for load and

@@ -159,7 +159,7 @@ func typicalityPart(r *resolver, u *universe, model string, strength float64, na
 		return nil, err
 	}
 	opt := strategies.NeighbourOptions{Mode: neighbourModes[mode], ExactSeconds: ExactNeighboursSeconds, Workers: r.opts.Workers,
-		Progress: neighbourProgress(r.opts.Progress, model, u.candidates)}
+		Progress: neighbourProgress(r.opts.Progress, model)}
 	w, search, err := strategies.TypicalityWeights(r.ctx, r.vectors(model, u), u.candidates, opt)
 	if err != nil {
 		return nil, err
@@ -177,26 +177,16 @@ func typicalityPart(r *resolver, u *universe, model string, strength float64, na
 	return p, nil
 }
 
-// neighbourProgress reports the neighbour search as PhaseNeighbours in
-// rows of item: the search counts vector pairs measured against an
-// estimated total (revised once, when an approximate search has tuned its
-// probe), which this scales to the rows searched. Done never decreases
-// and reaches rows only when the search has finished. The search calls it
-// from one goroutine at a time.
-func neighbourProgress(fn func(Progress), item string, rows int) func(done, total int) {
-	f := progressFunc(fn, PhaseNeighbours, item, "rows")
+// neighbourProgress reports the neighbour search as PhaseNeighbours of
+// item in vector pairs measured. The search knows its total only roughly
+// until an approximate search has tuned its probe, and then revises it
+// (Done never decreases): scaling to a fixed total instead held the bar
+// still for most of a long search. The search calls
+// it from one goroutine at a time.
+func neighbourProgress(fn func(Progress), item string) func(done, total int) {
+	f := progressFunc(fn, PhaseNeighbours, item, "pairs")
 	if f == nil {
 		return nil
 	}
-	shown := int64(-1)
-	return func(done, total int) {
-		r := int64(rows)
-		if done < total {
-			r = min(int64(float64(done)/float64(total)*float64(rows)), int64(rows)-1)
-		}
-		if r > shown {
-			shown = r
-			f(r, int64(rows))
-		}
-	}
+	return func(done, total int) { f(int64(done), int64(total)) }
 }

@@ -26,7 +26,8 @@ func TestNeighboursFlag(t *testing.T) {
 }
 
 // TestNeighboursProgressJSON: --progress=json has the neighbour search's
-// lines, in rows, ending at the number of candidates.
+// lines, in vector pairs: done never decreases, never passes the total,
+// and the last line is complete.
 func TestNeighboursProgressJSON(t *testing.T) {
 	dir := relCopyFixture(t)
 	code, _, errs := winnow(t, "", "select", "typical", dir, "--n", "5", "--tag", "p", "--progress", "json", "--neighbours", "approximate")
@@ -36,7 +37,8 @@ func TestNeighboursProgressJSON(t *testing.T) {
 		var l progressLine
 		require.NoError(t, json.Unmarshal([]byte(line), &l), "stderr line %q", line)
 		if l.Phase == "neighbours" {
-			require.Equal(t, "rows", l.Unit)
+			require.Equal(t, "pairs", l.Unit)
+			require.LessOrEqual(t, l.Done, l.Total)
 			if last != nil {
 				require.GreaterOrEqual(t, l.Done, last.Done)
 			}

@@ -166,16 +166,24 @@ func barLine(phase, item, unit string, done, total int64, elapsed time.Duration)
 	return s
 }
 
-// amount writes done of total in the unit, bytes in decimal multiples.
+// amount writes done of total in the unit, large counts in decimal
+// multiples (bytes in MB or GB, pairs of vectors in millions or billions).
 func amount(done, total int64, unit string) string {
-	if unit != "bytes" {
+	div, suffix := 1.0, ""
+	switch {
+	case unit == "bytes" && total >= 1e9:
+		div, suffix, unit = 1e9, "", "GB"
+	case unit == "bytes":
+		div, suffix, unit = 1e6, "", "MB"
+	case total >= 1e9:
+		div, suffix = 1e9, " billion"
+	case total >= 1e7:
+		div, suffix = 1e6, " million"
+	}
+	if div == 1 {
 		return fmt.Sprintf("%d/%d %s", done, total, unit)
 	}
-	div, suffix := 1e6, "MB"
-	if total >= 1e9 {
-		div, suffix = 1e9, "GB"
-	}
-	return fmt.Sprintf("%.1f/%.1f %s", float64(done)/div, float64(total)/div, suffix)
+	return fmt.Sprintf("%.1f/%.1f%s %s", float64(done)/div, float64(total)/div, suffix, unit)
 }
 
 func round3(x float64) float64 { return float64(int64(x*1000+0.5)) / 1000 }

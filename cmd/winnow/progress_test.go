@@ -63,6 +63,9 @@ func TestProgressBarWaitsASecondAndShowsTimeLeft(t *testing.T) {
 	require.Contains(t, out, "load clip [===============               ] 2.0/4.0 GB 1s, 1s left")
 	p.done()
 	require.True(t, strings.HasSuffix(buf.String(), "\r\033[K"), "done clears the line")
+	require.Equal(t, "3.0/12.0 billion pairs", amount(3e9, 12e9, "pairs"))
+	require.Equal(t, "2.5/40.0 million pairs", amount(2.5e6, 4e7, "pairs"))
+	require.Equal(t, "7/10 picks", amount(7, 10, "picks"))
 }
 
 func TestSelectProgressJSON(t *testing.T) {
