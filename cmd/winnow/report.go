@@ -37,6 +37,7 @@ Examples:
 			if cmd.Args().Len() != 2 {
 				return usagef("report needs a dataset folder and a tag: winnow report DIR TAG (got %d arguments)", cmd.Args().Len())
 			}
+			lowGCPercent() // it loads the selection's embeddings
 			format := cmd.String("format")
 			if format != "html" && format != "png" {
 				return usagef("--format must be html or png, got %q", format)

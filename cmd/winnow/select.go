@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -16,6 +17,20 @@ import (
 	"github.com/winnow-data/winnow/pipeline"
 	"github.com/winnow-data/winnow/query"
 )
+
+// lowGCPercent sets Go's GC percent to 25 for a command that holds a
+// large matrix, unless GOGC is set. A selection keeps one pointer-free
+// matrix for its whole run, and the default of 100 lets garbage grow to
+// the live heap's size before a collection: select diverse --n 1 on
+// 1M × 512 peaked at 3.6 GB for a 2 GB matrix, 2.5 GB with 25; the
+// collections stay cheap, as the matrix has no pointers to scan. Commands
+// with a small heap (query, tags) keep the default, where 25 would make
+// collections frequent (query --count at 10M rows: 0.33 s against 0.54).
+func lowGCPercent() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(25)
+	}
+}
 
 // includeUnlabeledFlag keeps candidates without a class eligible for
 // balancing (docs/selection.md).
@@ -425,6 +440,7 @@ func runSelect(ctx context.Context, cmd *cli.Command, std stdio, list []pipeline
 	if err != nil {
 		return err
 	}
+	lowGCPercent()
 	n, tag, pre := req.N, req.Tag, req.Preselected
 	if cmd.IsSet("n") {
 		if n = int(cmd.Int("n")); n < 1 {
