@@ -35,4 +35,10 @@ func TestInit(t *testing.T) {
 	assert.Contains(t, errs, "winnow.yaml exists; use --force to replace it")
 	printed := ok(t, "init", dir, "--print")
 	assert.True(t, strings.HasPrefix(printed, "# winnow dataset manifest"), printed)
+
+	// A manifest is also named by its path, in place of DIR: several
+	// mappings of one folder side by side.
+	require.NoError(t, os.Rename(filepath.Join(dir, "winnow.yaml"), filepath.Join(dir, "images.yaml")))
+	assert.Equal(t, "9\n", ok(t, "query", filepath.Join(dir, "images.yaml"), "--where", "w > 2", "--ids"))
+	assert.Contains(t, ok(t, "select", "weighted", filepath.Join(dir, "images.yaml"), "--n", "1", "--tag", "top", "--metadata-key", "w"), `into tag "top"`)
 }
