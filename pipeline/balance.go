@@ -101,7 +101,7 @@ func (s AnnotationBalancing) build(r *resolver, u *universe, _ string) (*part, e
 	if err != nil {
 		return nil, err
 	}
-	bd, err := r.annotationCounts(s.Source, u)
+	bd, err := s.counts(r, u)
 	if err != nil {
 		return nil, err
 	}
@@ -125,11 +125,46 @@ func (s MetadataBalancing) build(r *resolver, u *universe, _ string) (*part, err
 	if err != nil {
 		return nil, err
 	}
-	bd, err := r.categoryCounts(s.Key, u)
+	bd, err := s.counts(r, u)
 	if err != nil {
 		return nil, err
 	}
 	return r.balancePart(bd, s.Target, strength, s.IncludeUnlabeled, u)
+}
+
+// balancer is a balancing strategy, for the callers that need its class
+// counts and target outside its own build (the shard API).
+type balancer interface {
+	Strategy
+	// counts reads the strategy's count rows over u.
+	counts(r *resolver, u *universe) (*balanceData, error)
+	target() Target
+	// withTarget is the strategy with target t instead of its own.
+	withTarget(t Target) Strategy
+}
+
+func (s AnnotationBalancing) counts(r *resolver, u *universe) (*balanceData, error) {
+	return r.annotationCounts(s.Source, u)
+}
+func (s AnnotationBalancing) target() Target               { return s.Target }
+func (s AnnotationBalancing) withTarget(t Target) Strategy { s.Target = t; return s }
+
+func (s MetadataBalancing) counts(r *resolver, u *universe) (*balanceData, error) {
+	return r.categoryCounts(s.Key, u)
+}
+func (s MetadataBalancing) target() Target               { return s.Target }
+func (s MetadataBalancing) withTarget(t Target) Strategy { s.Target = t; return s }
+
+// resolvedBalance is b's count rows over u with its target resolved.
+func (r *resolver) resolvedBalance(b balancer, u *universe) (*balanceData, error) {
+	bd, err := b.counts(r, u)
+	if err == nil {
+		err = bd.resolveTarget(b.target(), u)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("strategy %s: %w", b.Name(), err)
+	}
+	return bd, nil
 }
 
 // includeUnlabeledField keeps candidates with an all-zero balancing row.

@@ -165,8 +165,11 @@ func (d *Dataset) exclusion(rec *Record, list []Strategy, b strategies.Exclusion
 	return e, nil
 }
 
-// scoreText writes an engine score as winnow tags show does: its log,
-// after the count of infinite factors when there are any.
+// ScoreText writes the pick's score as winnow tags show prints it: its
+// log, after the count of infinite factors when there are any.
+func (p Pick) ScoreText() string { return scoreText(strategies.Score{Inf: p.InfFactors, Log: p.Score}) }
+
+// scoreText writes an engine score as Pick.ScoreText does.
 func scoreText(s strategies.Score) string {
 	if s.Inf != 0 {
 		return fmt.Sprintf("%+d·inf %.6g", s.Inf, s.Log)

@@ -209,15 +209,8 @@ func (s RowWeights) build(r *resolver, u *universe, _ string) (*part, error) {
 func (s *Selection) GlobalTargets(ctx context.Context, list []Strategy) ([]Strategy, error) {
 	var bal []int
 	for i, st := range list {
-		switch b := st.(type) {
-		case AnnotationBalancing:
-			if b.Target.Kind() != "ratios" {
-				bal = append(bal, i)
-			}
-		case MetadataBalancing:
-			if b.Target.Kind() != "ratios" {
-				bal = append(bal, i)
-			}
+		if b, ok := st.(balancer); ok && b.target().Kind() != "ratios" {
+			bal = append(bal, i)
 		}
 	}
 	out := slices.Clone(list)
@@ -229,34 +222,16 @@ func (s *Selection) GlobalTargets(ctx context.Context, list []Strategy) ([]Strat
 		return nil, err
 	}
 	for _, i := range bal {
-		var bd *balanceData
-		var t Target
-		switch b := list[i].(type) {
-		case AnnotationBalancing:
-			t = b.Target
-			bd, err = r.annotationCounts(b.Source, u)
-		case MetadataBalancing:
-			t = b.Target
-			bd, err = r.categoryCounts(b.Key, u)
-		}
+		b := list[i].(balancer)
+		bd, err := r.resolvedBalance(b, u)
 		if err != nil {
-			return nil, fmt.Errorf("strategy %s: %w", list[i].Name(), err)
-		}
-		if err := bd.resolveTarget(t, u); err != nil {
-			return nil, fmt.Errorf("strategy %s: %w", list[i].Name(), err)
+			return nil, err
 		}
 		ratios := make(map[string]float64, len(bd.classes))
 		for c, name := range bd.classes {
 			ratios[name] = bd.target[c]
 		}
-		switch b := list[i].(type) {
-		case AnnotationBalancing:
-			b.Target = Ratios(ratios)
-			out[i] = b
-		case MetadataBalancing:
-			b.Target = Ratios(ratios)
-			out[i] = b
-		}
+		out[i] = b.withTarget(Ratios(ratios))
 	}
 	return out, nil
 }
@@ -397,27 +372,13 @@ func (s *Selection) SelectShard(ctx context.Context, sh Shard, cfg ShardConfig) 
 // go in strategy then class order, so the result is deterministic.
 func (s *Selection) topUp(r *resolver, cfg *ShardConfig, u *universe, cands, pre []int, chosen map[int]bool) error {
 	for _, st := range cfg.Strategies {
-		var bd *balanceData
-		var t Target
-		var err error
-		switch b := st.(type) {
-		case AnnotationBalancing:
-			t = b.Target
-			bd, err = r.annotationCounts(b.Source, u)
-		case MetadataBalancing:
-			t = b.Target
-			bd, err = r.categoryCounts(b.Key, u)
-		default:
+		b, ok := st.(balancer)
+		if !ok || st.strength() == 0 {
 			continue
 		}
-		if st.strength() == 0 {
-			continue
-		}
-		if err == nil {
-			err = bd.resolveTarget(t, u)
-		}
+		bd, err := r.resolvedBalance(b, u)
 		if err != nil {
-			return fmt.Errorf("strategy %s: %w", st.Name(), err)
+			return err
 		}
 		kk := len(bd.classes)
 		sum, rowSum, labelled := 0.0, 0.0, 0

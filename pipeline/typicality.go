@@ -159,7 +159,7 @@ func typicalityPart(r *resolver, u *universe, model string, strength float64, na
 		return nil, err
 	}
 	opt := strategies.NeighbourOptions{Mode: neighbourModes[mode], ExactSeconds: ExactNeighboursSeconds, Workers: r.opts.Workers,
-		Progress: neighbourProgress(r.opts.Progress, model)}
+		Progress: intProgress(r.opts.Progress, PhaseNeighbours, model, "pairs")}
 	w, search, err := strategies.TypicalityWeights(r.ctx, r.vectors(model, u), u.candidates, opt)
 	if err != nil {
 		return nil, err
@@ -175,18 +175,4 @@ func typicalityPart(r *resolver, u *universe, model string, strength float64, na
 		rep.Neighbours = nr
 	}
 	return p, nil
-}
-
-// neighbourProgress reports the neighbour search as PhaseNeighbours of
-// item in vector pairs measured. The search knows its total only roughly
-// until an approximate search has tuned its probe, and then revises it
-// (Done never decreases): scaling to a fixed total instead held the bar
-// still for most of a long search. The search calls
-// it from one goroutine at a time.
-func neighbourProgress(fn func(Progress), item string) func(done, total int) {
-	f := progressFunc(fn, PhaseNeighbours, item, "pairs")
-	if f == nil {
-		return nil
-	}
-	return func(done, total int) { f(int64(done), int64(total)) }
 }

@@ -368,7 +368,7 @@ func printRecord(w io.Writer, rec *pipeline.Record, k int) {
 			fmt.Fprintf(tw, "%d\t%s\tpreselected\t\n", p.Rank, p.SampleID)
 			continue
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s", p.Rank, p.SampleID, scoreText(p))
+		fmt.Fprintf(tw, "%d\t%s\t%s", p.Rank, p.SampleID, p.ScoreText())
 		for _, o := range p.Objectives {
 			fmt.Fprintf(tw, "\t%.6g", o)
 		}
@@ -380,14 +380,6 @@ func printRecord(w io.Writer, rec *pipeline.Record, k int) {
 	}
 }
 
-// scoreText renders a pick's score, with its infinite factors (spec §2).
-func scoreText(p pipeline.Pick) string {
-	if p.InfFactors != 0 {
-		return fmt.Sprintf("%+d·inf %.6g", p.InfFactors, p.Score)
-	}
-	return fmt.Sprintf("%.6g", p.Score)
-}
-
 func printExplanation(w io.Writer, ex *pipeline.Explanation) {
 	in := "is not in"
 	if ex.InTag {
@@ -395,7 +387,7 @@ func printExplanation(w io.Writer, ex *pipeline.Explanation) {
 	}
 	fmt.Fprintf(w, "sample %s %s tag %q: %s\n", ex.SampleID, in, ex.Tag, ex.Reason)
 	if ex.Pick != nil && !ex.Pick.Preselected {
-		fmt.Fprintf(w, "  score %s (the sum over strategies of strength × ln(objective))\n", scoreText(*ex.Pick))
+		fmt.Fprintf(w, "  score %s (the sum over strategies of strength × ln(objective))\n", ex.Pick.ScoreText())
 	}
 	at := ""
 	if !ex.InTag {
