@@ -180,7 +180,8 @@
 // member, heap entry, selected and batch counters) plus up to 24 for the
 // centers' rows (8 with other strategies, weights adding 16) and, while
 // batches run, 512 bytes per group for the batch's triangle bounds:
-// measured at the last of 10,000 picks from 1M, 61 bytes alone.
+// measured at the last of 10,000 picks from 1M, 64.7 bytes alone (134 at
+// the peak, while batches run).
 // Rules add little: keep-away a byte per candidate (its cached answer) plus
 // its tree of the excluded vectors (about 22 bytes a vector), a quota 4 bytes a
 // group, balancing a byte a row (its all-zero flags). Object-level
