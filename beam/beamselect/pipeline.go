@@ -45,13 +45,16 @@ type LabelCount struct {
 
 // Cands is one shard's local candidates as they travel to the merge:
 // shardselect.Candidates flattened to slices of plain values, with the
-// rows' ids.
+// rows' ids. The candidates' vectors do not travel: the merge reads them
+// again from the shard's row groups (Shard) straight into the union's one
+// matrix, so neither the runner's shuffle nor the merge's worker holds
+// them more than once (a shard's k' vectors are most of what it sends).
 type Cands struct {
-	Ordinal int     // the shard's position in the plan
-	Index   []int64 // table rows, increasing
+	Ordinal int             // the shard's position in the plan
+	Shard   rowgroups.Shard // where the vectors are (Dim > 0)
+	Index   []int64         // table rows, increasing
 	IDs     []string
 	Dim     int
-	Vec     []float32
 	Weights []float64
 	Classes int
 	Counts  []float64
@@ -236,20 +239,20 @@ func (f *localFn) ProcessElement(ctx context.Context, sh rowgroups.Shard, classe
 	}
 	beam.NewCounter("winnow", "local_candidates").Inc(ctx, int64(c.Rows.Len()))
 	log.Infof(ctx, "winnow: shard %d: %d rows, %d candidates in %v", sh.Ordinal, rows.Len(), c.Rows.Len(), time.Since(start).Round(time.Millisecond))
-	return toWire(sh.Ordinal, c, rows, ids), nil
+	return toWire(sh, c, rows, ids), nil
 }
 
 // toWire flattens a shard's candidates, finding each kept row's id by its
 // key in the shard's rows.
-func toWire(ordinal int, c *shardselect.Candidates, all shardselect.Rows, ids []string) Cands {
-	w := Cands{Ordinal: ordinal, Radius: c.Radius}
+func toWire(sh rowgroups.Shard, c *shardselect.Candidates, all shardselect.Rows, ids []string) Cands {
+	w := Cands{Ordinal: sh.Ordinal, Radius: c.Radius}
 	for _, k := range c.Rows.Index {
 		p, _ := slices.BinarySearch(all.Index, k)
 		w.Index = append(w.Index, int64(k))
 		w.IDs = append(w.IDs, ids[p])
 	}
 	if len(c.Rows.Vectors) > 0 {
-		w.Dim, w.Vec = c.Rows.Vectors[0].Dim, c.Rows.Vectors[0].Data
+		w.Dim, w.Shard = c.Rows.Vectors[0].Dim, sh
 	}
 	if len(c.Rows.Weights) > 0 {
 		w.Weights = c.Rows.Weights[0]
@@ -260,27 +263,95 @@ func toWire(ordinal int, c *shardselect.Candidates, all shardselect.Rows, ids []
 	return w
 }
 
-// fromWire is toWire's inverse (without the ids), with the inputs every
-// Rows of the job has.
-func fromWire(w *Cands, job *Job, classes int) shardselect.Candidates {
-	r := shardselect.Rows{Index: make([]int, len(w.Index))}
-	for i, k := range w.Index {
-		r.Index[i] = int(k)
+// union builds the merge's one part from the shards' wires (sorted by
+// ordinal, so in key order: shards are runs of the table in plan order):
+// keys, weights and counts appended, vectors read from each shard's row
+// groups into one matrix allocated once, and the largest coreset radius
+// (NaN if any shard has none), which is all Merge takes from the parts.
+func union(ctx context.Context, job *Job, wires []Cands, classes int) (shardselect.Candidates, error) {
+	dim, total := 0, 0
+	for _, w := range wires {
+		dim = max(dim, w.Dim) // an empty shard has no dimension
+		total += len(w.Index)
 	}
-	r.Vectors, r.Weights, r.Counts = inputs(job, w.Dim, classes)
+	r := shardselect.Rows{Index: make([]int, 0, total)}
+	r.Vectors, r.Weights, r.Counts = inputs(job, dim, classes)
 	if len(r.Vectors) > 0 {
-		r.Vectors[0].Data = w.Vec
+		r.Vectors[0].Data = make([]float32, total*r.Vectors[0].Dim)
 	}
-	if len(r.Weights) > 0 {
-		r.Weights[0] = w.Weights
-		if r.Weights[0] == nil {
-			r.Weights[0] = []float64{}
+	radius := 0.0
+	for p := range wires {
+		w := &wires[p]
+		if math.IsNaN(w.Radius) || math.IsNaN(radius) {
+			radius = math.NaN()
+		} else {
+			radius = math.Max(radius, w.Radius)
+		}
+		if len(r.Vectors) > 0 && len(w.Index) > 0 {
+			v := &r.Vectors[0]
+			at := len(r.Index) * v.Dim
+			if err := readVectors(ctx, job, w, v.Data[at:at+len(w.Index)*v.Dim], v.Dim); err != nil {
+				return shardselect.Candidates{}, err
+			}
+		}
+		for _, k := range w.Index {
+			r.Index = append(r.Index, int(k))
+		}
+		if len(r.Weights) > 0 {
+			r.Weights[0] = append(r.Weights[0], w.Weights...)
+		}
+		if len(r.Counts) > 0 {
+			r.Counts[0].Data = append(r.Counts[0].Data, w.Counts...)
 		}
 	}
-	if len(r.Counts) > 0 {
-		r.Counts[0].Data = w.Counts
+	return shardselect.Candidates{Rows: r, Radius: radius}, nil
+}
+
+// readVectors reads the vectors of w's candidates from its shard into dst.
+func readVectors(ctx context.Context, job *Job, w *Cands, dst []float32, dim int) error {
+	fail := func(err error) error {
+		return fmt.Errorf("merge: shard %d (%s row groups %v): %w", w.Ordinal, w.Shard.Path, w.Shard.RowGroups, err)
 	}
-	return shardselect.Candidates{Rows: r, Radius: w.Radius}
+	fs, err := filesystem.New(ctx, w.Shard.Path)
+	if err != nil {
+		return fail(err)
+	}
+	defer fs.Close()
+	recs, _, _, err := rowgroups.Read(ctx, fs, w.Shard, []string{job.Vector})
+	if err != nil {
+		return fail(err)
+	}
+	defer func() {
+		for _, rec := range recs {
+			if rec != nil {
+				rec.Release()
+			}
+		}
+	}()
+	row, next := w.Shard.FirstRow, 0
+	for k, rec := range recs {
+		end := row + rec.NumRows()
+		j := next
+		for j < len(w.Index) && w.Index[j] < end {
+			j++
+		}
+		if j > next {
+			got, err := rowgroups.CopyRows(rowgroups.Column(rec, job.Vector), row, w.Index[next:j], dst[next*dim:j*dim])
+			if err != nil {
+				return fail(err)
+			}
+			if got != dim {
+				return fail(fmt.Errorf("embeddings of dimension %d, the shard's candidates had %d (the table changed?)", got, dim))
+			}
+		}
+		next, row = j, end
+		rec.Release()
+		recs[k] = nil
+	}
+	if next != len(w.Index) {
+		return fail(fmt.Errorf("candidate row %d is past the shard's %d rows (the table changed?)", w.Index[next], w.Shard.Rows))
+	}
+	return nil
 }
 
 // mergeFn selects from the union of all shards' candidates.
@@ -305,21 +376,19 @@ func (f *mergeFn) ProcessElement(ctx context.Context, _ int, iter func(*Cands) b
 	// Arrival order never matters to Merge; sorting makes the ids' lookup
 	// and any error message deterministic.
 	sort.Slice(wires, func(a, b int) bool { return wires[a].Ordinal < wires[b].Ordinal })
-	dim := 0
-	for _, w := range wires {
-		dim = max(dim, w.Dim)
-	}
-	parts := make([]shardselect.Candidates, len(wires))
 	id := map[int64]string{}
 	for p := range wires {
-		wires[p].Dim = max(wires[p].Dim, dim) // an empty shard has no dimension
-		parts[p] = fromWire(&wires[p], &f.Job, nclass)
 		for i, k := range wires[p].Index {
 			id[k] = wires[p].IDs[i]
 		}
+		wires[p].IDs = nil
+	}
+	part, err := union(ctx, &f.Job, wires, nclass)
+	if err != nil {
+		return Selection{}, err
 	}
 	start := time.Now()
-	res, err := shardselect.Merge(ctx, cfg, parts, shardselect.Rows{})
+	res, err := shardselect.Merge(ctx, cfg, []shardselect.Candidates{part}, shardselect.Rows{})
 	if err != nil {
 		return Selection{}, err
 	}

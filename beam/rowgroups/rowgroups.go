@@ -28,7 +28,7 @@
 // should replace this code, keeping Plan, Shard, Read and Stats.
 //
 // Not supported: encrypted files, embedding columns other than
-// fixed_size_list<float32> or list<float32>, nested id columns.
+// fixed_size_list or list of float32 or float16, nested id columns.
 package rowgroups
 
 import (
@@ -44,11 +44,14 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/winnow-data/winnow/internal/half"
 )
 
 // FS is what the package needs from a file system; Beam's
@@ -490,50 +493,106 @@ func Column(rec arrow.RecordBatch, name string) arrow.Array {
 }
 
 // Float32Rows returns the vectors of an embedding column
-// (fixed_size_list<float32> or list<float32> of one length) as a
-// row-major matrix and its dimension. A null or differently sized row is
-// an error naming the row.
+// (fixed_size_list or list of one length, of float32 or float16 values,
+// float16 widened exactly) as a row-major matrix and its dimension. A
+// null or differently sized row is an error naming the row.
 func Float32Rows(a arrow.Array, firstRow int64) ([]float32, int, error) {
-	var vals *array.Float32
-	dim := 0
-	var off func(i int) (int, int) // the value range of row i
+	vc, err := vectorsOf(a)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]float32, a.Len()*vc.dim)
+	for i := 0; i < a.Len(); i++ {
+		if err := vc.row(i, firstRow, out[i*vc.dim:(i+1)*vc.dim]); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, vc.dim, nil
+}
+
+// CopyRows copies the vectors of the table rows in rows (increasing, each
+// in [firstRow, firstRow+a.Len())) of embedding column a, whose first
+// element is table row firstRow, into consecutive rows of dst, and
+// returns the dimension. It is Float32Rows for a subset: a merge gathers
+// its candidates' vectors with it without holding a whole batch twice.
+func CopyRows(a arrow.Array, firstRow int64, rows []int64, dst []float32) (int, error) {
+	vc, err := vectorsOf(a)
+	if err != nil {
+		return 0, err
+	}
+	if len(dst) < len(rows)*vc.dim {
+		return 0, fmt.Errorf("copy of %d rows of dimension %d into %d values", len(rows), vc.dim, len(dst))
+	}
+	for j, r := range rows {
+		i := r - firstRow
+		if i < 0 || i >= int64(a.Len()) {
+			return 0, fmt.Errorf("row %d is not among rows %d to %d", r, firstRow, firstRow+int64(a.Len())-1)
+		}
+		if err := vc.row(int(i), firstRow, dst[j*vc.dim:(j+1)*vc.dim]); err != nil {
+			return 0, err
+		}
+	}
+	return vc.dim, nil
+}
+
+// vectorColumn reads the rows of an embedding column.
+type vectorColumn struct {
+	a   arrow.Array
+	dim int
+	f32 []float32 // the values, one of f32 and f16
+	f16 []float16.Num
+	off func(i int) (int, int) // the value range of row i
+}
+
+func vectorsOf(a arrow.Array) (*vectorColumn, error) {
+	vc := &vectorColumn{a: a}
+	var vals arrow.Array
 	switch l := a.(type) {
 	case *array.FixedSizeList:
-		dim = int(l.DataType().(*arrow.FixedSizeListType).Len())
-		v, ok := l.ListValues().(*array.Float32)
-		if !ok {
-			return nil, 0, fmt.Errorf("embedding values are %s, want float32", l.ListValues().DataType())
-		}
-		vals = v
-		base := l.Offset() * dim
-		off = func(i int) (int, int) { return base + i*dim, base + (i+1)*dim }
+		vc.dim = int(l.DataType().(*arrow.FixedSizeListType).Len())
+		vals = l.ListValues()
+		base, dim := l.Offset()*vc.dim, vc.dim
+		vc.off = func(i int) (int, int) { return base + i*dim, base + (i+1)*dim }
 	case *array.List:
-		v, ok := l.ListValues().(*array.Float32)
-		if !ok {
-			return nil, 0, fmt.Errorf("embedding values are %s, want float32", l.ListValues().DataType())
-		}
-		vals = v
+		vals = l.ListValues()
 		if l.Len() > 0 {
 			s, e := l.ValueOffsets(0)
-			dim = int(e - s)
+			vc.dim = int(e - s)
 		}
-		off = func(i int) (int, int) { s, e := l.ValueOffsets(i); return int(s), int(e) }
+		vc.off = func(i int) (int, int) { s, e := l.ValueOffsets(i); return int(s), int(e) }
 	default:
-		return nil, 0, fmt.Errorf("embedding column has type %s, want a list of float32", a.DataType())
+		return nil, fmt.Errorf("embedding column has type %s, want a list of float32 or float16", a.DataType())
 	}
-	out := make([]float32, 0, a.Len()*dim)
-	raw := vals.Float32Values()
-	for i := 0; i < a.Len(); i++ {
-		if a.IsNull(i) {
-			return nil, 0, fmt.Errorf("row %d: null embedding", firstRow+int64(i))
-		}
-		s, e := off(i)
-		if e-s != dim {
-			return nil, 0, fmt.Errorf("row %d: embedding of %d values, others have %d", firstRow+int64(i), e-s, dim)
-		}
-		out = append(out, raw[s:e]...)
+	switch v := vals.(type) {
+	case *array.Float32:
+		vc.f32 = v.Float32Values()
+	case *array.Float16:
+		vc.f16 = v.Values()
+	default:
+		return nil, fmt.Errorf("embedding values are %s, want float32 or float16", vals.DataType())
 	}
-	return out, dim, nil
+	return vc, nil
+}
+
+// row writes row i (table row firstRow+i) into dst, len(dst) == dim.
+func (vc *vectorColumn) row(i int, firstRow int64, dst []float32) error {
+	if vc.a.IsNull(i) {
+		return fmt.Errorf("row %d: null embedding", firstRow+int64(i))
+	}
+	s, e := vc.off(i)
+	if e-s != vc.dim {
+		return fmt.Errorf("row %d: embedding of %d values, others have %d", firstRow+int64(i), e-s, vc.dim)
+	}
+	if vc.f32 != nil {
+		copy(dst, vc.f32[s:e])
+		return nil
+	}
+	// arrow-go's own widening turns float16 subnormals into garbage
+	// (internal/half); this one is exact.
+	for k, h := range vc.f16[s:e] {
+		dst[k] = half.ToFloat32(h.Uint16())
+	}
+	return nil
 }
 
 // Float64s returns a numeric column (integers, floats, booleans as 0/1)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/winnow-data/winnow/columnar"
@@ -358,5 +360,67 @@ func TestPlanShards(t *testing.T) {
 	}
 	if _, err := PlanShards(ctx, osFS{}, []string{a}, 0); err == nil || err.Error() != "plan: 0 shards, want at least 1" {
 		t.Errorf("0 shards: %v", err)
+	}
+}
+
+// f16List builds a fixed_size_list<float16> of rows (nil: a null row).
+func f16List(t *testing.T, dim int, rows [][]uint16) arrow.Array {
+	t.Helper()
+	b := array.NewFixedSizeListBuilder(memory.DefaultAllocator, int32(dim), arrow.FixedWidthTypes.Float16)
+	defer b.Release()
+	vb := b.ValueBuilder().(*array.Float16Builder)
+	for _, r := range rows {
+		if r == nil {
+			b.AppendNull() // appends dim null values too
+			continue
+		}
+		b.Append(true)
+		for _, h := range r {
+			vb.Append(float16.FromBits(h))
+		}
+	}
+	return b.NewArray()
+}
+
+// TestFloat16Vectors: float16 embeddings are widened exactly (subnormals
+// included, which arrow-go's own widening gets wrong), and CopyRows
+// copies a subset of table rows.
+func TestFloat16Vectors(t *testing.T) {
+	a := f16List(t, 2, [][]uint16{{0x3c00, 0x0001}, {0xc000, 0x7bff}, {0x3800, 0x8000}})
+	defer a.Release()
+	got, dim, err := Float32Rows(a, 10)
+	want := []float32{1, 5.9604645e-08, -2, 65504, 0.5, float32(math.Copysign(0, -1))}
+	if err != nil || dim != 2 || !slices.Equal(got, want) {
+		t.Fatalf("Float32Rows = %v, %d, %v; want %v", got, dim, err, want)
+	}
+	dst := make([]float32, 4)
+	if dim, err := CopyRows(a, 10, []int64{10, 12}, dst); err != nil || dim != 2 || !slices.Equal(dst, []float32{1, 5.9604645e-08, 0.5, 0}) {
+		t.Fatalf("CopyRows = %v, %d, %v", dst, dim, err)
+	}
+	for _, c := range []struct {
+		rows []int64
+		want string
+	}{
+		{[]int64{9}, "row 9 is not among rows 10 to 12"},
+		{[]int64{13}, "row 13 is not among rows 10 to 12"},
+		{[]int64{10, 11, 12}, "copy of 3 rows of dimension 2 into 4 values"},
+	} {
+		if _, err := CopyRows(a, 10, c.rows, dst); err == nil || err.Error() != c.want {
+			t.Errorf("CopyRows(%v): %v, want %q", c.rows, err, c.want)
+		}
+	}
+	null := f16List(t, 2, [][]uint16{{0x3c00, 0x3c00}, nil})
+	defer null.Release()
+	if _, _, err := Float32Rows(null, 5); err == nil || err.Error() != "row 6: null embedding" {
+		t.Errorf("null row: %v", err)
+	}
+	ib := array.NewFixedSizeListBuilder(memory.DefaultAllocator, 1, arrow.PrimitiveTypes.Int32)
+	defer ib.Release()
+	ib.Append(true)
+	ib.ValueBuilder().(*array.Int32Builder).Append(1)
+	ints := ib.NewArray()
+	defer ints.Release()
+	if _, _, err := Float32Rows(ints, 0); err == nil || err.Error() != "embedding values are int32, want float32 or float16" {
+		t.Errorf("int32 values: %v", err)
 	}
 }

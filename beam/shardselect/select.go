@@ -350,7 +350,8 @@ func topUp(ctx context.Context, cfg *Config, cands, pre *Rows, chosen []bool) er
 // Merge selects n new samples from the union of the shards' candidates,
 // running the engine with the whole configuration on the union in key
 // order. The order of parts does not matter; a key in two parts is an
-// error.
+// error. A caller that gathered the union into one part (keys increasing,
+// Radius the largest of the shards') passes that: it is used in place.
 func Merge(ctx context.Context, cfg Config, parts []Candidates, pre Rows) (*Result, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
