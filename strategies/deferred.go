@@ -65,6 +65,55 @@ type deferred struct {
 	// members backs every group's member list between passes.
 	members []int32
 	work    atomic.Int64
+	// lbWork counts this batch's exact center distances; noLB makes a
+	// batch's lbs all 0 (see lbPays); probeIn counts the batches until
+	// the next that computes them again.
+	lbWork  int64
+	noLB    bool
+	probeIn int
+	cached  int // lbCached when 0 (tests set it)
+}
+
+// lbProbe: while the lbs do not pay, one batch in lbProbe computes them
+// again, so that the pass can find the triangle test effective and end
+// deferral.
+const lbProbe = 8
+
+// The cost of one center distance, counted in tile pairs: a few times a
+// pair while the centers' rows stay in cache (lbCached bytes of them),
+// and a row read from memory beyond it.
+const (
+	lbCached     = 8 << 20
+	lbCostCached = 4
+	lbCostMemory = 32
+)
+
+// lbPays decides, at the end of a pass over tested (candidate, pending
+// center) pairs, whether the next batch computes its lbs. Each lb is an
+// exact distance to a group's center, one per group per new center, so
+// late in a long run (thousands of groups: a shard picking k' of its
+// rows) they can cost more than the pass they serve, which at worst runs
+// the tile on every tested pair. Then the next batch's lbs are all 0, a
+// valid lower bound that rules nothing out and changes no value (the
+// tile settles those pairs), until a probe batch measures again.
+func (f *deferred) lbPays(tested int64, groups, dim int) bool {
+	if f.noLB {
+		f.probeIn--
+		return f.probeIn <= 0
+	}
+	cached := f.cached
+	if cached == 0 {
+		cached = lbCached
+	}
+	cost := int64(lbCostCached)
+	if groups*dim*4 > cached {
+		cost = lbCostMemory
+	}
+	if f.lbWork*cost <= tested {
+		return true
+	}
+	f.probeIn = lbProbe
+	return false
 }
 
 // A pass's batch is one tile panel wide.
@@ -99,7 +148,7 @@ func (s *divState) addDeferred(row int) {
 			gr := &s.groups[k]
 			lb := &f.lbs[k*deferBatch+j]
 			switch {
-			case gr.center < 0 || k == int(g):
+			case gr.center < 0 || k == int(g) || f.noLB:
 				*lb = 0
 			case len(gr.members) == 0 && gr.radius == 0:
 				*lb = math.Inf(1) // empty since the last pass: no member to test
@@ -111,6 +160,7 @@ func (s *divState) addDeferred(row int) {
 	})
 	for _, n := range exact {
 		f.work.Add(n)
+		f.lbWork += n
 	}
 	f.rows = append(f.rows, int32(row))
 	f.groups = append(f.groups, g)
@@ -341,9 +391,11 @@ func (s *divState) flush() {
 	if to == 0 {
 		return
 	}
+	skipped := f.noLB
 	const size = 4096
 	nt := chunks(s.cand, size)
-	work := make([]int64, nt)
+	work := make([]int64, nt)  // pairs the triangle tests left
+	tests := make([]int64, nt) // pairs tested
 	parallel(s.workers, nt, func(t int) {
 		var need [denseWin]int32
 		var tri [denseWin]uint64
@@ -361,6 +413,7 @@ func (s *divState) flush() {
 			n := 0
 			for x := lo; x < wh; x++ {
 				if from := int(f.done[x]); from < to {
+					tests[t] += int64(to - from)
 					if m := s.triMask(x, from, to); m != 0 {
 						need[n], tri[n] = int32(x), m
 						work[t] += int64(bits.OnesCount64(m))
@@ -389,19 +442,23 @@ func (s *divState) flush() {
 	if s.ctx != nil && s.ctx.Err() != nil {
 		return // a partial pass: only ever followed by Select's error
 	}
-	var needed int64
+	var needed, tested int64
 	for t := range work {
 		needed += work[t]
+		tested += tests[t]
 	}
 	s.work += needed + f.work.Swap(0)
+	f.noLB = !f.lbPays(tested, len(s.groups), s.d.v.Dim)
+	f.lbWork = 0
 	f.rows, f.groups = f.rows[:0], f.groups[:0]
 	clear(f.done)
 	s.regroup()
 	// Once few candidates are within reach of new centers (every cluster
 	// has one), the eager update, which skips whole groups by their
 	// radius and touches only the candidates a center can reach, is the
-	// cheaper one: from here on every center is applied at once.
-	if needed*deferShare < int64(s.cand)*int64(to) {
+	// cheaper one: from here on every center is applied at once. A batch
+	// without lbs (noLB was set for it) measured nothing of the kind.
+	if !skipped && needed*deferShare < int64(s.cand)*int64(to) {
 		s.def = nil
 	}
 }

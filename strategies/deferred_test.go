@@ -187,3 +187,60 @@ func TestDeferredPassCancels(t *testing.T) {
 		t.Errorf("Select with a cancelled context: %v", err)
 	}
 }
+
+// TestDeferredWithoutLowerBounds: once the centers' lower bounds would
+// cost more than a pass (many groups, rows not in cache: forced here by
+// a cache of one byte), batches run without them and probe again every
+// lbProbe batches, and every candidate's distance to S stays exactly the
+// straightforward one.
+func TestDeferredWithoutLowerBounds(t *testing.T) {
+	const n, dim, k = 3000, 64, 900
+	r := rand.New(rand.NewPCG(41, 42))
+	v := make([]float32, n*dim)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	want, err := selectWith(context.Background(), Problem{Rows: n, Candidates: n, Picks: k, Strategies: []Strategy{mustDiv(t, v, dim, 1)}}, options{naive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := mustDiv(t, v, dim, 1)
+	s, err := d.Start(n, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := s.(*divState)
+	ds.workers = 2
+	ds.def = &deferred{done: make([]uint8, n), cached: 1}
+	md := make([]float64, n)
+	for i := range md {
+		md[i] = math.Inf(1)
+	}
+	skipped, probed := 0, 0
+	for p, pk := range want.Picks {
+		if ds.def == nil {
+			t.Fatalf("deferral ended at pick %d", p)
+		}
+		before, noLB := len(ds.def.rows), ds.def.noLB
+		ds.Add(pk.Row)
+		for i := range md {
+			md[i] = min(md[i], d.dist(i, pk.Row))
+		}
+		if before < deferBatch-1 {
+			continue
+		}
+		if noLB {
+			skipped++
+		} else if skipped > 0 {
+			probed++
+		}
+		for i := range md {
+			if got := ds.Objective(i); got != md[i] {
+				t.Fatalf("pick %d (no lbs: %v): candidate %d at %v, want %v", p, noLB, i, got, md[i])
+			}
+		}
+	}
+	if skipped == 0 || probed == 0 {
+		t.Fatalf("%d batches without lower bounds, %d probes after them; want both", skipped, probed)
+	}
+}
