@@ -151,41 +151,41 @@ func heapify(h []hent) {
 	}
 }
 
-// down sifts entry i down: the entry moves, the hole follows it, and each
-// level picks the best of up to four children.
+// down sifts entry i down. A stale top re-scored by refresh usually
+// belongs near the bottom, so the hole first follows the best children to
+// a leaf and the entry then rises from there (Floyd's variant: one
+// comparison fewer a level, and the rise rarely takes a step). Each level
+// is a cache miss in a large heap; the next level's four child groups (the
+// grandchildren, four lines) are prefetched while this level compares, so
+// one miss overlaps the next instead of waiting for it.
 func down(h []hent, i int) {
 	x := h[i]
 	n := len(h)
+	start := i
 	for {
 		c := arity*i + 1
 		if c >= n {
 			break
 		}
-		b := c
-		if c+arity <= n {
-			// A full group: a tournament of two pairs.
-			if above(h[c+1], h[c]) {
-				b = c + 1
-			}
-			b2 := c + 2
-			if above(h[c+3], h[c+2]) {
-				b2 = c + 3
-			}
-			if above(h[b2], h[b]) {
-				b = b2
-			}
-		} else {
-			for k := c + 1; k < n; k++ {
-				if above(h[k], h[b]) {
-					b = k
-				}
-			}
+		if g := arity*c + 1; g < n {
+			kern.prefetchHeap(h[g:min(g+arity*arity, n)])
 		}
-		if !above(h[b], x) {
-			break
+		b := c
+		for k := c + 1; k < min(c+arity, n); k++ {
+			if above(h[k], h[b]) {
+				b = k
+			}
 		}
 		h[i] = h[b]
 		i = b
+	}
+	for i > start {
+		p := (i - 1) / arity
+		if !above(x, h[p]) {
+			break
+		}
+		h[i] = h[p]
+		i = p
 	}
 	h[i] = x
 }
