@@ -115,7 +115,7 @@ type engine struct {
 	generic []int       // indices of strategies handled through State only
 	rules   []RuleState // cheap rules, asked before any score
 	costly  []RuleState // costly rules, asked only about would-be winners
-	inS     []bool
+	inS     bitset      // candidates in S
 	empty   bool
 
 	heaps  *heaps
@@ -132,7 +132,7 @@ func selectWith(ctx context.Context, p Problem, opt options) (*Result, error) {
 	if len(p.Strategies) == 0 {
 		return nil, errors.New("select: no strategy")
 	}
-	e := &engine{p: p, opt: opt, workers: workerCount(p.Workers), inS: make([]bool, p.Candidates), empty: true}
+	e := &engine{p: p, opt: opt, workers: workerCount(p.Workers), inS: newBitset(p.Candidates), empty: true}
 	seen := make(map[int]bool, len(p.Preselected))
 	for _, r := range p.Preselected {
 		if r < 0 || r >= p.Rows {
@@ -281,7 +281,7 @@ func (e *engine) add(row int) {
 		r.Add(row)
 	}
 	if row < e.p.Candidates {
-		e.inS[row] = true
+		e.inS.add(row)
 	}
 	e.empty = false
 }
@@ -360,7 +360,7 @@ func (e *engine) eligible(i int) bool {
 // cheap rules, balancing's unlabeled candidates, deduplication and the
 // strategies' own rules.
 func (e *engine) cheapEligible(i int) bool {
-	if e.inS[i] {
+	if e.inS.has(i) {
 		return false
 	}
 	for _, r := range e.rules {
@@ -409,7 +409,7 @@ func (e *engine) unlabeled() int {
 	}
 	n := 0
 	for i := 0; i < e.p.Candidates; i++ {
-		if e.inS[i] {
+		if e.inS.has(i) {
 			continue
 		}
 		for _, b := range bals {
@@ -471,3 +471,14 @@ func (e *engine) scan() (int, Score) {
 	}
 	panic("strategies: best score lost") // unreachable: best came from a chunk
 }
+
+// bitset is a set of candidates, a bit each: the engine's state is
+// counted in bytes a candidate (a []bool took one). It is written only
+// between picks, so parallel readers need no synchronisation.
+type bitset []uint64
+
+func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
+
+func (b bitset) has(i int) bool { return b[i>>6]&(1<<(uint(i)&63)) != 0 }
+
+func (b bitset) add(i int) { b[i>>6] |= 1 << (uint(i) & 63) }

@@ -3,6 +3,7 @@ package strategies
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 )
 
 // hent is a heap entry: a candidate and its cached base score, which is
@@ -79,13 +80,8 @@ func (e *engine) buildHeaps() {
 	for _, g := range id {
 		count[g]++
 	}
-	all := make([]hent, e.p.Candidates)
-	h := &heaps{h: make([][]hent, ng), row: rows}
-	off := 0
-	for g, c := range count {
-		h.h[g] = all[off : off : off+c]
-		off += c
-	}
+	all, hs := alignedHeaps(count)
+	h := &heaps{h: hs, row: rows}
 	for i, g := range id {
 		// The costly rules wait until a candidate reaches a top.
 		if e.cheapEligible(i) {
@@ -96,52 +92,126 @@ func (e *engine) buildHeaps() {
 	parallel(e.workers, chunks(len(all), size), func(t int) {
 		for k := t * size; k < min((t+1)*size, len(all)); k++ {
 			a := &all[k]
+			if a.idx < 0 {
+				continue // padding or spare room (alignedHeaps)
+			}
 			s := e.base(int(a.idx))
 			a.key, a.inf = s.Log, int32(s.Inf)
 		}
 	})
-	for g := range h.h {
-		hp := h.h[g]
-		for i := len(hp)/2 - 1; i >= 0; i-- {
-			down(hp, i)
-		}
+	for _, hp := range h.h {
+		heapify(hp)
 	}
 	e.heaps = h
 }
 
-func down(h []hent, i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		if r := l + 1; r < len(h) && above(h[r], h[l]) {
-			l = r
-		}
-		if !above(h[l], h[i]) {
-			return
-		}
-		h[i], h[l] = h[l], h[i]
-		i = l
+// The heaps are 4-ary: the children of entry i are 4i+1..4i+4. A sift
+// down passes half the levels of a binary heap, and with each heap's
+// entry 1 on a cache-line boundary (alignedHeaps) every group of
+// four children (4·16 bytes) is one cache line. Stale tops of a large heap
+// sink far, and each level they pass is a cache miss: fewer levels, and
+// one line a level, are most of a sift's cost.
+const arity = 4
+
+// heapLine is the cache-line size alignedHeaps aligns child groups to.
+const heapLine = 64
+
+// alignedHeaps returns one backing array and, carved from it, an empty
+// heap of capacity count[g] for each g, each starting one entry before a
+// heapLine boundary so that every child group (entries
+// 4i+1..4i+4) fills one line. Padding costs fewer than heapLine bytes a
+// heap; entries outside the heaps have index -1.
+func alignedHeaps(count []int) ([]hent, [][]hent) {
+	const size = int(unsafe.Sizeof(hent{}))
+	const perLine = heapLine / size
+	total := 0
+	for _, c := range count {
+		total += c + perLine - 1
+	}
+	all := make([]hent, total+perLine)
+	// The first index whose entry sits one entry before a line boundary
+	// (the allocator aligns entries at least to their size).
+	addr := int(uintptr(unsafe.Pointer(unsafe.SliceData(all))))
+	off := (heapLine - (addr+size)%heapLine) % heapLine / size
+	for k := range all {
+		all[k].idx = -1 // no candidate
+	}
+	hs := make([][]hent, len(count))
+	for g, c := range count {
+		hs[g] = all[off : off : off+c]
+		off += c + (perLine-c%perLine)%perLine // keep off's line phase
+	}
+	return all, hs
+}
+
+// heapify orders h as a heap.
+func heapify(h []hent) {
+	for i := (len(h) - 2) / arity; i >= 0 && len(h) > 1; i-- {
+		down(h, i)
 	}
 }
 
-func up(h []hent, i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !above(h[i], h[p]) {
-			return
+// down sifts entry i down. A stale top re-scored by refresh usually
+// belongs near the bottom, so the hole first follows the best children to
+// a leaf and the entry then rises from there (Floyd's variant: one
+// comparison fewer a level, and the rise rarely takes a step). Each level
+// is a cache miss in a large heap; the next level's four child groups (the
+// grandchildren, four lines) are prefetched while this level compares, so
+// one miss overlaps the next instead of waiting for it.
+func down(h []hent, i int) {
+	x := h[i]
+	n := len(h)
+	start := i
+	for {
+		c := arity*i + 1
+		if c >= n {
+			break
 		}
-		h[i], h[p] = h[p], h[i]
+		if g := arity*c + 1; g < n {
+			kern.prefetchHeap(h[g:min(g+arity*arity, n)])
+		}
+		b := c
+		for k := c + 1; k < min(c+arity, n); k++ {
+			if above(h[k], h[b]) {
+				b = k
+			}
+		}
+		h[i] = h[b]
+		i = b
+	}
+	for i > start {
+		p := (i - 1) / arity
+		if !above(x, h[p]) {
+			break
+		}
+		h[i] = h[p]
 		i = p
 	}
+	h[i] = x
 }
 
+// up sifts entry i up.
+func up(h []hent, i int) {
+	x := h[i]
+	for i > 0 {
+		p := (i - 1) / arity
+		if !above(x, h[p]) {
+			break
+		}
+		h[i] = h[p]
+		i = p
+	}
+	h[i] = x
+}
+
+// pop removes the top entry.
 func pop(h []hent) []hent {
 	n := len(h) - 1
 	h[0] = h[n]
 	h = h[:n]
-	down(h, 0)
+	if n > 0 {
+		down(h, 0)
+	}
 	return h
 }
 

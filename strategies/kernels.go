@@ -45,6 +45,8 @@ type kernelSet struct {
 	// prefetch hints a row into the cache ahead of its use.
 	prefetch   func(row []float32)
 	prefetch16 func(row []uint16)
+	// prefetchHeap hints heap entries into the cache (heaps.go's down).
+	prefetchHeap func(h []hent)
 }
 
 // kern is the kernel set of this process, chosen at initialisation
@@ -56,20 +58,21 @@ var kern = goKernels
 func kernelSets() []*kernelSet { return append([]*kernelSet{goKernels}, nativeKernels()...) }
 
 var goKernels = &kernelSet{
-	name:       "go",
-	sqDist:     sqDistGo,
-	sqDist16:   sqDist16Go,
-	sqBlocks:   sqBlocksGo,
-	sqBlocks16: sqBlocks16Go,
-	sqDist32:   sqDist32Go,
-	sqDist32h:  sqDist32hGo,
-	sqNorm32:   sqNorm32Go,
-	sqNorm32h:  sqNorm32hGo,
-	below:      belowGo,
-	decode16:   decode16Go,
-	encode16:   encode16Go,
-	prefetch:   func([]float32) {},
-	prefetch16: func([]uint16) {},
+	name:         "go",
+	sqDist:       sqDistGo,
+	sqDist16:     sqDist16Go,
+	sqBlocks:     sqBlocksGo,
+	sqBlocks16:   sqBlocks16Go,
+	sqDist32:     sqDist32Go,
+	sqDist32h:    sqDist32hGo,
+	sqNorm32:     sqNorm32Go,
+	sqNorm32h:    sqNorm32hGo,
+	below:        belowGo,
+	decode16:     decode16Go,
+	encode16:     encode16Go,
+	prefetch:     func([]float32) {},
+	prefetch16:   func([]uint16) {},
+	prefetchHeap: func([]hent) {},
 }
 
 // sqDistGo is the reference summation every set reproduces: positions

@@ -79,20 +79,21 @@ func tileAVX512(t *tile)
 // keep empty slices away from the kernels.
 
 var avx2Kernels = &kernelSet{
-	name:       "avx2",
-	sqDist:     func(a, b []float32) float64 { return sqDistAVX2(a, b[:len(a)]) },
-	sqDist16:   func(a []uint16, b []float32) float64 { return sqDist16AVX2(a, b[:len(a)]) },
-	sqBlocks:   func(a, b []float32, s, l float64) (float64, int) { return sqBlocksAVX2(a, b[:len(a)], s, l) },
-	sqBlocks16: func(a []uint16, b []float32, s, l float64) (float64, int) { return sqBlocks16AVX2(a, b[:len(a)], s, l) },
-	sqDist32:   func(a, b []float32) float32 { return sqDist32AVX2(a, b[:len(a)]) },
-	sqDist32h:  func(a []uint16, b []float32) float32 { return sqDist32hAVX2(a, b[:len(a)]) },
-	sqNorm32:   sqNorm32AVX2,
-	sqNorm32h:  sqNorm32hAVX2,
-	below:      belowAVX2,
-	decode16:   func(dst []float32, src []uint16) { decode16AVX2(dst[:len(src)], src) },
-	encode16:   func(dst []uint16, src []float32) { encode16AVX2(dst[:len(src)], src) },
-	prefetch:   prefetch32,
-	prefetch16: prefetch16,
+	name:         "avx2",
+	sqDist:       func(a, b []float32) float64 { return sqDistAVX2(a, b[:len(a)]) },
+	sqDist16:     func(a []uint16, b []float32) float64 { return sqDist16AVX2(a, b[:len(a)]) },
+	sqBlocks:     func(a, b []float32, s, l float64) (float64, int) { return sqBlocksAVX2(a, b[:len(a)], s, l) },
+	sqBlocks16:   func(a []uint16, b []float32, s, l float64) (float64, int) { return sqBlocks16AVX2(a, b[:len(a)], s, l) },
+	sqDist32:     func(a, b []float32) float32 { return sqDist32AVX2(a, b[:len(a)]) },
+	sqDist32h:    func(a []uint16, b []float32) float32 { return sqDist32hAVX2(a, b[:len(a)]) },
+	sqNorm32:     sqNorm32AVX2,
+	sqNorm32h:    sqNorm32hAVX2,
+	below:        belowAVX2,
+	decode16:     func(dst []float32, src []uint16) { decode16AVX2(dst[:len(src)], src) },
+	encode16:     func(dst []uint16, src []float32) { encode16AVX2(dst[:len(src)], src) },
+	prefetch:     prefetch32,
+	prefetch16:   prefetch16,
+	prefetchHeap: prefetchHeap,
 }
 
 var avx512Kernels = &kernelSet{
@@ -103,20 +104,27 @@ var avx512Kernels = &kernelSet{
 	sqBlocks16: func(a []uint16, b []float32, s, l float64) (float64, int) {
 		return sqBlocks16AVX512(a, b[:len(a)], s, l)
 	},
-	sqDist32:   func(a, b []float32) float32 { return sqDist32AVX512(a, b[:len(a)]) },
-	sqDist32h:  func(a []uint16, b []float32) float32 { return sqDist32hAVX512(a, b[:len(a)]) },
-	sqNorm32:   sqNorm32AVX512,
-	sqNorm32h:  sqNorm32hAVX512,
-	below:      belowAVX512,
-	decode16:   func(dst []float32, src []uint16) { decode16AVX2(dst[:len(src)], src) },
-	encode16:   func(dst []uint16, src []float32) { encode16AVX2(dst[:len(src)], src) },
-	prefetch:   prefetch32,
-	prefetch16: prefetch16,
+	sqDist32:     func(a, b []float32) float32 { return sqDist32AVX512(a, b[:len(a)]) },
+	sqDist32h:    func(a []uint16, b []float32) float32 { return sqDist32hAVX512(a, b[:len(a)]) },
+	sqNorm32:     sqNorm32AVX512,
+	sqNorm32h:    sqNorm32hAVX512,
+	below:        belowAVX512,
+	decode16:     func(dst []float32, src []uint16) { decode16AVX2(dst[:len(src)], src) },
+	encode16:     func(dst []uint16, src []float32) { encode16AVX2(dst[:len(src)], src) },
+	prefetch:     prefetch32,
+	prefetch16:   prefetch16,
+	prefetchHeap: prefetchHeap,
 }
 
 func prefetch32(row []float32) {
 	if len(row) > 0 {
 		prefetchAVX2(unsafe.Pointer(&row[0]), 4*len(row))
+	}
+}
+
+func prefetchHeap(h []hent) {
+	if len(h) > 0 {
+		prefetchAVX2(unsafe.Pointer(&h[0]), int(unsafe.Sizeof(h[0]))*len(h))
 	}
 }
 
