@@ -19,20 +19,21 @@ package pipeline
 //     groups): each shard keeps its top n; the union holds the global top
 //     n, so the merge returns exactly the single-machine picks.
 //     Similarity's weights exp(−d/μ) are normalised by the mean distance
-//     μ over the rows of each run (the merge's μ is the union's), a
-//     monotone change that keeps the picks and ranks but not the scores,
-//     and that makes similarity combined with other strategies inexact
-//     (also on one shard).
+//     μ over all candidates when GlobalStrategies set it (Similarity.Mean),
+//     so every run weighs a row as the single machine does; without it
+//     each run uses its own rows' μ (the merge's is the union's), a
+//     monotone change that keeps the picks and ranks of similarity alone
+//     but not the scores, and makes it inexact combined with others.
 //   - Diversity alone: local greedy k-center coresets of k' >= n rows and
 //     greedy on their union, the two-round algorithm of Malkomes et al.
 //     (NeurIPS 2015), a 4-approximation of the optimal radius; ShardBound
 //     gives the a-posteriori certificate of Ceccarello, Pietracaprina and
 //     Pucci (VLDB 2019).
 //   - Balancing: targets are resolved once over all candidates
-//     (GlobalTargets) and passed to shards and merge as explicit ratios, so
+//     (GlobalStrategies) and passed to shards and merge as explicit ratios, so
 //     every run steers toward the same global target; each shard tops up
 //     every class to ceil(o·t_c·(n+|pre|)·ā) rows where it has them.
-//   - Everything else (similarity combined with others, deduplication,
+//   - Everything else (similarity without a global μ combined with others, deduplication,
 //     quotas, exclude_near): shards and merge run the same configuration,
 //     and the merge enforces every rule over the union exactly as the
 //     single machine would on that union. Not exact; the loss is measured
@@ -49,6 +50,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // Shard is the dataset rows [First, End) of a shard-composable selection.
@@ -121,8 +124,8 @@ func (c *ShardConfig) weightsOnly(o *Options) bool {
 		switch s.(type) {
 		case MetadataWeighting, RowWeights:
 		case Similarity:
-			if len(c.Strategies) > 1 {
-				return false // μ scales it against the others
+			if len(c.Strategies) > 1 && s.(Similarity).Mean == nil {
+				return false // a run's own μ scales it against the others
 			}
 		default:
 			return false
@@ -199,39 +202,61 @@ func (s RowWeights) build(r *resolver, u *universe, _ string) (*part, error) {
 	return r.weightsPart(w, strength, u, s.Name())
 }
 
-// GlobalTargets returns list with every balancing strategy's "uniform"
-// or "input" target replaced by explicit ratios over all of the
-// dataset's classes, computed from the class counts of all the
-// selection's candidates (after the same dropping of candidates a
-// selection does). Shards and merge given the result all steer toward
-// the single-machine target; explicit ratios pass through unchanged (they
-// do not depend on the candidates).
-func (s *Selection) GlobalTargets(ctx context.Context, list []Strategy) ([]Strategy, error) {
-	var bal []int
+// GlobalStrategies returns list with every strategy whose objective
+// depends on all the selection's candidates resolved over all of them
+// (after the same dropping of candidates a selection does), so that
+// shards and merge given the result weigh every row as the single
+// machine does:
+//
+//   - a balancing strategy's "uniform" or "input" target becomes explicit
+//     ratios over all of the dataset's classes, from the class counts of
+//     all candidates (explicit ratios pass through unchanged);
+//   - a similarity strategy gets its μ (Similarity.Mean): the mean
+//     distance of all candidates to the query tag, which makes its
+//     objective a fixed weight per row on every shard.
+func (s *Selection) GlobalStrategies(ctx context.Context, list []Strategy) ([]Strategy, error) {
+	var global []int
 	for i, st := range list {
-		if b, ok := st.(balancer); ok && b.target().Kind() != "ratios" {
-			bal = append(bal, i)
+		switch x := st.(type) {
+		case balancer:
+			if x.target().Kind() != "ratios" {
+				global = append(global, i)
+			}
+		case Similarity:
+			if x.Mean == nil {
+				global = append(global, i)
+			}
 		}
 	}
 	out := slices.Clone(list)
-	if len(bal) == 0 {
+	if len(global) == 0 {
 		return out, nil
 	}
-	r, u, err := s.resolvedCandidates(ctx, list)
+	r, u, models, err := s.resolvedCandidates(ctx, list)
 	if err != nil {
 		return nil, err
 	}
-	for _, i := range bal {
-		b := list[i].(balancer)
-		bd, err := r.resolvedBalance(b, u)
-		if err != nil {
-			return nil, err
+	for _, i := range global {
+		switch x := list[i].(type) {
+		case balancer:
+			bd, err := r.resolvedBalance(x, u)
+			if err != nil {
+				return nil, err
+			}
+			ratios := make(map[string]float64, len(bd.classes))
+			for c, name := range bd.classes {
+				ratios[name] = bd.target[c]
+			}
+			out[i] = x.withTarget(Ratios(ratios))
+		case Similarity:
+			d, err := x.distances(r, u, models[i])
+			if err != nil {
+				return nil, fmt.Errorf("strategy %s: %w", x.Name(), err)
+			}
+			mu := strategies.MeanDistance(d)
+			x.Mean = &mu
+			out[i] = x
 		}
-		ratios := make(map[string]float64, len(bd.classes))
-		for c, name := range bd.classes {
-			ratios[name] = bd.target[c]
-		}
-		out[i] = b.withTarget(Ratios(ratios))
 	}
 	return out, nil
 }
@@ -239,26 +264,26 @@ func (s *Selection) GlobalTargets(ctx context.Context, list []Strategy) ([]Strat
 // resolvedCandidates returns the universe of the selection's candidates
 // that a single-machine selection with list would select from (those
 // kept by every model's and strategy's filter), with its resolver.
-func (s *Selection) resolvedCandidates(ctx context.Context, list []Strategy) (*resolver, *universe, error) {
+func (s *Selection) resolvedCandidates(ctx context.Context, list []Strategy) (*resolver, *universe, []string, error) {
 	pre, err := s.preselected()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	r := s.newResolver(ctx)
 	var res Result
-	_, cands, err := r.models(list, s.candidates, pre, &res)
+	models, cands, err := r.models(list, s.candidates, pre, &res)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if x := s.Options.ExcludeNear; x != nil {
 		if _, cands, err = r.requireModel(x.Model, cands, pre, &res); err != nil {
-			return nil, nil, fmt.Errorf("exclude_near: %w", err)
+			return nil, nil, nil, fmt.Errorf("exclude_near: %w", err)
 		}
 	}
 	if cands, err = r.filter(list, cands, &res); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return r, newUniverse(cands, pre), nil
+	return r, newUniverse(cands, pre), models, nil
 }
 
 // Dataset returns the dataset the selection selects from.
@@ -269,7 +294,7 @@ func (s *Selection) Dataset() *Dataset { return s.ds }
 // of model ("" for the dataset's only one) as float32, row-major: the
 // input of a typicality stage computed across shards.
 func (s *Selection) CandidateVectors(ctx context.Context, list []Strategy, model string, sh Shard) (rows []int, vec []float32, dim int, err error) {
-	r, u, err := s.resolvedCandidates(ctx, list)
+	r, u, _, err := s.resolvedCandidates(ctx, list)
 	if err != nil {
 		return nil, nil, 0, err
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -35,7 +36,7 @@ func shardFixture(t *testing.T) *Dataset {
 func distributed(t *testing.T, sel *Selection, n, shards int, list []Strategy) *Result {
 	t.Helper()
 	ctx := context.Background()
-	global, err := sel.GlobalTargets(ctx, list)
+	global, err := sel.GlobalStrategies(ctx, list)
 	require.NoError(t, err)
 	cfg := ShardConfig{Picks: n, Strategies: global}
 	var union []int
@@ -66,19 +67,6 @@ func keys(res *Result) []pickKey {
 	return out
 }
 
-// unscaled drops the scores of similarity picks, whose weights exp(−d/μ)
-// are normalised by the mean distance μ over the run's rows: the merge's
-// μ is the union's, so its scores differ from the single machine's by a
-// factor in the exponent, while the order (rows and ranks) is the same.
-func unscaled(a, b []pickKey) {
-	for i := range a {
-		a[i].Score = 0
-	}
-	for i := range b {
-		b[i].Score = 0
-	}
-}
-
 var shardConfigs = []struct {
 	name string
 	list []Strategy
@@ -94,6 +82,7 @@ var shardConfigs = []struct {
 	{"metadata balance", []Strategy{MetadataBalancing{Key: "thickness", Target: Uniform}}, Options{}},
 	{"diversity+balance", []Strategy{EmbeddingDiversity{}, AnnotationBalancing{Target: Uniform}}, Options{}},
 	{"diversity+weighting", []Strategy{EmbeddingDiversity{}, MetadataWeighting{Key: "ink_fraction", Strength: Strength(0.5)}}, Options{}},
+	{"diversity+similarity", []Strategy{EmbeddingDiversity{}, Similarity{QueryTag: "q", Strength: Strength(2)}}, Options{}},
 	{"diversity preselected", []Strategy{EmbeddingDiversity{}}, Options{Preselected: "pre"}},
 	{"diversity max_per_group", []Strategy{EmbeddingDiversity{}}, Options{MaxPerGroup: []Quota{{Column: "thickness", Max: 10}}}},
 	{"diversity exclude_near", []Strategy{EmbeddingDiversity{}}, Options{ExcludeNear: &ExcludeNear{Tag: "q", MinDistance: 8}}},
@@ -116,11 +105,7 @@ func TestOneShardEqualsSelect(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, 30, want.Selected)
 			got := distributed(t, sel, 30, 1, c.list)
-			wk, gk := keys(want), keys(got)
-			if _, ok := c.list[0].(Similarity); ok {
-				unscaled(wk, gk)
-			}
-			require.Equal(t, wk, gk)
+			require.Equal(t, keys(want), keys(got))
 		})
 	}
 }
@@ -134,19 +119,17 @@ func TestManyShardsWeightsExact(t *testing.T) {
 	for _, list := range [][]Strategy{
 		{MetadataWeighting{Key: "mean_intensity"}},
 		{Similarity{QueryTag: "q"}},
+		{Similarity{QueryTag: "q"}, MetadataWeighting{Key: "mean_intensity", Strength: Strength(0.5)}},
 		{MetadataWeighting{Key: "ink_fraction"}, MetadataWeighting{Key: "bbox_width", Strength: Strength(2)}},
 	} {
 		want, err := sel.MultiStrategies(context.Background(), 40, "picks", list)
 		require.NoError(t, err)
 		for _, shards := range []int{2, 7, 32} {
 			t.Run(fmt.Sprintf("%s/%d", list[0].Name(), shards), func(t *testing.T) {
+				// With the global μ similarity is a fixed weight a row:
+				// rows, ranks and scores are the single machine's.
 				got := distributed(t, sel, 40, shards, list)
-				wr, gr := keys(want), keys(got)
-				// Similarity's μ is the union's: same rows and ranks, scores scaled.
-				if _, ok := list[0].(Similarity); ok {
-					unscaled(wr, gr)
-				}
-				require.Equal(t, wr, gr)
+				require.Equal(t, keys(want), keys(got))
 			})
 		}
 	}
@@ -170,13 +153,13 @@ func TestManyShardsBalance(t *testing.T) {
 	}
 }
 
-func TestGlobalTargets(t *testing.T) {
+func TestGlobalStrategies(t *testing.T) {
 	ds := shardFixture(t)
 	q, err := ds.Query().Where("index < 500")
 	require.NoError(t, err)
 	sel, err := q.Selection()
 	require.NoError(t, err)
-	out, err := sel.GlobalTargets(context.Background(), []Strategy{EmbeddingDiversity{}, AnnotationBalancing{Target: Input}})
+	out, err := sel.GlobalStrategies(context.Background(), []Strategy{EmbeddingDiversity{}, AnnotationBalancing{Target: Input}})
 	require.NoError(t, err)
 	b := out[1].(AnnotationBalancing)
 	require.Equal(t, "ratios", b.Target.Kind())
@@ -188,6 +171,26 @@ func TestGlobalTargets(t *testing.T) {
 	}
 	require.InDelta(t, 1, sum, 1e-12)
 	require.Equal(t, EmbeddingDiversity{}, out[0])
+
+	// Similarity's μ is the candidates' mean distance: the single
+	// machine given it selects, and scores, as it does without it.
+	list := []Strategy{Similarity{QueryTag: "q"}, EmbeddingDiversity{}}
+	out, err = sel.GlobalStrategies(context.Background(), list)
+	require.NoError(t, err)
+	mu := out[0].(Similarity).Mean
+	require.NotNil(t, mu)
+	require.Greater(t, *mu, 0.0)
+	sel.Options.DryRun = true
+	want, err := sel.MultiStrategies(context.Background(), 25, "picks", list)
+	require.NoError(t, err)
+	got, err := sel.MultiStrategies(context.Background(), 25, "picks", out)
+	require.NoError(t, err)
+	require.Equal(t, keys(want), keys(got))
+	// A μ of twice the mean changes the scores.
+	twice := 2 * *mu
+	other, err := sel.MultiStrategies(context.Background(), 25, "picks", []Strategy{Similarity{QueryTag: "q", Mean: &twice}, EmbeddingDiversity{}})
+	require.NoError(t, err)
+	require.NotEqual(t, keys(want), keys(other))
 }
 
 func TestShardErrors(t *testing.T) {
@@ -248,4 +251,30 @@ func TestMarshalStrategies(t *testing.T) {
 	require.JSONEq(t, string(b), string(b2))
 	_, err = MarshalStrategies([]Strategy{RowWeights{}})
 	require.ErrorContains(t, err, "row weights have no request form")
+}
+
+// Similarity's mean_distance (the μ a sharded run passes to every shard)
+// is a number >= 0 in both forms and survives the wire.
+func TestSimilarityMeanField(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{"similarity:query_tag=q,mean_distance=-1", "mean_distance -1 must be finite and >= 0"},
+		{"similarity:query_tag=q,mean_distance=NaN", "mean_distance NaN is not a finite number"},
+		{"diversity:strength=Inf", "strength Inf is not a finite number"},
+		{"similarity:query_tag=q,mean_distance=far", `mean_distance "far" is not a number`},
+	} {
+		_, err := ParseStrategy(c.text)
+		require.Error(t, err, c.text)
+		assert.Contains(t, err.Error(), c.want)
+	}
+	s, err := ParseStrategy("similarity:query_tag=q,mean_distance=2.5")
+	require.NoError(t, err)
+	mu := 2.5
+	require.Equal(t, Similarity{QueryTag: "q", Mean: &mu}, s)
+	b, err := MarshalStrategies([]Strategy{s})
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"mean_distance":2.5`)
+	back, err := UnmarshalStrategies(b)
+	require.NoError(t, err)
+	require.Len(t, back, 1)
+	require.Equal(t, &mu, back[0].(Similarity).Mean)
 }

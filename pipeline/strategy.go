@@ -528,6 +528,10 @@ func ParseStrategy(text string) (Strategy, error) {
 			if err != nil {
 				return nil, fmt.Errorf("strategy %q: %s %q is not a number", text, wire, s)
 			}
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				// JSON, which both forms share, has no NaN or Inf.
+				return nil, fmt.Errorf("strategy %q: %s %s is not a finite number", text, wire, s)
+			}
 			obj[wire] = x
 		case boolField:
 			b, err := strconv.ParseBool(s)

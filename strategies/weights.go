@@ -61,6 +61,19 @@ func SimilarityWeights(v Vectors, candidates int, query Vectors) []float64 {
 // Ctrl-C must not wait for it. The nearest query is found exactly (the
 // tile kernel prunes, the float64 kernel decides).
 func SimilarityWeightsContext(ctx context.Context, v Vectors, candidates int, query Vectors) ([]float64, error) {
+	d, err := SimilarityDistances(ctx, v, candidates, query)
+	if err != nil {
+		return nil, err
+	}
+	return SimilarityFromDistances(d, MeanDistance(d)), nil
+}
+
+// SimilarityDistances returns, for the first candidates rows of v, the
+// exact distance d_i to the nearest query vector: the first half of
+// SimilarityWeightsContext, for callers that normalise by a μ of their
+// own (a sharded selection uses the mean over all candidates on every
+// shard, so that every run weighs a row alike).
+func SimilarityDistances(ctx context.Context, v Vectors, candidates int, query Vectors) ([]float64, error) {
 	if err := v.checkShape(); err != nil {
 		return nil, fmt.Errorf("similarity: %w", err)
 	}
@@ -80,11 +93,24 @@ func SimilarityWeightsContext(ctx context.Context, v Vectors, candidates int, qu
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	return d, nil
+}
+
+// MeanDistance returns the mean of d (0 for none): similarity's μ.
+func MeanDistance(d []float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
 	mu := 0.0
 	for _, x := range d {
 		mu += x
 	}
-	mu /= float64(candidates)
+	return mu / float64(len(d))
+}
+
+// SimilarityFromDistances returns the similarity objectives exp(-d_i/μ)
+// of the distances d (in place), or 1 for all when μ = 0.
+func SimilarityFromDistances(d []float64, mu float64) []float64 {
 	for i, x := range d {
 		if mu == 0 {
 			d[i] = 1
@@ -92,7 +118,7 @@ func SimilarityWeightsContext(ctx context.Context, v Vectors, candidates int, qu
 			d[i] = math.Exp(-x / mu)
 		}
 	}
-	return d, nil
+	return d
 }
 
 // typK is the neighbour count of spec §6.

@@ -134,7 +134,7 @@ func (j *DatasetJob) open(ctx context.Context) (*pipeline.Selection, []pipeline.
 }
 
 // PrepareDataset checks job on the launcher, resolves its balancing
-// targets over all candidates (pipeline.Selection.GlobalTargets) into
+// targets over all candidates (pipeline.Selection.GlobalStrategies) into
 // job.Strategies, and cuts the dataset's rows into shards.
 func PrepareDataset(ctx context.Context, job *DatasetJob, list []pipeline.Strategy, shards int) ([]DatasetShard, error) {
 	if job.N < 1 {
@@ -160,7 +160,7 @@ func PrepareDataset(ctx context.Context, job *DatasetJob, list []pipeline.Strate
 	if err != nil {
 		return nil, err
 	}
-	global, err := sel.GlobalTargets(ctx, rest)
+	global, err := sel.GlobalStrategies(ctx, rest)
 	if err != nil {
 		return nil, err
 	}
