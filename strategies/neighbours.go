@@ -1,9 +1,11 @@
 package strategies
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -487,8 +489,8 @@ func buildIVF(ctx context.Context, v *Vectors, norms []float64, opt NeighbourOpt
 type samples struct{ tune, recall []int32 }
 
 const (
-	tuneLists = 32
-	tuneRows  = 64
+	tuneLists = 128
+	tuneRows  = 16
 )
 
 func (x *ivf) samples(opt NeighbourOptions, info *NeighbourSearch) samples {
@@ -497,7 +499,7 @@ func (x *ivf) samples(opt NeighbourOptions, info *NeighbourSearch) samples {
 	var s samples
 	tuned := make([]bool, len(x.lists))
 	if opt.Probe <= 0 {
-		for _, l := range r.Perm(len(x.lists))[:min(tuneLists, len(x.lists)/2)] {
+		for _, l := range x.tuneOrder(r)[:min(tuneLists, len(x.lists)/2)] {
 			rows := x.lists[l]
 			for _, i := range r.Perm(len(rows))[:min(tuneRows, len(rows))] {
 				s.tune = append(s.tune, rows[i])
@@ -520,6 +522,28 @@ func (x *ivf) samples(opt NeighbourOptions, info *NeighbourSearch) samples {
 	slices.Sort(s.tune)
 	slices.Sort(s.recall)
 	return s
+}
+
+// tuneOrder returns the lists in a seeded random order drawn with
+// probability proportional to their sizes (Efraimidis and Spirakis'
+// weighted sampling without replacement: the largest u^(1/size) first),
+// so that the tuning sample's recall estimates the recall of a row drawn
+// at random, which the search is measured by. Drawn uniformly, lists
+// count alike however few rows they hold, and the small lists between
+// clusters, whose rows' neighbours lie in other lists, dominated: on 1M
+// clustered rows the probe tuned for 0.98 measured 0.993.
+func (x *ivf) tuneOrder(r *rand.Rand) []int {
+	key := make([]float64, len(x.lists))
+	order := make([]int, len(x.lists))
+	for l, rows := range x.lists {
+		order[l] = l
+		key[l] = -1 // empty lists last
+		if len(rows) > 0 {
+			key[l] = math.Pow(r.Float64(), 1/float64(len(rows)))
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(key[b], key[a]) })
+	return order
 }
 
 // byList groups rows by their list.
@@ -631,7 +655,24 @@ func recallOf(found func(i int) []float64, kth []float64, k int) float64 {
 	return float64(hit) / float64(len(kth)*k)
 }
 
-// tune returns the smallest probe of the ladder 4, 6, 8, 12, 16, 24, ...
+// nextProbe is the tuning ladder 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, ...:
+// each power of two q, then q·5/4 and q·3/2. Each step of the full search
+// costs its probe's share of all pairs, so the ladder is fine enough that
+// the tuned probe is within a quarter of the least that reaches the
+// target (steps of a half cost up to a third more search).
+func nextProbe(p int) int {
+	q := 1 << (bits.Len(uint(p)) - 1)
+	switch {
+	case p < q+q/4:
+		return q + max(1, q/4)
+	case p < q+q/2:
+		return q + q/2
+	default:
+		return 2 * q
+	}
+}
+
+// tune returns the smallest probe of the ladder nextProbe climbs
 // whose search finds, for the sample qs (whole lists), at least target of
 // the exact neighbours; all lists (an exhaustive search) if none does.
 func (x *ivf) tune(ctx context.Context, qs []int32, k int, target float64, workers int, prog *progress) (int, error) {
@@ -663,11 +704,7 @@ func (x *ivf) tune(ctx context.Context, qs []int32, k int, target float64, worke
 		if p == nl || recallOf(func(i int) []float64 { return got[i*k : (i+1)*k] }, kth, k) >= target {
 			return p, nil
 		}
-		if p&(p-1) == 0 {
-			p = p * 3 / 2
-		} else {
-			p = p * 4 / 3
-		}
+		p = nextProbe(p)
 	}
 }
 

@@ -253,3 +253,39 @@ func TestIVFListBalance(t *testing.T) {
 		t.Errorf("auto lists hold %d rows, want %d", total, n)
 	}
 }
+
+func TestProbeLadder(t *testing.T) {
+	var got []int
+	for p := 4; p <= 256; p = nextProbe(p) {
+		got = append(got, p)
+	}
+	want := []int{4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256}
+	if !slices.Equal(got, want) {
+		t.Fatalf("ladder %v, want %v", got, want)
+	}
+}
+
+// The tuning draws lists in proportion to their sizes: of a list of 900
+// rows and nine of 100 the large one comes first about half the time
+// (uniformly: a tenth), and an empty list never before a non-empty one.
+func TestTuneOrderWeighsBySize(t *testing.T) {
+	x := &ivf{lists: make([][]int32, 11)}
+	x.lists[0] = make([]int32, 900)
+	for l := 1; l < 10; l++ {
+		x.lists[l] = make([]int32, 100)
+	}
+	first := 0
+	const runs = 2000
+	for seed := range uint64(runs) {
+		o := x.tuneOrder(rand.New(rand.NewPCG(seed, 1)))
+		if o[len(o)-1] != 10 {
+			t.Fatalf("seed %d: empty list 10 not last in %v", seed, o)
+		}
+		if o[0] == 0 {
+			first++
+		}
+	}
+	if share := float64(first) / runs; share < 0.45 || share > 0.55 {
+		t.Fatalf("the large list came first in %.3f of runs, want about 0.5", share)
+	}
+}
