@@ -32,9 +32,10 @@ var selectionFileColumns = []string{"sample_id", "preselected", "rank", "score",
 
 // WriteSelectionFile writes res as a selection file to w: one row per
 // sample of res.Picks in order (preselected samples first) with columns
-// sample_id (text), preselected, rank, score, inf_factors and one
-// objective_<i>_<name> column per strategy of list (null for preselected
-// samples), and the record header of the selection in the metadata,
+// sample_id (text), row (the sample's row where the selection was made,
+// for the reader: a commit finds samples by id), preselected, rank, score,
+// inf_factors and one objective_<i>_<name> column per strategy of list
+// (null for preselected samples), and the record header of the selection in the metadata,
 // under SelectionHeaderKey, with extra metadata beside it.
 func WriteSelectionFile(ctx context.Context, w io.Writer, res *Result, list []Strategy, opts Options, extra map[string]string) error {
 	rec, err := newRecord(res, list, opts)
@@ -43,15 +44,16 @@ func WriteSelectionFile(ctx context.Context, w io.Writer, res *Result, list []St
 	}
 	n := len(res.Picks)
 	ids := make([]string, n)
+	row := make([]int64, n)
 	pre := make([]bool, n)
 	rank := make([]int64, n)
 	score := make([]float64, n)
 	inf := make([]int64, n)
 	for i, p := range res.Picks {
-		ids[i], pre[i], rank[i], score[i], inf[i] = p.SampleID, p.Preselected, int64(p.Rank), p.Score, int64(p.InfFactors)
+		ids[i], row[i], pre[i], rank[i], score[i], inf[i] = p.SampleID, int64(p.Row), p.Preselected, int64(p.Rank), p.Score, int64(p.InfFactors)
 	}
 	cols := []columnar.PlainColumn{
-		{Name: "sample_id", Values: ids}, {Name: "preselected", Values: pre}, {Name: "rank", Values: rank},
+		{Name: "sample_id", Values: ids}, {Name: "row", Values: row}, {Name: "preselected", Values: pre}, {Name: "rank", Values: rank},
 		{Name: "score", Values: score}, {Name: "inf_factors", Values: inf},
 	}
 	for k, name := range rec.Objectives {

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -14,8 +17,9 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/google/uuid"
 
-	"github.com/winnow-data/winnow/columnar"
+	"github.com/winnow-data/winnow/pipeline"
 )
 
 // Metadata keys of a selection file.
@@ -27,38 +31,23 @@ const (
 )
 
 // WriteSelection writes sel to path (any registered Beam file system) as a
-// Parquet file with one row per pick, in pick order: id (the id column's
-// bytes), row (table row), rank, score_inf and score_log (the combined
-// score, spec §2) and one objective_<k>_<kind> column per strategy. The
-// job, shard count and bound go to the file's metadata. It writes with
-// OpenWrite, so on object stores the file appears when complete; unlike
-// the CLI's tags commit it is not a crash-safe rename on every file system.
-func WriteSelection(ctx context.Context, path string, job *Job, sel *Selection) (err error) {
-	fields := []arrow.Field{
-		{Name: "id", Type: arrow.BinaryTypes.Binary},
-		{Name: "row", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "rank", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "score_inf", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "score_log", Type: arrow.PrimitiveTypes.Float64},
+// selection file (pipeline.WriteSelectionFile): one row per pick, in pick
+// order, with sample_id (the id column's value as text: a 16-byte id as a
+// UUID), the table row, rank, score and one objective column per
+// strategy, and the record header with the job's strategies in the
+// library's terms (Job.LibraryStrategies) in its metadata, beside the job,
+// shard count and bound. When the table is a dataset's embeddings table,
+// `winnow tags add DIR TAG --record FILE` commits it into that dataset
+// like a dataset job's. It writes with OpenWrite, so on object stores the
+// file appears when complete; unlike the CLI's tags commit it is not a
+// crash-safe rename on every file system.
+func WriteSelection(ctx context.Context, path string, job *Job, sel *Selection) error {
+	res := &pipeline.Result{Tag: "beam", Candidates: sel.Candidates, Requested: job.N, Selected: len(sel.IDs)}
+	k := len(sel.Kinds)
+	for i, id := range sel.IDs {
+		res.Picks = append(res.Picks, pipeline.Pick{SampleID: idText([]byte(id)), Row: int(sel.Rows[i]), Rank: int(sel.Ranks[i]),
+			Score: sel.ScoreLog[i], InfFactors: int(sel.ScoreInf[i]), Objectives: sel.Objectives[i*k : (i+1)*k]})
 	}
-	for k, kind := range sel.Kinds {
-		fields = append(fields, arrow.Field{Name: fmt.Sprintf("objective_%d_%s", k, kind), Type: arrow.PrimitiveTypes.Float64})
-	}
-	sc := arrow.NewSchema(fields, nil)
-	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
-	defer b.Release()
-	for i := range sel.Rows {
-		b.Field(0).(*array.BinaryBuilder).Append([]byte(sel.IDs[i]))
-		b.Field(1).(*array.Int64Builder).Append(sel.Rows[i])
-		b.Field(2).(*array.Int64Builder).Append(sel.Ranks[i])
-		b.Field(3).(*array.Int64Builder).Append(sel.ScoreInf[i])
-		b.Field(4).(*array.Float64Builder).Append(sel.ScoreLog[i])
-		for k := range sel.Kinds {
-			b.Field(5 + k).(*array.Float64Builder).Append(sel.Objectives[i*len(sel.Kinds)+k])
-		}
-	}
-	rec := b.NewRecordBatch()
-	defer rec.Release()
 	jb, err := json.Marshal(job)
 	if err != nil {
 		return fmt.Errorf("write selection: %w", err)
@@ -72,36 +61,59 @@ func WriteSelection(ctx context.Context, path string, job *Job, sel *Selection) 
 		bb, _ := json.Marshal(map[string]float64{"local": sel.BoundLocal, "union": sel.BoundUnion, "ratio": sel.Ratio()})
 		meta[MetaBound] = string(bb)
 	}
-	fs, err := filesystem.New(ctx, path)
-	if err != nil {
-		return fmt.Errorf("write selection %s: %w", path, err)
-	}
-	defer fs.Close()
-	out, err := fs.OpenWrite(ctx, path)
-	if err != nil {
-		return fmt.Errorf("write selection %s: %w", path, err)
-	}
-	defer func() {
-		if cerr := out.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("write selection %s: %w", path, cerr)
-		}
-	}()
-	w, err := columnar.NewWriter(out, sc, columnar.WriterOptions{Metadata: meta})
-	if err != nil {
-		return fmt.Errorf("write selection %s: %w", path, err)
-	}
-	if err := w.Write(rec); err != nil {
-		w.Close()
-		return fmt.Errorf("write selection %s: %w", path, err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("write selection %s: %w", path, err)
-	}
-	return nil
+	return writeSelectionFile(ctx, path, res, job.LibraryStrategies(), pipeline.Options{}, meta)
 }
 
-// ReadSelection reads a file WriteSelection wrote: the picks' ids, rows
-// and ranks in pick order, and the file's metadata.
+// idText is an id column's value as the dataset's sample_id text: 16
+// bytes (a UUID column) as a UUID, anything else as it is.
+func idText(b []byte) string {
+	if len(b) == 16 {
+		if u, err := uuid.FromBytes(b); err == nil {
+			return u.String()
+		}
+	}
+	return string(b)
+}
+
+// LibraryStrategies returns the job's strategies in the core library's
+// terms, for the selection record: the vector column's model is the
+// table's name when it is a dataset's embeddings/MODEL.parquet, the
+// weight and label columns are metadata columns.
+func (j *Job) LibraryStrategies() []pipeline.Strategy {
+	model := ""
+	if len(j.Files) == 1 {
+		dir, name := path.Split(filepath.ToSlash(j.Files[0]))
+		if path.Base(path.Clean(dir)) == "embeddings" && strings.HasSuffix(name, ".parquet") {
+			model = strings.TrimSuffix(name, ".parquet")
+		}
+	}
+	var out []pipeline.Strategy
+	for _, s := range j.Strategies {
+		st := pipeline.Strength(s.Strength)
+		switch s.Kind {
+		case "diversity":
+			out = append(out, pipeline.EmbeddingDiversity{Model: model, Strength: st})
+		case "deduplication":
+			out = append(out, pipeline.Deduplication{Model: model, MinDistance: s.MinDistance, Strength: st})
+		case "weights":
+			out = append(out, pipeline.MetadataWeighting{Key: j.Weight, Strength: st})
+		case "balance":
+			t := pipeline.Uniform
+			switch s.Target {
+			case "input":
+				t = pipeline.Input
+			case "ratios":
+				t = pipeline.Ratios(s.Ratios)
+			}
+			out = append(out, pipeline.MetadataBalancing{Key: j.Label, Target: t, Strength: st})
+		}
+	}
+	return out
+}
+
+// ReadSelection reads a selection file WriteSelection (or a dataset job)
+// wrote: the picks' sample ids, rows and ranks in pick order, and the
+// file's metadata.
 func ReadSelection(ctx context.Context, path string) (ids []string, rows, ranks []int64, meta map[string]string, err error) {
 	fs, err := filesystem.New(ctx, path)
 	if err != nil {
@@ -139,13 +151,22 @@ func ReadSelection(ctx context.Context, path string) (ids []string, rows, ranks 
 	defer tbl.Release()
 	tr := array.NewTableReader(tbl, 1<<16)
 	defer tr.Release()
+	col := func(r arrow.RecordBatch, name string) arrow.Array {
+		if idx := r.Schema().FieldIndices(name); len(idx) > 0 {
+			return r.Column(idx[0])
+		}
+		return nil
+	}
 	for tr.Next() {
 		r := tr.RecordBatch()
-		idc := r.Column(0).(*array.Binary)
-		rc := r.Column(1).(*array.Int64)
-		kc := r.Column(2).(*array.Int64)
+		idc, ok1 := col(r, "sample_id").(*array.String)
+		rc, ok2 := col(r, "row").(*array.Int64)
+		kc, ok3 := col(r, "rank").(*array.Int64)
+		if !ok1 || !ok2 || !ok3 {
+			return nil, nil, nil, nil, fmt.Errorf("read selection %s: not a selection file with sample_id, row and rank", path)
+		}
 		for i := 0; i < int(r.NumRows()); i++ {
-			ids = append(ids, string(idc.Value(i)))
+			ids = append(ids, idc.Value(i))
 			rows = append(rows, rc.Value(i))
 			ranks = append(ranks, kc.Value(i))
 		}

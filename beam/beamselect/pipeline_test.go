@@ -273,7 +273,7 @@ func TestOneShardEqualsEngine(t *testing.T) {
 				t.Fatalf("picks %v\nengine %v", rows, want)
 			}
 			for k, r := range rows {
-				if ids[k] != string(tb.ids[r][:]) {
+				if ids[k] != tb.ids[r].String() {
 					t.Fatalf("pick %d: id %x is not row %d's", k, ids[k], r)
 				}
 			}
@@ -430,7 +430,7 @@ func TestMemFS(t *testing.T) {
 		if !slices.Equal(local, inMem) {
 			t.Fatalf("%s: memfs picks %v\nlocal picks %v", name, inMem, local)
 		}
-		if ids[0] != string(tb.ids[inMem[0]][:]) {
+		if ids[0] != tb.ids[inMem[0]].String() {
 			t.Fatalf("%s: memfs ids do not match rows", name)
 		}
 	}

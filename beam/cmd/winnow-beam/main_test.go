@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -201,5 +202,69 @@ func TestDatasetOptionErrors(t *testing.T) {
 	define(fs)
 	if err := fs.Parse([]string{"--max_per_group", "thickness"}); err == nil || !strings.Contains(err.Error(), `--max_per_group "thickness": want COLUMN=MAX with MAX >= 1`) {
 		t.Errorf("--max_per_group thickness: %v", err)
+	}
+}
+
+// TestTableJobCommits: a table job over a dataset's embeddings table
+// writes a selection file that winnow's tags commit takes, with the picks
+// in order and a record naming the strategies.
+func TestTableJobCommits(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mnist")
+	if err := os.CopyFS(dir, os.DirFS("../../../testdata/mnist")); err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("select", flag.ContinueOnError)
+	o := define(fs)
+	out := filepath.Join(t.TempDir(), "picks.parquet")
+	if err := fs.Parse([]string{"--input", filepath.Join(dir, "embeddings", "pixels.parquet"), "--output", out, "--n", "9", "--strategy", "diversity", "--shards", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), o, "prism", &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	ids, _, _, _, err := beamselect.ReadSelection(context.Background(), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := pipeline.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ds.AddTagFromRecord(context.Background(), "beam", out, false); err != nil || n != 9 {
+		t.Fatalf("commit: %d samples, %v", n, err)
+	}
+	ds, err = pipeline.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ds.ReadRecord(context.Background(), "beam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range rec.Picks {
+		got = append(got, p.SampleID)
+	}
+	if !slices.Equal(got, ids) {
+		t.Fatalf("record picks %v, file %v", got, ids)
+	}
+	// One shard is winnow select: the same samples in the same order.
+	sel, err := ds.Query().Selection()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel.Options.DryRun = true
+	want, err := sel.MultiStrategies(context.Background(), 9, "x", []pipeline.Strategy{pipeline.EmbeddingDiversity{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range want.Picks {
+		if p.SampleID != ids[i] {
+			t.Fatalf("pick %d: %s, winnow select %s", i, ids[i], p.SampleID)
+		}
+	}
+	if s := rec.Header.Strategies; len(s) != 1 || !strings.Contains(string(s[0]), `"embedding_model_name":"pixels"`) {
+		t.Fatalf("record strategies %s", s)
 	}
 }
