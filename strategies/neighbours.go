@@ -556,14 +556,28 @@ func (x *ivf) byList(rows []int32) [][]int32 {
 	return out
 }
 
-// searchWork estimates the pairs a search with probe measures (lists of
-// average size).
+// searchWork estimates the pairs a search with probe measures, for the
+// progress total. A query's probed lists are those nearest its own, and
+// a row sits in a large list more often than in a small one, so probed
+// lists run larger than the mean size; the size-biased mean Σs²/Σs
+// overshoots as much. On 300k clustered rows the mean put the total 21 %
+// under the pairs measured and Σs²/Σs 17 % over, so the estimate takes
+// the midpoint of the two (a progress estimate, nothing else reads it).
 func (x *ivf) searchWork(queries [][]int32, probe int) int {
 	nq := 0
 	for _, qs := range queries {
 		nq += len(qs)
 	}
-	return int(float64(nq) * float64(probe) * float64(x.v.Rows()) / float64(len(x.lists)))
+	var sum, sq float64
+	for _, l := range x.lists {
+		s := float64(len(l))
+		sum, sq = sum+s, sq+s*s
+	}
+	if sum == 0 {
+		return 0
+	}
+	size := (sum/float64(len(x.lists)) + sq/sum) / 2
+	return int(float64(nq) * float64(min(probe, len(x.lists))) * size)
 }
 
 // search finds the k nearest of each query (queries[l] are rows of list
