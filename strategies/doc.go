@@ -180,8 +180,10 @@
 // member, heap entry, selected and batch counters) plus up to 24 for the
 // centers' rows (8 with other strategies, weights adding 16) and, while
 // batches run, 512 bytes per group for the batch's triangle bounds:
-// measured at the last of 10,000 picks from 1M, 64.7 bytes alone (134 at
-// the peak, while batches run).
+// measured at the last of 10,000 picks from 1M, 63.2 bytes alone (the
+// peak heap, garbage included, 136 while batches run). Where the batch's
+// triangle bounds would cost more distances than the pass they serve
+// (thousands of groups), batches run without them (deferred.go, lbPays).
 // Rules add little: keep-away a byte per candidate (its cached answer) plus
 // its tree of the excluded vectors (about 22 bytes a vector), a quota 4 bytes a
 // group, balancing a byte a row (its all-zero flags). Object-level

@@ -1,14 +1,14 @@
 // Command radius measures the coverage radius of selections over a large
 // Parquet table without holding the table: the largest distance from any
 // of M evenly spaced rows (every (N/M)-th, as winnow select's summary
-// spaces them) to its nearest pick. It reads the table one run of row
-// groups at a time and keeps only those rows' and the picks' vectors, so a
-// 10M × 768 table costs the memory of M rows. Each selection is a text
-// file of sample ids, one a line (winnow query --ids, or the id column of
-// a winnow-beam output committed with winnow tags add); a random subset of
-// the same size, seeded, is measured alongside for reference.
+// spaces them) to its nearest pick. It reads the table one row group at a
+// time and keeps only those rows' and the picks' vectors, so a 10M × 768
+// table costs M rows of float32 and a row group. Each selection is a text
+// file of sample ids, one a line (winnow query --ids), or a winnow-beam
+// output (.parquet: its sample_id or id column); a random subset of the
+// same size, seeded, is measured alongside for reference.
 //
-//	go run ./cmd/radius -input T.parquet -points 200000 single.txt beam.txt
+//	go run ./cmd/radius -input T.parquet -points 1000000 single.txt picks.parquet
 //
 // It compares the Beam pipeline's selection with winnow select's on the
 // same table (README, "Scale on one machine").
@@ -59,7 +59,7 @@ func run(input, idCol, vecCol string, m int, files []string) error {
 		sets[k] = ids
 	}
 	fs := localFS{}
-	plan, err := rowgroups.Plan(ctx, fs, []string{input}, 0)
+	plan, err := rowgroups.Plan(ctx, fs, []string{input}, 1) // a row group at a time
 	if err != nil {
 		return err
 	}
@@ -129,6 +129,16 @@ func run(input, idCol, vecCol string, m int, files []string) error {
 						return err
 					}
 					dim = d
+				}
+				if vec == nil {
+					// Every measured row, pick and random row once: one
+					// allocation, not append's doublings of the largest
+					// slice.
+					picks := 0
+					for _, set := range sets {
+						picks += len(set)
+					}
+					vec = make([]float32, 0, (m+picks+size)*dim)
 				}
 				at := len(vec)
 				vec = append(vec, make([]float32, len(keep)*dim)...)
