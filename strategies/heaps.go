@@ -179,21 +179,16 @@ func down(h []hent, i int) {
 		h[i] = h[b]
 		i = b
 	}
-	for i > start {
-		p := (i - 1) / arity
-		if !above(x, h[p]) {
-			break
-		}
-		h[i] = h[p]
-		i = p
-	}
-	h[i] = x
+	rise(h, i, start, x)
 }
 
 // up sifts entry i up.
-func up(h []hent, i int) {
-	x := h[i]
-	for i > 0 {
+func up(h []hent, i int) { rise(h, i, 0, h[i]) }
+
+// rise stores x at slot i or, while x is above its parent, at the parent,
+// no higher than slot top (whose subtree the caller is sifting).
+func rise(h []hent, i, top int, x hent) {
+	for i > top {
 		p := (i - 1) / arity
 		if !above(x, h[p]) {
 			break

@@ -38,6 +38,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sort"
 	"sync/atomic"
@@ -59,6 +60,24 @@ import (
 type FS interface {
 	OpenRead(ctx context.Context, name string) (io.ReadCloser, error)
 	Size(ctx context.Context, name string) (int64, error)
+}
+
+// LocalFS is the local file system as an FS, for programs outside a
+// pipeline. OpenRead returns the *os.File, an io.ReaderAt, so Read reads
+// only the footer and the shard's column chunks (Beam's local file system
+// does the same).
+type LocalFS struct{}
+
+// OpenRead opens the file called name.
+func (LocalFS) OpenRead(_ context.Context, name string) (io.ReadCloser, error) { return os.Open(name) }
+
+// Size returns the size of the file called name.
+func (LocalFS) Size(_ context.Context, name string) (int64, error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
 }
 
 // RangeFS is an FS that can read n bytes at offset off without reading

@@ -22,16 +22,7 @@ import (
 
 // osFS is the local file system, as Beam's local package implements it:
 // OpenRead returns the *os.File.
-type osFS struct{}
-
-func (osFS) OpenRead(_ context.Context, name string) (io.ReadCloser, error) { return os.Open(name) }
-func (osFS) Size(_ context.Context, name string) (int64, error) {
-	fi, err := os.Stat(name)
-	if err != nil {
-		return 0, err
-	}
-	return fi.Size(), nil
-}
+type osFS = LocalFS
 
 // streamFS serves files from memory as forward-only streams, like Beam's
 // memfs (io.NopCloser over a bytes.Reader), and counts the bytes handed out.

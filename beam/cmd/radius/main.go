@@ -19,7 +19,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -58,7 +57,7 @@ func run(input, idCol, vecCol string, m int, files []string) error {
 		}
 		sets[k] = ids
 	}
-	fs := localFS{}
+	fs := rowgroups.LocalFS{}
 	plan, err := rowgroups.Plan(ctx, fs, []string{input}, 1) // a row group at a time
 	if err != nil {
 		return err
@@ -185,20 +184,6 @@ func run(input, idCol, vecCol string, m int, files []string) error {
 	return nil
 }
 
-// localFS is the local file system for rowgroups (an *os.File is an
-// io.ReaderAt, so only the needed column chunks are read).
-type localFS struct{}
-
-func (localFS) OpenRead(_ context.Context, name string) (io.ReadCloser, error) { return os.Open(name) }
-
-func (localFS) Size(_ context.Context, name string) (int64, error) {
-	fi, err := os.Stat(name)
-	if err != nil {
-		return 0, err
-	}
-	return fi.Size(), nil
-}
-
 func readIDs(path string) (map[string]int, error) {
 	if strings.HasSuffix(path, ".parquet") {
 		return readIDColumn(path)
@@ -229,15 +214,15 @@ func readIDs(path string) (map[string]int, error) {
 // job's selection file.
 func readIDColumn(path string) (map[string]int, error) {
 	ctx := context.Background()
-	plan, err := rowgroups.Plan(ctx, localFS{}, []string{path}, 0)
+	plan, err := rowgroups.Plan(ctx, rowgroups.LocalFS{}, []string{path}, 0)
 	if err != nil {
 		return nil, err
 	}
 	ids := map[string]int{}
 	for _, sh := range plan {
-		recs, sc, _, err := rowgroups.Read(ctx, localFS{}, sh, []string{"id"})
+		recs, sc, _, err := rowgroups.Read(ctx, rowgroups.LocalFS{}, sh, []string{"id"})
 		if err != nil {
-			if recs, sc, _, err = rowgroups.Read(ctx, localFS{}, sh, []string{"sample_id"}); err != nil {
+			if recs, sc, _, err = rowgroups.Read(ctx, rowgroups.LocalFS{}, sh, []string{"sample_id"}); err != nil {
 				return nil, err
 			}
 		}
