@@ -121,10 +121,10 @@ func (c *ShardConfig) weightsOnly(o *Options) bool {
 		return false
 	}
 	for _, s := range c.Strategies {
-		switch s.(type) {
+		switch x := s.(type) {
 		case MetadataWeighting, RowWeights:
 		case Similarity:
-			if len(c.Strategies) > 1 && s.(Similarity).Mean == nil {
+			if len(c.Strategies) > 1 && x.Mean == nil {
 				return false // a run's own μ scales it against the others
 			}
 		default:
