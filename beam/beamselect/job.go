@@ -52,7 +52,7 @@ type Job struct {
 	// registered Beam file system (local paths, memfs://, gs://, s3://).
 	Files []string
 	// Column names: ID is required; Vector is needed by diversity and
-	// deduplication (fixed_size_list<float32> or list<float32>), Weight by
+	// deduplication (a fixed_size_list or list of float32 or float16), Weight by
 	// weights (numeric), Label by balancing (string; null labels are not
 	// candidates while balancing, spec §7).
 	ID, Vector, Weight, Label string
