@@ -162,19 +162,33 @@ func TypicalityWeights(ctx context.Context, v Vectors, rows int, opt NeighbourOp
 
 // typicality turns rows·k neighbour distances into spec §6's objectives.
 func typicality(dist []float64, rows, k int) []float64 {
-	out := make([]float64, rows)
-	// σ: summed per row, then over rows in order, so it is deterministic.
-	sigma := 0.0
-	for i := 0; i < rows; i++ {
+	return TypicalityFromDistances(dist, rows, k, NeighbourDistanceSum(dist[:rows*k], k)/float64(rows*k))
+}
+
+// NeighbourDistanceSum returns the sum of dist (k neighbour distances a
+// row, row after row), summed per row and then over the rows in order, so
+// that it is deterministic: σ·rows·k of spec §6, or the part of it one
+// shard of the rows holds.
+func NeighbourDistanceSum(dist []float64, k int) float64 {
+	sum := 0.0
+	for r := 0; r+k <= len(dist); r += k {
 		row := 0.0
-		for _, d := range dist[i*k : (i+1)*k] {
+		for _, d := range dist[r : r+k] {
 			row += d
 		}
-		sigma += row
+		sum += row
 	}
-	sigma /= float64(rows * k)
+	return sum
+}
+
+// TypicalityFromDistances returns spec §6's typicality objective of each
+// of rows rows from its k neighbour distances (row after row) and σ: the
+// mean over the neighbours of exp(-d/σ), or 1 when k or σ is 0. A sharded
+// selection calls it with the σ of all rows.
+func TypicalityFromDistances(dist []float64, rows, k int, sigma float64) []float64 {
+	out := make([]float64, rows)
 	for i := range out {
-		if sigma == 0 {
+		if k == 0 || sigma == 0 {
 			out[i] = 1
 			continue
 		}

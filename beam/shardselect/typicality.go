@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/winnow-data/winnow/strategies"
 )
 
 // Typicality (spec §6) needs every candidate's K nearest neighbours among
@@ -109,38 +111,22 @@ func MergeNeighbours(a, b []float64, k int) error {
 // the lists' values), summed per row and then over rows in order, as
 // strategies.TypicalityWeights does: one shard's part of σ·N·K.
 func NeighbourSum(lists []float64, k int) float64 {
-	s := 0.0
-	for r := 0; r+k <= len(lists); r += k {
-		row := 0.0
-		for _, d := range lists[r : r+k] {
-			row += math.Sqrt(d)
-		}
-		s += row
-	}
-	return s
+	return strategies.NeighbourDistanceSum(roots(lists), k)
 }
 
 // TypicalityFromNeighbours returns the typicality objective of each of
 // rows rows from its k neighbour lists and the global σ: the mean over the
-// neighbours of exp(−‖e_i − e_j‖/σ), or 1 when k or σ is 0.
+// neighbours of exp(−‖e_i − e_j‖/σ), or 1 when k or σ is 0
+// (strategies.TypicalityFromDistances).
 func TypicalityFromNeighbours(lists []float64, rows, k int, sigma float64) []float64 {
-	out := make([]float64, rows)
-	if k == 0 {
-		for i := range out {
-			out[i] = 1
-		}
-		return out
-	}
-	for i := range out {
-		if sigma == 0 {
-			out[i] = 1
-			continue
-		}
-		s := 0.0
-		for _, d := range lists[i*k : (i+1)*k] {
-			s += math.Exp(-math.Sqrt(d) / sigma)
-		}
-		out[i] = s / float64(k)
+	return strategies.TypicalityFromDistances(roots(lists), rows, k, sigma)
+}
+
+// roots returns the distances of squared-distance lists.
+func roots(lists []float64) []float64 {
+	out := make([]float64, len(lists))
+	for i, d := range lists {
+		out[i] = math.Sqrt(d)
 	}
 	return out
 }
