@@ -17,8 +17,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
-	"github.com/google/uuid"
 
+	"github.com/winnow-data/winnow/beam/rowgroups"
 	"github.com/winnow-data/winnow/pipeline"
 )
 
@@ -45,7 +45,7 @@ func WriteSelection(ctx context.Context, path string, job *Job, sel *Selection) 
 	res := &pipeline.Result{Tag: "beam", Candidates: sel.Candidates, Requested: job.N, Selected: len(sel.IDs)}
 	k := len(sel.Kinds)
 	for i, id := range sel.IDs {
-		res.Picks = append(res.Picks, pipeline.Pick{SampleID: idText([]byte(id)), Row: int(sel.Rows[i]), Rank: int(sel.Ranks[i]),
+		res.Picks = append(res.Picks, pipeline.Pick{SampleID: rowgroups.IDText([]byte(id)), Row: int(sel.Rows[i]), Rank: int(sel.Ranks[i]),
 			Score: sel.ScoreLog[i], InfFactors: int(sel.ScoreInf[i]), Objectives: sel.Objectives[i*k : (i+1)*k]})
 	}
 	jb, err := json.Marshal(job)
@@ -62,17 +62,6 @@ func WriteSelection(ctx context.Context, path string, job *Job, sel *Selection) 
 		meta[MetaBound] = string(bb)
 	}
 	return writeSelectionFile(ctx, path, res, job.LibraryStrategies(), pipeline.Options{}, meta)
-}
-
-// idText is an id column's value as the dataset's sample_id text: 16
-// bytes (a UUID column) as a UUID, anything else as it is.
-func idText(b []byte) string {
-	if len(b) == 16 {
-		if u, err := uuid.FromBytes(b); err == nil {
-			return u.String()
-		}
-	}
-	return string(b)
 }
 
 // LibraryStrategies returns the job's strategies in the core library's

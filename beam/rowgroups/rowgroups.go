@@ -51,6 +51,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/google/uuid"
 
 	"github.com/winnow-data/winnow/internal/half"
 )
@@ -695,6 +696,18 @@ func FixedBytes(a arrow.Array, firstRow int64) ([][]byte, error) {
 		out[i] = bytes.Clone(get(i))
 	}
 	return out, nil
+}
+
+// IDText returns an id column's value as a dataset's sample_id text: 16
+// bytes (a UUID column, as winnow writes sample_id) as a UUID, anything
+// else as it is.
+func IDText(b []byte) string {
+	if len(b) == 16 {
+		if u, err := uuid.FromBytes(b); err == nil {
+			return u.String()
+		}
+	}
+	return string(b)
 }
 
 var _ parquet.ReaderAtSeeker = (*spanSet)(nil)

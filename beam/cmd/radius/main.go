@@ -4,8 +4,8 @@
 // spaces them) to its nearest pick. It reads the table one row group at a
 // time and keeps only those rows' and the picks' vectors, so a 10M × 768
 // table costs M rows of float32 and a row group. Each selection is a text
-// file of sample ids, one a line (winnow query --ids), or a winnow-beam
-// output (.parquet: its sample_id or id column); a random subset of the
+// file of sample ids, one a line (winnow query --ids), or a selection
+// file (.parquet, as winnow-beam writes it); a random subset of the
 // same size, seeded, is measured alongside for reference.
 //
 //	go run ./cmd/radius -input T.parquet -points 1000000 single.txt picks.parquet
@@ -25,8 +25,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/google/uuid"
 
+	"github.com/winnow-data/winnow/beam/beamselect"
 	"github.com/winnow-data/winnow/beam/rowgroups"
 	"github.com/winnow-data/winnow/strategies"
 )
@@ -104,7 +104,7 @@ func run(input, idCol, vecCol string, m int, files []string) error {
 					tags = append(tags, -1)
 					nextPoint++
 				}
-				id := idText(raw)
+				id := rowgroups.IDText(raw)
 				for k, s := range sets {
 					if _, ok := s[id]; ok {
 						tags = append(tags, k)
@@ -186,7 +186,15 @@ func run(input, idCol, vecCol string, m int, files []string) error {
 
 func readIDs(path string) (map[string]int, error) {
 	if strings.HasSuffix(path, ".parquet") {
-		return readIDColumn(path)
+		list, _, _, _, err := beamselect.ReadSelection(context.Background(), path)
+		if err != nil {
+			return nil, err
+		}
+		ids := map[string]int{}
+		for _, id := range list {
+			ids[id] = len(ids)
+		}
+		return ids, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -207,49 +215,4 @@ func readIDs(path string) (map[string]int, error) {
 		return nil, fmt.Errorf("%s: no ids", path)
 	}
 	return ids, nil
-}
-
-// readIDColumn reads the ids of a winnow-beam output: the "id" column of
-// a table job's (the id column's bytes) or the "sample_id" of a dataset
-// job's selection file.
-func readIDColumn(path string) (map[string]int, error) {
-	ctx := context.Background()
-	plan, err := rowgroups.Plan(ctx, rowgroups.LocalFS{}, []string{path}, 0)
-	if err != nil {
-		return nil, err
-	}
-	ids := map[string]int{}
-	for _, sh := range plan {
-		recs, sc, _, err := rowgroups.Read(ctx, rowgroups.LocalFS{}, sh, []string{"id"})
-		if err != nil {
-			if recs, sc, _, err = rowgroups.Read(ctx, rowgroups.LocalFS{}, sh, []string{"sample_id"}); err != nil {
-				return nil, err
-			}
-		}
-		name := sc.Field(0).Name
-		for _, rec := range recs {
-			raw, err := rowgroups.FixedBytes(rowgroups.Column(rec, name), 0)
-			if err != nil {
-				return nil, err
-			}
-			for _, b := range raw {
-				ids[idText(b)] = len(ids)
-			}
-			rec.Release()
-		}
-	}
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("%s: no ids", path)
-	}
-	return ids, nil
-}
-
-// idText is an id's text: a 16-byte id as a UUID, anything else as is.
-func idText(b []byte) string {
-	if len(b) == 16 {
-		if u, err := uuid.FromBytes(b); err == nil {
-			return u.String()
-		}
-	}
-	return string(b)
 }
