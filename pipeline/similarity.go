@@ -70,9 +70,11 @@ func (s Similarity) build(r *resolver, u *universe, model string) (*part, error)
 	if err != nil {
 		return nil, err
 	}
-	mu := strategies.MeanDistance(d)
+	var mu float64
 	if s.Mean != nil {
 		mu = *s.Mean
+	} else {
+		mu = strategies.MeanDistance(d)
 	}
 	return r.weightsPart(padWeights(strategies.SimilarityFromDistances(d, mu), u), strength, u, "similarity")
 }
