@@ -698,6 +698,15 @@ k1:
 	VMOVUPS Y7, 224(DX)
 
 mask:
+	JMP ·tileMaskAVX2(SB)
+
+// func tileMaskAVX2(t *tile)
+// The tile's masks from its dots, norms and thresholds (see tile); the
+// tile kernel ends here, and a caller that changes only the thresholds
+// calls it again for the masks at the new ones.
+TEXT ·tileMaskAVX2(SB), NOSPLIT, $0-8
+	MOVQ t+0(FP), DI
+	MOVQ 64(DI), BX
 	MOVQ 72(DI), R8
 	MOVQ 80(DI), R9
 	VBROADCASTSD 88(DI), Y13

@@ -193,7 +193,8 @@ func TestFloat16Conversions(t *testing.T) {
 // within tileGamma's bound, its masks against tileMaskGo on the same dots
 // bit for bit, and the masks' promise (a clear bit proves d² >= thr)
 // against exact distances, for odd dimensions, every row count and both
-// threshold orientations.
+// threshold orientations; and runMask, which recomputes only the masks
+// at new thresholds, against tileMaskGo.
 func TestTileKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(35, 36))
 	for _, dim := range []int{1, 2, 3, 7, 8, 15, 16, 17, 63, 64, 100, 511, 512, 777} {
@@ -261,6 +262,26 @@ func TestTileKernels(t *testing.T) {
 					}
 					check := tl
 					tileMaskGo(&check)
+					// The mask alone, at the other orientation's
+					// thresholds: what the portable masks say there.
+					again, want := tl, tl
+					var colThr [tileCols]float64
+					for j := 0; j < ncols; j++ {
+						colThr[j] = refSqDist(rows[j%nrows], cols[j]) * (0.5 + r.Float64())
+					}
+					again.rthr, again.cthr = [tileRows]float64{}, &colThr
+					if orient == 1 {
+						again.rthr, again.cthr = t0.rthr, &zero
+						for i := range again.rthr {
+							again.rthr[i] = refSqDist(rows[i], cols[i%ncols])
+						}
+					}
+					want.rthr, want.cthr = again.rthr, again.cthr
+					ks.runMask(&again)
+					tileMaskGo(&want)
+					if again.masks != want.masks {
+						t.Fatalf("%s dim %d rows %d: masks alone %#x, portable %#x", ks.name, dim, nrows, again.masks, want.masks)
+					}
 					for i := 0; i < tileRows; i++ {
 						if tl.masks[i] != check.masks[i] {
 							t.Fatalf("%s dim %d rows %d: row %d mask %#x, portable mask of the same dots %#x", ks.name, dim, nrows, i, tl.masks[i], check.masks[i])

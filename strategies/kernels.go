@@ -309,6 +309,14 @@ func (k *kernelSet) runTile(t *tile) {
 	}
 }
 
+// runMask recomputes a tile's masks from the dots of its last runTile,
+// at the thresholds it holds now (the same masks runTile would set).
+func (k *kernelSet) runMask(t *tile) {
+	if !runMaskNative(k, t) {
+		tileMaskGo(t)
+	}
+}
+
 // tileGo is the portable tile kernel.
 func tileGo(t *tile) {
 	panel := unsafe.Slice(t.panel, t.dim*tileCols)

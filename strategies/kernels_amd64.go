@@ -43,6 +43,12 @@ func prefetchAVX2(p unsafe.Pointer, bytes int)
 func tileAVX2(t *tile)
 
 //go:noescape
+func tileMaskAVX2(t *tile)
+
+//go:noescape
+func tileMaskAVX512(t *tile)
+
+//go:noescape
 func belowAVX2(v *[64]float64, lim float64) uint64
 
 //go:noescape
@@ -143,6 +149,22 @@ func runTileNative(k *kernelSet, t *tile) bool {
 	case avx2Kernels:
 		checkTile(t)
 		tileAVX2(t)
+	default:
+		return false
+	}
+	return true
+}
+
+// runMaskNative recomputes t's masks from its dots with k's assembly, if
+// it has any.
+func runMaskNative(k *kernelSet, t *tile) bool {
+	switch k {
+	case avx512Kernels:
+		checkTile(t)
+		tileMaskAVX512(t)
+	case avx2Kernels:
+		checkTile(t)
+		tileMaskAVX2(t)
 	default:
 		return false
 	}

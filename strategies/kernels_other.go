@@ -6,3 +6,5 @@ package strategies
 func nativeKernels() []*kernelSet { return nil }
 
 func runTileNative(*kernelSet, *tile) bool { return false }
+
+func runMaskNative(*kernelSet, *tile) bool { return false }
