@@ -203,12 +203,15 @@
 // 2·√rows centroids (lists above twice the average then split), each row
 // joins the list of its nearest, and each row is searched, exactly as
 // above, among the rows of the Probe lists whose centroids are nearest to
-// it. The lists are stored as tile panels (a
-// float32 copy of the vectors: 4·rows·dim bytes while the search runs), so
-// a list is read once for all the queries of a block that probe it. Probe
-// is tuned: the smallest of 4, 6, 8, 12, 16, ... whose recall on a sample
-// of whole lists reaches TargetRecall (0.98); recall is then measured on
-// 1,000 rows of other lists and returned in NeighbourSearch with the
+// it; every pair measured counts for both of its rows, so a row is also
+// searched among the rows whose probes include its list. The lists are
+// stored as tile panels (a float32 copy of the vectors: 4·rows·dim bytes
+// while the search runs), so a list is read once for all the queries of a
+// block that probe it. Probe is tuned: the least at which the search finds
+// TargetRecall (0.98) of the exact neighbours of a sample of whole lists,
+// read off the rank, in both rows' centroid orders, at which each exact
+// neighbour pair is found; recall is then measured on 1,000 rows of other
+// lists and returned in NeighbourSearch with the
 // parameters, for the caller's record. The search is deterministic: seeded
 // samples and start, exact arg-mins with ties to the lower index, means
 // summed in row order.

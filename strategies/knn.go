@@ -38,11 +38,13 @@ type topk struct {
 	hh []float64 // max-heap of the k smallest upper bounds seen
 }
 
-// topkCap is the number of candidates after which a topk compacts.
+// topkCap is the size of the candidate buffer of a query's topk.
 func topkCap(k int) int { return 4*k + 16 }
 
+// newTopk returns a topk that keeps its candidates in buf, compacting
+// them when buf is full (so len(buf) should be at least 2k).
 func newTopk(k int, buf []nbCand) topk {
-	return topk{k: k, u: math.Inf(1), c: buf[:0]}
+	return topk{k: k, u: math.Inf(1), c: buf[:0:len(buf)]}
 }
 
 // thr is the kernel threshold: a target passes the tile's strict test
@@ -54,6 +56,19 @@ func (t *topk) thr() float64 { return math.Nextafter(t.u, math.Inf(1)) }
 type exactDist struct {
 	v *Vectors
 	q []float32
+	// When q is nil the query is row `row` of v, converted into *buf
+	// when a distance is first needed (a float16 row).
+	row int32
+	buf *[]float32
+}
+
+// load returns e with its query row at hand.
+func (e exactDist) load() exactDist {
+	if e.q == nil {
+		*e.buf = e.v.Row(int(e.row), *e.buf)
+		e.q = *e.buf
+	}
+	return e
 }
 
 func (e exactDist) of(idx int32) float64 { return e.v.sqDistTo(int(idx), e.q) }
@@ -66,7 +81,7 @@ func (t *topk) add(lo, hi float64, idx int32, exact exactDist) {
 	}
 	t.c = append(t.c, nbCand{lo: lo, hi: hi, idx: idx})
 	t.bound(hi)
-	if len(t.c) >= topkCap(t.k) {
+	if len(t.c) == cap(t.c) {
 		t.compact(exact)
 	}
 }
@@ -95,7 +110,7 @@ func (t *topk) bound(hi float64) {
 // duplicates) it computes their exact distances and keeps the k best.
 func (t *topk) compact(exact exactDist) {
 	t.c = slices.DeleteFunc(t.c, func(c nbCand) bool { return c.lo > t.u })
-	if len(t.c) <= topkCap(t.k)/2 {
+	if len(t.c) <= cap(t.c)/2 {
 		return
 	}
 	t.resolve(exact)
@@ -109,6 +124,9 @@ func (t *topk) compact(exact exactDist) {
 // resolve computes every candidate's exact distance and sorts them by
 // (distance, index).
 func (t *topk) resolve(exact exactDist) {
+	if len(t.c) > 0 {
+		exact = exact.load()
+	}
 	for i := range t.c {
 		if c := &t.c[i]; !c.exact {
 			d := exact.of(c.idx)
@@ -269,7 +287,7 @@ func newQueryBlock(v *Vectors, idx []int32, norms []float64, k int, self bool) *
 
 // exact returns how query i's exact distances are computed.
 func (b *queryBlock) exact(i int) exactDist {
-	return exactDist{b.v, b.q32[i*b.v.Dim : (i+1)*b.v.Dim]}
+	return exactDist{v: b.v, q: b.q32[i*b.v.Dim : (i+1)*b.v.Dim]}
 }
 
 // scan measures every query of the block against targets (rows of the
@@ -411,10 +429,16 @@ func (q *rowQueries) with(k int, tv *Vectors) *rowQueries {
 
 // scanPanel measures the queries at positions sel (all when nil) against
 // one panel of targets (target rows tidx, norms tn). self skips a target
-// equal to the query.
-func (q *rowQueries) scanPanel(sel []int32, panel []float32, tn *[tileCols]float64, tidx []int32, self bool) {
+// equal to the query. With of, every pair is offered to the target too
+// (the targets are rows of list l of of's search): the tile's masks are
+// computed again at the targets' thresholds.
+func (q *rowQueries) scanPanel(sel []int32, panel []float32, tn *[tileCols]float64, tidx []int32, self bool, of *offers, l int32) {
 	t := &q.t
 	t.panel, t.bn, t.colmask = &panel[0], tn, colMask(len(tidx))
+	var colThr [tileCols]float64
+	if of != nil {
+		of.thresholds(l, tidx, &colThr)
+	}
 	n := len(q.idx)
 	if sel != nil {
 		n = len(sel)
@@ -444,8 +468,18 @@ func (q *rowQueries) scanPanel(sel []int32, panel []float32, tn *[tileCols]float
 					continue
 				}
 				lo, hi := bounds(t.dots[r][j], t.an[r], tn[j], t.gamma, t.slack)
-				q.tops[i].add(lo, hi, target, exactDist{q.tv, q.q32[i]})
+				q.tops[i].add(lo, hi, target, exactDist{v: q.tv, q: q.q32[i]})
 			}
+		}
+		if of != nil {
+			var qrows [tileRows]int32
+			for r := 0; r < r1-r0; r++ {
+				qrows[r] = q.idx[at(r0+r)]
+			}
+			t.rthr, t.cthr = [tileRows]float64{}, &colThr
+			kern.runMask(t)
+			of.take(l, t, &qrows, tidx, &colThr)
+			t.cthr = &q.zeros
 		}
 	}
 }
@@ -454,10 +488,10 @@ func (q *rowQueries) scanPanel(sel []int32, panel []float32, tn *[tileCols]float
 func (tp *targetPanels) scan(q *rowQueries, self bool) {
 	for p := range tp.panels {
 		tidx := tp.idx[p*tileCols : min((p+1)*tileCols, len(tp.idx))]
-		q.scanPanel(nil, tp.panels[p], &tp.tn[p], tidx, self)
+		q.scanPanel(nil, tp.panels[p], &tp.tn[p], tidx, self, nil, 0)
 	}
 }
 
 // results returns query i's k nearest (exact distances of the targets'
 // Vectors).
-func (q *rowQueries) results(i int) []nbCand { return q.tops[i].final(exactDist{q.tv, q.q32[i]}) }
+func (q *rowQueries) results(i int) []nbCand { return q.tops[i].final(exactDist{v: q.tv, q: q.q32[i]}) }

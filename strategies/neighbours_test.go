@@ -1,6 +1,7 @@
 package strategies
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
@@ -203,8 +204,8 @@ func TestNeighboursAuto(t *testing.T) {
 }
 
 // TestIVFListBalance: lists left to the search are split when above twice
-// the average (their number grows and the largest shrinks); an explicit
-// Lists is kept.
+// the average (their number grows and the largest shrinks), and rows end
+// in their nearest centroid's list; an explicit Lists is kept.
 func TestIVFListBalance(t *testing.T) {
 	const n, dim = 6000, 8
 	r := rand.New(rand.NewPCG(57, 58))
@@ -252,16 +253,157 @@ func TestIVFListBalance(t *testing.T) {
 	if total != n {
 		t.Errorf("auto lists hold %d rows, want %d", total, n)
 	}
+	// After the splits' incremental assigns every row is in the list of
+	// its nearest centroid (exact distance, ties to the lower list), as a
+	// full assign would put it.
+	cv := xa.cent.v
+	for x := range n {
+		row, best := vv.Row(x, nil), int32(0)
+		for c := range int32(len(xa.lists)) {
+			if cv.sqDistTo(int(c), row) < cv.sqDistTo(int(best), row) {
+				best = c
+			}
+		}
+		if xa.list[x] != best || !slices.Contains(xa.lists[best], int32(x)) {
+			t.Fatalf("row %d in list %d, nearest centroid %d", x, xa.list[x], best)
+		}
+	}
 }
 
-func TestProbeLadder(t *testing.T) {
-	var got []int
-	for p := 4; p <= 256; p = nextProbe(p) {
-		got = append(got, p)
+// probeTargets is the straightforward reading of what the IVF search
+// measures for each row: the rows of its probe lists nearest centroids
+// (exact distances, ties to the lower list), and every row whose own
+// probes include its list.
+func probeTargets(x *ivf, probe int) [][]int32 {
+	n, nl := x.v.Rows(), len(x.lists)
+	cv := x.cent.v
+	probes := make([][]int32, n)
+	for q := range n {
+		row := x.v.Row(q, nil)
+		ls := make([]int32, nl)
+		d := make([]float64, nl)
+		for l := range nl {
+			ls[l], d[l] = int32(l), cv.sqDistTo(l, row)
+		}
+		slices.SortFunc(ls, func(a, b int32) int {
+			if c := cmp.Compare(d[a], d[b]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+		probes[q] = ls[:min(probe, nl)]
 	}
-	want := []int{4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256}
-	if !slices.Equal(got, want) {
-		t.Fatalf("ladder %v, want %v", got, want)
+	seen := make([]map[int32]bool, n)
+	for q := range n {
+		seen[q] = map[int32]bool{}
+	}
+	for q := range n {
+		for _, l := range probes[q] {
+			for _, y := range x.lists[l] {
+				if int(y) != q {
+					seen[q][y] = true
+					seen[y][int32(q)] = true
+				}
+			}
+		}
+	}
+	out := make([][]int32, n)
+	for q := range n {
+		for y := range seen[q] {
+			out[q] = append(out[q], y)
+		}
+		slices.Sort(out[q])
+	}
+	return out
+}
+
+// TestIVFSearchStraightforward: the search returns, for every row, the k
+// nearest by exact distance (ties to the lower row) of probeTargets,
+// on every kernel set and number of workers; and the tuned probe is the
+// least whose targets hold the target share of the sample's exact
+// neighbours.
+func TestIVFSearchStraightforward(t *testing.T) {
+	const n, dim, k = 2500, 12, 10
+	r := rand.New(rand.NewPCG(61, 62))
+	v := vec32(clusteredSeparated(r, n, dim, 12), dim)
+	for _, probe := range []int{1, 3, 8} {
+		var info NeighbourSearch
+		x, err := buildIVF(context.Background(), &v, norms32(&v, 1), NeighbourOptions{Lists: 40}, &progress{}, &info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		targets := probeTargets(x, probe)
+		want := make([]float64, n*k)
+		for q := range n {
+			row := v.Row(q, nil)
+			ts := targets[q]
+			if len(ts) < k { // searched exactly
+				ts = nil
+				for y := range int32(n) {
+					if int(y) != q {
+						ts = append(ts, y)
+					}
+				}
+			}
+			d := make([]float64, len(ts))
+			for i, y := range ts {
+				d[i] = v.sqDistTo(int(y), row)
+			}
+			slices.Sort(d)
+			for j := range k {
+				want[q*k+j] = math.Sqrt(d[j])
+			}
+		}
+		for _, ks := range kernelSets() {
+			withKernels(ks, func() {
+				for _, w := range []int{1, 3} {
+					got, _, err := NeighbourDistances(context.Background(), v, n, k, NeighbourOptions{Mode: NeighboursApproximate, Lists: 40, Probe: probe, Workers: w, RecallQueries: -1})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i := range got {
+						if got[i] != want[i] {
+							t.Fatalf("probe %d, %s, %d workers: row %d neighbour %d at %v, straightforward %v", probe, ks.name, w, i/k, i%k, got[i], want[i])
+						}
+					}
+				}
+			})
+		}
+	}
+	// The tuner against the same definition.
+	var info NeighbourSearch
+	x, err := buildIVF(context.Background(), &v, norms32(&v, 1), NeighbourOptions{Lists: 40}, &progress{}, &info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs := x.samples(NeighbourOptions{}, &info).tune
+	exactNB := map[int32][]int32{}
+	exactSearch(context.Background(), x.v, x.norms, qs, k, 1, nil, func(i int, nb []nbCand) {
+		for _, c := range nb {
+			exactNB[qs[i]] = append(exactNB[qs[i]], c.idx)
+		}
+	})
+	found := func(p int) float64 {
+		ts := probeTargets(x, p)
+		hit := 0
+		for _, q := range qs {
+			for _, y := range exactNB[q] {
+				if _, ok := slices.BinarySearch(ts[q], y); ok {
+					hit++
+				}
+			}
+		}
+		return float64(hit) / float64(len(qs)*k)
+	}
+	for _, target := range []float64{0.5, 0.9, 0.99} {
+		p, err := x.tune(context.Background(), qs, k, target, 2, &progress{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("target %.2f: probe %d (share %.4f; at %d: %.4f)", target, p, found(p), p-1, found(p-1))
+		if found(p) < target || (p > 1 && found(p-1) >= target) {
+			t.Errorf("target %.2f: tuned probe %d finds %.4f, probe %d %.4f", target, p, found(p), p-1, found(p-1))
+		}
 	}
 }
 
