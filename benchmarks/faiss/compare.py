@@ -17,9 +17,10 @@ than the exact 20th (ties and duplicates count), over every row (or the
 sample), plus the overlap of the 1,000 most typical and most outlying rows
 (spec §6 typicality from the found distances) with those of exact search.
 
-FAISS probes per query (the nprobe centroids nearest to the query);
-winnow probes per list (the lists nearest to the query's own list's
-centroid), so equal nprobe is not equal work: compare recall at equal
+Both probe per query (the nprobe centroids nearest to the query), but
+winnow counts every measured pair for both of its rows (a row is also
+searched among the rows whose probes include its list), so at equal
+nprobe it does the same work and finds more: compare recall at equal
 time too. Threads: --threads (default 2, this machine's cores).
 
   /usr/bin/python3 benchmarks/faiss/compare.py benchmarks/data/synth100k.npy --probes 16,32,48,64
