@@ -314,6 +314,8 @@ type ivf struct {
 	list  []int32   // each row's list
 	lists [][]int32 // per list its rows, ascending
 	cent  *targetPanels
+	// cnorms are the centroids' squared norms (float32 sums).
+	cnorms []float64
 	// panels holds each list's rows transposed into tile panels, so that
 	// a query's probed lists stream through the tile kernel as columns.
 	panels [][]listPanel
@@ -476,7 +478,7 @@ func buildIVF(ctx context.Context, v *Vectors, norms []float64, opt NeighbourOpt
 	cv := &Vectors{Dim: dim, F32: cent}
 	cn := norms32(cv, workers)
 	tp := newTargetPanels(cv, iota32(nl), cn)
-	x := &ivf{v: v, norms: norms, list: list, lists: lists, cent: tp, panels: make([][]listPanel, nl)}
+	x := &ivf{v: v, norms: norms, list: list, lists: lists, cent: tp, cnorms: cn, panels: make([][]listPanel, nl)}
 	// Groups: each list not yet taken, with the nearest lists not yet
 	// taken, up to groupRows rows.
 	near := make([][]int32, nl)
@@ -627,29 +629,36 @@ func (x *ivf) search(ctx context.Context, probe, k, workers int, prog *progress,
 	n := x.v.Rows()
 	// Tasks: the rows of each group (blocks of 2·groupRows at most),
 	// largest first so that the last tasks are short.
-	var tasks [][]int32
+	type task struct {
+		lead int32 // the group's first list
+		qs   []int32
+	}
+	var tasks []task
 	for _, g := range x.groups {
 		var qs []int32
 		for _, l := range g {
 			qs = append(qs, x.lists[l]...)
 		}
 		for lo := 0; lo < len(qs); lo += 2 * groupRows {
-			tasks = append(tasks, qs[lo:min(lo+2*groupRows, len(qs))])
+			tasks = append(tasks, task{g[0], qs[lo:min(lo+2*groupRows, len(qs))]})
 		}
 	}
-	slices.SortStableFunc(tasks, func(a, b []int32) int { return len(b) - len(a) })
+	slices.SortStableFunc(tasks, func(a, b task) int { return len(b.qs) - len(a.qs) })
 	of := newOffers(x, k)
 	own := make([]nbCand, n*k) // each row's k nearest among its probes
 	ownN := make([]int32, n)
 	err := parallelCtx(ctx, workers, len(tasks), func(t int) {
-		qs := tasks[t]
+		qs := tasks[t].qs
 		if len(qs) == 0 {
 			return
 		}
 		rq := newRowQueries(x.v, qs, x.norms, k, x.v)
-		// Each row's probes, then the rows of each probed list.
+		// Each row's probes, then the rows of each probed list. The
+		// centroids go through nearest to the group first, so that the
+		// probes' bound is tight from the start and few far centroids
+		// pass the kernel (the result is the same in any order).
 		pq := rq.with(probe, x.cent.v)
-		x.cent.scan(pq, false)
+		x.centroidsFrom(tasks[t].lead).scan(pq, false)
 		byList := map[int32][]int32{}
 		for i := range qs {
 			for _, c := range pq.results(i) {
@@ -726,6 +735,20 @@ func (x *ivf) search(ctx context.Context, probe, k, workers int, prog *progress,
 		}
 	})
 	return slices.Concat(short...), nil
+}
+
+// centroidsFrom returns the centroids as tile panels ordered by their
+// distance to list l's centroid.
+func (x *ivf) centroidsFrom(l int32) *targetPanels {
+	cv := x.cent.v
+	c := cv.Row(int(l), nil)
+	order := iota32(len(x.lists))
+	d := make([]float64, len(order))
+	for i := range order {
+		d[i] = cv.sqDistTo(i, c)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(d[a], d[b]) })
+	return newTargetPanels(cv, order, x.cnorms)
 }
 
 // offers are the candidates each row of an IVF search gets from the
