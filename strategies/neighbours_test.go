@@ -319,14 +319,19 @@ func probeTargets(x *ivf, probe int) [][]int32 {
 
 // TestIVFSearchStraightforward: the search returns, for every row, the k
 // nearest by exact distance (ties to the lower row) of probeTargets,
-// on every kernel set and number of workers; and the tuned probe is the
-// least whose targets hold the target share of the sample's exact
-// neighbours.
+// on every kernel set and number of workers, float32 and float16; and
+// the tuned probe is the least whose targets hold the target share of
+// the sample's exact neighbours.
 func TestIVFSearchStraightforward(t *testing.T) {
 	const n, dim, k = 2500, 12, 10
 	r := rand.New(rand.NewPCG(61, 62))
-	v := vec32(clusteredSeparated(r, n, dim, 12), dim)
-	for _, probe := range []int{1, 3, 8} {
+	raw := clusteredSeparated(r, n, dim, 12)
+	v := vec32(raw, dim)
+	for _, c := range []struct {
+		half  bool
+		probe int
+	}{{false, 1}, {false, 3}, {false, 8}, {true, 3}} {
+		probe, v := c.probe, halfIf(slices.Clone(raw), dim, c.half)
 		var info NeighbourSearch
 		x, err := buildIVF(context.Background(), &v, norms32(&v, 1), NeighbourOptions{Lists: 40}, &progress{}, &info)
 		if err != nil {
@@ -363,7 +368,7 @@ func TestIVFSearchStraightforward(t *testing.T) {
 					}
 					for i := range got {
 						if got[i] != want[i] {
-							t.Fatalf("probe %d, %s, %d workers: row %d neighbour %d at %v, straightforward %v", probe, ks.name, w, i/k, i%k, got[i], want[i])
+							t.Fatalf("probe %d (float16 %v), %s, %d workers: row %d neighbour %d at %v, straightforward %v", probe, c.half, ks.name, w, i/k, i%k, got[i], want[i])
 						}
 					}
 				}
