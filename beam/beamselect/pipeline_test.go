@@ -3,6 +3,7 @@ package beamselect
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -490,5 +492,52 @@ func TestConfigErrors(t *testing.T) {
 	missing := Job{N: 1, Strategies: []Strategy{{Kind: "balance", Strength: 1, Target: "ratios", Ratios: map[string]float64{"cow": 1}}}}
 	if _, _, err := missing.config(cl); err == nil || err.Error() != `strategy 0 (balance): target: class "cow" does not exist in the dataset (classes: [cat dog])` {
 		t.Errorf("unknown class: %v", err)
+	}
+}
+
+// TestUnionReadsShards: the merge's matrix holds every candidate's
+// vector from its own shard (the shards read concurrently, each into its
+// range), and shards whose table no longer matches the candidates are an
+// error naming each.
+func TestUnionReadsShards(t *testing.T) {
+	ctx := context.Background()
+	tb := newTable(t, t.TempDir())
+	job := tb.job([]string{tb.path}, 10, diversity)
+	plan, err := Plan(ctx, job, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wires []Cands
+	var want []float32
+	for p, sh := range plan {
+		w := Cands{Ordinal: p, Shard: sh, Dim: tableDim, Radius: float64(p)}
+		for r := sh.FirstRow + int64(p); r < sh.FirstRow+sh.Rows; r += 7 {
+			w.Index = append(w.Index, r)
+			want = append(want, tb.vec[r*tableDim:(r+1)*tableDim]...)
+		}
+		wires = append(wires, w)
+	}
+	c, err := union(ctx, &job, wires, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Rows.Vectors[0].Data; !slices.Equal(got, want) {
+		t.Fatalf("union of %d shards: %d values, not the candidates' rows (%d)", len(plan), len(got), len(want))
+	}
+	if c.Radius != float64(len(plan)-1) || len(c.Rows.Index) != len(want)/tableDim {
+		t.Fatalf("union: radius %v, %d rows", c.Radius, len(c.Rows.Index))
+	}
+	// The candidates say 13 dimensions, the table has 12: every shard
+	// read fails, each error naming its shard.
+	for p := range wires {
+		wires[p].Dim = tableDim + 1
+	}
+	_, err = union(ctx, &job, wires, 0)
+	for p := range wires {
+		want := fmt.Sprintf("merge: shard %d (%s row groups %v): embeddings of dimension %d, the shard's candidates had %d (the table changed?)",
+			p, tb.path, plan[p].RowGroups, tableDim, tableDim+1)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("changed table: error %v, want it to hold %q", err, want)
+		}
 	}
 }
