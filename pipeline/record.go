@@ -36,6 +36,8 @@ type RecordHeader struct {
 	Strategies  []json.RawMessage `json:"strategies"`
 	Reports     []StrategyReport  `json:"summary"`
 	Warnings    []string          `json:"warnings,omitempty"`
+	// Shards is Result.Shards: a distributed selection's shard count.
+	Shards int `json:"shards,omitempty"`
 }
 
 // objectiveColumn names strategy i's objective column in a record.
@@ -54,7 +56,7 @@ func newRecord(res *Result, list []Strategy, opts Options) (*tags.Record, error)
 		Candidates: res.Candidates, Requested: res.Requested, Selected: res.Selected,
 		Preselected: res.Preselected, PreTag: opts.Preselected, DropMissing: opts.DropMissing, Precision: res.Precision,
 		MaxPerGroup: opts.MaxPerGroup, ExcludeNear: opts.ExcludeNear, Groups: opts.Groups,
-		Reports: res.Strategies, Warnings: res.Warnings,
+		Reports: res.Strategies, Warnings: res.Warnings, Shards: res.Shards,
 	}
 	rec := &tags.Record{Time: now().UTC()}
 	for i, s := range list {

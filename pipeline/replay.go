@@ -24,6 +24,13 @@ func (d *Dataset) replay(ctx context.Context, rec *Record, list []Strategy, cand
 		ex.Reason = "group selection is not replayed sample by sample"
 		return false, nil
 	}
+	if h.Shards > 1 {
+		// The merge ran on the shards' proposals, which the record does
+		// not list: replayed on every candidate, it would explain a
+		// selection that was not made.
+		ex.Reason = fmt.Sprintf("a distributed selection over %d shards, whose merge chose among the %d candidates they proposed, is not replayed sample by sample", h.Shards, h.Candidates)
+		return false, nil
+	}
 	pre := []int{} // non-nil: the record's, not the tag's as it is now
 	var picks []Pick
 	for _, p := range rec.Picks {

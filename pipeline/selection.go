@@ -148,6 +148,10 @@ type Result struct {
 	// not the stored one ("float16": approximate, see Options.Precision).
 	Precision Precision `json:"precision,omitempty"`
 	Record    string    `json:"record,omitempty"` // path of the selection record
+	// Shards is the number of shards of a distributed selection, whose
+	// merge ran on the candidates the shards proposed (Candidates counts
+	// those); the caller of MergeShards sets it. 0 for one made here.
+	Shards int `json:"shards,omitempty"`
 }
 
 // Pick is one sample of the result tag: preselected samples first (with

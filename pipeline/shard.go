@@ -473,7 +473,9 @@ func (s *Selection) topUp(r *resolver, cfg *ShardConfig, u *universe, cands, pre
 // selection are ignored) and stores them as tag exactly as
 // MultiStrategies does (Options.DryRun writes nothing): the engine runs
 // with the whole configuration on the union in dataset order.
-// Result.Candidates counts the union.
+// Result.Candidates counts the union; the caller sets Result.Shards (the
+// selection record keeps it, so that ExplainSample does not replay the
+// merge as a selection over every candidate).
 func (s *Selection) MergeShards(ctx context.Context, tag string, cfg ShardConfig, rows []int) (*Result, error) {
 	if err := cfg.check(&s.Options); err != nil {
 		return nil, err

@@ -292,6 +292,7 @@ func (f *datasetMergeFn) ProcessElement(ctx context.Context, _ int, iter func(*S
 	if err != nil {
 		return DatasetSummary{}, fmt.Errorf("merge: %w", err)
 	}
+	res.Shards = len(parts)
 	sum := DatasetSummary{Selected: res.Selected, Preselected: res.Preselected, Candidates: res.Candidates, Shards: len(parts)}
 	if len(res.Strategies) == 1 && !math.IsNaN(local) {
 		if c := res.Strategies[0].Coverage; c != nil && c.Measured == res.Candidates {

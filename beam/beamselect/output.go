@@ -42,7 +42,7 @@ const (
 // file appears when complete; unlike the CLI's tags commit it is not a
 // crash-safe rename on every file system.
 func WriteSelection(ctx context.Context, path string, job *Job, sel *Selection) error {
-	res := &pipeline.Result{Tag: "beam", Candidates: sel.Candidates, Requested: job.N, Selected: len(sel.IDs)}
+	res := &pipeline.Result{Tag: "beam", Candidates: sel.Candidates, Requested: job.N, Selected: len(sel.IDs), Shards: sel.Shards}
 	k := len(sel.Kinds)
 	for i, id := range sel.IDs {
 		res.Picks = append(res.Picks, pipeline.Pick{SampleID: rowgroups.IDText([]byte(id)), Row: int(sel.Rows[i]), Rank: int(sel.Ranks[i]),

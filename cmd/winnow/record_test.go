@@ -5,8 +5,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -101,4 +103,42 @@ func TestTagsAddRecord(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errs, `row 4: no sample has id "00000000-0000-0000-0000-000000000000"`)
 	assert.Equal(t, "added tag \"beam\" with 15 samples and their selection record\n", ok(t, "tags", "add", dir, "beam", "--record", path, "--replace"))
+}
+
+// TestTagsShowSampleDistributed: a tag committed from a distributed
+// selection (its record says how many shards) is not replayed as if the
+// merge had run on every candidate; a sample outside it is explained
+// from the record, naming the shards. One shard is replayed as usual.
+func TestTagsShowSampleDistributed(t *testing.T) {
+	dir := relCopyFixture(t)
+	list := []pipeline.Strategy{pipeline.EmbeddingDiversity{}}
+	ids := strings.Fields(ok(t, "query", dir, "--ids"))
+	for _, shards := range []int{8, 1} {
+		path, res := selectionFile(t, dir, 5, list, pipeline.Options{})
+		res.Shards = shards
+		f, err := os.Create(path)
+		require.NoError(t, err)
+		require.NoError(t, pipeline.WriteSelectionFile(context.Background(), f, res, list, pipeline.Options{}, nil))
+		require.NoError(t, f.Close())
+		tag := fmt.Sprintf("beam%d", shards)
+		ok(t, "tags", "add", dir, tag, "--record", path)
+		picked := map[string]bool{}
+		for _, p := range res.Picks {
+			picked[p.SampleID] = true
+		}
+		var other string
+		for _, id := range ids {
+			if !picked[id] {
+				other = id
+				break
+			}
+		}
+		out := ok(t, "tags", "show", dir, tag, "--sample", other)
+		if shards > 1 {
+			assert.Contains(t, out, "its shard did not propose it (each of the 8 shards proposed its best), or the merge ranked it below the cut")
+			assert.Contains(t, out, "a distributed selection over 8 shards, whose merge chose among the")
+		} else {
+			assert.NotContains(t, out, "shard", "one shard is replayed like a selection made here")
+		}
+	}
 }

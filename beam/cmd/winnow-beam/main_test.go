@@ -167,7 +167,7 @@ func TestDatasetOnPrism(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Header.Tag != "beam" || rec.Header.Query != "index >= 100" || len(rec.Header.Strategies) != 2 || len(rec.Picks) != 12 {
+	if rec.Header.Tag != "beam" || rec.Header.Query != "index >= 100" || len(rec.Header.Strategies) != 2 || len(rec.Picks) != 12 || rec.Header.Shards != 3 {
 		t.Fatalf("record %+v", rec.Header)
 	}
 	for _, p := range rec.Picks {
@@ -266,5 +266,8 @@ func TestTableJobCommits(t *testing.T) {
 	}
 	if s := rec.Header.Strategies; len(s) != 1 || !strings.Contains(string(s[0]), `"embedding_model_name":"pixels"`) {
 		t.Fatalf("record strategies %s", s)
+	}
+	if rec.Header.Shards != 1 {
+		t.Fatalf("record of a one-shard table job says %d shards", rec.Header.Shards)
 	}
 }
