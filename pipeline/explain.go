@@ -184,13 +184,16 @@ func (d *Dataset) recomputed(ctx context.Context, rec *Record, list []Strategy, 
 	}
 	ex.Outcome = "candidate"
 	why := ex.Reason
-	ex.Reason = fmt.Sprintf("a candidate, not picked: ranked below the cut (the selection stopped after %d picks of %d requested)",
-		rec.Header.Selected, rec.Header.Requested)
-	if rec.Header.Shards > 1 {
-		ex.Reason = fmt.Sprintf("a candidate, not picked: its shard did not propose it (each of the %d shards proposed its best), or the merge ranked it below the cut", rec.Header.Shards)
-	} else if rec.Header.Selected < rec.Header.Requested && rec.Header.Selected < rec.Header.Candidates-rec.Header.Preselected {
+	h := &rec.Header
+	switch {
+	case h.Shards > 1:
+		ex.Reason = fmt.Sprintf("a candidate, not picked: its shard did not propose it (each of the %d shards proposed its best), or the merge ranked it below the cut", h.Shards)
+	case h.Selected < h.Requested && h.Selected < h.Candidates-h.Preselected:
 		ex.Reason = fmt.Sprintf("a candidate, not picked: the selection stopped after %d of %d picks with no eligible candidate left, so it was ineligible (by a rule such as deduplication's minimum distance)",
-			rec.Header.Selected, rec.Header.Requested)
+			h.Selected, h.Requested)
+	default:
+		ex.Reason = fmt.Sprintf("a candidate, not picked: ranked below the cut (the selection stopped after %d picks of %d requested)",
+			h.Selected, h.Requested)
 	}
 	if rec.Header.DropMissing {
 		ex.Reason += "; or it was dropped for lacking an embedding (the run skipped such candidates)"

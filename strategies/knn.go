@@ -133,12 +133,16 @@ func (t *topk) resolve(exact exactDist) {
 			c.lo, c.hi, c.exact = d, d, true
 		}
 	}
-	slices.SortFunc(t.c, func(a, b nbCand) int {
-		if c := cmp.Compare(a.hi, b.hi); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.idx, b.idx)
-	})
+	slices.SortFunc(t.c, byDistance)
+}
+
+// byDistance orders exact candidates by distance, then index: the order
+// of every search's result.
+func byDistance(a, b nbCand) int {
+	if c := cmp.Compare(a.hi, b.hi); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.idx, b.idx)
 }
 
 // final returns the k nearest (fewer when fewer targets were seen), by

@@ -245,7 +245,7 @@ func neighbours(ctx context.Context, v *Vectors, k int, opt NeighbourOptions) ([
 			return nil, info, err
 		}
 	}
-	prog.setTotal(prog.done + x.searchWork(x.lists, info.Probe) + len(samples.recall)*n)
+	prog.setTotal(prog.done + x.searchWork(info.Probe) + len(samples.recall)*n)
 	short, err := x.search(ctx, info.Probe, k, workers, prog, store)
 	if err != nil {
 		return nil, info, err
@@ -597,11 +597,7 @@ func (x *ivf) tuneOrder(r *rand.Rand) []int {
 // overshoots as much. On 300k clustered rows the mean put the total 21 %
 // under the pairs measured and Σs²/Σs 17 % over, so the estimate takes
 // the midpoint of the two (a progress estimate, nothing else reads it).
-func (x *ivf) searchWork(queries [][]int32, probe int) int {
-	nq := 0
-	for _, qs := range queries {
-		nq += len(qs)
-	}
+func (x *ivf) searchWork(probe int) int {
 	var sum, sq float64
 	for _, l := range x.lists {
 		s := float64(len(l))
@@ -611,7 +607,7 @@ func (x *ivf) searchWork(queries [][]int32, probe int) int {
 		return 0
 	}
 	size := (sum/float64(len(x.lists)) + sq/sum) / 2
-	return int(float64(nq) * float64(min(probe, len(x.lists))) * size)
+	return int(float64(x.v.Rows()) * float64(min(probe, len(x.lists))) * size)
 }
 
 // search finds, for every row, the k nearest among the rows of the probe
@@ -721,12 +717,7 @@ func (x *ivf) search(ctx context.Context, probe, k, workers int, prog *progress,
 					merged = append(merged, c)
 				}
 			}
-			slices.SortFunc(merged, func(a, b nbCand) int {
-				if c := cmp.Compare(a.hi, b.hi); c != 0 {
-					return c
-				}
-				return cmp.Compare(a.idx, b.idx)
-			})
+			slices.SortFunc(merged, byDistance)
 			if len(merged) < k {
 				short[t] = append(short[t], int32(q))
 				continue
@@ -757,7 +748,6 @@ func (x *ivf) centroidsFrom(l int32) *targetPanels {
 // of one list at a time).
 type offers struct {
 	v    *Vectors
-	list []int32
 	mu   []sync.Mutex // per list
 	bufs [][]float32  // per list: a float16 row converted, under the lock
 	tops []topk       // per row
@@ -770,7 +760,7 @@ func offerCap(k int) int { return 2*k + 8 }
 
 func newOffers(x *ivf, k int) *offers {
 	n := x.v.Rows()
-	of := &offers{v: x.v, list: x.list, mu: make([]sync.Mutex, len(x.lists)), bufs: make([][]float32, len(x.lists)), tops: make([]topk, n)}
+	of := &offers{v: x.v, mu: make([]sync.Mutex, len(x.lists)), bufs: make([][]float32, len(x.lists)), tops: make([]topk, n)}
 	c := offerCap(k)
 	cands := make([]nbCand, n*c)
 	heaps := make([]float64, n*k) // one allocation, not one a row
