@@ -34,6 +34,8 @@ type heaps struct {
 	row [][]float64 // a representative count row per heap (nil without balancing)
 	tmp []hent
 	own []int
+	// batch holds the stale tops rescoreTops is re-scoring.
+	batch []int32
 }
 
 // maxRowGroups bounds the number of distinct count rows for which per-row
@@ -218,8 +220,13 @@ func pop(h []hent) []hent {
 func (h *heaps) refresh(e *engine, g int) bool {
 	hp := h.h[g]
 	defer func() { h.h[g] = hp }()
+	size := firstBatch
 	for len(hp) > 0 {
-		e.warm(hp)
+		if e.stale(hp[0].idx) {
+			hp = h.rescoreTops(e, hp, size)
+			size = min(2*size, maxBatch)
+			continue
+		}
 		i := int(hp[0].idx)
 		if !e.cheapEligible(i) {
 			hp = pop(hp)
