@@ -58,10 +58,11 @@ type deferred struct {
 	// The pending centers' rows as float32: row-major (crow) for the
 	// exact distances, transposed (panel) for the tile kernel, and their
 	// squared norms as float32 sums.
-	crow  []float32
-	panel []float32
-	cnorm [tileCols]float64
-	zeros [tileCols]float64
+	crow    []float32
+	panel   []float32
+	panel16 []uint32 // the pass's centers in bfloat16 pairs (screen.go)
+	cnorm   [tileCols]float64
+	zeros   [tileCols]float64
 	// members backs every group's member list between passes.
 	members []int32
 	work    atomic.Int64
@@ -169,10 +170,11 @@ func (s *divState) addDeferred(row int) {
 	}
 }
 
-// tileScratch is one goroutine's tile and float32 row buffers.
+// tileScratch is one goroutine's tile and row buffers.
 type tileScratch struct {
 	t    tile
 	rows []float32 // tileRows·dim, for float16 rows
+	bf   []uint32  // tileRows·dim/2, the screen's rows in bfloat16
 }
 
 var tilePool = sync.Pool{New: func() any { return new(tileScratch) }}
@@ -195,7 +197,7 @@ func (s *divState) current(i int) float64 {
 				t := s.prepTile(sc, []int32{int32(i)}, to)
 				t.c0, t.c1 = from/16, (to+15)/16
 				kern.runTile(t)
-				s.applyMask(i, t.masks[0]&tri, &t.dots[0], t.an[0])
+				s.applyMask(i, t.masks[0]&tri, &t.dots[0], t.an[0], false)
 				tilePool.Put(sc)
 			}
 		}
@@ -259,7 +261,7 @@ func (s *divState) currentBatch(rows []int32) {
 			t.c0, t.c1 = from/16, (to+15)/16
 			kern.runTile(t)
 			for r, x := range rs {
-				s.applyMask(int(x), t.masks[r]&tri[k+r], &t.dots[r], t.an[r])
+				s.applyMask(int(x), t.masks[r]&tri[k+r], &t.dots[r], t.an[r], false)
 				f.done[x] = uint8(to)
 			}
 		}
@@ -356,13 +358,30 @@ func (s *divState) prepTile(sc *tileScratch, rows []int32, to int) *tile {
 	return t
 }
 
+// prepScreen points a tile that prepTile filled at the pass's bfloat16
+// panel and sc's row buffer, with the screen's margins.
+func (s *divState) prepScreen(sc *tileScratch, t *tile) {
+	f, dim := s.def, s.d.v.Dim
+	if len(sc.bf) < tileRows*dim/2 {
+		sc.bf = make([]uint32, tileRows*dim/2)
+	}
+	t.panel16, t.rowbuf = &f.panel16[0], &sc.bf[0]
+	t.gamma, t.slack = screenGamma(dim), screenSlack(dim)
+}
+
 // applyMask applies to candidate x, in order, the pending centers of mask m
 // (those the tile's float32 bound could not rule out at the state of the
 // tile, among those the triangle test left), testing each again with x's
-// current distance before the exact float64 one.
-func (s *divState) applyMask(x int, m uint64, dots *[tileCols]float32, an float64) {
+// current distance before the exact float64 one. Dots from the bfloat16
+// screen (screened) are tested with its wider margin, and a pair it
+// leaves open gets the float32 bound of that one pair before the exact
+// distance.
+func (s *divState) applyMask(x int, m uint64, dots *[tileCols]float32, an float64, screened bool) {
 	f, dim := s.def, s.d.v.Dim
 	gamma, slack := tileNormGamma(dim), tileSlack(dim)
+	if screened {
+		gamma, slack = screenGamma(dim), screenSlack(dim)
+	}
 	for ; m != 0; m &= m - 1 {
 		j := bits.TrailingZeros64(m)
 		g := s.grp[x]
@@ -379,7 +398,11 @@ func (s *divState) applyMask(x int, m uint64, dots *[tileCols]float32, an float6
 		if lb := sum - 2*d - gamma*sum - slack; lb >= lim*lim && !math.IsInf(d, 0) && !math.IsNaN(d) {
 			continue
 		}
-		s.setIfCloser(x, j, s.d.v.distUpTo(x, f.crow[j*dim:(j+1)*dim], dx))
+		c := f.crow[j*dim : (j+1)*dim]
+		if screened && s.d.v.farEnough32(x, c, dx) {
+			continue
+		}
+		s.setIfCloser(x, j, s.d.v.distUpTo(x, c, dx))
 	}
 }
 
@@ -392,6 +415,14 @@ func (s *divState) flush() {
 		return
 	}
 	skipped := f.noLB
+	dim := s.d.v.Dim
+	screened := screenOK(dim)
+	if screened {
+		if len(f.panel16) == 0 {
+			f.panel16 = make([]uint32, dim/2*tileCols)
+		}
+		fillPanel16(f.panel16, f.crow, to, dim)
+	}
 	const size = 4096
 	nt := chunks(s.cand, size)
 	work := make([]int64, nt)  // pairs the triangle tests left
@@ -431,9 +462,14 @@ func (s *divState) flush() {
 					s.d.v.prefetch(int(x))
 				}
 				tl := s.prepTile(sc, rows, to)
-				kern.runTile(tl)
+				if screened {
+					s.prepScreen(sc, tl)
+					kern.screen(tl)
+				} else {
+					kern.runTile(tl)
+				}
 				for r, x := range rows {
-					s.applyMask(int(x), tl.masks[r]&tri[k+r], &tl.dots[r], tl.an[r])
+					s.applyMask(int(x), tl.masks[r]&tri[k+r], &tl.dots[r], tl.an[r], screened)
 				}
 			}
 			markDone(f.done[lo:wh], to)

@@ -47,6 +47,10 @@ type kernelSet struct {
 	prefetch16 func(row []uint16)
 	// prefetchHeap hints heap entries into the cache (heaps.go's down).
 	prefetchHeap func(h []hent)
+	// screen, where the set has one, is the bfloat16 tile (screen.go):
+	// the dots of all tileCols columns of panel16, and masks at the
+	// tile's gamma, for dim a multiple of 16.
+	screen func(t *tile)
 }
 
 // kern is the kernel set of this process, chosen at initialisation
@@ -55,7 +59,9 @@ type kernelSet struct {
 var kern = goKernels
 
 // kernelSets returns every kernel set this CPU can run, portable first.
-func kernelSets() []*kernelSet { return append([]*kernelSet{goKernels}, nativeKernels()...) }
+func kernelSets() []*kernelSet {
+	return append([]*kernelSet{goKernels, goScreenKernels}, nativeKernels()...)
+}
 
 var goKernels = &kernelSet{
 	name:         "go",
@@ -74,6 +80,14 @@ var goKernels = &kernelSet{
 	prefetch16:   func([]uint16) {},
 	prefetchHeap: func([]hent) {},
 }
+
+// goScreenKernels is goKernels with the portable bfloat16 screen, so that
+// the screened pass is tested on every machine.
+var goScreenKernels = func() *kernelSet {
+	k := *goKernels
+	k.name, k.screen = "go+screen", screenGo
+	return &k
+}()
 
 // sqDistGo is the reference summation every set reproduces: positions
 // i ≡ k (mod 16) of the whole 16-value chunks go to partial sum k; the
@@ -283,6 +297,11 @@ type tile struct {
 	// 16·c0 .. 16·c1-1 (0, 0 means all); the others and their mask bits
 	// are then meaningless, for the caller to mask off.
 	c0, c1 int // 1792, 1800
+	// panel16 and rowbuf are the screen's (screen.go): dim/2·tileCols
+	// words of column values in bfloat16 pairs, and room for the rows
+	// in bfloat16 (tileRows·dim/2 words).
+	panel16 *uint32 // 1808
+	rowbuf  *uint32 // 1816
 }
 
 const tileDotsOffset = 256

@@ -81,6 +81,9 @@ func sqNorm32hAVX512(a []uint16) float32
 //go:noescape
 func tileAVX512(t *tile)
 
+//go:noescape
+func screenAVX512(t *tile)
+
 // The wrappers below check lengths in Go (the assembly trusts them) and
 // keep empty slices away from the kernels.
 
@@ -122,6 +125,17 @@ var avx512Kernels = &kernelSet{
 	prefetchHeap: prefetchHeap,
 }
 
+// avx512BF16Kernels is the AVX-512 set with the bfloat16 screen.
+var avx512BF16Kernels = func() *kernelSet {
+	k := *avx512Kernels
+	k.name = "avx512+bf16"
+	k.screen = func(t *tile) {
+		checkScreen(t)
+		screenAVX512(t)
+	}
+	return &k
+}()
+
 func prefetch32(row []float32) {
 	if len(row) > 0 {
 		prefetchAVX2(unsafe.Pointer(&row[0]), 4*len(row))
@@ -143,7 +157,7 @@ func prefetch16(row []uint16) {
 // runTileNative runs t through k's assembly tile kernel, if it has one.
 func runTileNative(k *kernelSet, t *tile) bool {
 	switch k {
-	case avx512Kernels:
+	case avx512Kernels, avx512BF16Kernels:
 		checkTile(t)
 		tileAVX512(t)
 	case avx2Kernels:
@@ -159,7 +173,7 @@ func runTileNative(k *kernelSet, t *tile) bool {
 // it has any.
 func runMaskNative(k *kernelSet, t *tile) bool {
 	switch k {
-	case avx512Kernels:
+	case avx512Kernels, avx512BF16Kernels:
 		checkTile(t)
 		tileMaskAVX512(t)
 	case avx2Kernels:
@@ -189,6 +203,15 @@ func checkTile(t *tile) {
 	}
 }
 
+// checkScreen guards the screen kernel: whole tiles of a dimension that
+// is a multiple of 16, with its panel and row buffer.
+func checkScreen(t *tile) {
+	checkTile(t)
+	if t.dim%16 != 0 || t.panel16 == nil || t.rowbuf == nil || t.c0 != 0 || t.c1 != tileCols/16 {
+		panic("strategies: malformed screen tile")
+	}
+}
+
 func hasAVX2() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C }
 
 func hasAVX512() bool {
@@ -204,6 +227,9 @@ func nativeKernels() []*kernelSet {
 	}
 	if hasAVX512() {
 		out = append(out, avx512Kernels)
+		if cpu.X86.HasAVX512BF16 {
+			out = append(out, avx512BF16Kernels)
+		}
 	}
 	return out
 }
@@ -213,7 +239,8 @@ func init() {
 	var t tile
 	if unsafe.Offsetof(t.panel) != 48 || unsafe.Offsetof(t.bn) != 72 || unsafe.Offsetof(t.an) != 112 ||
 		unsafe.Offsetof(t.rthr) != 160 || unsafe.Offsetof(t.masks) != 208 || unsafe.Offsetof(t.dots) != tileDotsOffset ||
-		unsafe.Offsetof(t.c0) != 1792 || unsafe.Offsetof(t.c1) != 1800 {
+		unsafe.Offsetof(t.c0) != 1792 || unsafe.Offsetof(t.c1) != 1800 ||
+		unsafe.Offsetof(t.panel16) != 1808 || unsafe.Offsetof(t.rowbuf) != 1816 {
 		panic("strategies: tile layout changed")
 	}
 	if n := nativeKernels(); len(n) > 0 {

@@ -1,6 +1,7 @@
 package strategies
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -88,5 +89,92 @@ func BenchmarkKernels(b *testing.B) {
 		run("sqDist32", func(i int) { sink += float64(ks.sqDist32(v[i*dim:(i+1)*dim], q)) })
 		run("sqDist32h", func(i int) { sink += float64(ks.sqDist32h(h[i*dim:(i+1)*dim], q)) })
 		_ = sink
+	}
+}
+
+// benchScreen is benchTile for the bfloat16 screen: the same shape, a
+// row's conversion included.
+func benchScreen(b *testing.B, ks *kernelSet, dim int) {
+	r := rand.New(rand.NewPCG(1, 2))
+	rows := make([][]float32, tileRows)
+	for i := range rows {
+		rows[i] = randVec(r, dim, 1)
+	}
+	crow := randVec(r, dim*tileCols, 1)
+	panel16 := make([]uint32, dim/2*tileCols)
+	fillPanel16(panel16, crow, tileCols, dim)
+	rowbuf := make([]uint32, tileRows*dim/2)
+	panel := make([]float32, dim*tileCols)
+	var bn, cthr [tileCols]float64
+	tl := tile{panel: &panel[0], panel16: &panel16[0], rowbuf: &rowbuf[0], dim: dim, nrows: tileRows,
+		bn: &bn, cthr: &cthr, colmask: ^uint64(0), c1: tileCols / 16}
+	for i := range rows {
+		tl.rows[i] = &rows[i][0]
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0 := threadCPU()
+	for b.Loop() {
+		ks.screen(&tl)
+	}
+	flops := 2 * float64(tileRows*tileCols*dim) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.ReportMetric(flops/(threadCPU()-cpu0).Seconds()/1e9, "GFLOP/cpu-s")
+}
+
+func BenchmarkScreen(b *testing.B) {
+	for _, ks := range screenSets() {
+		for _, dim := range []int{128, 512, 768} {
+			b.Run(ks.name+"/dim="+strconv.Itoa(dim), func(b *testing.B) { benchScreen(b, ks, dim) })
+		}
+	}
+}
+
+// BenchmarkDeferredPass times one deferred pass (64 pending centers
+// against every candidate) on 200,000 clustered rows of 512 dimensions,
+// far larger than the caches, with and without the screen: the second
+// pass of the selection's own picks, whose centers land in clusters that
+// have none yet, as in a real run.
+//
+//	go test ./strategies -run '^$' -bench DeferredPass -count 6 | benchstat -
+func BenchmarkDeferredPass(b *testing.B) {
+	const n, dim, clusters = 200000, 512, 1000
+	r := rand.New(rand.NewPCG(5, 6))
+	v := make([]float32, n*dim)
+	centers := randVec(r, clusters*dim, 1/math.Sqrt(dim))
+	for i := 0; i < n; i++ {
+		c := r.IntN(clusters)
+		for k := 0; k < dim; k++ {
+			v[i*dim+k] = centers[c*dim+k] + float32(r.NormFloat64()*0.5/math.Sqrt(dim))
+		}
+	}
+	d, err := NewDiversity(Vectors{Dim: dim, F32: v, Finite: true}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := Select(context.Background(), Problem{Rows: n, Candidates: n, Picks: 2 * deferBatch, Strategies: []Strategy{d}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, ks := range kernelSets() {
+		if ks == goKernels || ks == goScreenKernels {
+			continue
+		}
+		b.Run(ks.name, func(b *testing.B) {
+			withKernels(ks, func() {
+				for b.Loop() {
+					b.StopTimer()
+					st, _ := d.Start(n, n)
+					s := st.(*divState)
+					s.workers = runtime.GOMAXPROCS(0)
+					s.def = &deferred{done: make([]uint8, n)}
+					for _, pk := range res.Picks[:2*deferBatch-1] {
+						s.Add(pk.Row)
+					}
+					b.StartTimer()
+					s.Add(res.Picks[2*deferBatch-1].Row) // the second pass
+				}
+			})
+		})
 	}
 }
