@@ -34,8 +34,8 @@ type heaps struct {
 	row [][]float64 // a representative count row per heap (nil without balancing)
 	tmp []hent
 	own []int
-	// batch holds the stale tops rescoreTops is re-scoring.
-	batch []int32
+	// bufs hold the stale tops rescoreTops re-scores and pops ahead.
+	bufs [2][]hent
 }
 
 // maxRowGroups bounds the number of distinct count rows for which per-row
