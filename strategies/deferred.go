@@ -359,14 +359,21 @@ func (s *divState) prepTile(sc *tileScratch, rows []int32, to int) *tile {
 }
 
 // prepScreen points a tile that prepTile filled at the pass's bfloat16
-// panel and sc's row buffer, with the screen's margins.
-func (s *divState) prepScreen(sc *tileScratch, t *tile) {
+// panel and sc's row buffer, with the screen's margins, and gives it the
+// rows to prefetch (ahead, or the tile's own when there are none).
+func (s *divState) prepScreen(sc *tileScratch, t *tile, ahead []int32) {
 	f, dim := s.def, s.d.v.Dim
 	if len(sc.bf) < tileRows*dim/2 {
 		sc.bf = make([]uint32, tileRows*dim/2)
 	}
 	t.panel16, t.rowbuf = &f.panel16[0], &sc.bf[0]
 	t.gamma, t.slack = screenGamma(dim), screenSlack(dim)
+	for r := range t.pf {
+		t.pf[r] = t.rows[r]
+		if len(ahead) > 0 && s.d.v.F16 == nil {
+			t.pf[r] = &s.d.v.F32[int(ahead[min(r, len(ahead)-1)])*dim]
+		}
+	}
 }
 
 // applyMask applies to candidate x, in order, the pending centers of mask m
@@ -457,13 +464,17 @@ func (s *divState) flush() {
 			for k := 0; k < n; k += tileRows {
 				rows := need[k:min(k+tileRows, n)]
 				// The next tile's rows are on their way while this
-				// one computes.
-				for _, x := range need[min(k+tileRows, n):min(k+2*tileRows, n)] {
-					s.d.v.prefetch(int(x))
+				// one computes: the screen fetches float32 rows a
+				// line at a time between its products.
+				ahead := need[min(k+tileRows, n):min(k+2*tileRows, n)]
+				if !screened || s.d.v.F16 != nil {
+					for _, x := range ahead {
+						s.d.v.prefetch(int(x))
+					}
 				}
 				tl := s.prepTile(sc, rows, to)
 				if screened {
-					s.prepScreen(sc, tl)
+					s.prepScreen(sc, tl, ahead)
 					kern.screen(tl)
 				} else {
 					kern.runTile(tl)

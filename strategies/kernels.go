@@ -302,6 +302,9 @@ type tile struct {
 	// in bfloat16 (tileRows·dim/2 words).
 	panel16 *uint32 // 1808
 	rowbuf  *uint32 // 1816
+	// pf are rows the screen prefetches while it computes, a line a
+	// step (the next tile's: see flush); each must be valid.
+	pf [tileRows]*float32 // 1824
 }
 
 const tileDotsOffset = 256

@@ -210,6 +210,11 @@ func checkScreen(t *tile) {
 	if t.dim%16 != 0 || t.panel16 == nil || t.rowbuf == nil || t.c0 != 0 || t.c1 != tileCols/16 {
 		panic("strategies: malformed screen tile")
 	}
+	for _, p := range t.pf {
+		if p == nil {
+			panic("strategies: screen prefetch row missing")
+		}
+	}
 }
 
 func hasAVX2() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C }
@@ -240,7 +245,7 @@ func init() {
 	if unsafe.Offsetof(t.panel) != 48 || unsafe.Offsetof(t.bn) != 72 || unsafe.Offsetof(t.an) != 112 ||
 		unsafe.Offsetof(t.rthr) != 160 || unsafe.Offsetof(t.masks) != 208 || unsafe.Offsetof(t.dots) != tileDotsOffset ||
 		unsafe.Offsetof(t.c0) != 1792 || unsafe.Offsetof(t.c1) != 1800 ||
-		unsafe.Offsetof(t.panel16) != 1808 || unsafe.Offsetof(t.rowbuf) != 1816 {
+		unsafe.Offsetof(t.panel16) != 1808 || unsafe.Offsetof(t.rowbuf) != 1816 || unsafe.Offsetof(t.pf) != 1824 {
 		panic("strategies: tile layout changed")
 	}
 	if n := nativeKernels(); len(n) > 0 {

@@ -111,6 +111,7 @@ func benchScreen(b *testing.B, ks *kernelSet, dim int) {
 	for i := range rows {
 		tl.rows[i] = &rows[i][0]
 	}
+	tl.pf = tl.rows
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	cpu0 := threadCPU()

@@ -53,8 +53,12 @@ cnext:
 	LEAQ (R10)(BX*1), R11
 	LEAQ (R11)(BX*1), R12
 	LEAQ (R12)(BX*1), R13
+	SHLQ $1, BX
+	MOVQ BX, DX
 	SHRQ $1, CX
 	MOVQ 1808(DI), SI
+	XORQ BX, BX
+	XORQ R15, R15
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -116,6 +120,20 @@ pair:
 	BYTE $0x62; BYTE $0x82; BYTE $0x16; BYTE $0x40; BYTE $0x52; BYTE $0xe9 // VDPBF16PS Z21, Z29, Z25 (Intel order)
 	BYTE $0x62; BYTE $0x82; BYTE $0x16; BYTE $0x40; BYTE $0x52; BYTE $0xf2 // VDPBF16PS Z22, Z29, Z26 (Intel order)
 	BYTE $0x62; BYTE $0x82; BYTE $0x16; BYTE $0x40; BYTE $0x52; BYTE $0xfb // VDPBF16PS Z23, Z29, Z27 (Intel order)
+	// One line of the next tile's rows (t.pf) a step, row by row in
+	// turn, until their ends: spread over the products, the loads
+	// arrive while they run instead of stalling a burst of prefetches.
+	CMPQ R15, DX
+	JGE  nopf
+	MOVQ 1824(DI)(BX*8), R14
+	PREFETCHT0 (R14)(R15*1)
+	INCQ BX
+	CMPQ BX, $6
+	JL   nopf
+	XORQ BX, BX
+	ADDQ $64, R15
+
+nopf:
 	ADDQ $256, SI
 	INCQ AX
 	CMPQ AX, CX
