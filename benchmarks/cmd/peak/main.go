@@ -1,5 +1,7 @@
 // Command peak measures this machine's float32 FMA peak, the number the
-// tile kernel's GFLOP/s (strategies' BenchmarkTile) is compared with.
+// tile kernel's GFLOP/s (strategies' BenchmarkTile) is compared with, and
+// where the CPU has AVX512_BF16 the bfloat16 dot-product peak, the
+// screen's (BenchmarkScreen).
 //
 // It times, per second of its thread's CPU time (the machine is shared),
 // a chain of dependent integer adds (one a cycle on every x86 core since
@@ -39,4 +41,15 @@ func main() {
 	perCycle := gf / 32 / ghz
 	fmt.Printf("clock %.2f GHz; %.2f zmm FMAs a cycle; peak %.0f GFLOP/s a core, %.0f on %d cores\n",
 		ghz, perCycle, gf, gf*float64(runtime.NumCPU()), runtime.NumCPU())
+	if !cpu.X86.HasAVX512BF16 {
+		return
+	}
+	bf := 0.0
+	for range 5 {
+		t := threadCPU()
+		bf16Peak(n / 4)
+		bf = max(bf, float64(n/4)*24*64/(threadCPU()-t).Seconds()/1e9)
+	}
+	fmt.Printf("bfloat16 (VDPBF16PS, the screen's): %.2f a cycle; peak %.0f GFLOP/s a core, %.0f on %d cores\n",
+		bf/64/ghz, bf, bf*float64(runtime.NumCPU()), runtime.NumCPU())
 }
