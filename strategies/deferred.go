@@ -352,6 +352,7 @@ func (s *divState) prepTile(sc *tileScratch, rows []int32, to int) *tile {
 		t.rthr[r] = lim * lim
 	}
 	t.panel, t.dim, t.nrows, t.c0, t.c1 = &f.panel[0], dim, len(rows), 0, tileCols/16
+	t.pf = [tileRows]*float32{} // none unless the caller sets them
 	t.bn, t.cthr = &f.cnorm, &f.zeros
 	t.gamma, t.slack = tileNormGamma(dim), tileSlack(dim)
 	t.colmask = colMask(to)
@@ -359,21 +360,14 @@ func (s *divState) prepTile(sc *tileScratch, rows []int32, to int) *tile {
 }
 
 // prepScreen points a tile that prepTile filled at the pass's bfloat16
-// panel and sc's row buffer, with the screen's margins, and gives it the
-// rows to prefetch (ahead, or the tile's own when there are none).
-func (s *divState) prepScreen(sc *tileScratch, t *tile, ahead []int32) {
+// panel and sc's row buffer, with the screen's margins.
+func (s *divState) prepScreen(sc *tileScratch, t *tile) {
 	f, dim := s.def, s.d.v.Dim
 	if len(sc.bf) < tileRows*dim/2 {
 		sc.bf = make([]uint32, tileRows*dim/2)
 	}
 	t.panel16, t.rowbuf = &f.panel16[0], &sc.bf[0]
 	t.gamma, t.slack = screenGamma(dim), screenSlack(dim)
-	for r := range t.pf {
-		t.pf[r] = t.rows[r]
-		if len(ahead) > 0 && s.d.v.F16 == nil {
-			t.pf[r] = &s.d.v.F32[int(ahead[min(r, len(ahead)-1)])*dim]
-		}
-	}
 }
 
 // applyMask applies to candidate x, in order, the pending centers of mask m
@@ -464,17 +458,25 @@ func (s *divState) flush() {
 			for k := 0; k < n; k += tileRows {
 				rows := need[k:min(k+tileRows, n)]
 				// The next tile's rows are on their way while this
-				// one computes: the screen fetches float32 rows a
-				// line at a time between its products.
+				// one computes: the AVX-512 kernels fetch float32
+				// rows a line at a time between their products
+				// (a burst of prefetches stalls once the core's miss
+				// buffers are full).
 				ahead := need[min(k+tileRows, n):min(k+2*tileRows, n)]
-				if !screened || s.d.v.F16 != nil {
+				inKernel := kern.prefetches && s.d.v.F16 == nil && len(ahead) > 0
+				if !inKernel {
 					for _, x := range ahead {
 						s.d.v.prefetch(int(x))
 					}
 				}
 				tl := s.prepTile(sc, rows, to)
+				if inKernel {
+					for r := range tl.pf {
+						tl.pf[r] = &s.d.v.F32[int(ahead[min(r, len(ahead)-1)])*s.d.v.Dim]
+					}
+				}
 				if screened {
-					s.prepScreen(sc, tl, ahead)
+					s.prepScreen(sc, tl)
 					kern.screen(tl)
 				} else {
 					kern.runTile(tl)

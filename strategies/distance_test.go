@@ -247,6 +247,14 @@ func TestTileKernels(t *testing.T) {
 				for _, ks := range kernelSets() {
 					tl := t0
 					ks.runTile(&tl)
+					// Prefetching rows (the next tile's, in a pass)
+					// changes nothing.
+					pf := t0
+					pf.pf = t0.rows
+					ks.runTile(&pf)
+					if pf.dots != tl.dots || pf.masks != tl.masks {
+						t.Fatalf("%s dim %d rows %d: prefetching changed the tile", ks.name, dim, nrows)
+					}
 					// A column-chunk range computes the same dots
 					// (within rounding: the order of the sums may differ).
 					part := t0

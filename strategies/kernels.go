@@ -47,6 +47,9 @@ type kernelSet struct {
 	prefetch16 func(row []uint16)
 	// prefetchHeap hints heap entries into the cache (heaps.go's down).
 	prefetchHeap func(h []hent)
+	// prefetches: the set's full-tile kernels (runTile with six rows,
+	// screen) prefetch the rows of tile.pf as they compute.
+	prefetches bool
 	// screen, where the set has one, is the bfloat16 tile (screen.go):
 	// the dots of all tileCols columns of panel16, and masks at the
 	// tile's gamma, for dim a multiple of 16.
@@ -302,8 +305,9 @@ type tile struct {
 	// in bfloat16 (tileRows·dim/2 words).
 	panel16 *uint32 // 1808
 	rowbuf  *uint32 // 1816
-	// pf are rows the screen prefetches while it computes, a line a
-	// step (the next tile's: see flush); each must be valid.
+	// pf are rows the AVX-512 tile and screen kernels prefetch while
+	// they compute six rows, a line a step (the next tile's: see flush),
+	// dim float32 values each; pf[0] nil means none.
 	pf [tileRows]*float32 // 1824
 }
 

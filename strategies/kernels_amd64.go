@@ -106,10 +106,11 @@ var avx2Kernels = &kernelSet{
 }
 
 var avx512Kernels = &kernelSet{
-	name:     "avx512",
-	sqDist:   func(a, b []float32) float64 { return sqDistAVX512(a, b[:len(a)]) },
-	sqDist16: func(a []uint16, b []float32) float64 { return sqDist16AVX512(a, b[:len(a)]) },
-	sqBlocks: func(a, b []float32, s, l float64) (float64, int) { return sqBlocksAVX512(a, b[:len(a)], s, l) },
+	name:       "avx512",
+	prefetches: true,
+	sqDist:     func(a, b []float32) float64 { return sqDistAVX512(a, b[:len(a)]) },
+	sqDist16:   func(a []uint16, b []float32) float64 { return sqDist16AVX512(a, b[:len(a)]) },
+	sqBlocks:   func(a, b []float32, s, l float64) (float64, int) { return sqBlocksAVX512(a, b[:len(a)], s, l) },
 	sqBlocks16: func(a []uint16, b []float32, s, l float64) (float64, int) {
 		return sqBlocks16AVX512(a, b[:len(a)], s, l)
 	},
@@ -159,6 +160,7 @@ func runTileNative(k *kernelSet, t *tile) bool {
 	switch k {
 	case avx512Kernels, avx512BF16Kernels:
 		checkTile(t)
+		checkPrefetch(t)
 		tileAVX512(t)
 	case avx2Kernels:
 		checkTile(t)
@@ -207,12 +209,22 @@ func checkTile(t *tile) {
 // is a multiple of 16, with its panel and row buffer.
 func checkScreen(t *tile) {
 	checkTile(t)
+	checkPrefetch(t)
 	if t.dim%16 != 0 || t.panel16 == nil || t.rowbuf == nil || t.c0 != 0 || t.c1 != tileCols/16 {
 		panic("strategies: malformed screen tile")
 	}
+
+}
+
+// checkPrefetch guards the AVX-512 kernels' prefetches: none, or six
+// rows (pf[0] nil means none).
+func checkPrefetch(t *tile) {
+	if t.pf[0] == nil {
+		return
+	}
 	for _, p := range t.pf {
 		if p == nil {
-			panic("strategies: screen prefetch row missing")
+			panic("strategies: tile prefetch row missing")
 		}
 	}
 }

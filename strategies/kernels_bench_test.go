@@ -32,13 +32,19 @@ func benchTile(b *testing.B, ks *kernelSet, dim int) {
 	for i := range rows {
 		tl.rows[i] = &rows[i][0]
 	}
-	// GFLOP/s per second of this thread's CPU time as well as of wall
-	// time: the shared machine's other jobs take the CPU away at times.
+	reportTileFLOPs(b, dim, func() { ks.runTile(&tl) })
+}
+
+// reportTileFLOPs runs one tile call a loop and reports GFLOP/s (two
+// flops a multiply-add) per second of this thread's CPU time as well as
+// of wall time: the shared machine's other jobs take the CPU away at
+// times.
+func reportTileFLOPs(b *testing.B, dim int, run func()) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	cpu0 := threadCPU()
 	for b.Loop() {
-		ks.runTile(&tl)
+		run()
 	}
 	flops := 2 * float64(tileRows*tileCols*dim) * float64(b.N)
 	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
@@ -112,15 +118,7 @@ func benchScreen(b *testing.B, ks *kernelSet, dim int) {
 		tl.rows[i] = &rows[i][0]
 	}
 	tl.pf = tl.rows
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	cpu0 := threadCPU()
-	for b.Loop() {
-		ks.screen(&tl)
-	}
-	flops := 2 * float64(tileRows*tileCols*dim) * float64(b.N)
-	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	b.ReportMetric(flops/(threadCPU()-cpu0).Seconds()/1e9, "GFLOP/cpu-s")
+	reportTileFLOPs(b, dim, func() { ks.screen(&tl) })
 }
 
 func BenchmarkScreen(b *testing.B) {

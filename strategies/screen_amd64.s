@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "tile_amd64.h"
 
 // The bfloat16 screen kernel (AVX512_BF16). The Go assembler has no
 // mnemonics for VDPBF16PS and VCVTNE2PS2BF16/VCVTNEPS2BF16, so they are
@@ -55,34 +56,16 @@ cnext:
 	LEAQ (R12)(BX*1), R13
 	SHLQ $1, BX
 	MOVQ BX, DX
+	CMPQ 1824(DI), $0
+	JNE  pfset
+	XORQ DX, DX
+
+pfset:
 	SHRQ $1, CX
 	MOVQ 1808(DI), SI
 	XORQ BX, BX
 	XORQ R15, R15
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
+	ZERO24
 	XORQ AX, AX
 
 pair:
@@ -120,47 +103,13 @@ pair:
 	BYTE $0x62; BYTE $0x82; BYTE $0x16; BYTE $0x40; BYTE $0x52; BYTE $0xe9 // VDPBF16PS Z21, Z29, Z25 (Intel order)
 	BYTE $0x62; BYTE $0x82; BYTE $0x16; BYTE $0x40; BYTE $0x52; BYTE $0xf2 // VDPBF16PS Z22, Z29, Z26 (Intel order)
 	BYTE $0x62; BYTE $0x82; BYTE $0x16; BYTE $0x40; BYTE $0x52; BYTE $0xfb // VDPBF16PS Z23, Z29, Z27 (Intel order)
-	// One line of the next tile's rows (t.pf) a step, row by row in
-	// turn, until their ends: spread over the products, the loads
-	// arrive while they run instead of stalling a burst of prefetches.
-	CMPQ R15, DX
-	JGE  nopf
-	MOVQ 1824(DI)(BX*8), R14
-	PREFETCHT0 (R14)(R15*1)
-	INCQ BX
-	CMPQ BX, $6
-	JL   nopf
-	XORQ BX, BX
-	ADDQ $64, R15
+	// One line of the next tile's rows (t.pf) a step.
+	PFSTEP(nopf)
 
 nopf:
 	ADDQ $256, SI
 	INCQ AX
 	CMPQ AX, CX
 	JL   pair
-	LEAQ 256(DI), DX
-	VMOVUPS Z0, (DX)
-	VMOVUPS Z1, 64(DX)
-	VMOVUPS Z2, 128(DX)
-	VMOVUPS Z3, 192(DX)
-	VMOVUPS Z4, 256(DX)
-	VMOVUPS Z5, 320(DX)
-	VMOVUPS Z6, 384(DX)
-	VMOVUPS Z7, 448(DX)
-	VMOVUPS Z8, 512(DX)
-	VMOVUPS Z9, 576(DX)
-	VMOVUPS Z10, 640(DX)
-	VMOVUPS Z11, 704(DX)
-	VMOVUPS Z12, 768(DX)
-	VMOVUPS Z13, 832(DX)
-	VMOVUPS Z14, 896(DX)
-	VMOVUPS Z15, 960(DX)
-	VMOVUPS Z16, 1024(DX)
-	VMOVUPS Z17, 1088(DX)
-	VMOVUPS Z18, 1152(DX)
-	VMOVUPS Z19, 1216(DX)
-	VMOVUPS Z20, 1280(DX)
-	VMOVUPS Z21, 1344(DX)
-	VMOVUPS Z22, 1408(DX)
-	VMOVUPS Z23, 1472(DX)
+	STORE24
 	JMP ·tileMaskAVX512(SB)

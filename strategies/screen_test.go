@@ -101,7 +101,9 @@ func screenCase(t *testing.T, r *rand.Rand, sets []*kernelSet, dim, nrows, kind 
 	t0.panel, t0.dim, t0.nrows, t0.bn, t0.cthr = &panel[0], dim, nrows, &bn, &zero
 	t0.gamma, t0.slack, t0.colmask = screenGamma(dim), screenSlack(dim), colMask(ncols)
 	t0.panel16, t0.rowbuf = &panel16[0], &rowbuf[0]
-	t0.pf = t0.rows
+	if kind > 0 {
+		t0.pf = t0.rows // prefetching (or not) changes nothing
+	}
 	var portable *tile
 	for _, ks := range sets {
 		tl := t0
