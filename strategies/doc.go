@@ -182,7 +182,11 @@
 //     date first: the heap's stale tops are popped in batches that double
 //     while the top stays stale (warm.go), re-scored on all cores with
 //     only the tile columns of the centers each has not seen while the
-//     next batch is popped, and pushed back. The centers'
+//     next batch is popped, and pushed back. A heap of more than 2^17
+//     entries holds only its highest score buckets, about 2^16 entries;
+//     the others are parked unordered at the back of its array (park.go),
+//     so a re-scored top that falls far is parked in O(1) instead of
+//     sifted through levels beyond the caches. The centers'
 //     rows are kept side by side (within 24 bytes a candidate, 8 beside
 //     other strategies) so the per-pick pass over thousands of centers
 //     streams them, and a float32 bound rules most groups out before the

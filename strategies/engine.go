@@ -74,6 +74,10 @@ type options struct {
 	stream int
 	// eager applies every new center at once (no deferred batches).
 	eager bool
+	// park is the number of entries a heap keeps when it parks the rest
+	// (park.go); 0 means parkTarget. Tests set it small, so that their
+	// heaps park.
+	park int
 }
 
 // Select runs the greedy selection of spec §2–§8. It honours ctx between

@@ -50,9 +50,10 @@ func rows(res *Result) []int {
 
 // enginePaths are the engine's paths: default (deferred batches, then the
 // eager update), scanning arg-max, straightforward, forced row-order or
-// group walks, and the eager update from the start.
+// group walks, the eager update from the start, and heaps that park all
+// but a few entries (park.go).
 var enginePaths = []options{{}, {scan: true}, {naive: true}, {stream: 1}, {stream: -1},
-	{eager: true}, {eager: true, stream: 1}, {eager: true, stream: -1}}
+	{eager: true}, {eager: true, stream: 1}, {eager: true, stream: -1}, {park: 8}, {park: 8, eager: true}}
 
 // allPaths runs p through every engine path with one and three workers,
 // and the default path with every kernel set, fails unless all agree,

@@ -36,6 +36,9 @@ type heaps struct {
 	own []int
 	// bufs hold the stale tops rescoreTops re-scores and pops ahead.
 	bufs [2][]hent
+	// park[g] holds heap g's parked entries (park.go); nil entries and a
+	// nil slice park nothing.
+	park []*park
 }
 
 // maxRowGroups bounds the number of distinct count rows for which per-row
@@ -101,8 +104,14 @@ func (e *engine) buildHeaps() {
 			a.key, a.inf = s.Log, int32(s.Inf)
 		}
 	})
-	for _, hp := range h.h {
-		heapify(hp)
+	target := e.opt.park
+	if target == 0 {
+		target = parkTarget
+	}
+	h.park = make([]*park, len(h.h))
+	for g, hp := range h.h {
+		h.h[g], h.park[g] = newPark(hp, target)
+		heapify(h.h[g])
 	}
 	e.heaps = h
 }
@@ -220,10 +229,18 @@ func pop(h []hent) []hent {
 func (h *heaps) refresh(e *engine, g int) bool {
 	hp := h.h[g]
 	defer func() { h.h[g] = hp }()
+	p := h.park[g]
 	size := firstBatch
-	for len(hp) > 0 {
+	for {
+		if len(hp) == 0 {
+			if p == nil || p.n == 0 {
+				return false
+			}
+			hp = p.unpark(hp)
+			continue
+		}
 		if e.stale(hp[0].idx) {
-			hp = h.rescoreTops(e, hp, size)
+			hp = h.rescoreTops(e, hp, size, p)
 			size = min(2*size, maxBatch)
 			continue
 		}
@@ -240,10 +257,14 @@ func (h *heaps) refresh(e *engine, g int) bool {
 			}
 			return true
 		}
-		hp[0].key, hp[0].inf = s.Log, int32(s.Inf)
+		a := hent{key: s.Log, inf: int32(s.Inf), idx: int32(i)}
+		if p != nil && p.bucket(a) < p.b {
+			hp = p.push(pop(hp), a)
+			continue
+		}
+		hp[0] = a
 		down(hp, 0)
 	}
-	return false
 }
 
 // total is the full score of heap g's top entry a.

@@ -66,7 +66,7 @@ func (e *engine) popStale(hp []hent, size int, buf []hent) ([]hent, []hent) {
 
 // rescoreTops re-scores stale heap tops, in batches of size and up,
 // until hp's top is up to date or hp is empty, and returns the heap.
-func (h *heaps) rescoreTops(e *engine, hp []hent, size int) []hent {
+func (h *heaps) rescoreTops(e *engine, hp []hent, size int, p *park) []hent {
 	var cur, next []hent
 	hp, cur = e.popStale(hp, size, h.bufs[0])
 	for len(cur) > 0 {
@@ -82,15 +82,13 @@ func (h *heaps) rescoreTops(e *engine, hp []hent, size int) []hent {
 		job.finish()
 		for _, a := range cur {
 			s := e.base(int(a.idx))
-			hp = append(hp, hent{key: s.Log, inf: int32(s.Inf), idx: a.idx})
-			up(hp, len(hp)-1)
+			hp = p.push(hp, hent{key: s.Log, inf: int32(s.Inf), idx: a.idx})
 		}
-		if len(next) > 0 && !e.stale(hp[0].idx) && !above(next[0], hp[0]) {
+		if len(next) > 0 && len(hp) > 0 && !e.stale(hp[0].idx) && !above(next[0], hp[0]) {
 			// The top is exact and above every cached score popped
 			// ahead: those go back as they were.
 			for _, a := range next {
-				hp = append(hp, a)
-				up(hp, len(hp)-1)
+				hp = p.push(hp, a)
 			}
 			next = next[:0]
 		} else if len(next) == 0 {
