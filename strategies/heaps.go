@@ -223,9 +223,12 @@ func pop(h []hent) []hent {
 
 // refresh makes heap g's top exact: picked and ineligible tops are
 // dropped (distances only shrink and rules' ineligibility is permanent, so
-// ineligibility lasts), stale ones are re-scored and sifted down. The
-// costly rules are asked only once a top's score is exact: a stale top
-// sinks and may never come back. It returns false when the heap is empty.
+// ineligibility lasts), stale ones are re-scored (in batches while a
+// diversity strategy has pending centers: warm.go) and sifted down, or
+// parked when they fall below the heap's buckets, and an empty heap takes
+// parked entries back (park.go). The costly rules are asked only once a
+// top's score is exact: a stale top sinks and may never come back. It
+// returns false when the heap and its park are empty.
 func (h *heaps) refresh(e *engine, g int) bool {
 	hp := h.h[g]
 	defer func() { h.h[g] = hp }()
