@@ -477,14 +477,10 @@ TEXT ·tileAVX512(SB), NOSPLIT, $0-8
 	JL   chunk6
 	ZERO24
 	XORQ AX, AX
-	// Prefetch t.pf's rows a line a step (see screenAVX512), up to DX
-	// bytes of each: none when t.pf[0] is nil.
+	// Prefetch t.pf's rows a line a step, t.pfBytes of each (PFSTEP).
 	XORQ BX, BX
 	XORQ R15, R15
-	XORQ DX, DX
-	CMPQ 1824(DI), $0
-	JEQ  k6
-	LEAQ (CX*4), DX
+	MOVQ 1872(DI), DX
 
 k6:
 	VMOVUPS (SI), Z24

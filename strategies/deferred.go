@@ -352,7 +352,7 @@ func (s *divState) prepTile(sc *tileScratch, rows []int32, to int) *tile {
 		t.rthr[r] = lim * lim
 	}
 	t.panel, t.dim, t.nrows, t.c0, t.c1 = &f.panel[0], dim, len(rows), 0, tileCols/16
-	t.pf = [tileRows]*float32{} // none unless the caller sets them
+	t.pfBytes = 0 // no prefetch unless the caller sets one
 	t.bn, t.cthr = &f.cnorm, &f.zeros
 	t.gamma, t.slack = tileNormGamma(dim), tileSlack(dim)
 	t.colmask = colMask(to)
@@ -458,12 +458,12 @@ func (s *divState) flush() {
 			for k := 0; k < n; k += tileRows {
 				rows := need[k:min(k+tileRows, n)]
 				// The next tile's rows are on their way while this
-				// one computes: the AVX-512 kernels fetch float32
-				// rows a line at a time between their products
+				// one computes: the AVX-512 kernels fetch them a line
+				// at a time between their products
 				// (a burst of prefetches stalls once the core's miss
 				// buffers are full).
 				ahead := need[min(k+tileRows, n):min(k+2*tileRows, n)]
-				inKernel := kern.prefetches && s.d.v.F16 == nil && len(ahead) > 0
+				inKernel := kern.prefetches && len(ahead) > 0
 				if !inKernel {
 					for _, x := range ahead {
 						s.d.v.prefetch(int(x))
@@ -472,8 +472,9 @@ func (s *divState) flush() {
 				tl := s.prepTile(sc, rows, to)
 				if inKernel {
 					for r := range tl.pf {
-						tl.pf[r] = &s.d.v.F32[int(ahead[min(r, len(ahead)-1)])*s.d.v.Dim]
+						tl.pf[r] = s.d.v.rowStart(int(ahead[min(r, len(ahead)-1)]))
 					}
+					tl.pfBytes = s.d.v.rowBytes()
 				}
 				if screened {
 					s.prepScreen(sc, tl)

@@ -250,7 +250,7 @@ func TestTileKernels(t *testing.T) {
 					// Prefetching rows (the next tile's, in a pass)
 					// changes nothing.
 					pf := t0
-					pf.pf = t0.rows
+					pf.pf, pf.pfBytes = prefetchRows(t0.rows), 4*dim
 					ks.runTile(&pf)
 					if pf.dots != tl.dots || pf.masks != tl.masks {
 						t.Fatalf("%s dim %d rows %d: prefetching changed the tile", ks.name, dim, nrows)

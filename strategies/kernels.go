@@ -307,8 +307,9 @@ type tile struct {
 	rowbuf  *uint32 // 1816
 	// pf are rows the AVX-512 tile and screen kernels prefetch while
 	// they compute six rows, a line a step (the next tile's: see flush),
-	// dim float32 values each; pf[0] nil means none.
-	pf [tileRows]*float32 // 1824
+	// pfBytes of each (float32 or float16 rows); pfBytes 0 means none.
+	pf      [tileRows]unsafe.Pointer // 1824
+	pfBytes int                      // 1872
 }
 
 const tileDotsOffset = 256

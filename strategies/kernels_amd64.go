@@ -217,10 +217,13 @@ func checkScreen(t *tile) {
 }
 
 // checkPrefetch guards the AVX-512 kernels' prefetches: none, or six
-// rows (pf[0] nil means none).
+// rows of at most a float32 row's bytes.
 func checkPrefetch(t *tile) {
-	if t.pf[0] == nil {
+	if t.pfBytes == 0 {
 		return
+	}
+	if t.pfBytes < 0 || t.pfBytes > 4*t.dim {
+		panic("strategies: tile prefetch length out of range")
 	}
 	for _, p := range t.pf {
 		if p == nil {
@@ -257,7 +260,8 @@ func init() {
 	if unsafe.Offsetof(t.panel) != 48 || unsafe.Offsetof(t.bn) != 72 || unsafe.Offsetof(t.an) != 112 ||
 		unsafe.Offsetof(t.rthr) != 160 || unsafe.Offsetof(t.masks) != 208 || unsafe.Offsetof(t.dots) != tileDotsOffset ||
 		unsafe.Offsetof(t.c0) != 1792 || unsafe.Offsetof(t.c1) != 1800 ||
-		unsafe.Offsetof(t.panel16) != 1808 || unsafe.Offsetof(t.rowbuf) != 1816 || unsafe.Offsetof(t.pf) != 1824 {
+		unsafe.Offsetof(t.panel16) != 1808 || unsafe.Offsetof(t.rowbuf) != 1816 || unsafe.Offsetof(t.pf) != 1824 ||
+		unsafe.Offsetof(t.pfBytes) != 1872 {
 		panic("strategies: tile layout changed")
 	}
 	if n := nativeKernels(); len(n) > 0 {

@@ -117,7 +117,7 @@ func benchScreen(b *testing.B, ks *kernelSet, dim int) {
 	for i := range rows {
 		tl.rows[i] = &rows[i][0]
 	}
-	tl.pf = tl.rows
+	tl.pf, tl.pfBytes = prefetchRows(tl.rows), 4*dim
 	reportTileFLOPs(b, dim, func() { ks.screen(&tl) })
 }
 
@@ -155,25 +155,35 @@ func BenchmarkDeferredPass(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	h := make([]uint16, len(v))
+	EncodeFloat16(h, v)
+	d16, err := NewDiversity(Vectors{Dim: dim, F16: h, Finite: true}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, ks := range kernelSets() {
 		if ks == goKernels || ks == goScreenKernels {
 			continue
 		}
-		b.Run(ks.name, func(b *testing.B) {
-			withKernels(ks, func() {
-				for b.Loop() {
-					b.StopTimer()
-					st, _ := d.Start(n, n)
-					s := st.(*divState)
-					s.workers = runtime.GOMAXPROCS(0)
-					s.def = &deferred{done: make([]uint8, n)}
-					for _, pk := range res.Picks[:2*deferBatch-1] {
-						s.Add(pk.Row)
-					}
-					b.StartTimer()
-					s.Add(res.Picks[2*deferBatch-1].Row) // the second pass
-				}
-			})
-		})
+		b.Run(ks.name, func(b *testing.B) { benchPass(b, ks, d, res, n) })
+		b.Run(ks.name+"/float16", func(b *testing.B) { benchPass(b, ks, d16, res, n) })
 	}
+}
+
+// benchPass times the second deferred pass of res's picks on d.
+func benchPass(b *testing.B, ks *kernelSet, d *Diversity, res *Result, n int) {
+	withKernels(ks, func() {
+		for b.Loop() {
+			b.StopTimer()
+			st, _ := d.Start(n, n)
+			s := st.(*divState)
+			s.workers = runtime.GOMAXPROCS(0)
+			s.def = &deferred{done: make([]uint8, n)}
+			for _, pk := range res.Picks[:2*deferBatch-1] {
+				s.Add(pk.Row)
+			}
+			b.StartTimer()
+			s.Add(res.Picks[2*deferBatch-1].Row) // the second pass
+		}
+	})
 }

@@ -54,13 +54,7 @@ cnext:
 	LEAQ (R10)(BX*1), R11
 	LEAQ (R11)(BX*1), R12
 	LEAQ (R12)(BX*1), R13
-	SHLQ $1, BX
-	MOVQ BX, DX
-	CMPQ 1824(DI), $0
-	JNE  pfset
-	XORQ DX, DX
-
-pfset:
+	MOVQ 1872(DI), DX
 	SHRQ $1, CX
 	MOVQ 1808(DI), SI
 	XORQ BX, BX

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // screenSets returns the kernel sets with a bfloat16 screen.
@@ -102,7 +103,7 @@ func screenCase(t *testing.T, r *rand.Rand, sets []*kernelSet, dim, nrows, kind 
 	t0.gamma, t0.slack, t0.colmask = screenGamma(dim), screenSlack(dim), colMask(ncols)
 	t0.panel16, t0.rowbuf = &panel16[0], &rowbuf[0]
 	if kind > 0 {
-		t0.pf = t0.rows // prefetching (or not) changes nothing
+		t0.pf, t0.pfBytes = prefetchRows(t0.rows), 4*dim // prefetching (or not) changes nothing
 	}
 	var portable *tile
 	for _, ks := range sets {
@@ -227,4 +228,13 @@ func TestScreenedPasses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// prefetchRows is a tile's rows as prefetch addresses.
+func prefetchRows(rows [tileRows]*float32) [tileRows]unsafe.Pointer {
+	var pf [tileRows]unsafe.Pointer
+	for r, p := range rows {
+		pf[r] = unsafe.Pointer(p)
+	}
+	return pf
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/winnow-data/winnow/internal/half"
 )
@@ -196,6 +197,23 @@ func (v *Vectors) sqNorm32(i int) float32 {
 		return kern.sqNorm32h(v.F16[i*d : (i+1)*d])
 	}
 	return kern.sqNorm32(v.F32[i*d : (i+1)*d])
+}
+
+// rowStart returns the address of row i's first value (float32 or
+// float16), for the kernels' prefetches.
+func (v *Vectors) rowStart(i int) unsafe.Pointer {
+	if v.F16 != nil {
+		return unsafe.Pointer(&v.F16[i*v.Dim])
+	}
+	return unsafe.Pointer(&v.F32[i*v.Dim])
+}
+
+// rowBytes is the size of a row in memory.
+func (v *Vectors) rowBytes() int {
+	if v.F16 != nil {
+		return 2 * v.Dim
+	}
+	return 4 * v.Dim
 }
 
 // prefetch hints row i into the cache.
