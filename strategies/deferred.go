@@ -179,11 +179,18 @@ type tileScratch struct {
 
 var tilePool = sync.Pool{New: func() any { return new(tileScratch) }}
 
+// stale reports whether candidate i has pending centers not yet applied.
+func (s *divState) stale(i int) bool {
+	f := s.def
+	return f != nil && int(f.done[i]) < len(f.rows)
+}
+
 // current returns candidate i's distance to S, applying the pending
 // centers it has not seen. Calls for different candidates may run
 // concurrently; each writes only its own candidate's state.
 func (s *divState) current(i int) float64 {
-	if f := s.def; f != nil && int(f.done[i]) < len(f.rows) {
+	if s.stale(i) {
+		f := s.def
 		from, to := int(f.done[i]), len(f.rows)
 		if tri := s.triMask(i, from, to); tri != 0 {
 			f.work.Add(int64(bits.OnesCount64(tri)))

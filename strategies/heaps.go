@@ -243,8 +243,7 @@ func (h *heaps) refresh(e *engine, g int) bool {
 			continue
 		}
 		if e.stale(hp[0].idx) {
-			hp = h.rescoreTops(e, hp, size, p)
-			size = min(2*size, maxBatch)
+			hp, size = h.rescoreTops(e, hp, size, p)
 			continue
 		}
 		i := int(hp[0].idx)

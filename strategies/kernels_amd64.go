@@ -213,7 +213,6 @@ func checkScreen(t *tile) {
 	if t.dim%16 != 0 || t.panel16 == nil || t.rowbuf == nil || t.c0 != 0 || t.c1 != tileCols/16 {
 		panic("strategies: malformed screen tile")
 	}
-
 }
 
 // checkPrefetch guards the AVX-512 kernels' prefetches: none, or six

@@ -64,15 +64,9 @@ func newPark(hp []hent, target int) ([]hent, *park) {
 		kept += int(p.count[p.b])
 	}
 	clear(p.count[p.b:])
-	// Partition: kept entries first, parked ones after them, then moved
-	// to the back of the array.
-	w := 0
-	for r, a := range hp {
-		if p.bucket(a) >= p.b {
-			hp[w], hp[r] = a, hp[w]
-			w++
-		}
-	}
+	// Kept entries first, parked ones after them, then moved to the back
+	// of the array.
+	w := p.partition(hp, p.b)
 	for _, a := range hp[w:] {
 		p.count[p.bucket(a)]++
 	}
@@ -80,6 +74,19 @@ func newPark(hp []hent, target int) ([]hent, *park) {
 	all := hp[:cap(hp)]
 	copy(all[cap(hp)-p.n:], hp[w:])
 	return hp[:w], p
+}
+
+// partition reorders es so that the entries of buckets b and above come
+// first, and returns their number.
+func (p *park) partition(es []hent, b int) int {
+	w := 0
+	for r, a := range es {
+		if p.bucket(a) >= b {
+			es[w], es[r] = a, es[w]
+			w++
+		}
+	}
+	return w
 }
 
 // bucket is a's score bucket.
@@ -127,14 +134,7 @@ func (p *park) unpark(hp []hent) []hent {
 	}
 	all := hp[:cap(hp)]
 	back := all[cap(hp)-p.n:]
-	// Partition the park: entries to move first.
-	w := 0
-	for r, a := range back {
-		if p.bucket(a) >= b {
-			back[w], back[r] = a, back[w]
-			w++
-		}
-	}
+	w := p.partition(back, b) // entries to move first
 	hp = all[:w]
 	copy(hp, back[:w]) // may overlap: copy moves
 	p.n -= w

@@ -30,8 +30,9 @@
 // PFSTEP issues one prefetch of the rows in the tile's pf (the tile at
 // DI): row BX (0..5, in turn), line R15 (a byte offset, advanced a line
 // once every row had this one), while R15 < DX (the tile's pfBytes; 0:
-// none); then jumps to next. Spread one a step over the products, the loads arrive while
-// they run instead of stalling a burst of prefetches. Clobbers R14.
+// none); then jumps to next. Spread one a step over the products, the
+// loads arrive while they run instead of stalling a burst of
+// prefetches. Clobbers R14.
 #define PFSTEP(next) \
 	CMPQ R15, DX; \
 	JGE  next; \

@@ -46,7 +46,7 @@ const (
 // above its current one.
 func (e *engine) stale(i int32) bool {
 	for _, d := range e.divs {
-		if f := d.s.def; f != nil && int(f.done[i]) < len(f.rows) {
+		if d.s.stale(int(i)) {
 			return true
 		}
 	}
@@ -65,15 +65,17 @@ func (e *engine) popStale(hp []hent, size int, buf []hent) ([]hent, []hent) {
 }
 
 // rescoreTops re-scores stale heap tops, in batches of size and up,
-// until hp's top is up to date or hp is empty, and returns the heap.
-func (h *heaps) rescoreTops(e *engine, hp []hent, size int, p *park) []hent {
+// until hp's top is up to date or hp is empty, and returns the heap and
+// the batch size reached (a later call in the same refresh goes on
+// from it).
+func (h *heaps) rescoreTops(e *engine, hp []hent, size int, p *park) ([]hent, int) {
 	var cur, next []hent
 	hp, cur = e.popStale(hp, size, h.bufs[0])
 	for len(cur) > 0 {
 		size = min(2*size, maxBatch)
 		job := e.startRescore(cur)
 		next = h.bufs[1][:0]
-		if job.async() {
+		if job.bg {
 			// Ahead, while the other workers re-score cur: the
 			// entries below it are the next batch unless one of
 			// cur's new scores tops them all.
@@ -97,7 +99,7 @@ func (h *heaps) rescoreTops(e *engine, hp []hent, size int, p *park) []hent {
 		h.bufs[0], h.bufs[1] = next, cur
 		cur = next
 	}
-	return hp
+	return hp, size
 }
 
 // rescoreJob is one batch's re-scoring: tasks of warmRows entries handed
@@ -108,7 +110,7 @@ type rescoreJob struct {
 	tasks int
 	next  atomic.Int64
 	done  sync.WaitGroup
-	bg    bool
+	bg    bool // running on other workers too
 }
 
 // startRescore begins re-scoring batch: small batches (or one worker)
@@ -126,9 +128,6 @@ func (e *engine) startRescore(batch []hent) *rescoreJob {
 	}
 	return j
 }
-
-// async reports whether the job is running on other goroutines.
-func (j *rescoreJob) async() bool { return j.bg }
 
 // finish re-scores what is left of the job on the calling goroutine and
 // returns once the whole batch is up to date.
